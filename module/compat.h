@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dm-vault: differences between supported kernels. The Kbuild probes the
+ * target kernel's headers and defines VAULT_HAVE_* so that the other files
+ * carry no version checks.
+ */
+#ifndef DM_VAULT_COMPAT_H
+#define DM_VAULT_COMPAT_H
+
+#include <linux/crypto.h>
+
+/* Linux 6.3 passed the request's data pointer to completions directly. */
+#ifdef VAULT_HAVE_COMPLETION_DATA
+typedef void *vault_completion_arg_t;
+static inline void *vault_completion_data(vault_completion_arg_t arg)
+{
+	return arg;
+}
+#else
+typedef struct crypto_async_request *vault_completion_arg_t;
+static inline void *vault_completion_data(vault_completion_arg_t arg)
+{
+	return arg->data;
+}
+#endif
+
+#endif /* DM_VAULT_COMPAT_H */

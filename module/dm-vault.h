@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dm-vault: internal declarations shared by the module's files.
+ */
+#ifndef DM_VAULT_H
+#define DM_VAULT_H
+
+#include <linux/bio.h>
+#include <linux/device-mapper.h>
+#include <linux/mempool.h>
+#include <linux/mutex.h>
+#include <linux/scatterlist.h>
+#include <linux/workqueue.h>
+#include <crypto/skcipher.h>
+
+#include "compat.h"
+#include "uapi/linux/dm-vault.h"
+
+#define DM_MSG_PREFIX "vault"
+
+/* ---- cipher specification and IV generation (dm-vault-cipher.c) ---- */
+
+enum vault_iv_mode {
+	VAULT_IV_NONE,		/* the cipher takes no IV */
+	VAULT_IV_NULL,		/* all-zero IV */
+	VAULT_IV_PLAIN,		/* le32 sector number */
+	VAULT_IV_PLAIN64,	/* le64 sector number */
+	VAULT_IV_PLAIN64BE,	/* be64 sector number in the last 8 bytes */
+	VAULT_IV_ESSIV,		/* le64 sector, encrypted by the essiv template */
+};
+
+struct vault_cipher {
+	struct crypto_skcipher *tfm;
+	enum vault_iv_mode iv_mode;
+	unsigned int iv_size;	/* bytes the IV generator writes */
+};
+
+int vault_cipher_init(struct vault_cipher *vcp, const char *spec,
+		      char **error);
+void vault_cipher_destroy(struct vault_cipher *vcp);
+void vault_cipher_gen_iv(const struct vault_cipher *vcp, u8 *iv, u64 sector);
+
+/* ---- the in-kernel key table (dm-vault-keys.c) ---- */
+
+/*
+ * Key names on a table line carry this prefix; "-" stands for an empty key,
+ * which only null ciphers accept.
+ */
+#define VAULT_KEY_REF_PREFIX	"key:"
+#define VAULT_KEY_REF_EMPTY	"-"
+
+bool vault_key_name_valid(const char *name);
+int vault_key_add(const char *name, const u8 *material, unsigned int size,
+		  u32 flags, const void *owner);
+int vault_key_remove(const char *name);
+void vault_keys_release_owner(const void *owner);
+int vault_key_fetch(const char *name, u8 *buf, unsigned int *size);
+int vault_key_list(struct vault_key_info *infos, unsigned int capacity,
+		   unsigned int *count);
+void vault_keys_wipe_all(void);
+
+/* ---- the control device (dm-vault-control.c) ---- */
+
+int vault_control_init(void);
+void vault_control_exit(void);
+
+/* ---- the target (dm-vault-target.c) ---- */
+
+enum vault_flags {
+	VAULT_F_ALLOW_DISCARDS,
+	VAULT_F_SAME_CPU_CRYPT,
+	VAULT_F_NO_READ_WQ,
+	VAULT_F_NO_WRITE_WQ,
+	VAULT_F_IV_LARGE_SECTORS,
+	VAULT_F_KEY_VALID,	/* cleared by "key wipe", set by "key set" */
+};
+
+struct vault_c {
+	struct dm_dev *dev;
+	sector_t start;			/* data offset on the lower device */
+	u64 iv_offset;			/* in 512-byte sectors */
+	unsigned int sector_size;	/* encryption unit, bytes */
+	unsigned int sector_shift;	/* log2(sector_size / 512) */
+	unsigned long flags;		/* VAULT_F_* bits */
+
+	char *cipher_spec;		/* as given on the table line */
+	struct vault_cipher cipher;
+	char key_name[VAULT_KEY_NAME_MAX]; /* shown in the table; never bytes */
+	unsigned int key_size;		/* bytes, to wipe with a random key */
+
+	struct workqueue_struct *crypt_wq;
+	struct bio_set bs;		/* write clones */
+	mempool_t page_pool;		/* bounce pages for writes */
+	struct mutex bounce_lock;	/* one blocking bounce allocation at once */
+
+	unsigned int req_offset;	/* of the skcipher request in vault_io */
+	unsigned int iv_offset_in_io;	/* of the IV buffer in vault_io */
+};
+
+int vault_register_target(void);
+void vault_unregister_target(void);
+
+/* ---- the data path (dm-vault-io.c) ---- */
+
+/* Per-bio state, in the dm per-bio data; request and IV follow it. */
+struct vault_io {
+	struct vault_c *vc;
+	struct bio *bio;		/* the bio dm handed to map() */
+	struct bio *out;		/* where ciphertext/plaintext goes */
+	struct work_struct work;
+	struct bvec_iter iter_in;
+	struct bvec_iter iter_out;
+	sector_t target_sector;		/* first sector, relative to the target */
+	u64 iv_sector;
+	blk_status_t status;
+	bool write;
+	bio_end_io_t *saved_end_io;	/* reads: restored before completing */
+	void *saved_private;
+	struct scatterlist sg_in;
+	struct scatterlist sg_out;
+};
+
+unsigned int vault_io_size(struct vault_c *vc);
+int vault_io_map(struct dm_target *ti, struct bio *bio);
+int vault_io_init(struct vault_c *vc, const char *devname);
+void vault_io_destroy(struct vault_c *vc);
+
+#endif /* DM_VAULT_H */
