@@ -11,13 +11,13 @@
 
 /* Linux 6.3 passed the request's data pointer to completions directly. */
 #ifdef VAULT_HAVE_COMPLETION_DATA
-typedef void *vault_completion_arg_t;
+#define vault_completion_arg_t void *
 static inline void *vault_completion_data(vault_completion_arg_t arg)
 {
 	return arg;
 }
 #else
-typedef struct crypto_async_request *vault_completion_arg_t;
+#define vault_completion_arg_t struct crypto_async_request *
 static inline void *vault_completion_data(vault_completion_arg_t arg)
 {
 	return arg->data;

@@ -12,7 +12,7 @@
 #include <linux/string.h>
 #include <crypto/algapi.h>
 
-#include "dm-vault.h"
+#include "dm-vault-core.h"
 
 static int vault_parse_ivmode(const char *ivmode, enum vault_iv_mode *mode)
 {

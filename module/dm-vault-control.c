@@ -13,7 +13,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
-#include "dm-vault.h"
+#include "dm-vault-core.h"
 
 static bool vault_all_zero(const void *p, size_t len)
 {

@@ -12,7 +12,7 @@
 #include <linux/slab.h>
 #include <crypto/algapi.h>
 
-#include "dm-vault.h"
+#include "dm-vault-core.h"
 
 /* A write clone is at most one full bio of bounce pages. */
 #define VAULT_MAX_WRITE_SECTORS	(BIO_MAX_VECS << (PAGE_SHIFT - SECTOR_SHIFT))

@@ -13,7 +13,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
-#include "dm-vault.h"
+#include "dm-vault-core.h"
 
 struct vault_key {
 	struct list_head list;

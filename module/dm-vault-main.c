@@ -4,7 +4,7 @@
  */
 #include <linux/module.h>
 
-#include "dm-vault.h"
+#include "dm-vault-core.h"
 
 static int __init vault_init(void)
 {

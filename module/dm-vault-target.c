@@ -13,9 +13,19 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
-#include "dm-vault.h"
+#include "dm-vault-core.h"
 
 #define VAULT_NR_FIXED_ARGS	5
+
+#define VAULT_ERR_KEY_ON_LINE \
+	"Keys are not accepted on the table line: load the key through " \
+	"/dev/vault-control (vaultctl key add) and pass key:<name>"
+#define VAULT_ERR_NR_ARGS \
+	"Not enough arguments: <cipher> <key> <iv_offset> <device> " \
+	"<offset> [<#opt> <opt>...]"
+#define VAULT_ERR_IV_OFFSET \
+	"Invalid iv_offset: a number of 512-byte sectors, a multiple of " \
+	"sector_size"
 
 static void vault_dtr(struct dm_target *ti);
 
@@ -43,9 +53,10 @@ static int vault_parse_key_ref(struct vault_c *vc, const char *ref,
 		return 0;
 	}
 	if (!strstarts(ref, VAULT_KEY_REF_PREFIX)) {
-		*error = vault_looks_like_hex_key(ref) ?
-			"Keys are not accepted on the table line: load the key through /dev/vault-control (vaultctl key add) and pass key:<name>" :
-			"Invalid key reference: expected key:<name>";
+		if (vault_looks_like_hex_key(ref))
+			*error = VAULT_ERR_KEY_ON_LINE;
+		else
+			*error = "Invalid key reference: expected key:<name>";
 		return -EINVAL;
 	}
 	name = ref + strlen(VAULT_KEY_REF_PREFIX);
@@ -178,7 +189,7 @@ static int vault_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	int r;
 
 	if (argc < VAULT_NR_FIXED_ARGS) {
-		ti->error = "Not enough arguments: <cipher> <key> <iv_offset> <device> <offset> [<#opt> <opt>...]";
+		ti->error = VAULT_ERR_NR_ARGS;
 		return -EINVAL;
 	}
 
@@ -222,7 +233,7 @@ static int vault_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	r = -EINVAL;
 	if (vault_parse_u64(argv[2], &value) ||
 	    (value & ((vc->sector_size >> SECTOR_SHIFT) - 1))) {
-		ti->error = "Invalid iv_offset: a number of 512-byte sectors, a multiple of sector_size";
+		ti->error = VAULT_ERR_IV_OFFSET;
 		goto bad;
 	}
 	vc->iv_offset = value;

@@ -17,6 +17,7 @@
 #ifndef _UAPI_LINUX_DM_VAULT_H
 #define _UAPI_LINUX_DM_VAULT_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -26,8 +27,8 @@
 #define VAULT_VERSION_MINOR	0	/* bumped when a feature bit is added */
 
 /* Feature bits reported by VAULT_IOC_VERSION. */
-#define VAULT_FEATURE_KEY_LIST		(1ULL << 0)
-#define VAULT_FEATURE_FD_SCOPED_KEYS	(1ULL << 1)
+#define VAULT_FEATURE_KEY_LIST		_BITULL(0)
+#define VAULT_FEATURE_FD_SCOPED_KEYS	_BITULL(1)
 
 #define VAULT_KEY_NAME_MAX	64	/* bytes, including the terminating NUL */
 #define VAULT_KEY_SIZE_MAX	128	/* bytes of key material */
@@ -39,7 +40,7 @@
  * process that dies before using it does not stay in the kernel.  A
  * persistent key stays until VAULT_IOC_KEY_REMOVE or module unload.
  */
-#define VAULT_KEY_PERSISTENT	(1U << 0)
+#define VAULT_KEY_PERSISTENT	_BITUL(0)
 #define VAULT_KEY_FLAGS_ALL	(VAULT_KEY_PERSISTENT)
 
 struct vault_version {

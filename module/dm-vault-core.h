@@ -2,8 +2,8 @@
 /*
  * dm-vault: internal declarations shared by the module's files.
  */
-#ifndef DM_VAULT_H
-#define DM_VAULT_H
+#ifndef DM_VAULT_CORE_H
+#define DM_VAULT_CORE_H
 
 #include <linux/bio.h>
 #include <linux/device-mapper.h>
@@ -14,7 +14,7 @@
 #include <crypto/skcipher.h>
 
 #include "compat.h"
-#include "uapi/linux/dm-vault.h"
+#include <linux/dm-vault.h>
 
 #define DM_MSG_PREFIX "vault"
 
@@ -125,4 +125,4 @@ int vault_io_map(struct dm_target *ti, struct bio *bio);
 int vault_io_init(struct vault_c *vc, const char *devname);
 void vault_io_destroy(struct vault_c *vc);
 
-#endif /* DM_VAULT_H */
+#endif /* DM_VAULT_CORE_H */
