@@ -1,0 +1,143 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Ciphertext compatibility with dm-crypt, cryptsetup being the oracle.
+#
+# For each cipher/parameter case, on two ramdisks A and B:
+#   1. random plaintext written through vault onto A, read back through
+#      `cryptsetup open --type plain` on A: must equal the plaintext;
+#   2. the same plaintext written through dm-crypt onto B: the raw bytes of
+#      A and B in the data area must be identical (and differ from the
+#      plaintext), i.e. both targets produce the same ciphertext;
+#   3. B (written by dm-crypt) read through vault: must equal the plaintext.
+# One more case maps with `vaultctl open --type plain` instead of dmsetup.
+. "${VAULT_REPO:?}/tests/lib/ktap.sh"
+
+T=t10
+MIB=8				# data area of each case
+LEN=$((MIB * 2048))		# in 512-byte sectors
+export DM_DISABLE_UDEV=1
+WORK=$(mktemp -d /tmp/$T.XXXXXX)
+
+cleanup() {
+	local d
+	for d in $T-vault $T-crypt; do
+		dmsetup remove --retry "$d" >/dev/null 2>&1
+	done
+	for d in $(vault_key_names "$T-"); do
+		"$VAULTCTL" key remove "$d" >/dev/null 2>&1
+	done
+	rm -rf "$WORK"
+}
+ktap_defer cleanup
+
+need_vaultctl
+vault_setup_module || ktap_skip_all "dm-vault.ko cannot be loaded"
+need_cmd cryptsetup dmsetup cmp sha256sum
+brd_setup 2 $((MIB + 4)) || ktap_fail_all "cannot create ramdisks"
+A=/dev/ram0
+B=/dev/ram1
+
+head -c $((MIB << 20)) /dev/urandom > "$WORK/plain"
+want=$(sha256sum < "$WORK/plain" | cut -d' ' -f1)
+
+# dd through a mapped device with direct I/O, whole MiB blocks.
+write_dev() { dd if="$WORK/plain" of="$1" bs=1M oflag=direct conv=fsync status=none; }
+sum_dev() { dd if="$1" bs=1M count=$MIB iflag=direct status=none | sha256sum | cut -d' ' -f1; }
+
+# crypt_open DEVICE CIPHER BITS IVOFF OFF SS LARGE
+crypt_open() {
+	local args=(--type plain --cipher "$2" --key-size "$3" --key-file "$WORK/key"
+		    --skip "$4" --offset "$5" --size "$LEN" --batch-mode)
+	[ "$6" != 512 ] && args+=(--sector-size "$6")
+	[ "$7" = 1 ] && args+=(--iv-large-sectors)
+	cryptsetup open "${args[@]}" "$1" $T-crypt
+}
+
+# vault_table DEVICE CIPHER KEYNAME IVOFF OFF SS LARGE
+vault_table() {
+	local opts=()
+	[ "$6" != 512 ] && opts+=("sector_size:$6")
+	[ "$7" = 1 ] && opts+=(iv_large_sectors)
+	local line="0 $LEN vault $2 key:$3 $4 $1 $5"
+	[ ${#opts[@]} -gt 0 ] && line+=" ${#opts[@]} ${opts[*]}"
+	echo "$line"
+}
+
+# run_case NAME CIPHER BITS IVOFF OFF SS LARGE [vaultctl]
+run_case() {
+	local name=$1 cipher=$2 bits=$3 ivoff=$4 off=$5 ss=$6 large=$7 via=${8:-dmsetup}
+	local key=$T-$name got bytes=$((LEN * 512)) skip=$(($5 * 512))
+	local vopts=()
+
+	head -c $((bits / 8)) /dev/urandom > "$WORK/key"
+	# clean slate: stale ciphertext must not make a comparison pass
+	dd if=/dev/zero of=$A bs=1M count=$((MIB + 4)) status=none
+	dd if=/dev/zero of=$B bs=1M count=$((MIB + 4)) status=none
+
+	# 1. vault writes A, dm-crypt reads A
+	if [ "$via" = vaultctl ]; then
+		vopts=(--type plain --cipher "$cipher" --key-size "$bits"
+		       --key-file "$WORK/key" --iv-offset "$ivoff" --offset "$off"
+		       --size "$LEN")
+		[ "$ss" != 512 ] && vopts+=(--sector-size "$ss")
+		[ "$large" = 1 ] && vopts+=(--iv-large-sectors)
+		"$VAULTCTL" open "${vopts[@]}" $A $T-vault ||
+			{ ktap_fail "$name: vaultctl open"; return; }
+	else
+		"$VAULTCTL" key add "$key" --key-file "$WORK/key" --key-size "$bits" ||
+			{ ktap_fail "$name: vaultctl key add"; return; }
+		dmsetup create $T-vault --table "$(vault_table $A "$cipher" "$key" "$ivoff" "$off" "$ss" "$large")" ||
+			{ ktap_fail "$name: dmsetup create vault"; return; }
+	fi
+	write_dev /dev/mapper/$T-vault || { ktap_fail "$name: write through vault"; return; }
+	dmsetup remove $T-vault || { ktap_fail "$name: remove vault"; return; }
+	crypt_open $A "$cipher" "$bits" "$ivoff" "$off" "$ss" "$large" ||
+		{ ktap_fail "$name: cryptsetup open (A)"; return; }
+	got=$(sum_dev /dev/mapper/$T-crypt)
+	cryptsetup close $T-crypt
+	ktap_check "$name: written by vault, read by dm-crypt" [ "$got" = "$want" ]
+
+	# 2. dm-crypt writes B; the ciphertext areas must be identical
+	crypt_open $B "$cipher" "$bits" "$ivoff" "$off" "$ss" "$large" ||
+		{ ktap_fail "$name: cryptsetup open (B)"; return; }
+	write_dev /dev/mapper/$T-crypt
+	cryptsetup close $T-crypt
+	ktap_check "$name: ciphertext on disk identical" \
+		cmp -s -n "$bytes" -i "$skip" $A $B
+	ktap_check "$name: ciphertext differs from plaintext" \
+		not cmp -s -n "$bytes" -i "$skip:0" $A "$WORK/plain"
+
+	# 3. vault reads B (written by dm-crypt)
+	if [ "$via" = vaultctl ]; then
+		"$VAULTCTL" open "${vopts[@]}" $B $T-vault ||
+			{ ktap_fail "$name: vaultctl open (B)"; return; }
+	else
+		dmsetup create $T-vault --table "$(vault_table $B "$cipher" "$key" "$ivoff" "$off" "$ss" "$large")" ||
+			{ ktap_fail "$name: dmsetup create vault (B)"; return; }
+	fi
+	got=$(sum_dev /dev/mapper/$T-vault)
+	dmsetup remove $T-vault
+	[ "$via" = vaultctl ] || "$VAULTCTL" key remove "$key"
+	ktap_check "$name: written by dm-crypt, read by vault" [ "$got" = "$want" ]
+}
+
+#        name            cipher                          bits ivoff       off ss   large
+run_case xts-512         aes-xts-plain64                 512  0           0   512  0
+run_case xts-512-offsets aes-xts-plain64                 512  12345       7   512  0
+run_case xts-4k          aes-xts-plain64                 512  0           0   4096 0
+run_case xts-4k-offsets  aes-xts-plain64                 512  24          16  4096 0
+run_case xts-4k-large    aes-xts-plain64                 512  0           0   4096 1
+run_case xts-4k-large-off aes-xts-plain64                512  4096        8   4096 1
+run_case xts-1k          aes-xts-plain64                 256  2           0   1024 0
+run_case capi-xts        'capi:xts(aes)-plain64'         512  0           0   512  0
+run_case cbc-essiv       aes-cbc-essiv:sha256            256  0           0   512  0
+run_case cbc-essiv-4k    aes-cbc-essiv:sha256            256  64          8   4096 0
+run_case adiantum        xchacha12,aes-adiantum-plain64  256  0           0   512  0
+run_case adiantum-4k     xchacha12,aes-adiantum-plain64  256  0           0   4096 1
+run_case cbc-plain64be   aes-cbc-plain64be               256  77          0   512  0
+# plain is the low 32 bits of the sector: start just below 2^32 to wrap
+run_case cbc-plain-wrap  aes-cbc-plain                   256  4294967200  0   512  0
+run_case vaultctl-open   aes-xts-plain64                 512  40          8   4096 0 vaultctl
+
+ktap_finish

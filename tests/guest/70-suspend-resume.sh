@@ -1,0 +1,145 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Suspend, key wipe, resume:
+#  - key messages are refused while the device is live;
+#  - after suspend + "key wipe" the status says key_wiped and a resume is
+#    refused (non-zero exit) with the device left suspended;
+#  - I/O issued while suspended (a background dd write and read) waits and
+#    completes after "key set" + resume, with correct data;
+#  - "key set" with an unknown key fails and keeps the device unresumable;
+#  - "key set" with a different key really switches the key (data reads as
+#    garbage), and switching back restores it;
+#  - the same through vaultctl suspend / resume --key-file.
+. "${VAULT_REPO:?}/tests/lib/ktap.sh"
+
+T=t70
+MIB=8
+LEN=$((MIB * 2048))
+export DM_DISABLE_UDEV=1
+WORK=$(mktemp -d /tmp/$T.XXXXXX)
+V=$T-v
+M=/dev/mapper/$V
+
+cleanup() {
+	local k
+	[ -n "${BG:-}" ] && kill "$BG" 2>/dev/null
+	dmsetup resume $V >/dev/null 2>&1
+	dmsetup remove --retry $V >/dev/null 2>&1
+	for k in $T-key $T-other; do
+		"$VAULTCTL" key remove $k >/dev/null 2>&1
+	done
+	rm -rf "$WORK"
+}
+ktap_defer cleanup
+
+need_vaultctl
+vault_setup_module || ktap_skip_all "dm-vault.ko cannot be loaded"
+need_cmd dmsetup
+brd_setup 1 "$MIB" || ktap_fail_all "cannot create a ramdisk"
+
+head -c 64 /dev/urandom > "$WORK/key"
+head -c 64 /dev/urandom > "$WORK/other"
+"$VAULTCTL" key add $T-key --key-file "$WORK/key" --key-size 512 &&
+"$VAULTCTL" key add $T-other --key-file "$WORK/other" --key-size 512 ||
+	ktap_fail_all "vaultctl key add"
+TABLE="0 $LEN vault aes-xts-plain64 key:$T-key 0 /dev/ram0 0"
+dmsetup create $V --table "$TABLE" || ktap_fail_all "dmsetup create"
+
+head -c $((MIB << 20)) /dev/urandom > "$WORK/data"
+dd if="$WORK/data" of=$M bs=1M oflag=direct status=none || ktap_fail_all "initial write"
+
+suspended() { dmsetup info $V | grep -q 'State: *SUSPENDED'; }
+key_state() { dmsetup status $V | awk '{ print $4 }'; }
+same_data() { cmp -s -n $((MIB << 20)) "$WORK/data" $M; }
+
+# ---- live device: key messages refused
+ktap_check "status: key_valid" [ "$(key_state)" = key_valid ]
+ktap_check "key wipe refused while not suspended" not dmsetup message $V 0 key wipe
+ktap_check "key set refused while not suspended" not dmsetup message $V 0 key set key:$T-key
+ktap_check "unknown message refused" not dmsetup message $V 0 frobnicate
+ktap_check "device still usable after refused messages" same_data
+ktap_check "still key_valid" [ "$(key_state)" = key_valid ]
+
+# ---- suspend + wipe: resume refused
+ktap_check "suspend" dmsetup suspend $V
+ktap_check "malformed key message refused" not dmsetup message $V 0 key frob
+ktap_check "key set without a name refused" not dmsetup message $V 0 key set
+ktap_check "key wipe" dmsetup message $V 0 key wipe
+ktap_check "status: key_wiped" [ "$(key_state)" = key_wiped ]
+ktap_check "table shows the key name, still" \
+	grep -q "key:$T-key" <<<"$(dmsetup table $V)"
+ktap_check "resume refused after key wipe" not timeout 30 dmsetup resume $V
+ktap_check "device stays suspended" suspended
+
+# ---- I/O while suspended waits
+head -c $((1 << 20)) /dev/urandom > "$WORK/late"
+dd if="$WORK/late" of=$M bs=1M seek=$((MIB - 1)) oflag=direct conv=fsync status=none &
+BG=$!
+sleep 2
+ktap_check "write issued while suspended is still waiting" kill -0 $BG
+
+ktap_check "key set with an unknown key refused" \
+	not dmsetup message $V 0 key set key:$T-nosuchkey
+ktap_check "still key_wiped after the failed key set" [ "$(key_state)" = key_wiped ]
+ktap_check "resume still refused" not timeout 30 dmsetup resume $V
+ktap_check "write still waiting" kill -0 $BG
+
+ktap_check "key set key:$T-key" dmsetup message $V 0 key set key:$T-key
+ktap_check "status: key_valid after key set" [ "$(key_state)" = key_valid ]
+ktap_check "resume" timeout 30 dmsetup resume $V
+ktap_check "not suspended any more" not suspended
+timeout 60 tail --pid=$BG -f /dev/null
+wait $BG
+ktap_check "queued write completed successfully" [ $? = 0 ]
+BG=
+# the expected contents now: data with the last MiB replaced by "late"
+head -c $(((MIB - 1) << 20)) "$WORK/data" > "$WORK/expect"
+cat "$WORK/late" >> "$WORK/expect"
+cp "$WORK/expect" "$WORK/data"
+ktap_check "data intact after resume (incl. the queued write)" same_data
+
+# a read queued while suspended returns correct data after resume
+dmsetup suspend $V && dmsetup message $V 0 key wipe
+dd if=$M bs=1M count=2 iflag=direct status=none > "$WORK/readback" &
+BG=$!
+sleep 2
+ktap_check "read issued while suspended is still waiting" kill -0 $BG
+dmsetup message $V 0 key set key:$T-key && timeout 30 dmsetup resume $V
+timeout 60 tail --pid=$BG -f /dev/null
+wait $BG
+ktap_check "queued read completed" [ $? = 0 ]
+BG=
+ktap_check "queued read returned the right data" \
+	cmp -s -n $((2 << 20)) "$WORK/readback" "$WORK/data"
+
+# ---- key set really changes the key
+dmsetup suspend $V && dmsetup message $V 0 key wipe &&
+	dmsetup message $V 0 key set key:$T-other && timeout 30 dmsetup resume $V
+ktap_check "other key: table names key:$T-other" grep -q "key:$T-other" <<<"$(dmsetup table $V)"
+ktap_check "other key: data does not decrypt" not same_data
+dmsetup suspend $V && dmsetup message $V 0 key set key:$T-key && timeout 30 dmsetup resume $V
+ktap_check "back to the right key: data intact" same_data
+
+# ---- the key table entry is not needed once the table holds the key
+"$VAULTCTL" key remove $T-key
+ktap_check "device works after its key left the key table" same_data
+ktap_check "suspend" dmsetup suspend $V
+ktap_check "key set of a removed key refused" not dmsetup message $V 0 key set key:$T-key
+ktap_check "resume without wipe still works" timeout 30 dmsetup resume $V
+ktap_check "data intact" same_data
+
+# ---- vaultctl suspend / resume
+ktap_check "vaultctl suspend" "$VAULTCTL" suspend $V
+ktap_check "vaultctl suspend: suspended" suspended
+ktap_check "vaultctl suspend: key wiped" [ "$(key_state)" = key_wiped ]
+ktap_check "dmsetup resume refused" not timeout 30 dmsetup resume $V
+ktap_check "vaultctl resume --key-file" "$VAULTCTL" resume $V --key-file "$WORK/key"
+ktap_check "vaultctl resume: running" not suspended
+ktap_check "vaultctl resume: key_valid" [ "$(key_state)" = key_valid ]
+ktap_check "vaultctl resume: data intact" same_data
+
+dmsetup remove $V
+ktap_check "device removed" not dmsetup info $V
+
+ktap_finish

@@ -1,0 +1,118 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Lifetime of targets and of the module:
+#  - 200 create/read/remove cycles (varying options), after which the
+#    module's reference count is back to zero and unreclaimable slab has not
+#    grown by more than a few MiB (a per-device leak of a bioset or bounce
+#    mempool would show up as tens of MiB);
+#  - rmmod is refused while a vault device exists and while a control
+#    descriptor is open; it succeeds once both are gone;
+#  - unloading wipes every key (a persistent key is gone after a reload);
+#  - the module loads again and works.
+. "${VAULT_REPO:?}/tests/lib/ktap.sh"
+
+T=t90
+CYCLES=${VAULT_TEST_CYCLES:-200}
+export DM_DISABLE_UDEV=1
+WORK=$(mktemp -d /tmp/$T.XXXXXX)
+V=$T-v
+
+cleanup() {
+	exec 9>&- 2>/dev/null
+	dmsetup remove --retry $V >/dev/null 2>&1
+	vault_setup_module >/dev/null 2>&1	# leave the module loaded
+	"$VAULTCTL" key remove $T-key >/dev/null 2>&1
+	rm -rf "$WORK"
+}
+ktap_defer cleanup
+
+need_vaultctl
+vault_setup_module || ktap_skip_all "dm-vault.ko cannot be loaded"
+need_cmd dmsetup rmmod insmod
+brd_setup 1 4 || ktap_fail_all "cannot create a ramdisk"
+
+refcnt() { cat /sys/module/dm_vault/refcnt; }
+sunreclaim() { awk '/^SUnreclaim:/ { print $2 }' /proc/meminfo; }
+
+head -c 64 /dev/urandom > "$WORK/key"
+"$VAULTCTL" key add $T-key --key-file "$WORK/key" --key-size 512 ||
+	ktap_fail_all "vaultctl key add"
+
+opts=("" "1 sector_size:4096" "2 no_read_workqueue no_write_workqueue"
+      "1 allow_discards" "3 same_cpu_crypt sector_size:1024 iv_large_sectors")
+
+# warm up caches so the slab comparison sees steady state
+for i in 1 2 3; do
+	dmsetup create $V --table "0 8192 vault aes-xts-plain64 key:$T-key 0 /dev/ram0 0" &&
+		dd if=/dev/mapper/$V of=/dev/null bs=4k count=1 iflag=direct status=none
+	dmsetup remove $V
+done
+sync; echo 3 > /proc/sys/vm/drop_caches
+slab_before=$(sunreclaim)
+ref_before=$(refcnt)
+
+failed=0
+start=$SECONDS
+for ((i = 0; i < CYCLES; i++)); do
+	o=${opts[i % ${#opts[@]}]}
+	if ! dmsetup create $V --table "0 8192 vault aes-xts-plain64 key:$T-key 0 /dev/ram0 0${o:+ $o}"; then
+		ktap_diag "cycle $i: create failed"
+		failed=1
+		break
+	fi
+	if ! dd if=/dev/mapper/$V of=/dev/null bs=4k count=1 iflag=direct status=none; then
+		ktap_diag "cycle $i: read failed"
+		failed=1
+	fi
+	if ! dmsetup remove $V; then
+		ktap_diag "cycle $i: remove failed"
+		failed=1
+		break
+	fi
+done
+ktap_diag "$i cycles in $((SECONDS - start)) s"
+ktap_check "$CYCLES create/read/remove cycles" [ $failed = 0 -a $i = $CYCLES ]
+
+sync; echo 3 > /proc/sys/vm/drop_caches
+slab_after=$(sunreclaim)
+ktap_diag "SUnreclaim: $slab_before kB before, $slab_after kB after"
+ktap_check "module reference count back to $ref_before" [ "$(refcnt)" = "$ref_before" ]
+ktap_check "unreclaimable slab grew less than 4 MiB" [ $((slab_after - slab_before)) -lt 4096 ]
+ktap_check "no mapping left" not dmsetup info $V
+
+# ---- rmmod refused while in use
+dmsetup create $V --table "0 8192 vault aes-xts-plain64 key:$T-key 0 /dev/ram0 0" ||
+	ktap_fail_all "create before rmmod"
+ktap_check "rmmod refused while a device exists" not rmmod dm_vault
+ktap_check "module still loaded" [ -d /sys/module/dm_vault ]
+ktap_check "device still works" dd if=/dev/mapper/$V of=/dev/null bs=64k count=1 iflag=direct status=none
+dmsetup remove $V
+
+exec 9<>/dev/vault-control
+ktap_check "rmmod refused while /dev/vault-control is open" not rmmod dm_vault
+exec 9>&-
+
+# ---- unload, reload
+ktap_check "rmmod succeeds once unused" rmmod dm_vault
+ktap_check "module gone" [ ! -d /sys/module/dm_vault ]
+ktap_check "control device gone" [ ! -e /dev/vault-control ]
+ktap_check "target type gone" not sh -c "dmsetup targets | grep -q '^vault '"
+
+ktap_check "module loads again" vault_setup_module
+ktap_check "target type registered" sh -c "dmsetup targets | grep -q '^vault '"
+ktap_check "keys were wiped by the unload" \
+	not sh -c "'$VAULTCTL' key list | grep -q '$T-key'"
+ktap_check "table with the wiped key refused" \
+	not dmsetup create $V --table "0 8192 vault aes-xts-plain64 key:$T-key 0 /dev/ram0 0"
+"$VAULTCTL" key add $T-key --key-file "$WORK/key" --key-size 512
+head -c $((1 << 20)) /dev/urandom > "$WORK/data"
+if dmsetup create $V --table "0 8192 vault aes-xts-plain64 key:$T-key 0 /dev/ram0 0"; then
+	dd if="$WORK/data" of=/dev/mapper/$V bs=1M oflag=direct status=none
+	ktap_check "reloaded module works" cmp -s -n $((1 << 20)) "$WORK/data" /dev/mapper/$V
+	dmsetup remove $V
+else
+	ktap_fail "create after reload"
+fi
+
+ktap_finish

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * luks2: luksDump-like text and the data segment for a dm table.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "luks2_internal.h"
+
+static void hexdump_b64(FILE *f, const char *b64)
+{
+	unsigned char buf[256];
+	long n = b64 ? l2_b64_decode(b64, strlen(b64), buf, sizeof(buf)) : -1;
+	long i;
+
+	if (n < 0) {
+		fprintf(f, "(invalid)\n");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (i && !(i % 16))
+			fprintf(f, "\n\t            ");
+		fprintf(f, "%02x ", buf[i]);
+	}
+	fprintf(f, "\n");
+}
+
+static void print_str_array(FILE *f, json_object *arr)
+{
+	size_t i, n = arr ? json_object_array_length(arr) : 0;
+
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%s", i ? " " : "",
+			json_object_get_string(json_object_array_get_idx(arr, i)));
+}
+
+static void dump_keyslot(FILE *f, struct luks2 *l, const char *id, json_object *ks)
+{
+	json_object *area = l2_obj(ks, "area"), *kdf = l2_obj(ks, "kdf"), *af = l2_obj(ks, "af");
+	const char *type = l2_str(ks, "type"), *kt, *did = NULL;
+	int64_t v, prio = 1;
+	uint64_t u;
+
+	fprintf(f, "  %s: %s\n", id, type);
+	if (strcmp(type, "luks2")) {
+		if (l2_u64(area, "offset", &u))
+			fprintf(f, "\tArea offset:%" PRIu64 " [bytes]\n", u);
+		if (l2_u64(area, "size", &u))
+			fprintf(f, "\tArea length:%" PRIu64 " [bytes]\n", u);
+		return;
+	}
+	l2_int(ks, "key_size", &v);
+	fprintf(f, "\tKey:        %" PRId64 " bits\n", v * 8);
+	l2_int(ks, "priority", &prio);
+	fprintf(f, "\tPriority:   %s\n", prio == 0 ? "ignored" : prio == 2 ? "high" : "normal");
+	fprintf(f, "\tCipher:     %s\n", l2_str(area, "encryption"));
+	l2_int(area, "key_size", &v);
+	fprintf(f, "\tCipher key: %" PRId64 " bits\n", v * 8);
+	kt = l2_str(kdf, "type");
+	fprintf(f, "\tPBKDF:      %s\n", kt);
+	if (!strcmp(kt, "pbkdf2")) {
+		fprintf(f, "\tHash:       %s\n", l2_str(kdf, "hash"));
+		l2_int(kdf, "iterations", &v);
+		fprintf(f, "\tIterations: %" PRId64 "\n", v);
+	} else {
+		l2_int(kdf, "time", &v);
+		fprintf(f, "\tTime cost:  %" PRId64 "\n", v);
+		l2_int(kdf, "memory", &v);
+		fprintf(f, "\tMemory:     %" PRId64 "\n", v);
+		l2_int(kdf, "cpus", &v);
+		fprintf(f, "\tThreads:    %" PRId64 "\n", v);
+	}
+	fprintf(f, "\tSalt:       ");
+	hexdump_b64(f, l2_str(kdf, "salt"));
+	l2_int(af, "stripes", &v);
+	fprintf(f, "\tAF stripes: %" PRId64 "\n", v);
+	fprintf(f, "\tAF hash:    %s\n", l2_str(af, "hash"));
+	l2_u64(area, "offset", &u);
+	fprintf(f, "\tArea offset:%" PRIu64 " [bytes]\n", u);
+	l2_u64(area, "size", &u);
+	fprintf(f, "\tArea length:%" PRIu64 " [bytes]\n", u);
+	if (l2_digest_for_keyslot(l->jobj, id, &did))
+		fprintf(f, "\tDigest ID:  %s\n", did);
+}
+
+/* Members of SECTION in numeric order. */
+#define FOR_EACH_NUMBERED(section, i, id, val)					\
+	for (i = 0; i < 256; i++)						\
+		if (snprintf(id, sizeof(id), "%d", i) > 0 &&			\
+		    (val = l2_obj(section, id)) != NULL)
+
+int luks2_dump(struct luks2 *l, FILE *f)
+{
+	json_object *cfg, *sec, *val, *o;
+	char id[12];
+	uint64_t u;
+	int64_t v;
+	int i;
+
+	if (!l->jobj) {
+		l2_err(l, "no header loaded");
+		return -EINVAL;
+	}
+	cfg = l2_obj(l->jobj, "config");
+	fprintf(f, "LUKS header information\n");
+	fprintf(f, "Version:       \t2\n");
+	fprintf(f, "Epoch:         \t%" PRIu64 "\n", l->seqid);
+	fprintf(f, "Metadata area: \t%" PRIu64 " [bytes]\n", l->hdr_size);
+	fprintf(f, "Keyslots area: \t%" PRIu64 " [bytes]\n", l->keyslots_size);
+	fprintf(f, "UUID:          \t%s\n", l->uuid);
+	fprintf(f, "Label:         \t%s\n", *l->label ? l->label : "(no label)");
+	fprintf(f, "Subsystem:     \t%s\n", *l->subsystem ? l->subsystem : "(no subsystem)");
+	fprintf(f, "Flags:       \t");
+	o = l2_obj(cfg, "flags");
+	if (o && json_object_array_length(o))
+		print_str_array(f, o);
+	else
+		fprintf(f, "(no flags)");
+	fprintf(f, "\n");
+	o = l2_obj(l2_obj(cfg, "requirements"), "mandatory");
+	if (o && json_object_array_length(o)) {
+		fprintf(f, "Requirements:\t");
+		print_str_array(f, o);
+		fprintf(f, "\n");
+	}
+
+	fprintf(f, "\nData segments:\n");
+	sec = l2_obj(l->jobj, "segments");
+	FOR_EACH_NUMBERED(sec, i, id, val) {
+		const char *size = l2_str(val, "size");
+
+		fprintf(f, "  %s: %s\n", id, l2_str(val, "type"));
+		l2_u64(val, "offset", &u);
+		fprintf(f, "\toffset: %" PRIu64 " [bytes]\n", u);
+		if (!strcmp(size, "dynamic"))
+			fprintf(f, "\tlength: (whole device)\n");
+		else
+			fprintf(f, "\tlength: %s [bytes]\n", size);
+		if (!strcmp(l2_str(val, "type"), "crypt")) {
+			fprintf(f, "\tcipher: %s\n", l2_str(val, "encryption"));
+			l2_int(val, "sector_size", &v);
+			fprintf(f, "\tsector: %" PRId64 " [bytes]\n", v);
+		}
+		if ((o = l2_obj(val, "flags")) && json_object_array_length(o)) {
+			fprintf(f, "\tflags : ");
+			print_str_array(f, o);
+			fprintf(f, "\n");
+		}
+	}
+
+	fprintf(f, "\nKeyslots:\n");
+	sec = l2_obj(l->jobj, "keyslots");
+	FOR_EACH_NUMBERED(sec, i, id, val)
+		dump_keyslot(f, l, id, val);
+
+	fprintf(f, "Tokens:\n");
+	sec = l2_obj(l->jobj, "tokens");
+	FOR_EACH_NUMBERED(sec, i, id, val) {
+		o = l2_obj(val, "keyslots");
+		fprintf(f, "  %s: %s\n", id, l2_str(val, "type"));
+		if (o && json_object_array_length(o)) {
+			fprintf(f, "\tKeyslot:    ");
+			print_str_array(f, o);
+			fprintf(f, "\n");
+		}
+	}
+
+	fprintf(f, "Digests:\n");
+	sec = l2_obj(l->jobj, "digests");
+	FOR_EACH_NUMBERED(sec, i, id, val) {
+		fprintf(f, "  %s: %s\n", id, l2_str(val, "type"));
+		if (strcmp(l2_str(val, "type"), "pbkdf2"))
+			continue;
+		fprintf(f, "\tHash:       %s\n", l2_str(val, "hash"));
+		l2_int(val, "iterations", &v);
+		fprintf(f, "\tIterations: %" PRId64 "\n", v);
+		fprintf(f, "\tSalt:       ");
+		hexdump_b64(f, l2_str(val, "salt"));
+		fprintf(f, "\tDigest:     ");
+		hexdump_b64(f, l2_str(val, "digest"));
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+int luks2_get_segment(struct luks2 *l, struct luks2_segment *seg)
+{
+	json_object *segs, *s, *dig, *ks;
+	const char *did, *enc;
+	uint64_t off, size = 0;
+	int64_t ss, ksz;
+	size_t i, n;
+
+	memset(seg, 0, sizeof(*seg));
+	if (!l->jobj) {
+		l2_err(l, "no header loaded");
+		return -EINVAL;
+	}
+	segs = l2_obj(l->jobj, "segments");
+	if (json_object_object_length(segs) != 1 || !(s = l2_obj(segs, "0"))) {
+		l2_err(l, "unsupported segment layout (exactly one segment \"0\" expected)");
+		return -ENOTSUP;
+	}
+	if (strcmp(l2_str(s, "type"), "crypt")) {
+		l2_err(l, "segment 0 has unsupported type \"%s\"", l2_str(s, "type"));
+		return -ENOTSUP;
+	}
+	if (l2_obj(s, "flags") && json_object_array_length(l2_obj(s, "flags"))) {
+		l2_err(l, "segment 0 has flags (reencryption leftovers?): refusing");
+		return -ENOTSUP;
+	}
+	enc = l2_str(s, "encryption");
+	l2_u64(s, "offset", &off);
+	if (strcmp(l2_str(s, "size"), "dynamic"))
+		l2_u64(s, "size", &size);
+	l2_u64(s, "iv_tweak", &seg->iv_tweak);
+	l2_int(s, "sector_size", &ss);
+	if (l2_cipher_is_null(enc) || strlen(enc) >= sizeof(seg->cipher)) {
+		l2_err(l, "segment 0: refusing cipher \"%s\"", enc);
+		return -EINVAL;
+	}
+	snprintf(seg->cipher, sizeof(seg->cipher), "%s", enc);
+	seg->offset = off / 512;
+	seg->size = size / 512;
+	seg->sector_size = (uint32_t)ss;
+	/* the key size is the one of the keyslots bound to the segment's digest */
+	dig = l2_digest_for_segment(l->jobj, "0", &did);
+	n = dig ? json_object_array_length(l2_obj(dig, "keyslots")) : 0;
+	for (i = 0; i < n; i++) {
+		const char *kid = json_object_get_string(
+			json_object_array_get_idx(l2_obj(dig, "keyslots"), i));
+
+		ks = l2_obj(l2_obj(l->jobj, "keyslots"), kid);
+		if (ks && l2_int(ks, "key_size", &ksz)) {
+			seg->key_size = (uint32_t)ksz;
+			break;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * luks2: a LUKS2 on-disk format library for vaultctl, written without
+ * libcryptsetup and interoperable with it (cryptsetup is only a test oracle).
+ *
+ * Design: the library is split by layer, lowest first.
+ *
+ *   disk.c        the two binary headers (magic, version, hdr_size, seqid,
+ *                 label, checksum, hdr_offset), reading both copies, choosing
+ *                 the valid one with the higher seqid, crash-safe writes
+ *                 (seqid + 1, primary then secondary, fdatasync after each)
+ *                 and the explicit repair of a damaged copy.  Nothing is
+ *                 written while a header is read or validated.
+ *   json.c        the JSON area: bounded parse (NUL-terminated, depth limit,
+ *                 no trailing garbage), complete validation of keyslots,
+ *                 tokens, segments, digests and config (decimal-string u64s
+ *                 with overflow checks, keyslot area bounds and overlaps,
+ *                 segment offset/size overflow, mandatory requirements,
+ *                 cipher_null), and serialisation.  The parsed json_object
+ *                 tree is kept and edited in place, so objects this library
+ *                 does not know (tokens, unknown keys) survive every write.
+ *   digest.c      the "pbkdf2" volume-key digest (create / verify).
+ *   kdf.c         pbkdf2 (OpenSSL) and argon2i/argon2id (libargon2) with the
+ *                 cost calibration cryptsetup does.
+ *   af.c          the anti-forensic splitter (LUKS1 AF, used by LUKS2).
+ *   area_crypto.c keyslot-area encryption per 512-byte sector with OpenSSL
+ *                 (aes xts/cbc, plain/plain64/essiv IVs).
+ *   keyslot.c     unlock, add, kill, change on top of the layers above: area
+ *                 material is written before the header that points at it,
+ *                 and a killed area is wiped after the header that forgot it.
+ *   format.c      a new header with cryptsetup 2.6 defaults.
+ *   backup.c      header backup / restore, erase.
+ *   dump.c        luksDump-like text and the segment parameters for dm.
+ *   misc.c        error strings, base64, locked memory, strict number parsing.
+ *
+ * Errors: every function returning int returns 0 (or a non-negative value
+ * documented below) on success and a negative errno on failure; the failure
+ * is described by luks2_error().  -EPERM means "no keyslot accepted the
+ * passphrase".  Secrets (passphrases, volume keys, derived keys, AF
+ * material) live in mlock'ed buffers, are never printed and are wiped with
+ * explicit_bzero() before they are released.
+ */
+#ifndef VAULTCTL_LUKS2_H
+#define VAULTCTL_LUKS2_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define LUKS2_KEYSLOTS_MAX	32
+#define LUKS2_VK_MAX		512	/* bytes: largest volume key accepted */
+
+struct luks2;
+
+/* Flags for luks2_load(). */
+#define LUKS2_RDWR			(1U << 0) /* allow writes (else O_RDONLY) */
+#define LUKS2_IGNORE_REQUIREMENTS	(1U << 1) /* load despite unknown mandatory
+						     requirements (dump only) */
+
+/* Health of the two copies after luks2_load(): a bit set = needs repair. */
+#define LUKS2_PRIMARY_BAD	(1U << 0) /* primary copy missing or invalid */
+#define LUKS2_SECONDARY_BAD	(1U << 1) /* secondary copy missing or invalid */
+#define LUKS2_PRIMARY_STALE	(1U << 2) /* valid but older than the other */
+#define LUKS2_SECONDARY_STALE	(1U << 3)
+
+enum luks2_kdf_type { LUKS2_KDF_ARGON2ID = 0, LUKS2_KDF_ARGON2I, LUKS2_KDF_PBKDF2 };
+
+/*
+ * Key derivation settings for a new keyslot.  Zero fields take cryptsetup
+ * 2.6 defaults: argon2id, 2000 ms, up to 1 GiB (capped at half of RAM),
+ * min(4, CPUs) threads, pbkdf2 hash sha256.  A non-zero "iterations"
+ * (pbkdf2 iterations or argon2 time cost) disables calibration and also
+ * gives the volume-key digest the minimum 1000 iterations, as cryptsetup's
+ * --pbkdf-force-iterations does.
+ */
+struct luks2_pbkdf {
+	enum luks2_kdf_type type;
+	const char *hash;		/* pbkdf2 only */
+	uint32_t iter_time_ms;
+	uint32_t iterations;
+	uint32_t memory_kb;		/* argon2: maximum (or exact if forced) */
+	uint32_t parallel;		/* argon2 threads */
+};
+
+struct luks2_format_params {
+	const char *cipher;		/* "aes-xts-plain64" */
+	uint32_t key_size;		/* volume key bytes; 64 */
+	uint32_t sector_size;		/* 512..4096; 0: 4096 where allowed */
+	uint64_t metadata_size;		/* per copy, 16 KiB .. 4 MiB; 16 KiB */
+	uint64_t keyslots_size;		/* 0: everything up to the data offset */
+	uint64_t data_offset;		/* bytes; 0: 16 MiB */
+	const char *label;		/* <= 47 bytes */
+	const char *subsystem;		/* <= 47 bytes */
+	const char *uuid;		/* NULL: random */
+	int keyslot;			/* < 0: 0 */
+	struct luks2_pbkdf pbkdf;
+};
+
+/* What a dm table needs for the data segment. */
+struct luks2_segment {
+	char cipher[128];		/* e.g. "aes-xts-plain64" */
+	uint32_t key_size;		/* bytes */
+	uint64_t offset;		/* 512-byte sectors from the device start */
+	uint64_t size;			/* 512-byte sectors; 0 = to the device end */
+	uint64_t iv_tweak;		/* dm-crypt iv_offset */
+	uint32_t sector_size;		/* encryption sector size in bytes */
+};
+
+/* A context; never NULL unless out of memory.  Free with luks2_free(). */
+struct luks2 *luks2_new(void);
+void luks2_free(struct luks2 *l);
+
+/* The description of the last failure ("" if none). */
+const char *luks2_error(const struct luks2 *l);
+/* A description of what luks2_health() reports (e.g. which copy is bad). */
+const char *luks2_health_text(const struct luks2 *l);
+
+/*
+ * Opens PATH (block device or image file) and reads, checks and validates
+ * the header.  Never writes.  Fails when neither copy is usable; when one
+ * copy is, it is used and luks2_health() tells what luks2_repair() would fix.
+ */
+int luks2_load(struct luks2 *l, const char *path, unsigned int flags);
+unsigned int luks2_health(const struct luks2 *l);
+
+/* Rewrites a damaged or stale copy from the good one (needs LUKS2_RDWR).
+ * Returns 0 when nothing needed doing, 1 after a repair. */
+int luks2_repair(struct luks2 *l);
+
+/* True when PATH starts with a LUKS2 primary header magic of version 2. */
+bool luks2_probe(const char *path);
+
+const char *luks2_uuid(const struct luks2 *l);
+const char *luks2_label(const struct luks2 *l);
+uint64_t luks2_seqid(const struct luks2 *l);
+/* Metadata + keyslots bytes: the size of a header backup. */
+uint64_t luks2_header_area_size(const struct luks2 *l);
+/* Bit N set = keyslot N exists. */
+uint32_t luks2_keyslots_in_use(const struct luks2 *l);
+
+/*
+ * Tries KEYSLOT (or every usable keyslot, by priority, when < 0) with the
+ * passphrase.  On success writes the volume key to VK (VK_CAP bytes, should
+ * be locked memory), its length to *VK_LEN and returns the keyslot number.
+ */
+int luks2_unlock(struct luks2 *l, int keyslot, const char *pass, size_t pass_len,
+		 void *vk, size_t vk_cap, size_t *vk_len);
+
+/* Adds a keyslot for VK protected by PASS; KEYSLOT < 0: the first free.
+ * Returns the keyslot number.  PBKDF NULL: defaults. */
+int luks2_add_keyslot(struct luks2 *l, int keyslot, const void *vk, size_t vk_len,
+		      const char *pass, size_t pass_len, const struct luks2_pbkdf *pbkdf);
+
+/* Removes KEYSLOT from the header, then wipes its area. */
+int luks2_kill_slot(struct luks2 *l, int keyslot);
+
+/* Unlocks with PASS and kills the keyslot that opened; returns its number. */
+int luks2_remove_key(struct luks2 *l, const char *pass, size_t pass_len);
+
+/*
+ * Replaces the passphrase of the keyslot that OLD opens (KEYSLOT < 0: any),
+ * keeping its number: new material goes to a free area first, then the
+ * header is switched, then the old area is wiped.  Returns the keyslot.
+ */
+int luks2_change_key(struct luks2 *l, int keyslot, const char *old_pass, size_t old_len,
+		     const char *new_pass, size_t new_len, const struct luks2_pbkdf *pbkdf);
+
+/* Wipes every keyslot (the data becomes unreadable without a backup). */
+int luks2_erase(struct luks2 *l);
+
+/*
+ * Writes a new LUKS2 header to PATH (existing file or block device; the
+ * caller confirms overwriting).  VK NULL: a random key of P->key_size bytes.
+ * On success *OUT (if not NULL) is a loaded read-write context.  Errors are
+ * reported through ERR (may be NULL) since there is no context yet.
+ */
+int luks2_format(const char *path, const struct luks2_format_params *p,
+		 const void *vk, size_t vk_len, const char *pass, size_t pass_len,
+		 struct luks2 **out, char *err, size_t err_len);
+
+/* Segment 0 as a dm table needs it; fails unless exactly one crypt segment. */
+int luks2_get_segment(struct luks2 *l, struct luks2_segment *seg);
+
+/* luksDump-like text (salts and digests, never keys). */
+int luks2_dump(struct luks2 *l, FILE *out);
+
+/* Copies metadata and keyslot areas to a new file (mode 0600, O_EXCL). */
+int luks2_header_backup(struct luks2 *l, const char *file);
+
+/*
+ * Validates the backup FILE, then writes it over the start of DEVICE.  A
+ * device holding a LUKS2 header with another UUID is refused unless FORCE.
+ * The context L receives the error text.
+ */
+int luks2_header_restore(struct luks2 *l, const char *device, const char *file, bool force);
+
+#endif

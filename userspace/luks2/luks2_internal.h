@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * luks2: definitions shared by the library's files (not a public API).
+ */
+#ifndef VAULTCTL_LUKS2_INTERNAL_H
+#define VAULTCTL_LUKS2_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+#include "luks2.h"
+
+#define L2_BIN_HDR_SIZE		4096
+#define L2_MAGIC_LEN		6
+#define L2_LABEL_LEN		48
+#define L2_CSUM_ALG_LEN		32
+#define L2_SALT_LEN		64
+#define L2_UUID_LEN		40
+#define L2_SUBSYSTEM_LEN	48
+#define L2_CSUM_LEN		64
+#define L2_MIN_HDR_SIZE		0x4000ULL	/* 16 KiB */
+#define L2_MAX_HDR_SIZE		0x400000ULL	/* 4 MiB */
+#define L2_MAX_KEYSLOTS_SIZE	0x8000000ULL	/* 128 MiB, as cryptsetup */
+#define L2_STRIPES		4000
+#define L2_SALT_SIZE		32		/* keyslot and digest salts */
+#define L2_DEFAULT_DATA_OFFSET	0x1000000ULL	/* 16 MiB */
+#define L2_JSON_DEPTH		16
+#define L2_ARGON2_MAX_MEMORY	4194304U	/* KiB */
+#define L2_ARGON2_MAX_THREADS	16U
+
+struct l2_copy_state {
+	bool ok;		/* binary header, checksum and JSON all valid */
+	uint64_t seqid;
+	char why[256];		/* why not ok */
+};
+
+struct luks2 {
+	int fd;
+	char *path;
+	bool rw;
+	uint64_t dev_size;	/* bytes */
+
+	/* binary header fields of the copy in use */
+	uint64_t hdr_size;	/* one copy: binary + JSON */
+	uint64_t seqid;
+	char label[L2_LABEL_LEN];
+	char subsystem[L2_SUBSYSTEM_LEN];
+	char uuid[L2_UUID_LEN];
+	char csum_alg[L2_CSUM_ALG_LEN];
+	unsigned char salt[2][L2_SALT_LEN];	/* primary, secondary */
+
+	json_object *jobj;	/* validated JSON metadata */
+	unsigned char *json_area;	/* raw JSON area of the copy in use */
+	uint64_t keyslots_size;
+
+	unsigned int health;
+	struct l2_copy_state copy[2];
+	char health_text[600];
+	char err[768];
+};
+
+/* misc.c */
+void l2_err(struct luks2 *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void l2_wipe(void *p, size_t n);
+void *l2_secure_alloc(size_t n);
+void l2_secure_free(void *p, size_t n);
+/* Strict decimal u64: digits only, 1..20 of them, no overflow. */
+bool l2_parse_u64(const char *s, uint64_t *out);
+/* Base64 (RFC 4648, padded).  Decoding is strict; returns length or -1. */
+char *l2_b64_encode(const void *in, size_t len);
+long l2_b64_decode(const char *in, size_t in_len, unsigned char *out, size_t out_cap);
+int l2_random(void *buf, size_t len);
+uint64_t l2_be64(const unsigned char *p);
+void l2_put_be64(unsigned char *p, uint64_t v);
+const struct evp_md_st *l2_hash(const char *name);	/* NULL if unsupported */
+int l2_pread_all(int fd, void *buf, size_t len, uint64_t off);
+int l2_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
+int l2_device_size(int fd, uint64_t *size);
+bool l2_cipher_is_null(const char *spec);
+
+/* json helpers (json.c) */
+json_object *l2_obj(json_object *o, const char *key);	/* NULL if absent */
+const char *l2_str(json_object *o, const char *key);	/* NULL if not a string */
+bool l2_u64(json_object *o, const char *key, uint64_t *v);	/* decimal string */
+bool l2_int(json_object *o, const char *key, int64_t *v);	/* JSON integer */
+json_object *l2_new_u64(uint64_t v);
+bool l2_array_has(json_object *arr, const char *s);
+void l2_array_remove(json_object *arr, const char *s);
+/* Parse and validate a JSON area; sets l->err on failure. */
+int l2_json_parse(struct luks2 *l, const char *area, size_t area_len, uint64_t hdr_size,
+		  unsigned int flags, json_object **out);
+int l2_json_validate(struct luks2 *l, json_object *root, uint64_t hdr_size, unsigned int flags);
+/* Digest object that lists keyslot KS (or segment SEG) */
+json_object *l2_digest_for_keyslot(json_object *root, const char *ks, const char **id);
+json_object *l2_digest_for_segment(json_object *root, const char *seg, const char **id);
+
+/* disk.c */
+int l2_disk_load(struct luks2 *l, unsigned int flags);
+int l2_disk_write(struct luks2 *l);	/* seqid + 1, both copies */
+int l2_checksum(const char *alg, const unsigned char *bin, const unsigned char *json,
+		size_t json_len, unsigned char *out, unsigned int *out_len);
+
+/* af.c */
+int l2_af_split(const void *key, size_t key_len, unsigned int stripes, const char *hash,
+		unsigned char *dst);
+int l2_af_merge(const unsigned char *src, size_t key_len, unsigned int stripes,
+		const char *hash, unsigned char *key);
+
+/* kdf.c */
+struct l2_kdf {
+	enum luks2_kdf_type type;
+	char hash[32];
+	uint32_t iterations;	/* pbkdf2 iterations / argon2 time */
+	uint32_t memory_kb;
+	uint32_t parallel;
+};
+int l2_kdf_derive(const struct l2_kdf *k, const char *pass, size_t pass_len,
+		  const unsigned char *salt, size_t salt_len, unsigned char *out, size_t out_len);
+/* Fills K from the user's settings, calibrating when asked to. */
+int l2_kdf_choose(const struct luks2_pbkdf *p, size_t key_len, struct l2_kdf *k);
+/* pbkdf2 iterations reaching MS milliseconds for HASH (>= 1000). */
+uint32_t l2_pbkdf2_calibrate(const char *hash, size_t key_len, uint32_t ms);
+const char *l2_kdf_name(enum luks2_kdf_type t);
+
+/* area_crypto.c: whole 512-byte sectors, IV sector 0 at BUF */
+int l2_area_crypt(const char *spec, const unsigned char *key, size_t key_len,
+		  unsigned char *buf, size_t len, bool encrypt);
+bool l2_area_cipher_ok(const char *spec, size_t key_len);
+
+/* digest.c */
+int l2_digest_verify(json_object *digest, const void *vk, size_t vk_len);
+json_object *l2_digest_new(const void *vk, size_t vk_len, const char *hash,
+			   uint32_t iterations);
+
+/* keyslot.c */
+int l2_keyslot_wipe_area(struct luks2 *l, uint64_t off, uint64_t len);
+
+#endif

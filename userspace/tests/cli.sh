@@ -1,0 +1,145 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Tests of the vaultctl binary that need no kernel module: help texts, exit
+# codes and messages for bad command lines, the root check, key file and
+# device checks.  Prints KTAP.  Usage: cli.sh VAULTCTL
+# $VALGRIND_CMD, when set, prefixes every vaultctl run.
+
+VAULTCTL=${1:?usage: cli.sh VAULTCTL}
+T=$(mktemp -d /tmp/vaultctl-cli.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+
+n=0; pass=0; fail=0; skip=0
+OUT=$T/out; ERR=$T/err
+
+ok()   { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $1"; }
+nok()  { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"
+	 sed 's/^/# stdout: /' "$OUT"; sed 's/^/# stderr: /' "$ERR"; }
+skp()  { n=$((n + 1)); skip=$((skip + 1)); echo "ok $n $1 # SKIP $2"; }
+
+# run ARGS...: runs vaultctl, status in $rc
+run() { $VALGRIND_CMD "$VAULTCTL" "$@" >"$OUT" 2>"$ERR" </dev/null; rc=$?; }
+
+# expect NAME RC GREP-IN-STDOUT-OR-STDERR ARGS...
+expect() {
+	name=$1 want=$2 pat=$3; shift 3
+	run "$@"
+	if [ "$rc" -eq "$want" ] && { [ -z "$pat" ] || cat "$OUT" "$ERR" | grep -q -- "$pat"; }; then
+		ok "$name"
+	else
+		echo "# vaultctl $* exited $rc (wanted $want), looked for '$pat'"
+		nok "$name"
+	fi
+}
+
+expect "global --help" 0 "Usage: vaultctl \[OPTIONS\] COMMAND" --help
+expect "global -h" 0 "Commands:" -h
+expect "help command" 0 "Usage: vaultctl" help
+for cmd in open close status suspend resume resize "key add" "key remove" "key list" version; do
+	# shellcheck disable=SC2086 # "key add" must split into two words
+	expect "$cmd --help" 0 "Usage: vaultctl $cmd" $cmd --help
+done
+expect "help open lists plain options" 0 "--iv-large-sectors" help open
+expect "open --help shows required options" 0 "open --type plain --key-file FILE" open --help
+expect "no command is exit 1" 1 "no command given"
+expect "unknown command is exit 1" 1 "unknown command 'frob'" frob
+expect "unknown option is exit 1" 1 "unknown option '--frob'" open --frob
+expect "unknown short option is exit 1" 1 "unknown option '-z'" status -z x
+expect "missing option value is exit 1" 1 "needs a value" open --type plain d n --key-file
+expect "option not valid for command is exit 1" 1 "not valid for 'close'" close --size 5 x
+expect "missing argument is exit 1" 1 "'close' needs NAME" close
+expect "extra argument is exit 1" 1 "'status' needs NAME" status a b
+expect "open needs --type" 1 "needs option --type" open --key-file k d n
+expect "open needs --key-file" 1 "needs option --key-file" open --type plain d n
+expect "bad key size is exit 1" 1 "invalid value '7' for --key-size" \
+	open --type plain --key-file k --key-size 7 d n
+expect "bad sector size is exit 1" 1 "invalid value '1000' for --sector-size" \
+	open --type plain --key-file k --sector-size 1000 d n
+expect "key needs a subcommand" 1 "needs a subcommand" key
+expect "version works" 0 "vaultctl 0.1.0" version
+expect "--version works" 0 "dm-vault interface (built against): 1.0" --version
+
+head -c 64 /dev/urandom >"$T/key64"
+head -c 10 /dev/urandom >"$T/key10"
+
+if [ "$(id -u)" != 0 ]; then
+	for c in root1 root2 root3 root4 root5 root6 root7 root8 root9 root10 root11; do
+		skp "$c" "not running as root"
+	done
+else
+	expect "unknown type is exit 1" 1 "unknown device type 'luks9'" \
+		open --type luks9 --key-file "$T/key64" /dev/null n
+	expect "short key file is exit 1 and names file and sizes" 1 \
+		"key file $T/key10 is too short: it holds 10 bytes, but a 512-bit key needs 64 bytes" \
+		open --type plain --key-file "$T/key10" /dev/null n
+	expect "short key file with --key-size" 1 "a 256-bit key needs 32 bytes" \
+		open --type plain --key-size 256 --key-file "$T/key10" /dev/null n
+	rc=0
+	head -c 5 /dev/zero | $VALGRIND_CMD "$VAULTCTL" open --type plain --key-file - /dev/null n \
+		>"$OUT" 2>"$ERR" || rc=$?
+	if [ "$rc" = 1 ] && grep -q "standard input) is too short: it holds 5 bytes" "$ERR"; then
+		ok "short key on stdin is exit 1"
+	else
+		nok "short key on stdin is exit 1"
+	fi
+	expect "missing key file is exit 1" 1 "cannot open key file $T/nope" \
+		open --type plain --key-file "$T/nope" /dev/null n
+	expect "character device is exit 4" 4 "/dev/null is not a block device" \
+		open --type plain --key-file "$T/key64" /dev/null n
+	expect "missing device is exit 4" 4 "does not exist" \
+		open --type plain --key-file "$T/key64" "$T/nodev" n
+	expect "bad device name is exit 1" 1 "invalid device name" \
+		open --type plain --key-file "$T/key64" /dev/null "a/b"
+	expect "iv-large-sectors needs a larger sector size" 1 "needs --sector-size larger" \
+		open --type plain --iv-large-sectors --key-file "$T/key64" /dev/null n
+	expect "iv offset alignment with iv-large-sectors" 1 "multiple of the sector size" \
+		open --type plain --iv-large-sectors --sector-size 4096 --iv-offset 3 \
+		--key-file "$T/key64" /dev/null n
+
+	# Without CAP_SYS_ADMIN: exit 2 and a clear message, before anything else.
+	if command -v setpriv >/dev/null 2>&1 &&
+	   setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+		rc=0
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+			$VALGRIND_CMD "$VAULTCTL" close somename >"$OUT" 2>"$ERR" || rc=$?
+		if [ "$rc" = 2 ] && grep -q "'close' needs root privileges (CAP_SYS_ADMIN)" "$ERR"; then
+			ok "non-root close is exit 2"
+		else
+			echo "# exit $rc"
+			nok "non-root close is exit 2"
+		fi
+	else
+		skp "non-root close is exit 2" "setpriv cannot drop to nobody"
+	fi
+fi
+
+# A real block device on the host: loop, when the host allows it.
+LOOP=
+if [ "$(id -u)" = 0 ] && command -v losetup >/dev/null 2>&1; then
+	truncate -s 4M "$T/disk"
+	LOOP=$(losetup -f --show "$T/disk" 2>/dev/null) || LOOP=
+fi
+if [ -z "$LOOP" ]; then
+	skp "offset beyond the device is exit 1" "no loop device"
+	skp "size beyond the device is exit 1" "no loop device"
+	skp "unaligned size is exit 1" "no loop device"
+	skp "missing module is a clear error" "no loop device"
+else
+	expect "offset beyond the device is exit 1" 1 "is too small: 8192 sectors, but the data offset is 8192" \
+		open --type plain --key-file "$T/key64" --offset 8192 "$LOOP" n
+	expect "size beyond the device is exit 1" 1 "is larger than device" \
+		open --type plain --key-file "$T/key64" --offset 8 --size 8190 "$LOOP" n
+	expect "unaligned size is exit 1" 1 "not a multiple of the 4096-byte sector size" \
+		open --type plain --key-file "$T/key64" --sector-size 4096 --size 9 "$LOOP" n
+	if [ -e /dev/vault-control ]; then
+		skp "missing module is a clear error" "dm-vault is loaded here"
+	else
+		expect "missing module is a clear error" 1 "the dm-vault module is not loaded" \
+			open --type plain --key-file "$T/key64" "$LOOP" n
+	fi
+	losetup -d "$LOOP"
+fi
+
+echo "# $pass passed, $fail failed${skip:+, $skip skipped}" | sed 's/, 0 skipped//'
+[ "$fail" = 0 ]

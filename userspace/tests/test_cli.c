@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests: command line parsing and the action table.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "ktap.h"
+#include "util.h"
+#include "vaultctl.h"
+
+#define MAXARGS 40
+
+/* Parses a space-separated command line (no quoting needed in these tests). */
+static int parse(const char *line, struct vault_cli *cli)
+{
+	static char buf[1024];
+	static char *argv[MAXARGS];
+	int argc = 0;
+	char *tok, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "vaultctl %s", line);
+	for (tok = strtok_r(buf, " ", &save); tok && argc < MAXARGS - 1;
+	     tok = strtok_r(NULL, " ", &save))
+		argv[argc++] = tok;
+	argv[argc] = NULL;
+	return vault_cli_parse(argc, argv, cli);
+}
+
+static void open_defaults(void)
+{
+	struct vault_cli c;
+
+	EXPECT_INT(parse("open --type plain --key-file /k /dev/loop0 vol", &c), 0);
+	EXPECT(c.action && !strcmp(c.action->name, "open"));
+	EXPECT_INT(c.argc, 2);
+	EXPECT_STR(c.argv[0], "/dev/loop0");
+	EXPECT_STR(c.argv[1], "vol");
+	EXPECT_STR(c.opts.type, "plain");
+	EXPECT_STR(c.opts.key_file, "/k");
+	EXPECT(c.opts.cipher == NULL);
+	EXPECT_INT(c.opts.key_bits, 0);
+	EXPECT_INT(c.opts.sector_size, 512);
+	EXPECT_INT(c.opts.offset, 0);
+	EXPECT_INT(c.opts.iv_offset, 0);
+	EXPECT_INT(c.opts.size, 0);
+	EXPECT(!c.opts.readonly && !c.opts.allow_discards && !c.help);
+}
+
+static void open_all_options(void)
+{
+	struct vault_cli c;
+
+	EXPECT_INT(parse("open /dev/sdb --type plain --cipher aes-cbc-essiv:sha256 "
+			 "--key-size 256 --key-file - --keyfile-offset 10 --offset 2048 "
+			 "--iv-offset 7 --sector-size 4096 --iv-large-sectors --allow-discards "
+			 "--same-cpu-crypt --no-read-workqueue --no-write-workqueue --readonly "
+			 "--size 1M v2", &c), 0);
+	EXPECT_STR(c.argv[0], "/dev/sdb");
+	EXPECT_STR(c.argv[1], "v2");
+	EXPECT_STR(c.opts.cipher, "aes-cbc-essiv:sha256");
+	EXPECT_INT(c.opts.key_bits, 256);
+	EXPECT_STR(c.opts.key_file, "-");
+	EXPECT_INT(c.opts.keyfile_offset, 10);
+	EXPECT_INT(c.opts.offset, 2048);
+	EXPECT_INT(c.opts.iv_offset, 7);
+	EXPECT_INT(c.opts.sector_size, 4096);
+	EXPECT(c.opts.iv_large_sectors && c.opts.allow_discards && c.opts.same_cpu_crypt);
+	EXPECT(c.opts.no_read_workqueue && c.opts.no_write_workqueue && c.opts.readonly);
+	EXPECT_INT(c.opts.size, 2048);
+}
+
+static void short_options_and_aliases(void)
+{
+	struct vault_cli c;
+
+	EXPECT_INT(parse("-v open -M plain -c serpent-xts-plain64 -s 512 -d /k -o 8 -p 9 "
+			 "-b 16 -r d n", &c), 0);
+	EXPECT_STR(c.opts.type, "plain");
+	EXPECT_STR(c.opts.cipher, "serpent-xts-plain64");
+	EXPECT_INT(c.opts.key_bits, 512);
+	EXPECT_INT(c.opts.offset, 8);
+	EXPECT_INT(c.opts.iv_offset, 9);
+	EXPECT_INT(c.opts.size, 16);
+	EXPECT(c.opts.readonly);
+	EXPECT_INT(parse("open --type=plain --key-file=/k --skip=33 d n", &c), 0);
+	EXPECT_INT(c.opts.iv_offset, 33);
+	log_verbose_level = 0;
+}
+
+static void bad_values(void)
+{
+	struct vault_cli c;
+
+	EXPECT_INT(parse("open --type plain --key-file k --key-size 7 d n", &c), -EINVAL);
+	EXPECT(strstr(ktap_stderr(), "--key-size"));
+	EXPECT_INT(parse("open --type plain --key-file k --key-size 0 d n", &c), -EINVAL);
+	EXPECT_INT(parse("open --type plain --key-file k --key-size 1032 d n", &c), -EINVAL);
+	EXPECT_INT(parse("open --type plain --key-file k --key-size abc d n", &c), -EINVAL);
+	EXPECT_INT(parse("open --type plain --key-file k --key-size 1024 d n", &c), 0);
+	EXPECT_INT(parse("open --type plain --key-file k --sector-size 1000 d n", &c), -EINVAL);
+	EXPECT_INT(parse("open --type plain --key-file k --sector-size 8192 d n", &c), -EINVAL);
+	EXPECT_INT(parse("open --type plain --key-file k --size 0 d n", &c), -EINVAL);
+	EXPECT_INT(parse("open --type plain --key-file k --offset -5 d n", &c), -EINVAL);
+	EXPECT_INT(parse("open --type plain --key-file k --offset 1000B d n", &c), -EINVAL);
+	EXPECT_INT(parse("open --type plain --key-file k --keyfile-offset 1K d n", &c), -EINVAL);
+}
+
+static void unknown_and_misplaced_options(void)
+{
+	struct vault_cli c;
+
+	EXPECT_INT(parse("open --type plain --key-file k --frob d n", &c), -EINVAL);
+	EXPECT(strstr(ktap_stderr(), "unknown option '--frob'"));
+	EXPECT_INT(parse("open --type plain --key-file k -z d n", &c), -EINVAL);
+	EXPECT(strstr(ktap_stderr(), "unknown option '-z'"));
+	EXPECT_INT(parse("close --cipher aes-xts-plain64 n", &c), -EINVAL);
+	EXPECT(strstr(ktap_stderr(), "--cipher is not valid for 'close'"));
+	EXPECT_INT(parse("status --key-file k n", &c), -EINVAL);
+	EXPECT_INT(parse("key remove --size 5 n", &c), -EINVAL);
+	EXPECT_INT(parse("open --type plain d n --key-file", &c), -EINVAL);
+	EXPECT(strstr(ktap_stderr(), "needs a value"));
+}
+
+static void arguments_and_required_options(void)
+{
+	struct vault_cli c;
+
+	EXPECT_INT(parse("", &c), -EINVAL);
+	EXPECT(strstr(ktap_stderr(), "no command"));
+	EXPECT_INT(parse("frob", &c), -EINVAL);
+	EXPECT(strstr(ktap_stderr(), "unknown command 'frob'"));
+	EXPECT_INT(parse("open --type plain --key-file k d", &c), -EINVAL);
+	EXPECT_INT(parse("open --type plain --key-file k d n x", &c), -EINVAL);
+	EXPECT_INT(parse("open --type plain d n", &c), -EINVAL);
+	EXPECT(strstr(ktap_stderr(), "needs option --key-file"));
+	EXPECT_INT(parse("open --key-file k d n", &c), -EINVAL);
+	EXPECT(strstr(ktap_stderr(), "needs option --type"));
+	EXPECT_INT(parse("close", &c), -EINVAL);
+	EXPECT_INT(parse("close a b", &c), -EINVAL);
+	EXPECT_INT(parse("resume n", &c), -EINVAL);
+	EXPECT_INT(parse("resize n", &c), -EINVAL);
+	EXPECT_INT(parse("key add n --key-file k", &c), -EINVAL);
+	EXPECT(strstr(ktap_stderr(), "needs option --key-size"));
+	EXPECT_INT(parse("key", &c), -EINVAL);
+	EXPECT_INT(parse("key frob", &c), -EINVAL);
+	EXPECT_INT(parse("key list x", &c), -EINVAL);
+	EXPECT_INT(parse("version x", &c), -EINVAL);
+}
+
+static void every_command_parses(void)
+{
+	struct vault_cli c;
+
+	EXPECT_INT(parse("close n", &c), 0);
+	EXPECT_STR(c.action->name, "close");
+	EXPECT_INT(parse("status n", &c), 0);
+	EXPECT_STR(c.action->name, "status");
+	EXPECT_INT(parse("suspend n", &c), 0);
+	EXPECT_STR(c.action->name, "suspend");
+	EXPECT_INT(parse("resume n --key-file k", &c), 0);
+	EXPECT_STR(c.action->name, "resume");
+	EXPECT_INT(parse("resume n --key-file k --key-size 256", &c), 0);
+	EXPECT_INT(parse("resize n --key-file k --size 100", &c), 0);
+	EXPECT_STR(c.action->name, "resize");
+	EXPECT_INT(c.opts.size, 100);
+	EXPECT_INT(parse("key add mykey --key-file k --key-size 256", &c), 0);
+	EXPECT_STR(c.action->name, "key add");
+	EXPECT_INT(c.argc, 1);
+	EXPECT_STR(c.argv[0], "mykey");
+	EXPECT_INT(parse("key remove mykey", &c), 0);
+	EXPECT_STR(c.action->name, "key remove");
+	EXPECT_INT(parse("key list", &c), 0);
+	EXPECT_STR(c.action->name, "key list");
+	EXPECT_INT(parse("version", &c), 0);
+	EXPECT_STR(c.action->name, "version");
+	EXPECT_INT(parse("--debug --verbose status n", &c), 0);
+	EXPECT(log_debug_level > 0 && log_verbose_level > 0);
+	log_debug_level = 0;
+	log_verbose_level = 0;
+}
+
+static void help_forms(void)
+{
+	struct vault_cli c;
+
+	EXPECT_INT(parse("--help", &c), 0);
+	EXPECT(c.help && !c.action);
+	EXPECT_INT(parse("-h", &c), 0);
+	EXPECT(c.help && !c.action);
+	EXPECT_INT(parse("help", &c), 0);
+	EXPECT(c.help && !c.action);
+	/* Per command, without its required options or arguments. */
+	EXPECT_INT(parse("open --help", &c), 0);
+	EXPECT(c.help && c.action && !strcmp(c.action->name, "open"));
+	EXPECT_INT(parse("help resume", &c), 0);
+	EXPECT(c.help && !strcmp(c.action->name, "resume"));
+	EXPECT_INT(parse("key add -h", &c), 0);
+	EXPECT(c.help && !strcmp(c.action->name, "key add"));
+	EXPECT_INT(parse("key --help", &c), 0);
+	EXPECT(c.help && !c.action);
+	EXPECT_INT(parse("--version", &c), 0);
+	EXPECT(c.version && !c.action);
+}
+
+static void action_table(void)
+{
+	static const char *const names[] = {
+		"open", "close", "status", "suspend", "resume", "resize",
+		"key add", "key remove", "key list", "version",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const struct vault_action *a = vault_action_find(names[i]);
+
+		EXPECT(a != NULL);
+		if (!a)
+			continue;
+		EXPECT(a->handler != NULL && a->summary && a->args);
+		/* Everything but version changes or reads devices or keys. */
+		EXPECT_INT(a->needs_admin, strcmp(names[i], "version") != 0);
+	}
+	EXPECT(vault_action_find("help") == NULL);
+	EXPECT(vault_action_find("key") == NULL);
+}
+
+static const struct ktap_case cases[] = {
+	KTAP_CASE(open_defaults),
+	KTAP_CASE(open_all_options),
+	KTAP_CASE(short_options_and_aliases),
+	KTAP_CASE(bad_values),
+	KTAP_CASE(unknown_and_misplaced_options),
+	KTAP_CASE(arguments_and_required_options),
+	KTAP_CASE(every_command_parses),
+	KTAP_CASE(help_forms),
+	KTAP_CASE(action_table),
+};
+
+int main(void)
+{
+	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]));
+}

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests: locked, non-dumpable, wiped memory for keys.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ktap.h"
+#include "secure_mem.h"
+
+/* Kilobytes of locked memory (VmLck in /proc/self/status), or -1. */
+static long vm_locked_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* The VmFlags line of the smaps entry holding ADDR, or "" when not found. */
+static const char *vm_flags(const void *addr)
+{
+	static char flags[512];
+	unsigned long a = (unsigned long)addr, lo, hi;
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	int in = 0;
+
+	flags[0] = '\0';
+	if (!f)
+		return flags;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			in = a >= lo && a < hi;
+			continue;
+		}
+		if (in && !strncmp(line, "VmFlags:", 8)) {
+			snprintf(flags, sizeof(flags), "%s", line + 8);
+			break;
+		}
+	}
+	fclose(f);
+	return flags;
+}
+
+static void alloc_is_zeroed_and_sized(void)
+{
+	unsigned char *p = secure_alloc(100);
+	size_t i;
+	int zero = 1;
+
+	EXPECT(p != NULL);
+	if (!p)
+		return;
+	for (i = 0; i < 100; i++)
+		zero &= !p[i];
+	EXPECT(zero);
+	EXPECT_INT(secure_size(p), 100);
+	EXPECT_INT((unsigned long)p % 64, 0);
+	memset(p, 0xff, 100);
+	secure_free(p);
+	secure_free(NULL);
+	EXPECT_INT(secure_size(NULL), 0);
+}
+
+static void alloc_is_locked(void)
+{
+	long before = vm_locked_kb(), during, after;
+	long page_kb = sysconf(_SC_PAGESIZE) / 1024;
+	void *p;
+
+	if (before < 0) {
+		ktap_skip("no VmLck in /proc/self/status");
+		return;
+	}
+	p = secure_alloc(3 * 4096);
+	EXPECT(p != NULL);
+	during = vm_locked_kb();
+	secure_free(p);
+	after = vm_locked_kb();
+	EXPECT(during >= before + 3 * page_kb);
+	EXPECT_INT(after, before);
+}
+
+static void alloc_flags_in_smaps(void)
+{
+	void *p = secure_alloc(64);
+	const char *f;
+
+	EXPECT(p != NULL);
+	f = vm_flags(p);
+	if (!*f) {
+		ktap_skip("no VmFlags in /proc/self/smaps");
+	} else {
+		EXPECT(strstr(f, " lo"));	/* locked */
+		EXPECT(strstr(f, " dd"));	/* not in core dumps */
+		EXPECT(strstr(f, " wf"));	/* wiped on fork */
+	}
+	secure_free(p);
+}
+
+static void free_unmaps(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned char *p = secure_alloc(10), vec;
+	void *base = (void *)((unsigned long)p & ~(unsigned long)(page - 1));
+
+	EXPECT_INT(mincore(base, (size_t)page, &vec), 0);
+	secure_free(p);
+	EXPECT_INT(mincore(base, (size_t)page, &vec), -1);
+	EXPECT_INT(errno, ENOMEM);
+}
+
+static void wipe_zeroes(void)
+{
+	unsigned char buf[77];
+	size_t i;
+	int zero = 1;
+
+	memset(buf, 0x5a, sizeof(buf));
+	secure_wipe(buf, sizeof(buf));
+	for (i = 0; i < sizeof(buf); i++)
+		zero &= !buf[i];
+	EXPECT(zero);
+	secure_wipe(NULL, 10);
+}
+
+static void child_sees_no_key(void)
+{
+	unsigned char *p = secure_alloc(32);
+	int status = -1;
+	pid_t pid;
+
+	memset(p, 0xa5, 32);
+	pid = fork();
+	if (!pid) {
+		size_t i;
+
+		for (i = 0; i < 32; i++)
+			if (p[i])
+				_exit(1);
+		_exit(0);
+	}
+	EXPECT(pid > 0);
+	waitpid(pid, &status, 0);
+	EXPECT(WIFEXITED(status));
+	EXPECT_INT(WEXITSTATUS(status), 0);
+	EXPECT_INT(p[31], 0xa5);
+	secure_free(p);
+}
+
+static void process_not_dumpable(void)
+{
+	struct rlimit rl;
+
+	EXPECT_INT(secure_process_init(), 0);
+	EXPECT_INT(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
+	EXPECT_INT(getrlimit(RLIMIT_CORE, &rl), 0);
+	EXPECT_INT(rl.rlim_cur, 0);
+	EXPECT_INT(rl.rlim_max, 0);
+}
+
+static void lock_all(void)
+{
+	int r = secure_lock_all();
+
+	if (r) {
+		ktap_skip("mlockall not permitted here");
+		return;
+	}
+	EXPECT(vm_locked_kb() > 0);
+	secure_unlock_all();
+}
+
+static const struct ktap_case cases[] = {
+	KTAP_CASE(alloc_is_zeroed_and_sized),
+	KTAP_CASE(alloc_is_locked),
+	KTAP_CASE(alloc_flags_in_smaps),
+	KTAP_CASE(free_unmaps),
+	KTAP_CASE(wipe_zeroes),
+	KTAP_CASE(child_sees_no_key),
+	KTAP_CASE(process_not_dumpable),
+	KTAP_CASE(lock_all),
+};
+
+int main(void)
+{
+	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]));
+}

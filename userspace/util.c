@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vaultctl: messages, exit codes, number and size parsing, block device checks.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "util.h"
+
+int log_verbose_level;
+int log_debug_level;
+
+static void vlog(FILE *f, const char *prefix, const char *fmt, va_list ap)
+{
+	fputs(prefix, f);
+	vfprintf(f, fmt, ap);
+	fputc('\n', f);
+}
+
+void log_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(stderr, "vaultctl: ", fmt, ap);
+	va_end(ap);
+}
+
+void log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(stderr, "vaultctl: warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void log_verbose(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_verbose_level && !log_debug_level)
+		return;
+	va_start(ap, fmt);
+	vlog(stdout, "", fmt, ap);
+	va_end(ap);
+}
+
+void log_dbg(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_debug_level)
+		return;
+	va_start(ap, fmt);
+	vlog(stderr, "# ", fmt, ap);
+	va_end(ap);
+}
+
+int errno_to_exit(int err)
+{
+	switch (err) {
+	case 0:
+		return EXIT_OK;
+	case -EPERM:
+	case -EACCES:
+		return EXIT_NO_PERM;
+	case -ENOMEM:
+		return EXIT_NO_MEM;
+	case -ENODEV:
+	case -ENOENT:
+	case -ENXIO:
+	case -ENOTBLK:
+		return EXIT_WRONG_DEVICE;
+	case -EBUSY:
+	case -EEXIST:
+		return EXIT_BUSY;
+	default:
+		return EXIT_WRONG_PARAMS;
+	}
+}
+
+int parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		unsigned int d;
+
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		d = (unsigned int)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+int parse_uint(const char *s, unsigned int *out)
+{
+	uint64_t v;
+	int r = parse_u64(s, &v);
+
+	if (r)
+		return r;
+	if (v > UINT32_MAX)
+		return -ERANGE;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+int parse_sectors(const char *s, uint64_t *sectors)
+{
+	static const char units[] = "KMGTP";
+	const char *p, *u;
+	char num[32];
+	uint64_t v, mult = 1;
+	size_t n;
+	int r;
+
+	if (!s)
+		return -EINVAL;
+	for (p = s; *p >= '0' && *p <= '9'; p++)
+		;
+	n = (size_t)(p - s);
+	if (!n || n >= sizeof(num))
+		return n ? -ERANGE : -EINVAL;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	r = parse_u64(num, &v);
+	if (r)
+		return r;
+	if (!*p) {
+		*sectors = v;
+		return 0;
+	}
+	u = strchr(units, toupper((unsigned char)*p));
+	if (!u)
+		return -EINVAL;
+	p++;
+	if (strcmp(p, "") && strcmp(p, "iB"))
+		return -EINVAL;
+	for (; u >= units; u--)
+		mult *= 1024;
+	if (v > UINT64_MAX / mult)
+		return -ERANGE;
+	v *= mult;
+	if (v % SECTOR_SIZE)
+		return -EINVAL;
+	*sectors = v >> SECTOR_SHIFT;
+	return 0;
+}
+
+bool have_cap_sys_admin(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+		.pid = 0,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data))
+		return geteuid() == 0;
+	return data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective & CAP_TO_MASK(CAP_SYS_ADMIN);
+}
+
+int parse_devt(const char *s, unsigned int *major, unsigned int *minor)
+{
+	char buf[32];
+	const char *colon = strchr(s, ':');
+	size_t n;
+
+	if (!colon)
+		return -EINVAL;
+	n = (size_t)(colon - s);
+	if (n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (parse_uint(buf, major) || parse_uint(colon + 1, minor))
+		return -EINVAL;
+	return 0;
+}
+
+int blkdev_holders(unsigned int major, unsigned int minor)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/holders", major, minor);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static int read_sysfs_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	int r = 0;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, (int)len, f))
+		r = -EIO;
+	fclose(f);
+	if (!r)
+		buf[strcspn(buf, "\n")] = '\0';
+	return r;
+}
+
+int blkdev_size_by_devt(unsigned int major, unsigned int minor, uint64_t *sectors)
+{
+	char path[64], line[64];
+	int r;
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/size", major, minor);
+	r = read_sysfs_line(path, line, sizeof(line));
+	if (r)
+		return r;
+	return parse_u64(line, sectors);
+}
+
+void blkdev_path_by_devt(unsigned int major, unsigned int minor, char *buf, size_t len)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(buf, len, "%u:%u", major, minor);
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/uevent", major, minor);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!strncmp(line, "DEVNAME=", 8) && line[8]) {
+			snprintf(buf, len, "/dev/%s", line + 8);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+int blkdev_probe(const char *path, bool readonly, struct blkdev *dev)
+{
+	struct stat st;
+	uint64_t bytes;
+	int fd, ro = 0, r;
+
+	memset(dev, 0, sizeof(*dev));
+	if (strlen(path) >= sizeof(dev->path)) {
+		log_err("device path is too long");
+		return -EINVAL;
+	}
+	strcpy(dev->path, path);
+	if (stat(path, &st)) {
+		r = -errno;
+		log_err("device %s does not exist or access denied: %s", path, strerror(errno));
+		return r == -EACCES || r == -EPERM ? r : -ENODEV;
+	}
+	if (!S_ISBLK(st.st_mode)) {
+		log_err("%s is not a block device", path);
+		return -ENOTBLK;
+	}
+	dev->major = major(st.st_rdev);
+	dev->minor = minor(st.st_rdev);
+
+	r = blkdev_holders(dev->major, dev->minor);
+	if (r > 0) {
+		log_err("device %s is in use by another mapping (see /sys/dev/block/%u:%u/holders)",
+			path, dev->major, dev->minor);
+		return -EBUSY;
+	}
+	if (r < 0)
+		log_dbg("cannot read holders of %u:%u: %s", dev->major, dev->minor, strerror(-r));
+
+	/* O_EXCL on a block device fails with EBUSY while it is mounted or claimed. */
+	fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_EXCL | O_CLOEXEC);
+	if (fd < 0 && !readonly && (errno == EROFS || errno == EACCES)) {
+		log_err("device %s is read-only; use --readonly", path);
+		return -EINVAL;
+	}
+	if (fd < 0) {
+		r = -errno;
+		if (r == -EBUSY)
+			log_err("device %s is in use (mounted or held exclusively)", path);
+		else
+			log_err("cannot open device %s: %s", path, strerror(-r));
+		return r == -EBUSY || r == -EACCES || r == -EPERM ? r : -ENODEV;
+	}
+	if (ioctl(fd, BLKGETSIZE64, &bytes)) {
+		r = -errno;
+		log_err("cannot get the size of %s: %s", path, strerror(-r));
+		close(fd);
+		return -ENODEV;
+	}
+	if (!ioctl(fd, BLKROGET, &ro) && ro)
+		dev->readonly = true;
+	close(fd);
+	if (dev->readonly && !readonly) {
+		log_err("device %s is read-only; use --readonly", path);
+		return -EINVAL;
+	}
+	dev->sectors = bytes >> SECTOR_SHIFT;
+	log_dbg("device %s is %u:%u, %llu sectors", path, dev->major, dev->minor,
+		(unsigned long long)dev->sectors);
+	return 0;
+}
+
+int dm_name_valid(const char *name)
+{
+	const char *p;
+	size_t n = strlen(name);
+
+	/* Short enough that "VAULT-PLAIN-" + name fits a device-mapper uuid. */
+	if (!n || n > 100 || !strcmp(name, ".") || !strcmp(name, ".."))
+		return -EINVAL;
+	/* The characters libdevmapper passes through without mangling. */
+	for (p = name; *p; p++) {
+		if (!isalnum((unsigned char)*p) && !strchr("#+-.:=@_", *p))
+			return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vaultctl: the table of actions, option parsing and dispatch.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control.h"
+#include "dm.h"
+#include "secure_mem.h"
+#include "table.h"
+#include "util.h"
+#include "vaultctl.h"
+
+#define KEY_BITS_MAX	(VAULT_KEY_SIZE_MAX * 8)
+
+struct opt_desc {
+	const char *name;
+	int short_name;		/* 0: long only */
+	int has_arg;
+	enum vault_opt id;
+	const char *arg;
+	const char *help;
+};
+
+static const struct opt_desc opt_descs[] = {
+	{ "type", 'M', required_argument, OPT_TYPE, "TYPE",
+	  "device type; only \"plain\" so far" },
+	{ "cipher", 'c', required_argument, OPT_CIPHER, "SPEC",
+	  "cipher specification (default " DEFAULT_CIPHER ")" },
+	{ "key-size", 's', required_argument, OPT_KEY_SIZE, "BITS",
+	  "key size in bits, a multiple of 8 (default 512)" },
+	{ "key-file", 'd', required_argument, OPT_KEY_FILE, "FILE",
+	  "read the raw key from FILE (\"-\" for standard input)" },
+	{ "keyfile-offset", 0, required_argument, OPT_KEYFILE_OFFSET, "BYTES",
+	  "skip BYTES bytes of the key file first" },
+	{ "offset", 'o', required_argument, OPT_OFFSET, "SECTORS",
+	  "start of the data on the device, in 512-byte sectors" },
+	{ "iv-offset", 'p', required_argument, OPT_IV_OFFSET, "SECTORS",
+	  "IV sector offset (cryptsetup's --skip)" },
+	{ "skip", 0, required_argument, OPT_IV_OFFSET, "SECTORS",
+	  "same as --iv-offset" },
+	{ "sector-size", 0, required_argument, OPT_SECTOR_SIZE, "BYTES",
+	  "encryption sector size: 512, 1024, 2048 or 4096" },
+	{ "iv-large-sectors", 0, no_argument, OPT_IV_LARGE_SECTORS, NULL,
+	  "count IVs in sector-size units, not 512-byte sectors" },
+	{ "allow-discards", 0, no_argument, OPT_ALLOW_DISCARDS, NULL,
+	  "pass discard requests to the device" },
+	{ "same-cpu-crypt", 0, no_argument, OPT_SAME_CPU_CRYPT, NULL,
+	  "encrypt on the CPU that submitted the I/O" },
+	{ "no-read-workqueue", 0, no_argument, OPT_NO_READ_WORKQUEUE, NULL,
+	  "decrypt reads without the read workqueue" },
+	{ "no-write-workqueue", 0, no_argument, OPT_NO_WRITE_WORKQUEUE, NULL,
+	  "encrypt writes without the write workqueue" },
+	{ "readonly", 'r', no_argument, OPT_READONLY, NULL,
+	  "create a read-only mapping" },
+	{ "size", 'b', required_argument, OPT_SIZE, "SECTORS",
+	  "size of the mapping in 512-byte sectors (default: all)" },
+	{ "verbose", 'v', no_argument, OPT_VERBOSE, NULL,
+	  "say more" },
+	{ "debug", 0, no_argument, OPT_DEBUG, NULL,
+	  "print debug messages (never key bytes)" },
+	{ "help", 'h', no_argument, OPT_HELP, NULL,
+	  "show help (of a command, after its name)" },
+	{ "version", 'V', no_argument, OPT_VERSION, NULL,
+	  "same as the version command" },
+};
+
+#define NR_OPTS (sizeof(opt_descs) / sizeof(opt_descs[0]))
+
+#define OPTS_KEYFILE	(OPTB(OPT_KEY_FILE) | OPTB(OPT_KEYFILE_OFFSET) | OPTB(OPT_KEY_SIZE))
+#define OPTS_OPEN	(OPTB(OPT_TYPE) | OPTB(OPT_CIPHER) | OPTS_KEYFILE | OPTB(OPT_OFFSET) | \
+			 OPTB(OPT_IV_OFFSET) | OPTB(OPT_SECTOR_SIZE) |			\
+			 OPTB(OPT_IV_LARGE_SECTORS) | OPTB(OPT_ALLOW_DISCARDS) |	\
+			 OPTB(OPT_SAME_CPU_CRYPT) | OPTB(OPT_NO_READ_WORKQUEUE) |	\
+			 OPTB(OPT_NO_WRITE_WORKQUEUE) | OPTB(OPT_READONLY) | OPTB(OPT_SIZE))
+
+static const struct vault_action actions[] = {
+	{ "open", cmd_open, 2, 2, OPTS_OPEN, OPTB(OPT_TYPE) | OPTB(OPT_KEY_FILE), true,
+	  "DEVICE NAME", "map DEVICE as /dev/mapper/NAME with a key from a key file" },
+	{ "close", cmd_close, 1, 1, 0, 0, true,
+	  "NAME", "remove the mapping NAME" },
+	{ "status", cmd_status, 1, 1, 0, 0, true,
+	  "NAME", "show the state of the mapping NAME" },
+	{ "suspend", cmd_suspend, 1, 1, 0, 0, true,
+	  "NAME", "suspend NAME and wipe its key from the kernel" },
+	{ "resume", cmd_resume, 1, 1, OPTS_KEYFILE, OPTB(OPT_KEY_FILE), true,
+	  "NAME", "give a suspended NAME its key again and resume it" },
+	{ "resize", cmd_resize, 1, 1, OPTS_KEYFILE | OPTB(OPT_SIZE), OPTB(OPT_KEY_FILE), true,
+	  "NAME", "change the size of NAME (default: all of its device)" },
+	{ "key add", cmd_key_add, 1, 1, OPTS_KEYFILE, OPTB(OPT_KEY_FILE) | OPTB(OPT_KEY_SIZE), true,
+	  "KEYNAME", "load a persistent key into dm-vault" },
+	{ "key remove", cmd_key_remove, 1, 1, 0, 0, true,
+	  "KEYNAME", "remove a loaded key" },
+	{ "key list", cmd_key_list, 0, 0, 0, 0, true,
+	  "", "list loaded keys (names and sizes only)" },
+	{ "version", cmd_version, 0, 0, 0, 0, false,
+	  "", "show the versions of vaultctl and of the dm-vault module" },
+};
+
+#define NR_ACTIONS (sizeof(actions) / sizeof(actions[0]))
+
+const struct vault_action *vault_action_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NR_ACTIONS; i++)
+		if (!strcmp(actions[i].name, name))
+			return &actions[i];
+	return NULL;
+}
+
+static const struct opt_desc *opt_by_id(enum vault_opt id)
+{
+	size_t i;
+
+	for (i = 0; i < NR_OPTS; i++)
+		if (opt_descs[i].id == id)
+			return &opt_descs[i];
+	return NULL;
+}
+
+static void print_option(FILE *f, const struct opt_desc *d)
+{
+	char left[64];
+
+	if (d->short_name)
+		snprintf(left, sizeof(left), "-%c, --%s%s%s", d->short_name, d->name,
+			 d->arg ? " " : "", d->arg ? d->arg : "");
+	else
+		snprintf(left, sizeof(left), "    --%s%s%s", d->name,
+			 d->arg ? " " : "", d->arg ? d->arg : "");
+	fprintf(f, "  %-30s %s\n", left, d->help);
+}
+
+static void usage_action(FILE *f, const struct vault_action *a)
+{
+	size_t i;
+
+	fprintf(f, "Usage: vaultctl %s", a->name);
+	for (i = 0; i < NR_OPTS; i++) {
+		const struct opt_desc *d = &opt_descs[i];
+
+		if ((a->required & OPTB(d->id)) && opt_by_id(d->id) == d)
+			fprintf(f, " --%s %s", d->name,
+				d->id == OPT_TYPE ? "plain" : d->arg);
+	}
+	fprintf(f, " [OPTIONS]%s%s\n\n%c%s.\n\nOptions:\n", *a->args ? " " : "", a->args,
+		toupper((unsigned char)a->summary[0]), a->summary + 1);
+	for (i = 0; i < NR_OPTS; i++) {
+		if ((a->allowed | OPTS_GLOBAL) & OPTB(opt_descs[i].id))
+			print_option(f, &opt_descs[i]);
+	}
+}
+
+static void usage_global(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "Usage: vaultctl [OPTIONS] COMMAND [ARGS]\n\n"
+		"Sets up dm-vault encrypted block devices.\n\nCommands:\n");
+	for (i = 0; i < NR_ACTIONS; i++) {
+		char left[64];
+
+		snprintf(left, sizeof(left), "%s %s", actions[i].name, actions[i].args);
+		fprintf(f, "  %-22s %s\n", left, actions[i].summary);
+	}
+	fprintf(f, "  %-22s %s\n", "help [COMMAND]", "show help");
+	fprintf(f, "\nGlobal options:\n");
+	for (i = 0; i < NR_OPTS; i++)
+		if ((OPTS_GLOBAL | OPTB(OPT_VERSION)) & OPTB(opt_descs[i].id))
+			print_option(f, &opt_descs[i]);
+	fprintf(f, "\n\"vaultctl COMMAND --help\" shows the options of a command.\n"
+		"Exit codes: 0 success, 1 wrong parameters, 2 no permission,\n"
+		"3 out of memory, 4 wrong device, 5 device busy or exists.\n");
+}
+
+static int bad_value(const char *opt, const char *val, const char *why)
+{
+	log_err("invalid value '%s' for --%s: %s", val, opt, why);
+	return -EINVAL;
+}
+
+static int set_option(struct vault_opts *o, const struct opt_desc *d, const char *val)
+{
+	unsigned int u;
+
+	o->set |= OPTB(d->id);
+	switch (d->id) {
+	case OPT_TYPE:
+		o->type = val;
+		break;
+	case OPT_CIPHER:
+		if (table_cipher_valid(val))
+			return bad_value(d->name, val, "1 to 127 printable characters without blanks");
+		o->cipher = val;
+		break;
+	case OPT_KEY_SIZE:
+		if (parse_uint(val, &u) || !u || u % 8 || u > KEY_BITS_MAX)
+			return bad_value(d->name, val, "a multiple of 8 from 8 to 1024 bits");
+		o->key_bits = u;
+		break;
+	case OPT_KEY_FILE:
+		if (!*val)
+			return bad_value(d->name, val, "empty file name");
+		o->key_file = val;
+		break;
+	case OPT_KEYFILE_OFFSET:
+		if (parse_u64(val, &o->keyfile_offset))
+			return bad_value(d->name, val, "a number of bytes");
+		break;
+	case OPT_OFFSET:
+		if (parse_sectors(val, &o->offset))
+			return bad_value(d->name, val, "512-byte sectors, or bytes with a unit (K, M, G, T)");
+		break;
+	case OPT_IV_OFFSET:
+		if (parse_sectors(val, &o->iv_offset))
+			return bad_value(d->name, val, "512-byte sectors, or bytes with a unit (K, M, G, T)");
+		break;
+	case OPT_SIZE:
+		if (parse_sectors(val, &o->size) || !o->size)
+			return bad_value(d->name, val,
+					 "a non-zero number of 512-byte sectors, or bytes with a unit");
+		break;
+	case OPT_SECTOR_SIZE:
+		if (parse_uint(val, &u) || table_sector_size_valid(u))
+			return bad_value(d->name, val, "512, 1024, 2048 or 4096");
+		o->sector_size = u;
+		break;
+	case OPT_IV_LARGE_SECTORS:
+		o->iv_large_sectors = true;
+		break;
+	case OPT_ALLOW_DISCARDS:
+		o->allow_discards = true;
+		break;
+	case OPT_SAME_CPU_CRYPT:
+		o->same_cpu_crypt = true;
+		break;
+	case OPT_NO_READ_WORKQUEUE:
+		o->no_read_workqueue = true;
+		break;
+	case OPT_NO_WRITE_WORKQUEUE:
+		o->no_write_workqueue = true;
+		break;
+	case OPT_READONLY:
+		o->readonly = true;
+		break;
+	case OPT_VERBOSE:
+		log_verbose_level++;
+		break;
+	case OPT_DEBUG:
+		log_debug_level++;
+		break;
+	case OPT_HELP:
+	case OPT_VERSION:
+	case OPT_COUNT:
+		break;
+	}
+	return 0;
+}
+
+static int try_help(void)
+{
+	fprintf(stderr, "Try 'vaultctl --help' for more information.\n");
+	return -EINVAL;
+}
+
+int vault_cli_parse(int argc, char **argv, struct vault_cli *cli)
+{
+	struct option longopts[NR_OPTS + 1];
+	char shortopts[2 * NR_OPTS + 2];
+	const struct vault_action *a;
+	char name[32];
+	size_t i, sp = 0;
+	int c, idx, nargs, used = 1;
+	char **pos;
+	uint64_t bad;
+
+	memset(cli, 0, sizeof(*cli));
+	cli->opts.sector_size = SECTOR_SIZE;
+	shortopts[sp++] = ':';
+	for (i = 0; i < NR_OPTS; i++) {
+		longopts[i].name = opt_descs[i].name;
+		longopts[i].has_arg = opt_descs[i].has_arg;
+		longopts[i].flag = NULL;
+		longopts[i].val = 256 + (int)i;
+		if (opt_descs[i].short_name) {
+			shortopts[sp++] = (char)opt_descs[i].short_name;
+			if (opt_descs[i].has_arg == required_argument)
+				shortopts[sp++] = ':';
+		}
+	}
+	memset(&longopts[NR_OPTS], 0, sizeof(longopts[0]));
+	shortopts[sp] = '\0';
+
+	opterr = 0;
+	optind = 0;	/* glibc: full re-initialisation */
+	while ((c = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
+		const struct opt_desc *d = NULL;
+
+		if (c == '?') {
+			if (optopt && optopt < 256)
+				log_err("unknown option '-%c'", optopt);
+			else
+				log_err("unknown option '%s'", argv[optind - 1]);
+			return try_help();
+		}
+		if (c == ':') {
+			log_err("option '%s' needs a value", argv[optind - 1]);
+			return try_help();
+		}
+		if (c >= 256) {
+			d = &opt_descs[c - 256];
+		} else {
+			for (i = 0; i < NR_OPTS; i++)
+				if (opt_descs[i].short_name == c)
+					d = &opt_descs[i];
+		}
+		if (!d)
+			return try_help();
+		if (set_option(&cli->opts, d, optarg))
+			return -EINVAL;
+	}
+	cli->help = cli->opts.set & OPTB(OPT_HELP);
+	cli->version = cli->opts.set & OPTB(OPT_VERSION);
+
+	pos = argv + optind;
+	nargs = argc - optind;
+	if (!nargs) {
+		if (cli->help || cli->version)
+			return 0;
+		log_err("no command given");
+		return try_help();
+	}
+	if (!strcmp(pos[0], "help")) {
+		cli->help = true;
+		pos++;
+		nargs--;
+		if (!nargs)
+			return 0;
+	}
+	if (!strcmp(pos[0], "key")) {
+		if (nargs < 2) {
+			if (cli->help)
+				return 0;	/* the global usage lists them */
+			log_err("'key' needs a subcommand: add, remove or list");
+			return try_help();
+		}
+		snprintf(name, sizeof(name), "key %s", pos[1]);
+		used = 2;
+	} else {
+		snprintf(name, sizeof(name), "%s", pos[0]);
+	}
+	a = vault_action_find(name);
+	if (!a) {
+		log_err("unknown command '%s'", name);
+		return try_help();
+	}
+	cli->action = a;
+	cli->argv = pos + used;
+	cli->argc = nargs - used;
+
+	bad = cli->opts.set & ~(a->allowed | OPTS_GLOBAL);
+	if (a->handler == cmd_version)
+		bad &= ~OPTB(OPT_VERSION);
+	for (i = 0; bad && i < NR_OPTS; i++) {
+		if (bad & OPTB(opt_descs[i].id)) {
+			log_err("option --%s is not valid for '%s'", opt_descs[i].name, a->name);
+			fprintf(stderr, "Try 'vaultctl %s --help'.\n", a->name);
+			return -EINVAL;
+		}
+	}
+	if (cli->help)
+		return 0;
+	if (cli->argc < a->min_args || cli->argc > a->max_args) {
+		if (a->min_args)
+			log_err("'%s' needs %s%s", a->name, a->args,
+				cli->argc > a->max_args ? ", and nothing more" : "");
+		else
+			log_err("'%s' takes no arguments", a->name);
+		fprintf(stderr, "Try 'vaultctl %s --help'.\n", a->name);
+		return -EINVAL;
+	}
+	for (i = 0; i < NR_OPTS; i++) {
+		const struct opt_desc *d = &opt_descs[i];
+
+		if ((a->required & OPTB(d->id)) && !(cli->opts.set & OPTB(d->id)) &&
+		    opt_by_id(d->id) == d) {
+			log_err("'%s' needs option --%s", a->name, d->name);
+			fprintf(stderr, "Try 'vaultctl %s --help'.\n", a->name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int vaultctl_main(int argc, char **argv)
+{
+	struct vault_cli cli;
+	int r;
+
+	secure_process_init();
+	if (vault_cli_parse(argc, argv, &cli))
+		return EXIT_WRONG_PARAMS;
+	if (cli.help) {
+		if (cli.action)
+			usage_action(stdout, cli.action);
+		else
+			usage_global(stdout);
+		return EXIT_OK;
+	}
+	if (!cli.action)	/* only --version */
+		return errno_to_exit(cmd_version(&cli.opts, 0, NULL));
+
+	if (cli.action->needs_admin && !have_cap_sys_admin()) {
+		log_err("'%s' needs root privileges (CAP_SYS_ADMIN)", cli.action->name);
+		return EXIT_NO_PERM;
+	}
+	r = cli.action->handler(&cli.opts, cli.argc, cli.argv);
+	vdm_exit();
+	if (r && (log_verbose_level || log_debug_level))
+		fprintf(stderr, "Command failed with code %d (%s).\n", -r, strerror(-r));
+	else if (!r)
+		log_verbose("Command successful.");
+	return errno_to_exit(r);
+}

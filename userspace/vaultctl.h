@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vaultctl: command line options and the table of actions.
+ */
+#ifndef VAULTCTL_H
+#define VAULTCTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VAULTCTL_VERSION	"0.1.0"
+
+#define DEFAULT_CIPHER		"aes-xts-plain64"
+#define DEFAULT_KEY_BITS	512
+#define UUID_PREFIX		"VAULT-"
+#define UUID_PREFIX_PLAIN	"VAULT-PLAIN-"
+
+/* One bit per option, to say which options an action accepts. */
+enum vault_opt {
+	OPT_TYPE,
+	OPT_CIPHER,
+	OPT_KEY_SIZE,
+	OPT_KEY_FILE,
+	OPT_KEYFILE_OFFSET,
+	OPT_OFFSET,
+	OPT_IV_OFFSET,
+	OPT_SECTOR_SIZE,
+	OPT_IV_LARGE_SECTORS,
+	OPT_ALLOW_DISCARDS,
+	OPT_SAME_CPU_CRYPT,
+	OPT_NO_READ_WORKQUEUE,
+	OPT_NO_WRITE_WORKQUEUE,
+	OPT_READONLY,
+	OPT_SIZE,
+	OPT_VERBOSE,
+	OPT_DEBUG,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_COUNT
+};
+
+#define OPTB(o)	(1ULL << (o))
+#define OPTS_GLOBAL	(OPTB(OPT_VERBOSE) | OPTB(OPT_DEBUG) | OPTB(OPT_HELP))
+
+struct vault_opts {
+	uint64_t set;			/* OPTB() of every option given */
+	const char *type;
+	const char *cipher;
+	unsigned int key_bits;
+	const char *key_file;
+	uint64_t keyfile_offset;	/* bytes */
+	uint64_t offset;		/* 512-byte sectors */
+	uint64_t iv_offset;		/* 512-byte sectors (or sector_size units) */
+	unsigned int sector_size;
+	bool iv_large_sectors;
+	bool allow_discards;
+	bool same_cpu_crypt;
+	bool no_read_workqueue;
+	bool no_write_workqueue;
+	bool readonly;
+	uint64_t size;			/* 512-byte sectors, 0 = whole device */
+};
+
+struct vault_action {
+	const char *name;		/* "open", "key add" */
+	int (*handler)(const struct vault_opts *o, int argc, char **argv);
+	int min_args, max_args;
+	uint64_t allowed;		/* OPTB() bits beyond OPTS_GLOBAL */
+	uint64_t required;
+	bool needs_admin;		/* refuse without CAP_SYS_ADMIN */
+	const char *args;		/* "DEVICE NAME" */
+	const char *summary;
+};
+
+/* The result of parsing a command line. */
+struct vault_cli {
+	struct vault_opts opts;
+	const struct vault_action *action;	/* NULL: no command */
+	int argc;				/* positional arguments after the command */
+	char **argv;
+	bool help;
+	bool version;
+};
+
+/* Parses ARGV (permuting it).  0, or -EINVAL after printing why. */
+int vault_cli_parse(int argc, char **argv, struct vault_cli *cli);
+
+/* Parses and runs; returns the exit code. */
+int vaultctl_main(int argc, char **argv);
+
+const struct vault_action *vault_action_find(const char *name);
+
+/* Handlers (plain.c, device.c, keycmd.c). */
+int cmd_open(const struct vault_opts *o, int argc, char **argv);
+int plain_open(const struct vault_opts *o, const char *device, const char *name);
+int cmd_close(const struct vault_opts *o, int argc, char **argv);
+int cmd_status(const struct vault_opts *o, int argc, char **argv);
+int cmd_suspend(const struct vault_opts *o, int argc, char **argv);
+int cmd_resume(const struct vault_opts *o, int argc, char **argv);
+int cmd_resize(const struct vault_opts *o, int argc, char **argv);
+int cmd_key_add(const struct vault_opts *o, int argc, char **argv);
+int cmd_key_remove(const struct vault_opts *o, int argc, char **argv);
+int cmd_key_list(const struct vault_opts *o, int argc, char **argv);
+int cmd_version(const struct vault_opts *o, int argc, char **argv);
+
+#endif
