@@ -93,8 +93,10 @@ struct vault_c {
 	mempool_t page_pool;		/* bounce pages for writes */
 	struct mutex bounce_lock;	/* one blocking bounce allocation at once */
 
-	unsigned int req_offset;	/* of the skcipher request in vault_io */
-	unsigned int iv_offset_in_io;	/* of the IV buffer in vault_io */
+	mempool_t walk_pool;		/* extra walks for large bios */
+	unsigned int walk_size;		/* walk + request + IV, bytes */
+	unsigned int req_offset;	/* of the request in a walk */
+	unsigned int iv_offset_in_walk;	/* of the IV buffer in a walk */
 };
 
 int vault_register_target(void);
@@ -102,22 +104,35 @@ void vault_unregister_target(void);
 
 /* ---- the data path (dm-vault-io.c) ---- */
 
-/* Per-bio state, in the dm per-bio data; request and IV follow it. */
+/*
+ * A walk transforms a run of sectors with one crypto request, which (with
+ * its IV) follows the structure in memory. A bio's crypto is one walk, or
+ * several running on different CPUs when the bio is large.
+ */
+struct vault_walk {
+	struct vault_io *io;
+	struct work_struct work;	/* resumes after an async completion */
+	struct bvec_iter iter_in;
+	struct bvec_iter iter_out;
+	u64 iv_sector;
+	blk_status_t status;
+	struct scatterlist sg_in;
+	struct scatterlist sg_out;
+};
+
+/* Per-bio state, in the dm per-bio data. */
 struct vault_io {
 	struct vault_c *vc;
 	struct bio *bio;		/* the bio dm handed to map() */
 	struct bio *out;		/* where ciphertext/plaintext goes */
-	struct work_struct work;
-	struct bvec_iter iter_in;
-	struct bvec_iter iter_out;
+	struct work_struct work;	/* starts the io from the workqueue */
 	sector_t target_sector;		/* first sector, relative to the target */
-	u64 iv_sector;
+	atomic_t pending;		/* walks still running */
 	blk_status_t status;
 	bool write;
 	bio_end_io_t *saved_end_io;	/* reads: restored before completing */
 	void *saved_private;
-	struct scatterlist sg_in;
-	struct scatterlist sg_out;
+	struct vault_walk walk;		/* must be last: its request follows */
 };
 
 unsigned int vault_io_size(struct vault_c *vc);

@@ -4,9 +4,16 @@
  *
  * Reads go to the lower device in the bio dm gave us and are decrypted in
  * place when they complete. Writes are encrypted into bounce pages taken
- * from a per-device mempool and sent down in a clone. Each bio owns one
- * crypto request (in its dm per-bio data) and walks its sectors with it; an
- * asynchronous driver's completion resumes the walk from the workqueue.
+ * from a per-device mempool and sent down in a clone.
+ *
+ * The crypto runs where the bio already is: writes in the submitter's
+ * context, reads in their completion context (unless that is a hard
+ * interrupt), which saves dm-crypt's queue hops. A large bio is cut into
+ * walks that run on several CPUs at once, so a single stream is not limited
+ * to one CPU's cipher throughput. The workqueue is the fallback for what
+ * cannot run inline: hard-interrupt completions, bounce pages that are not
+ * available without waiting, and continuations after an asynchronous
+ * crypto driver completes.
  */
 #include <linux/blkdev.h>
 #include <linux/slab.h>
@@ -17,90 +24,183 @@
 /* A write clone is at most one full bio of bounce pages. */
 #define VAULT_MAX_WRITE_SECTORS	(BIO_MAX_VECS << (PAGE_SHIFT - SECTOR_SHIFT))
 #define VAULT_MIN_IOS		64
+/* Bios of at least this size are split into walks of at least SPLIT_CHUNK. */
+#define VAULT_SPLIT_MIN		(128 * 1024)
+#define VAULT_SPLIT_CHUNK	(64 * 1024)
+#define VAULT_MAX_WALKS		8
 
-static struct skcipher_request *vault_io_req(struct vault_io *io)
+static struct skcipher_request *vault_walk_req(struct vault_walk *w)
 {
-	return (void *)io + io->vc->req_offset;
+	return (void *)w + w->io->vc->req_offset;
 }
 
-static u8 *vault_io_iv(struct vault_io *io)
+static u8 *vault_walk_iv(struct vault_walk *w)
 {
-	struct crypto_skcipher *tfm = io->vc->cipher.tfm;
+	struct vault_c *vc = w->io->vc;
 
-	return PTR_ALIGN((u8 *)io + io->vc->iv_offset_in_io,
-			 crypto_skcipher_alignmask(tfm) + 1);
+	return PTR_ALIGN((u8 *)w + vc->iv_offset_in_walk,
+			 crypto_skcipher_alignmask(vc->cipher.tfm) + 1);
 }
 
 unsigned int vault_io_size(struct vault_c *vc)
 {
 	struct crypto_skcipher *tfm = vc->cipher.tfm;
 
-	vc->req_offset = ALIGN(sizeof(struct vault_io), CRYPTO_MINALIGN);
-	vc->iv_offset_in_io = vc->req_offset + sizeof(struct skcipher_request) +
-			      crypto_skcipher_reqsize(tfm);
-	return ALIGN(vc->iv_offset_in_io + crypto_skcipher_alignmask(tfm) +
-		     max(vc->cipher.iv_size, 1U), ARCH_KMALLOC_MINALIGN);
+	vc->req_offset = ALIGN(sizeof(struct vault_walk), CRYPTO_MINALIGN);
+	vc->iv_offset_in_walk = vc->req_offset +
+				sizeof(struct skcipher_request) +
+				crypto_skcipher_reqsize(tfm);
+	vc->walk_size = ALIGN(vc->iv_offset_in_walk +
+			      crypto_skcipher_alignmask(tfm) +
+			      max(vc->cipher.iv_size, 1U), ARCH_KMALLOC_MINALIGN);
+	return ALIGN(offsetof(struct vault_io, walk) + vc->walk_size,
+		     ARCH_KMALLOC_MINALIGN);
 }
 
-static void vault_io_advance(struct vault_io *io)
+static void vault_walk_advance(struct vault_walk *w, unsigned int bytes)
 {
+	struct vault_io *io = w->io;
 	struct vault_c *vc = io->vc;
 
-	bio_advance_iter(io->bio, &io->iter_in, vc->sector_size);
-	bio_advance_iter(io->out, &io->iter_out, vc->sector_size);
+	bio_advance_iter(io->bio, &w->iter_in, bytes);
+	bio_advance_iter(io->out, &w->iter_out, bytes);
 	if (test_bit(VAULT_F_IV_LARGE_SECTORS, &vc->flags))
-		io->iv_sector++;
+		w->iv_sector += bytes >> (SECTOR_SHIFT + vc->sector_shift);
 	else
-		io->iv_sector += vc->sector_size >> SECTOR_SHIFT;
+		w->iv_sector += bytes >> SECTOR_SHIFT;
+}
+
+static void vault_io_finish(struct vault_io *io);
+
+/* A walk is over; the last one to finish completes the io. */
+static void vault_walk_done(struct vault_walk *w)
+{
+	struct vault_io *io = w->io;
+
+	if (unlikely(w->status))
+		WRITE_ONCE(io->status, w->status);
+	if (w != &io->walk)
+		mempool_free(w, &io->vc->walk_pool);
+	if (atomic_dec_and_test(&io->pending))
+		vault_io_finish(io);
 }
 
 static void vault_crypt_async_done(vault_completion_arg_t arg, int err);
 
 /*
- * Run the crypto over the remaining sectors. Returns false when an
- * asynchronous request now owns the io; its completion resumes the walk.
+ * Transform the walk's remaining sectors. Returns without finishing the
+ * walk when an asynchronous request owns it; the completion resumes it.
  */
-static bool vault_crypt_run(struct vault_io *io, bool may_resched)
+static void vault_walk_run(struct vault_walk *w, bool may_resched)
 {
+	struct vault_io *io = w->io;
 	struct vault_c *vc = io->vc;
-	struct skcipher_request *req = vault_io_req(io);
+	struct skcipher_request *req = vault_walk_req(w);
 	unsigned int ss = vc->sector_size;
-	u8 *iv = vault_io_iv(io);
+	u8 *iv = vault_walk_iv(w);
 
 	skcipher_request_set_tfm(req, vc->cipher.tfm);
 	skcipher_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG,
-				      vault_crypt_async_done, io);
+				      vault_crypt_async_done, w);
 
-	while (!io->status && io->iter_in.bi_size) {
-		struct bio_vec in = bio_iter_iovec(io->bio, io->iter_in);
-		struct bio_vec out = bio_iter_iovec(io->out, io->iter_out);
+	while (!w->status && w->iter_in.bi_size) {
+		struct bio_vec in = bio_iter_iovec(io->bio, w->iter_in);
+		struct bio_vec out = bio_iter_iovec(io->out, w->iter_out);
 		int r;
 
 		/* io_hints make every sector sit inside one page. */
 		if (unlikely(in.bv_len < ss || out.bv_len < ss)) {
-			io->status = BLK_STS_IOERR;
+			w->status = BLK_STS_IOERR;
 			break;
 		}
-		sg_init_table(&io->sg_in, 1);
-		sg_set_page(&io->sg_in, in.bv_page, ss, in.bv_offset);
-		sg_init_table(&io->sg_out, 1);
-		sg_set_page(&io->sg_out, out.bv_page, ss, out.bv_offset);
-		vault_cipher_gen_iv(&vc->cipher, iv, io->iv_sector);
-		skcipher_request_set_crypt(req, &io->sg_in, &io->sg_out, ss, iv);
+		sg_init_table(&w->sg_in, 1);
+		sg_set_page(&w->sg_in, in.bv_page, ss, in.bv_offset);
+		sg_init_table(&w->sg_out, 1);
+		sg_set_page(&w->sg_out, out.bv_page, ss, out.bv_offset);
+		vault_cipher_gen_iv(&vc->cipher, iv, w->iv_sector);
+		skcipher_request_set_crypt(req, &w->sg_in, &w->sg_out, ss, iv);
 
 		r = io->write ? crypto_skcipher_encrypt(req) :
 				crypto_skcipher_decrypt(req);
 		if (r == -EINPROGRESS || r == -EBUSY)
-			return false;
+			return;
 		if (unlikely(r)) {
-			io->status = BLK_STS_IOERR;
+			w->status = BLK_STS_IOERR;
 			break;
 		}
-		vault_io_advance(io);
+		vault_walk_advance(w, ss);
 		if (may_resched)
 			cond_resched();
 	}
-	return true;
+	vault_walk_done(w);
+}
+
+static void vault_walk_work(struct work_struct *work)
+{
+	vault_walk_run(container_of(work, struct vault_walk, work), true);
+}
+
+static void vault_crypt_async_done(vault_completion_arg_t arg, int err)
+{
+	struct vault_walk *w = vault_completion_data(arg);
+
+	/* A backlogged request has started; its real completion follows. */
+	if (err == -EINPROGRESS)
+		return;
+	if (err)
+		w->status = BLK_STS_IOERR;
+	else
+		vault_walk_advance(w, w->io->vc->sector_size);
+	queue_work(w->io->vc->crypt_wq, &w->work);
+}
+
+static unsigned int vault_nr_walks(struct vault_c *vc, unsigned int size)
+{
+	unsigned int cpus = num_online_cpus();
+
+	if (size < VAULT_SPLIT_MIN || cpus < 2 ||
+	    test_bit(VAULT_F_SAME_CPU_CRYPT, &vc->flags))
+		return 1;
+	return min3(cpus, size / VAULT_SPLIT_CHUNK, (unsigned int)VAULT_MAX_WALKS);
+}
+
+/*
+ * Cut the tail off the first walk into extra walks for other CPUs, then run
+ * the first walk here. An extra walk that cannot be allocated without
+ * waiting stays part of the first walk.
+ */
+static void vault_io_crypt(struct vault_io *io, bool in_worker)
+{
+	struct vault_c *vc = io->vc;
+	struct vault_walk *w0 = &io->walk;
+	unsigned int nr = vault_nr_walks(vc, w0->iter_in.bi_size);
+	unsigned int share = round_down(w0->iter_in.bi_size / nr,
+					vc->sector_size);
+	unsigned int i;
+
+	atomic_set(&io->pending, 1);
+	for (i = 1; i < nr; i++) {
+		struct vault_walk *w;
+		unsigned int keep = w0->iter_in.bi_size - share;
+
+		w = mempool_alloc(&vc->walk_pool, GFP_NOWAIT | __GFP_NOWARN);
+		if (!w)
+			break;
+		w->io = io;
+		w->status = BLK_STS_OK;
+		w->iter_in = w0->iter_in;
+		w->iter_out = w0->iter_out;
+		w->iv_sector = w0->iv_sector;
+		INIT_WORK(&w->work, vault_walk_work);
+		vault_walk_advance(w, keep);
+		w->iter_in.bi_size = share;
+		w->iter_out.bi_size = share;
+		w0->iter_in.bi_size = keep;
+		w0->iter_out.bi_size = keep;
+		atomic_inc(&io->pending);
+		queue_work(vc->crypt_wq, &w->work);
+	}
+	vault_walk_run(w0, in_worker);
 }
 
 static void vault_free_bounce(struct vault_c *vc, struct bio *clone)
@@ -174,11 +274,12 @@ fail:
 static void vault_io_finish(struct vault_io *io)
 {
 	struct bio *bio = io->bio;
+	blk_status_t status = READ_ONCE(io->status);
 
 	if (io->write) {
-		if (unlikely(io->status)) {
+		if (unlikely(status)) {
 			vault_free_bounce(io->vc, io->out);
-			bio->bi_status = io->status;
+			bio->bi_status = status;
 			bio_endio(bio);
 			return;
 		}
@@ -187,15 +288,15 @@ static void vault_io_finish(struct vault_io *io)
 	}
 	bio->bi_end_io = io->saved_end_io;
 	bio->bi_private = io->saved_private;
-	if (io->status)
-		bio->bi_status = io->status;
+	if (status)
+		bio->bi_status = status;
 	bio_endio(bio);
 }
 
-/* Start or resume an io; false if it must be retried from the workqueue. */
-static bool vault_io_process(struct vault_io *io, bool in_worker)
+/* Start an io's crypto; false if it must be retried from the workqueue. */
+static bool vault_io_start(struct vault_io *io, bool in_worker)
 {
-	if (io->write && !io->out) {
+	if (io->write) {
 		struct bio *clone = vault_alloc_bounce(io, in_worker);
 
 		if (!clone)
@@ -205,37 +306,20 @@ static bool vault_io_process(struct vault_io *io, bool in_worker)
 		clone->bi_end_io = vault_write_endio;
 		clone->bi_private = io;
 		io->out = clone;
-		io->iter_out = clone->bi_iter;
+		io->walk.iter_out = clone->bi_iter;
 	}
-	if (vault_crypt_run(io, in_worker))
-		vault_io_finish(io);
+	vault_io_crypt(io, in_worker);
 	return true;
 }
 
 static void vault_io_work(struct work_struct *work)
 {
-	struct vault_io *io = container_of(work, struct vault_io, work);
-
-	vault_io_process(io, true);
+	vault_io_start(container_of(work, struct vault_io, work), true);
 }
 
 static void vault_io_queue(struct vault_io *io)
 {
 	queue_work(io->vc->crypt_wq, &io->work);
-}
-
-static void vault_crypt_async_done(vault_completion_arg_t arg, int err)
-{
-	struct vault_io *io = vault_completion_data(arg);
-
-	/* A backlogged request has started; its real completion follows. */
-	if (err == -EINPROGRESS)
-		return;
-	if (err)
-		io->status = BLK_STS_IOERR;
-	else
-		vault_io_advance(io);
-	vault_io_queue(io);
 }
 
 static void vault_read_endio(struct bio *bio)
@@ -247,12 +331,11 @@ static void vault_read_endio(struct bio *bio)
 		vault_io_finish(io);
 		return;
 	}
-	/* Inline decryption needs a context where a completion may run. */
-	if (test_bit(VAULT_F_NO_READ_WQ, &io->vc->flags) &&
-	    !in_hardirq() && !irqs_disabled())
-		vault_io_process(io, false);
-	else
+	if (in_hardirq() || irqs_disabled() ||
+	    !test_bit(VAULT_F_NO_READ_WQ, &io->vc->flags))
 		vault_io_queue(io);
+	else
+		vault_io_start(io, false);
 }
 
 int vault_io_map(struct dm_target *ti, struct bio *bio)
@@ -290,16 +373,19 @@ int vault_io_map(struct dm_target *ti, struct bio *bio)
 	io->bio = bio;
 	io->status = BLK_STS_OK;
 	io->target_sector = sector;
-	io->iv_sector = sector + vc->iv_offset;
-	if (test_bit(VAULT_F_IV_LARGE_SECTORS, &vc->flags))
-		io->iv_sector >>= vc->sector_shift;
-	io->iter_in = bio->bi_iter;
+	io->write = bio_op(bio) == REQ_OP_WRITE;
 	INIT_WORK(&io->work, vault_io_work);
+	io->walk.io = io;
+	io->walk.status = BLK_STS_OK;
+	io->walk.iter_in = bio->bi_iter;
+	io->walk.iv_sector = sector + vc->iv_offset;
+	if (test_bit(VAULT_F_IV_LARGE_SECTORS, &vc->flags))
+		io->walk.iv_sector >>= vc->sector_shift;
+	INIT_WORK(&io->walk.work, vault_walk_work);
 
-	if (bio_op(bio) == REQ_OP_READ) {
-		io->write = false;
+	if (!io->write) {
 		io->out = bio;
-		io->iter_out = bio->bi_iter;
+		io->walk.iter_out = bio->bi_iter;
 		io->saved_end_io = bio->bi_end_io;
 		io->saved_private = bio->bi_private;
 		bio->bi_end_io = vault_read_endio;
@@ -310,10 +396,9 @@ int vault_io_map(struct dm_target *ti, struct bio *bio)
 		return DM_MAPIO_SUBMITTED;
 	}
 
-	io->write = true;
 	io->out = NULL;
 	if (!test_bit(VAULT_F_NO_WRITE_WQ, &vc->flags) ||
-	    !vault_io_process(io, false))
+	    !vault_io_start(io, false))
 		vault_io_queue(io);
 	return DM_MAPIO_SUBMITTED;
 }
@@ -328,6 +413,10 @@ int vault_io_init(struct vault_c *vc, const char *devname)
 	if (r)
 		return r;
 	r = bioset_init(&vc->bs, VAULT_MIN_IOS, 0, BIOSET_NEED_BVECS);
+	if (r)
+		return r;
+	r = mempool_init_kmalloc_pool(&vc->walk_pool, VAULT_MAX_WALKS,
+				      vc->walk_size);
 	if (r)
 		return r;
 
@@ -349,6 +438,7 @@ void vault_io_destroy(struct vault_c *vc)
 	if (vc->crypt_wq)
 		destroy_workqueue(vc->crypt_wq);
 	vc->crypt_wq = NULL;
+	mempool_exit(&vc->walk_pool);
 	bioset_exit(&vc->bs);
 	mempool_exit(&vc->page_pool);
 	mutex_destroy(&vc->bounce_lock);

@@ -256,12 +256,12 @@ static int vault_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 
+	ti->per_io_data_size = vault_io_size(vc);
 	r = vault_io_init(vc, dm_table_device_name(ti->table));
 	if (r) {
 		ti->error = "Cannot allocate I/O resources";
 		goto bad;
 	}
-	ti->per_io_data_size = vault_io_size(vc);
 
 	ti->num_flush_bios = 1;
 	if (test_bit(VAULT_F_ALLOW_DISCARDS, &vc->flags))

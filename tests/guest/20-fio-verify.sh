@@ -10,7 +10,7 @@
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 
 T=t20
-MIB=24				# device size
+MIB=16				# device size
 LEN=$((MIB * 2048))
 export DM_DISABLE_UDEV=1
 WORK=$(mktemp -d /tmp/$T.XXXXXX)

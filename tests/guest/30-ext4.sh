@@ -53,10 +53,10 @@ fs_round() {
 	echo hello > "$MNT/tiny"
 	head -c 12345 /dev/urandom > "$MNT/odd"
 	head -c $((6 << 20)) /dev/urandom > "$MNT/big"
-	mkdir -p "$MNT/tree/a/b"
-	for i in $(seq 1 200); do
-		head -c $((i * 37)) /dev/urandom > "$MNT/tree/a/b/f$i"
-	done
+	mkdir -p "$MNT/tree/a/b" "$MNT/tree/c"
+	# 200 small files from one process (each exec is slow under TCG)
+	head -c $((200 * 3001)) /dev/urandom | split -b 3001 -a 3 - "$MNT/tree/a/b/f"
+	head -c 100000 /dev/urandom | split -n 7 -a 1 - "$MNT/tree/c/g"
 	yes "VAULT-PLAINTEXT-MARKER-$tag" | head -c $((1 << 20)) > "$MNT/marker"
 	(cd "$MNT" && find . -type f -print0 | sort -z | xargs -0 sha256sum) > "$WORK/sums"
 	ktap_check "$tag: umount" umount "$MNT"
