@@ -78,7 +78,8 @@ deps-if-missing: deps
 
 # Copy Kbuild and module/ into build/<KVER>/src (only files whose content
 # changed, so kbuild rebuilds only what it must), build there with M=, and
-# put the result at build/<KVER>/dm-vault.ko.
+# put the result at build/<KVER>/dm-vault.ko (replaced atomically, and only
+# when it changed: a running guest may be loading it).
 define sync_sources
 	mkdir -p "$$src"; \
 	(cd $(REPO) && find Kbuild module -type f \( -name '*.c' -o -name '*.h' \
@@ -105,10 +106,12 @@ module:
 		[ -e "/lib/modules/$$k/build/Makefile" ] || { echo "module: no headers for $$k" >&2; exit 1; }; \
 		$(sync_sources); \
 		echo "  MODULE  $$k"; \
-		rm -f $(BUILD)/$$k/dm-vault.ko; \
+		ko=$(BUILD)/$$k/dm-vault.ko; \
 		$(MAKE) --no-print-directory -C /lib/modules/$$k/build M=$$src W=1 \
-			$(if $(V),V=$(V)) modules || { echo "module: build FAILED for $$k" >&2; exit 1; }; \
-		cp $$src/module/dm-vault.ko $(BUILD)/$$k/dm-vault.ko || exit 1; \
+			$(if $(V),V=$(V)) modules || { rm -f $$ko; echo "module: build FAILED for $$k" >&2; exit 1; }; \
+		if ! cmp -s $$src/module/dm-vault.ko $$ko; then \
+			cp $$src/module/dm-vault.ko $$ko.tmp && mv -f $$ko.tmp $$ko || exit 1; \
+		fi; \
 		echo "  OK      build/$$k/dm-vault.ko"; \
 	done
 

@@ -38,7 +38,9 @@ bool vault_key_name_valid(const char *name)
 	for (i = 0; i < len; i++) {
 		char c = name[i];
 
-		if (!isalnum(c) && c != '.' && c != '_' && c != ':' && c != '-')
+		/* ASCII only: the kernel's isalnum() accepts Latin-1 too. */
+		if (!(isascii(c) && isalnum(c)) && c != '.' && c != '_' &&
+		    c != ':' && c != '-')
 			return false;
 	}
 	return true;

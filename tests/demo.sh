@@ -39,8 +39,11 @@ host() {
 }
 
 # --------------------------------------------------------------- guest side
+# Globals: the EXIT trap runs after guest() has returned.
+name=demo
+work=
 guest() {
-	local dev name=demo work raw_hits keyhex
+	local dev raw_hits keyhex
 	local text="dm-vault demo: attack at dawn, bring the blue folder"
 
 	export DM_DISABLE_UDEV=1	# for dmsetup only; vaultctl copes itself
@@ -49,7 +52,7 @@ guest() {
 		"$VAULTCTL" close "$name" >/dev/null 2>&1 || true
 		rmmod dm_vault 2>/dev/null || true
 		rmmod brd 2>/dev/null || true
-		rm -rf "$work"
+		[ -z "$work" ] || rm -rf "$work"
 	}
 	trap cleanup EXIT
 

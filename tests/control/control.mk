@@ -4,7 +4,8 @@
 #
 # Include it from the top-level Makefile (include tests/control/control.mk)
 # or run it alone: make -f tests/control/control.mk (from the repository
-# root) or make -C tests/control.  Produces $(VAULT_BUILD_DIR)/tests/control_test.
+# root) or make -C tests/control.  Produces $(VAULT_BUILD_DIR)/tests/control_test
+# and $(VAULT_BUILD_DIR)/tests/dm_cycles (used by tests/guest/90-cycles-rmmod.sh).
 #
 # kselftest_harness.h and kselftest.h are not kept in the repository: they
 # are extracted once from Debian's linux-source package into a cache under
@@ -19,6 +20,7 @@ KSFT_CACHE := $(VAULT_BUILD_DIR)/kselftest
 KSFT_HEADERS := $(KSFT_CACHE)/kselftest_harness.h $(KSFT_CACHE)/kselftest.h
 
 CONTROL_TEST := $(VAULT_BUILD_DIR)/tests/control_test
+DM_CYCLES := $(VAULT_BUILD_DIR)/tests/dm_cycles
 CONTROL_CFLAGS ?= -O2 -g -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 \
 	-Wno-unused-parameter
 # kselftest_harness.h trips -Wsign-compare (EXPECT_EQ(int, size_t)) and
@@ -29,7 +31,7 @@ CONTROL_CPPFLAGS := -I$(VAULT_REPO_DIR)/module/uapi -I$(VAULT_CONTROL_DIR) \
 
 .PHONY: control-tests control-layout32 control-tests-clean
 
-control-tests: $(CONTROL_TEST) control-layout32
+control-tests: $(CONTROL_TEST) $(DM_CYCLES) control-layout32
 
 $(KSFT_HEADERS) &:
 	@test -n "$(KSFT_TARBALL)" || { \
@@ -48,6 +50,10 @@ $(CONTROL_TEST): $(VAULT_CONTROL_DIR)/control_test.c \
 	mkdir -p $(dir $@)
 	$(CC) $(CONTROL_CFLAGS) $(CONTROL_CPPFLAGS) -o $@ $<
 
+$(DM_CYCLES): $(VAULT_CONTROL_DIR)/dm_cycles.c
+	mkdir -p $(dir $@)
+	$(CC) $(CONTROL_CFLAGS) -o $@ $<
+
 # The same static checks with the i386 ABI, without a 32-bit libc: only
 # kernel UAPI headers are needed.  Skipped (with a note) when the compiler
 # cannot target i386.
@@ -63,4 +69,4 @@ control-layout32: $(VAULT_CONTROL_DIR)/layout_check.h \
 	fi
 
 control-tests-clean:
-	rm -f $(CONTROL_TEST)
+	rm -f $(CONTROL_TEST) $(DM_CYCLES)

@@ -14,7 +14,7 @@
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 
 T=t10
-MIB=8				# data area of each case
+MIB=4				# data area of each case
 LEN=$((MIB * 2048))		# in 512-byte sectors
 export DM_DISABLE_UDEV=1
 WORK=$(mktemp -d /tmp/$T.XXXXXX)
@@ -38,12 +38,11 @@ brd_setup 2 $((MIB + 4)) || ktap_fail_all "cannot create ramdisks"
 A=/dev/ram0
 B=/dev/ram1
 
+# Process start-up dominates under TCG: each step is one process, and the
+# data is compared with cmp rather than hashed.
 head -c $((MIB << 20)) /dev/urandom > "$WORK/plain"
-want=$(sha256sum < "$WORK/plain" | cut -d' ' -f1)
-
-# dd through a mapped device with direct I/O, whole MiB blocks.
 write_dev() { dd if="$WORK/plain" of="$1" bs=1M oflag=direct conv=fsync status=none; }
-sum_dev() { dd if="$1" bs=1M count=$MIB iflag=direct status=none | sha256sum | cut -d' ' -f1; }
+same_as_plain() { cmp -s -n $((MIB << 20)) "$1" "$WORK/plain"; }
 
 # crypt_open DEVICE CIPHER BITS IVOFF OFF SS LARGE
 crypt_open() {
@@ -67,13 +66,12 @@ vault_table() {
 # run_case NAME CIPHER BITS IVOFF OFF SS LARGE [vaultctl]
 run_case() {
 	local name=$1 cipher=$2 bits=$3 ivoff=$4 off=$5 ss=$6 large=$7 via=${8:-dmsetup}
-	local key=$T-$name got bytes=$((LEN * 512)) skip=$(($5 * 512))
-	local vopts=()
+	local key=$T-$name bytes=$((LEN * 512)) skip=$(($5 * 512))
+	local vopts=() t0=$SECONDS
 
+	# A fresh random key per case: ciphertext left by an earlier case can
+	# never make a comparison pass, so the disks need no wiping.
 	head -c $((bits / 8)) /dev/urandom > "$WORK/key"
-	# clean slate: stale ciphertext must not make a comparison pass
-	dd if=/dev/zero of=$A bs=1M count=$((MIB + 4)) status=none
-	dd if=/dev/zero of=$B bs=1M count=$((MIB + 4)) status=none
 
 	# 1. vault writes A, dm-crypt reads A
 	if [ "$via" = vaultctl ]; then
@@ -94,9 +92,8 @@ run_case() {
 	dmsetup remove $T-vault || { ktap_fail "$name: remove vault"; return; }
 	crypt_open $A "$cipher" "$bits" "$ivoff" "$off" "$ss" "$large" ||
 		{ ktap_fail "$name: cryptsetup open (A)"; return; }
-	got=$(sum_dev /dev/mapper/$T-crypt)
+	ktap_check "$name: written by vault, read by dm-crypt" same_as_plain /dev/mapper/$T-crypt
 	cryptsetup close $T-crypt
-	ktap_check "$name: written by vault, read by dm-crypt" [ "$got" = "$want" ]
 
 	# 2. dm-crypt writes B; the ciphertext areas must be identical
 	crypt_open $B "$cipher" "$bits" "$ivoff" "$off" "$ss" "$large" ||
@@ -116,16 +113,15 @@ run_case() {
 		dmsetup create $T-vault --table "$(vault_table $B "$cipher" "$key" "$ivoff" "$off" "$ss" "$large")" ||
 			{ ktap_fail "$name: dmsetup create vault (B)"; return; }
 	fi
-	got=$(sum_dev /dev/mapper/$T-vault)
+	ktap_check "$name: written by dm-crypt, read by vault" same_as_plain /dev/mapper/$T-vault
 	dmsetup remove $T-vault
 	[ "$via" = vaultctl ] || "$VAULTCTL" key remove "$key"
-	ktap_check "$name: written by dm-crypt, read by vault" [ "$got" = "$want" ]
+	ktap_diag "$name: $((SECONDS - t0)) s"
 }
 
 #        name            cipher                          bits ivoff       off ss   large
 run_case xts-512         aes-xts-plain64                 512  0           0   512  0
 run_case xts-512-offsets aes-xts-plain64                 512  12345       7   512  0
-run_case xts-4k          aes-xts-plain64                 512  0           0   4096 0
 run_case xts-4k-offsets  aes-xts-plain64                 512  24          16  4096 0
 run_case xts-4k-large    aes-xts-plain64                 512  0           0   4096 1
 run_case xts-4k-large-off aes-xts-plain64                512  4096        8   4096 1
@@ -134,7 +130,6 @@ run_case capi-xts        'capi:xts(aes)-plain64'         512  0           0   51
 run_case cbc-essiv       aes-cbc-essiv:sha256            256  0           0   512  0
 run_case cbc-essiv-4k    aes-cbc-essiv:sha256            256  64          8   4096 0
 run_case adiantum        xchacha12,aes-adiantum-plain64  256  0           0   512  0
-run_case adiantum-4k     xchacha12,aes-adiantum-plain64  256  0           0   4096 1
 run_case cbc-plain64be   aes-cbc-plain64be               256  77          0   512  0
 # plain is the low 32 bits of the sector: start just below 2^32 to wrap
 run_case cbc-plain-wrap  aes-cbc-plain                   256  4294967200  0   512  0

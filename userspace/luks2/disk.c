@@ -171,6 +171,22 @@ static void take_copy(struct luks2 *l, struct copy *c)
 	memcpy(l->uuid, c->bin + OFF_UUID, L2_UUID_LEN);
 	memcpy(l->csum_alg, c->bin + OFF_CSUM_ALG, L2_CSUM_ALG_LEN);
 	l2_u64(l2_obj(l->jobj, "config"), "keyslots_size", &l->keyslots_size);
+	/* with LUKS2_IGNORE_REQUIREMENTS, a strict check tells what was ignored */
+	l->inspect_only = l2_json_validate(l, l->jobj, l->hdr_size, 0) != 0;
+}
+
+int l2_usable(struct luks2 *l)
+{
+	if (!l->jobj) {
+		l2_err(l, "no header loaded");
+		return -EINVAL;
+	}
+	if (l->inspect_only) {
+		l2_err(l, "%s has unmet requirements or reencryption metadata; "
+		       "it was loaded for inspection only", l->path);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int l2_disk_load(struct luks2 *l, unsigned int flags)
@@ -293,7 +309,11 @@ static int write_copy(struct luks2 *l, int idx, uint64_t seqid, const unsigned c
 
 static int need_rw(struct luks2 *l)
 {
-	if (l->fd < 0 || !l->jobj) {
+	int r = l2_usable(l);
+
+	if (r)
+		return r;
+	if (l->fd < 0) {
 		l2_err(l, "no header loaded");
 		return -EINVAL;
 	}

@@ -191,11 +191,12 @@ int luks2_get_segment(struct luks2 *l, struct luks2_segment *seg)
 	int64_t ss, ksz;
 	size_t i, n;
 
+	int r;
+
 	memset(seg, 0, sizeof(*seg));
-	if (!l->jobj) {
-		l2_err(l, "no header loaded");
-		return -EINVAL;
-	}
+	r = l2_usable(l);
+	if (r)
+		return r;
 	segs = l2_obj(l->jobj, "segments");
 	if (json_object_object_length(segs) != 1 || !(s = l2_obj(segs, "0"))) {
 		l2_err(l, "unsupported segment layout (exactly one segment \"0\" expected)");

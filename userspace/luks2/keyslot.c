@@ -166,10 +166,9 @@ int luks2_unlock(struct luks2 *l, int keyslot, const char *pass, size_t pass_len
 	int prio, r, hard = 0, tried = 0, slot = -EPERM;
 	char id[12];
 
-	if (!l->jobj) {
-		l2_err(l, "no header loaded");
-		return -EINVAL;
-	}
+	r = l2_usable(l);
+	if (r)
+		return r;
 	if (keyslot >= LUKS2_KEYSLOTS_MAX) {
 		l2_err(l, "keyslot %d out of range", keyslot);
 		return -EINVAL;
@@ -397,10 +396,10 @@ out:
 
 static int need_rw(struct luks2 *l)
 {
-	if (!l->jobj) {
-		l2_err(l, "no header loaded");
-		return -EINVAL;
-	}
+	int r = l2_usable(l);
+
+	if (r)
+		return r;
 	if (!l->rw) {
 		l2_err(l, "%s: opened read-only", l->path);
 		return -EROFS;

@@ -54,6 +54,7 @@ struct luks2 {
 	json_object *jobj;	/* validated JSON metadata */
 	unsigned char *json_area;	/* raw JSON area of the copy in use */
 	uint64_t keyslots_size;
+	bool inspect_only;	/* loaded despite requirements: dump only */
 
 	unsigned int health;
 	struct l2_copy_state copy[2];
@@ -97,6 +98,7 @@ json_object *l2_digest_for_keyslot(json_object *root, const char *ks, const char
 json_object *l2_digest_for_segment(json_object *root, const char *seg, const char **id);
 
 /* disk.c */
+int l2_usable(struct luks2 *l);	/* 0, or -EINVAL when loaded for inspection only */
 int l2_disk_load(struct luks2 *l, unsigned int flags);
 int l2_disk_write(struct luks2 *l);	/* seqid + 1, both copies */
 int l2_checksum(const char *alg, const unsigned char *bin, const unsigned char *json,
