@@ -87,6 +87,8 @@ static int vault_load_key(struct vault_c *vc, char **error)
 	}
 	r = crypto_skcipher_setkey(vc->cipher.tfm, material, size);
 	if (r) {
+		/* The cipher may hold part of the new key: not usable. */
+		clear_bit(VAULT_F_KEY_VALID, &vc->flags);
 		*error = "Key does not fit the cipher (wrong key size?)";
 		goto out;
 	}
@@ -369,11 +371,10 @@ static int vault_message(struct dm_target *ti, unsigned int argc, char **argv,
 		char old_name[VAULT_KEY_NAME_MAX];
 
 		memcpy(old_name, vc->key_name, sizeof(old_name));
+		/* An unknown key leaves the current state as it was. */
 		r = vault_parse_key_ref(vc, argv[2], &error);
-		if (!r) {
-			clear_bit(VAULT_F_KEY_VALID, &vc->flags);
+		if (!r)
 			r = vault_load_key(vc, &error);
-		}
 		if (r) {
 			memcpy(vc->key_name, old_name, sizeof(old_name));
 			DMWARN("key set failed: %s", error);
