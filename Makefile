@@ -82,7 +82,7 @@ deps-if-missing: deps
 # when it changed: a running guest may be loading it).
 define sync_sources
 	mkdir -p "$$src"; \
-	(cd $(REPO) && find Kbuild module -type f \( -name '*.c' -o -name '*.h' \
+	(cd $(REPO) && find Kbuild module tests/async-cipher -type f \( -name '*.c' -o -name '*.h' \
 		-o -name Kbuild -o -name Makefile \)) > "$$src/.files.new"; \
 	while read -r f; do \
 		cmp -s "$(REPO)/$$f" "$$src/$$f" && continue; \
@@ -113,6 +113,12 @@ module:
 			cp $$src/module/dm-vault.ko $$ko.tmp && mv -f $$ko.tmp $$ko || exit 1; \
 		fi; \
 		echo "  OK      build/$$k/dm-vault.ko"; \
+		$(MAKE) --no-print-directory -C /lib/modules/$$k/build \
+			M=$$src/tests/async-cipher W=1 $(if $(V),V=$(V)) modules || \
+			{ echo "module: test module build FAILED for $$k" >&2; exit 1; }; \
+		t=$(BUILD)/$$k/vault-test-async.ko; \
+		cmp -s $$src/tests/async-cipher/vault-test-async.ko $$t || \
+			{ cp $$src/tests/async-cipher/vault-test-async.ko $$t.tmp && mv -f $$t.tmp $$t; } || exit 1; \
 	done
 
 userspace:

@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 
 #include "dm.h"
+#include "luks.h"
 #include "secure_mem.h"
 #include "table.h"
 #include "tempkey.h"
@@ -59,10 +60,17 @@ static int get_vault(const char *name, struct vault_dev *d)
 	return 0;
 }
 
+static bool is_luks2_uuid(const char *uuid)
+{
+	return !strncmp(uuid, UUID_PREFIX_LUKS2, strlen(UUID_PREFIX_LUKS2));
+}
+
 static const char *vault_type(const char *uuid)
 {
 	if (!strncmp(uuid, UUID_PREFIX_PLAIN, strlen(UUID_PREFIX_PLAIN)))
 		return "PLAIN";
+	if (is_luks2_uuid(uuid))
+		return "LUKS2";
 	if (!strncmp(uuid, UUID_PREFIX, strlen(UUID_PREFIX)))
 		return "VAULT";
 	return "n/a";
@@ -220,9 +228,11 @@ static unsigned int key_bits_for(const struct vault_opts *o, const struct vault_
 int cmd_resume(const struct vault_opts *o, int argc, char **argv)
 {
 	const char *name = argv[0];
-	char msg[32 + VAULT_KEY_NAME_MAX];
+	char msg[32 + VAULT_KEY_NAME_MAX], path[300];
 	struct tempkey tk = { .fd = -1 };
 	struct vault_dev d;
+	uint64_t sectors;
+	size_t key_len;
 	unsigned int bits;
 	void *key = NULL;
 	int r;
@@ -235,11 +245,35 @@ int cmd_resume(const struct vault_opts *o, int argc, char **argv)
 		log_err("device %s is not suspended", name);
 		return -EINVAL;
 	}
-	bits = key_bits_for(o, &d.t);
-	r = tempkey_read(o, bits, &key);
-	if (r)
-		return r;
-	r = tempkey_load(&tk, name, key, bits / 8);
+	if (is_luks2_uuid(d.info.uuid)) {
+		/* The passphrase unlocks the volume key again from the header. */
+		if (o->set & OPTB(OPT_KEY_SIZE)) {
+			log_err("--key-size is for plain mode: a LUKS2 header knows its key size");
+			return -EINVAL;
+		}
+		if (table_device_size(&d.t, &sectors, path, sizeof(path))) {
+			log_err("cannot find %s's device %s", name, d.t.device);
+			return -ENODEV;
+		}
+		r = luks_resume_key(o, path, d.info.uuid, &key, &key_len);
+		if (r)
+			return r;
+	} else {
+		if (!o->key_file) {
+			log_err("'resume' of a plain device needs option --key-file");
+			return -EINVAL;
+		}
+		if (o->set & (OPTB(OPT_TRIES) | OPTB(OPT_KEY_SLOT) | OPTB(OPT_KEYFILE_SIZE))) {
+			log_err("--tries, --key-slot and --keyfile-size are for LUKS2 devices");
+			return -EINVAL;
+		}
+		bits = key_bits_for(o, &d.t);
+		r = tempkey_read(o, bits, &key);
+		if (r)
+			return r;
+		key_len = bits / 8;
+	}
+	r = tempkey_load(&tk, name, key, key_len);
 	if (r)
 		goto out;
 	snprintf(msg, sizeof(msg), "key set key:%s", tk.name);
@@ -275,6 +309,11 @@ int cmd_resize(const struct vault_opts *o, int argc, char **argv)
 	r = get_vault(name, &d);
 	if (r)
 		return r;
+	if (is_luks2_uuid(d.info.uuid)) {
+		/* --key-file would be the raw volume key, which LUKS2 users never see. */
+		log_err("resize of a LUKS2 mapping is not supported: close and open %s again", name);
+		return -ENOTSUP;
+	}
 	if (d.info.suspended) {
 		log_err("device %s is suspended; resume it first", name);
 		return -EBUSY;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * vaultctl: the open command, dispatched by device type.
+ * vaultctl: the open command, dispatched by device type.  Without --type a
+ * device is opened as LUKS2 (which says so when the device holds no LUKS2
+ * header); plain mode has no header to recognise, so it is asked for.
  */
 #include <errno.h>
 #include <string.h>
@@ -13,19 +15,29 @@ struct open_type {
 	int (*open)(const struct vault_opts *o, const char *device, const char *name);
 };
 
-/* LUKS2 will add a row here. */
 static const struct open_type open_types[] = {
 	{ "plain", plain_open },
+	{ "luks2", luks_open },
+	{ "luks", luks_open },
 };
+
+/* Options plain mode does not take (they are about passphrases and keyslots). */
+#define OPTS_LUKS_ONLY	(OPTB(OPT_KEYFILE_SIZE) | OPTB(OPT_TRIES) | OPTB(OPT_KEY_SLOT))
 
 int cmd_open(const struct vault_opts *o, int argc, char **argv)
 {
 	size_t i;
 
 	(void)argc;
+	if (!o->type)
+		return luks_open(o, argv[0], argv[1]);
+	if (!strcmp(o->type, "plain") && (o->set & OPTS_LUKS_ONLY)) {
+		log_err("--keyfile-size, --tries and --key-slot are for LUKS2, not plain mode");
+		return -EINVAL;
+	}
 	for (i = 0; i < sizeof(open_types) / sizeof(open_types[0]); i++)
 		if (!strcmp(o->type, open_types[i].name))
 			return open_types[i].open(o, argv[0], argv[1]);
-	log_err("unknown device type '%s' (supported: plain)", o->type);
+	log_err("unknown device type '%s' (supported: luks2, plain)", o->type);
 	return -EINVAL;
 }

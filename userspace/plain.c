@@ -42,14 +42,62 @@ static void remove_half_created(const char *name, const char *uuid)
 		log_err("cannot remove the half-created device %s", name);
 }
 
-int plain_open(const struct vault_opts *o, const char *device, const char *name)
+int vault_map(const char *name, const char *uuid, const struct vault_table *t, uint64_t size,
+	      const void *key, size_t key_len, bool readonly)
 {
 	char params[TABLE_PARAMS_MAX], line[TABLE_PARAMS_MAX + 64];
+	struct tempkey tk = { .fd = -1 };
+	struct vdm_info info;
+	int r;
+
+	/* Loads the module if needed, and with it dm-mod. */
+	r = tempkey_load(&tk, name, key, key_len);
+	if (r)
+		return r;
+
+	r = vdm_info(name, &info);
+	if (r) {
+		log_err("cannot query device-mapper: %s", strerror(-r));
+		goto out;
+	}
+	if (info.exists) {
+		log_err("device %s already exists", name);
+		r = -EEXIST;
+		goto out;
+	}
+
+	r = table_build_params(t, tk.name, params, sizeof(params));
+	if (r) {
+		log_err("cannot build the table line: %s", strerror(-r));
+		goto out;
+	}
+	if (!table_format_line(0, size, params, line, sizeof(line)))
+		log_dbg("table: %s", line);
+
+	r = vdm_create(name, uuid, size, VAULT_TARGET, params, readonly);
+	if (r) {
+		if (r == -EEXIST || r == -EBUSY || r == -ENOMEM || r == -EPERM) {
+			log_err("cannot create device %s: %s", name, strerror(-r));
+		} else {
+			/* The target's reason (e.g. an unknown cipher) is in the kernel log. */
+			log_err("cannot create device %s: %s; is cipher %s supported? (the kernel log says why)",
+				name, strerror(-r), t->cipher);
+			r = -EINVAL;
+		}
+		remove_half_created(name, uuid);
+		goto out;
+	}
+	log_verbose("Device %s is active: %" PRIu64 " sectors of %s.", name, size, t->device);
+out:
+	tempkey_unload(&tk);
+	return r;
+}
+
+int plain_open(const struct vault_opts *o, const char *device, const char *name)
+{
 	char uuid[VDM_UUID_MAX];
 	unsigned int bits = o->key_bits ? o->key_bits : DEFAULT_KEY_BITS;
 	struct vault_table t;
-	struct tempkey tk = { .fd = -1 };
-	struct vdm_info info;
 	struct blkdev dev;
 	uint64_t size;
 	void *key = NULL;
@@ -87,46 +135,8 @@ int plain_open(const struct vault_opts *o, const char *device, const char *name)
 	t.no_write_workqueue = o->no_write_workqueue;
 	snprintf(uuid, sizeof(uuid), "%s%s", UUID_PREFIX_PLAIN, name);
 
-	/* Loads the module if needed, and with it dm-mod. */
-	r = tempkey_load(&tk, name, key, bits / 8);
-	if (r)
-		goto out;
-
-	r = vdm_info(name, &info);
-	if (r) {
-		log_err("cannot query device-mapper: %s", strerror(-r));
-		goto out;
-	}
-	if (info.exists) {
-		log_err("device %s already exists", name);
-		r = -EEXIST;
-		goto out;
-	}
-
-	r = table_build_params(&t, tk.name, params, sizeof(params));
-	if (r) {
-		log_err("cannot build the table line: %s", strerror(-r));
-		goto out;
-	}
-	if (!table_format_line(0, size, params, line, sizeof(line)))
-		log_dbg("table: %s", line);
-
-	r = vdm_create(name, uuid, size, VAULT_TARGET, params, o->readonly);
-	if (r) {
-		if (r == -EEXIST || r == -EBUSY || r == -ENOMEM || r == -EPERM) {
-			log_err("cannot create device %s: %s", name, strerror(-r));
-		} else {
-			/* The target's reason (e.g. an unknown cipher) is in the kernel log. */
-			log_err("cannot create device %s: %s; is cipher %s supported? (the kernel log says why)",
-				name, strerror(-r), t.cipher);
-			r = -EINVAL;
-		}
-		remove_half_created(name, uuid);
-		goto out;
-	}
-	log_verbose("Device %s is active: %" PRIu64 " sectors of %s.", name, size, device);
+	r = vault_map(name, uuid, &t, size, key, bits / 8, o->readonly);
 out:
-	tempkey_unload(&tk);
 	secure_free(key);
 	return r;
 }

@@ -7,7 +7,9 @@
 #ifndef VAULTCTL_TEMPKEY_H
 #define VAULTCTL_TEMPKEY_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "control.h"
 #include "table.h"
@@ -33,5 +35,13 @@ void tempkey_unload(struct tempkey *tk);
  * for "key:NAME" from the size of a key still loaded under NAME.  0 if not.
  */
 unsigned int tempkey_active_bits(const struct vault_table *t);
+
+/*
+ * Creates the vault mapping NAME (dm UUID UUID) of SIZE sectors with table
+ * T and KEY, loaded as a temporary key for the table load (plain.c).
+ * Removes a half-created device on failure.  Prints its own errors.
+ */
+int vault_map(const char *name, const char *uuid, const struct vault_table *t, uint64_t size,
+	      const void *key, size_t key_len, bool readonly);
 
 #endif

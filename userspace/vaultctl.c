@@ -29,13 +29,13 @@ struct opt_desc {
 
 static const struct opt_desc opt_descs[] = {
 	{ "type", 'M', required_argument, OPT_TYPE, "TYPE",
-	  "device type; only \"plain\" so far" },
+	  "device type: luks2 (default when the device holds LUKS2) or plain" },
 	{ "cipher", 'c', required_argument, OPT_CIPHER, "SPEC",
 	  "cipher specification (default " DEFAULT_CIPHER ")" },
 	{ "key-size", 's', required_argument, OPT_KEY_SIZE, "BITS",
 	  "key size in bits, a multiple of 8 (default 512)" },
 	{ "key-file", 'd', required_argument, OPT_KEY_FILE, "FILE",
-	  "read the raw key from FILE (\"-\" for standard input)" },
+	  "plain: the raw key; LUKS2: the passphrase (whole file); - is stdin" },
 	{ "keyfile-offset", 0, required_argument, OPT_KEYFILE_OFFSET, "BYTES",
 	  "skip BYTES bytes of the key file first" },
 	{ "offset", 'o', required_argument, OPT_OFFSET, "SECTORS",
@@ -60,6 +60,34 @@ static const struct opt_desc opt_descs[] = {
 	  "create a read-only mapping" },
 	{ "size", 'b', required_argument, OPT_SIZE, "SECTORS",
 	  "size of the mapping in 512-byte sectors (default: all)" },
+	{ "keyfile-size", 'l', required_argument, OPT_KEYFILE_SIZE, "BYTES",
+	  "LUKS2: use only BYTES bytes of the key file" },
+	{ "pbkdf", 0, required_argument, OPT_PBKDF, "TYPE",
+	  "argon2id (default), argon2i or pbkdf2" },
+	{ "hash", 0, required_argument, OPT_HASH, "HASH",
+	  "pbkdf2 and volume key digest hash (default sha256)" },
+	{ "iter-time", 'i', required_argument, OPT_ITER_TIME, "MS",
+	  "KDF time to aim for, in milliseconds (default 2000)" },
+	{ "pbkdf-memory", 0, required_argument, OPT_PBKDF_MEMORY, "KIB",
+	  "argon2 memory cost limit in KiB (default 1 GiB, at most half the RAM)" },
+	{ "pbkdf-parallel", 0, required_argument, OPT_PBKDF_PARALLEL, "N",
+	  "argon2 threads (default up to 4)" },
+	{ "pbkdf-force-iterations", 0, required_argument, OPT_PBKDF_FORCE_ITERATIONS, "N",
+	  "no calibration: pbkdf2 iterations or argon2 time cost" },
+	{ "label", 0, required_argument, OPT_LABEL, "LABEL",
+	  "LUKS2 label (up to 47 bytes)" },
+	{ "uuid", 0, required_argument, OPT_UUID, "UUID",
+	  "LUKS2 UUID instead of a random one" },
+	{ "luks2-metadata-size", 0, required_argument, OPT_METADATA_SIZE, "BYTES",
+	  "size of each header copy: 16k (default), 32k, ... 4m" },
+	{ "key-slot", 'S', required_argument, OPT_KEY_SLOT, "N",
+	  "the keyslot to use (0 to 31)" },
+	{ "tries", 'T', required_argument, OPT_TRIES, "N",
+	  "passphrase prompts on a terminal (default 3)" },
+	{ "batch-mode", 'q', no_argument, OPT_BATCH_MODE, NULL,
+	  "ask no questions (confirmations are taken as given)" },
+	{ "force", 0, no_argument, OPT_FORCE, NULL,
+	  "format over an existing signature; restore over another volume" },
 	{ "verbose", 'v', no_argument, OPT_VERBOSE, NULL,
 	  "say more" },
 	{ "debug", 0, no_argument, OPT_DEBUG, NULL,
@@ -79,17 +107,27 @@ static const struct opt_desc opt_descs[] = {
 			 OPTB(OPT_SAME_CPU_CRYPT) | OPTB(OPT_NO_READ_WORKQUEUE) |	\
 			 OPTB(OPT_NO_WRITE_WORKQUEUE) | OPTB(OPT_READONLY) | OPTB(OPT_SIZE))
 
+#define OPTS_PASS	(OPTB(OPT_KEY_FILE) | OPTB(OPT_KEYFILE_OFFSET) | OPTB(OPT_KEYFILE_SIZE) | \
+			 OPTB(OPT_TRIES))
+#define OPTS_PBKDF	(OPTB(OPT_PBKDF) | OPTB(OPT_HASH) | OPTB(OPT_ITER_TIME) |		\
+			 OPTB(OPT_PBKDF_MEMORY) | OPTB(OPT_PBKDF_PARALLEL) |			\
+			 OPTB(OPT_PBKDF_FORCE_ITERATIONS))
+#define OPTS_FORMAT	(OPTS_PASS | OPTS_PBKDF | OPTB(OPT_TYPE) | OPTB(OPT_CIPHER) |		\
+			 OPTB(OPT_KEY_SIZE) | OPTB(OPT_SECTOR_SIZE) | OPTB(OPT_LABEL) |		\
+			 OPTB(OPT_UUID) | OPTB(OPT_METADATA_SIZE) | OPTB(OPT_KEY_SLOT) |	\
+			 OPTB(OPT_BATCH_MODE) | OPTB(OPT_FORCE))
+
 static const struct vault_action actions[] = {
-	{ "open", cmd_open, 2, 2, OPTS_OPEN, OPTB(OPT_TYPE) | OPTB(OPT_KEY_FILE), true,
-	  "DEVICE NAME", "map DEVICE as /dev/mapper/NAME with a key from a key file" },
+	{ "open", cmd_open, 2, 2, OPTS_OPEN | OPTS_PASS | OPTB(OPT_KEY_SLOT), 0, true,
+	  "DEVICE NAME", "map DEVICE as /dev/mapper/NAME: LUKS2 with a passphrase, or plain" },
 	{ "close", cmd_close, 1, 1, 0, 0, true,
 	  "NAME", "remove the mapping NAME" },
 	{ "status", cmd_status, 1, 1, 0, 0, true,
 	  "NAME", "show the state of the mapping NAME" },
 	{ "suspend", cmd_suspend, 1, 1, 0, 0, true,
 	  "NAME", "suspend NAME and wipe its key from the kernel" },
-	{ "resume", cmd_resume, 1, 1, OPTS_KEYFILE, OPTB(OPT_KEY_FILE), true,
-	  "NAME", "give a suspended NAME its key again and resume it" },
+	{ "resume", cmd_resume, 1, 1, OPTS_KEYFILE | OPTS_PASS | OPTB(OPT_KEY_SLOT), 0, true,
+	  "NAME", "give a suspended NAME its key again (LUKS2: passphrase) and resume it" },
 	{ "resize", cmd_resize, 1, 1, OPTS_KEYFILE | OPTB(OPT_SIZE), OPTB(OPT_KEY_FILE), true,
 	  "NAME", "change the size of NAME (default: all of its device)" },
 	{ "key add", cmd_key_add, 1, 1, OPTS_KEYFILE, OPTB(OPT_KEY_FILE) | OPTB(OPT_KEY_SIZE), true,
@@ -98,6 +136,30 @@ static const struct vault_action actions[] = {
 	  "KEYNAME", "remove a loaded key" },
 	{ "key list", cmd_key_list, 0, 0, 0, 0, true,
 	  "", "list loaded keys (names and sizes only)" },
+	{ "format", cmd_format, 1, 1, OPTS_FORMAT, 0, false,
+	  "DEVICE", "make DEVICE a LUKS2 volume protected by a passphrase" },
+	{ "add-key", cmd_add_key, 1, 2, OPTS_PASS | OPTS_PBKDF | OPTB(OPT_KEY_SLOT), 0, false,
+	  "DEVICE [NEW_KEY_FILE]", "add a passphrase (a keyslot) to a LUKS2 volume" },
+	{ "remove-key", cmd_remove_key, 1, 2, OPTS_PASS | OPTB(OPT_BATCH_MODE), 0, false,
+	  "DEVICE [KEY_FILE]", "remove the keyslot the given passphrase opens" },
+	{ "change-key", cmd_change_key, 1, 2, OPTS_PASS | OPTS_PBKDF | OPTB(OPT_KEY_SLOT), 0, false,
+	  "DEVICE [NEW_KEY_FILE]", "change a passphrase, keeping its keyslot number" },
+	{ "kill-slot", cmd_kill_slot, 2, 2, OPTS_PASS | OPTB(OPT_BATCH_MODE), 0, false,
+	  "DEVICE N", "remove keyslot N (asks for a remaining passphrase)" },
+	{ "dump", cmd_dump, 1, 1, 0, 0, false,
+	  "DEVICE", "show the LUKS2 header (no secrets)" },
+	{ "header-backup", cmd_header_backup, 2, 2, 0, 0, false,
+	  "DEVICE FILE", "save the LUKS2 header and keyslots to a new FILE" },
+	{ "header-restore", cmd_header_restore, 2, 2, OPTB(OPT_BATCH_MODE) | OPTB(OPT_FORCE), 0, false,
+	  "DEVICE FILE", "write a header backup back to DEVICE" },
+	{ "uuid", cmd_uuid, 1, 1, 0, 0, false,
+	  "DEVICE", "print the UUID of a LUKS2 volume" },
+	{ "is-luks", cmd_is_luks, 1, 1, 0, 0, false,
+	  "DEVICE", "exit 0 when DEVICE holds a LUKS2 volume" },
+	{ "erase", cmd_erase, 1, 1, OPTB(OPT_BATCH_MODE), 0, false,
+	  "DEVICE", "wipe every keyslot of a LUKS2 volume" },
+	{ "repair", cmd_repair, 1, 1, 0, 0, false,
+	  "DEVICE", "rewrite a damaged LUKS2 header copy from the good one" },
 	{ "version", cmd_version, 0, 0, 0, 0, false,
 	  "", "show the versions of vaultctl and of the dm-vault module" },
 };
@@ -149,8 +211,14 @@ static void usage_action(FILE *f, const struct vault_action *a)
 			fprintf(f, " --%s %s", d->name,
 				d->id == OPT_TYPE ? "plain" : d->arg);
 	}
-	fprintf(f, " [OPTIONS]%s%s\n\n%c%s.\n\nOptions:\n", *a->args ? " " : "", a->args,
+	fprintf(f, " [OPTIONS]%s%s\n\n%c%s.\n", *a->args ? " " : "", a->args,
 		toupper((unsigned char)a->summary[0]), a->summary + 1);
+	if (a->handler == cmd_open)
+		fprintf(f, "\n  LUKS2: vaultctl open [--key-file FILE] [--key-slot N] DEVICE NAME\n"
+			"         (the passphrase: FILE, else the terminal, else one line of stdin)\n"
+			"  plain: vaultctl open --type plain --key-file FILE [OPTIONS] DEVICE NAME\n"
+			"         (FILE holds the raw key)\n");
+	fprintf(f, "\nOptions:\n");
 	for (i = 0; i < NR_OPTS; i++) {
 		if ((a->allowed | OPTS_GLOBAL) & OPTB(opt_descs[i].id))
 			print_option(f, &opt_descs[i]);
@@ -249,6 +317,74 @@ static int set_option(struct vault_opts *o, const struct opt_desc *d, const char
 	case OPT_READONLY:
 		o->readonly = true;
 		break;
+	case OPT_KEYFILE_SIZE:
+		if (parse_u64(val, &o->keyfile_size) || !o->keyfile_size)
+			return bad_value(d->name, val, "a non-zero number of bytes");
+		break;
+	case OPT_PBKDF:
+		if (strcmp(val, "argon2id") && strcmp(val, "argon2i") && strcmp(val, "pbkdf2"))
+			return bad_value(d->name, val, "argon2id, argon2i or pbkdf2");
+		o->pbkdf = val;
+		break;
+	case OPT_HASH:
+		if (!*val || strlen(val) > 31)
+			return bad_value(d->name, val, "a hash name such as sha256");
+		o->hash = val;
+		break;
+	case OPT_ITER_TIME:
+		if (parse_uint(val, &o->iter_time_ms) || !o->iter_time_ms)
+			return bad_value(d->name, val, "a non-zero number of milliseconds");
+		break;
+	case OPT_PBKDF_MEMORY:
+		if (parse_uint(val, &o->pbkdf_memory_kb) || o->pbkdf_memory_kb < 32 ||
+		    o->pbkdf_memory_kb > 4194304)
+			return bad_value(d->name, val, "32 to 4194304 KiB");
+		break;
+	case OPT_PBKDF_PARALLEL:
+		if (parse_uint(val, &o->pbkdf_parallel) || !o->pbkdf_parallel ||
+		    o->pbkdf_parallel > 16)
+			return bad_value(d->name, val, "1 to 16 threads");
+		break;
+	case OPT_PBKDF_FORCE_ITERATIONS:
+		if (parse_uint(val, &o->pbkdf_iterations) || !o->pbkdf_iterations ||
+		    o->pbkdf_iterations > 0x7fffffff)
+			return bad_value(d->name, val, "a positive number");
+		break;
+	case OPT_LABEL:
+		if (strlen(val) > 47)
+			return bad_value(d->name, val, "at most 47 bytes");
+		o->label = val;
+		break;
+	case OPT_UUID:
+		if (strlen(val) != 36)
+			return bad_value(d->name, val, "a UUID like 12345678-9abc-def0-1234-56789abcdef0");
+		o->uuid = val;
+		break;
+	case OPT_METADATA_SIZE: {
+		uint64_t sectors;
+
+		if (parse_sectors(val, &sectors) || sectors < 32 || sectors > 8192 ||
+		    (sectors & (sectors - 1)))
+			return bad_value(d->name, val, "16k, 32k, 64k, ... 4m (a power of two)");
+		o->metadata_size = sectors * SECTOR_SIZE;
+		break;
+	}
+	case OPT_KEY_SLOT:
+		if (parse_uint(val, &u) || u > 31)
+			return bad_value(d->name, val, "0 to 31");
+		o->key_slot = (int)u;
+		break;
+	case OPT_TRIES:
+		if (parse_uint(val, &u) || !u || u > 100)
+			return bad_value(d->name, val, "1 to 100");
+		o->tries = u;
+		break;
+	case OPT_BATCH_MODE:
+		o->batch_mode = true;
+		break;
+	case OPT_FORCE:
+		o->force = true;
+		break;
 	case OPT_VERBOSE:
 		log_verbose_level++;
 		break;
@@ -282,6 +418,8 @@ int vault_cli_parse(int argc, char **argv, struct vault_cli *cli)
 
 	memset(cli, 0, sizeof(*cli));
 	cli->opts.sector_size = SECTOR_SIZE;
+	cli->opts.key_slot = -1;
+	cli->opts.tries = DEFAULT_TRIES;
 	shortopts[sp++] = ':';
 	for (i = 0; i < NR_OPTS; i++) {
 		longopts[i].name = opt_descs[i].name;
@@ -394,6 +532,13 @@ int vault_cli_parse(int argc, char **argv, struct vault_cli *cli)
 			fprintf(stderr, "Try 'vaultctl %s --help'.\n", a->name);
 			return -EINVAL;
 		}
+	}
+	/* Plain mode has no header to find a key through: it needs a key file. */
+	if (a->handler == cmd_open && cli->opts.type && !strcmp(cli->opts.type, "plain") &&
+	    !(cli->opts.set & OPTB(OPT_KEY_FILE))) {
+		log_err("'open --type plain' needs option --key-file");
+		fprintf(stderr, "Try 'vaultctl %s --help'.\n", a->name);
+		return -EINVAL;
 	}
 	return 0;
 }

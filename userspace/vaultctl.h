@@ -14,6 +14,8 @@
 #define DEFAULT_KEY_BITS	512
 #define UUID_PREFIX		"VAULT-"
 #define UUID_PREFIX_PLAIN	"VAULT-PLAIN-"
+#define UUID_PREFIX_LUKS2	"VAULT-LUKS2-"
+#define DEFAULT_TRIES		3
 
 /* One bit per option, to say which options an action accepts. */
 enum vault_opt {
@@ -32,6 +34,20 @@ enum vault_opt {
 	OPT_NO_WRITE_WORKQUEUE,
 	OPT_READONLY,
 	OPT_SIZE,
+	OPT_KEYFILE_SIZE,
+	OPT_PBKDF,
+	OPT_HASH,
+	OPT_ITER_TIME,
+	OPT_PBKDF_MEMORY,
+	OPT_PBKDF_PARALLEL,
+	OPT_PBKDF_FORCE_ITERATIONS,
+	OPT_LABEL,
+	OPT_UUID,
+	OPT_METADATA_SIZE,
+	OPT_KEY_SLOT,
+	OPT_TRIES,
+	OPT_BATCH_MODE,
+	OPT_FORCE,
 	OPT_VERBOSE,
 	OPT_DEBUG,
 	OPT_HELP,
@@ -59,6 +75,22 @@ struct vault_opts {
 	bool no_write_workqueue;
 	bool readonly;
 	uint64_t size;			/* 512-byte sectors, 0 = whole device */
+
+	/* LUKS2 */
+	uint64_t keyfile_size;		/* bytes of a passphrase file, 0 = all */
+	const char *pbkdf;		/* "argon2id", "argon2i", "pbkdf2" */
+	const char *hash;		/* pbkdf2 hash */
+	unsigned int iter_time_ms;
+	unsigned int pbkdf_memory_kb;
+	unsigned int pbkdf_parallel;
+	unsigned int pbkdf_iterations;	/* --pbkdf-force-iterations */
+	const char *label;
+	const char *uuid;
+	uint64_t metadata_size;		/* bytes per header copy */
+	int key_slot;			/* -1: any / first free */
+	unsigned int tries;		/* passphrase prompts on a terminal */
+	bool batch_mode;		/* ask nothing */
+	bool force;			/* overwrite signatures */
 };
 
 struct vault_action {
@@ -90,9 +122,22 @@ int vaultctl_main(int argc, char **argv);
 
 const struct vault_action *vault_action_find(const char *name);
 
-/* Handlers (plain.c, device.c, keycmd.c). */
+/* Handlers (open.c, plain.c, device.c, keycmd.c, luks.c, luks_keys.c). */
 int cmd_open(const struct vault_opts *o, int argc, char **argv);
 int plain_open(const struct vault_opts *o, const char *device, const char *name);
+int luks_open(const struct vault_opts *o, const char *device, const char *name);
+int cmd_format(const struct vault_opts *o, int argc, char **argv);
+int cmd_add_key(const struct vault_opts *o, int argc, char **argv);
+int cmd_remove_key(const struct vault_opts *o, int argc, char **argv);
+int cmd_change_key(const struct vault_opts *o, int argc, char **argv);
+int cmd_kill_slot(const struct vault_opts *o, int argc, char **argv);
+int cmd_dump(const struct vault_opts *o, int argc, char **argv);
+int cmd_header_backup(const struct vault_opts *o, int argc, char **argv);
+int cmd_header_restore(const struct vault_opts *o, int argc, char **argv);
+int cmd_uuid(const struct vault_opts *o, int argc, char **argv);
+int cmd_is_luks(const struct vault_opts *o, int argc, char **argv);
+int cmd_erase(const struct vault_opts *o, int argc, char **argv);
+int cmd_repair(const struct vault_opts *o, int argc, char **argv);
 int cmd_close(const struct vault_opts *o, int argc, char **argv);
 int cmd_status(const struct vault_opts *o, int argc, char **argv);
 int cmd_suspend(const struct vault_opts *o, int argc, char **argv);

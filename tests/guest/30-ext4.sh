@@ -56,7 +56,7 @@ fs_round() {
 	mkdir -p "$MNT/tree/a/b" "$MNT/tree/c"
 	# 200 small files from one process (each exec is slow under TCG)
 	head -c $((200 * 3001)) /dev/urandom | split -b 3001 -a 3 - "$MNT/tree/a/b/f"
-	head -c 100000 /dev/urandom | split -n 7 -a 1 - "$MNT/tree/c/g"
+	head -c 100000 /dev/urandom | split -b 14286 -a 1 - "$MNT/tree/c/g"
 	yes "VAULT-PLAINTEXT-MARKER-$tag" | head -c $((1 << 20)) > "$MNT/marker"
 	(cd "$MNT" && find . -type f -print0 | sort -z | xargs -0 sha256sum) > "$WORK/sums"
 	ktap_check "$tag: umount" umount "$MNT"

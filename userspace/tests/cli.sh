@@ -36,7 +36,9 @@ expect() {
 expect "global --help" 0 "Usage: vaultctl \[OPTIONS\] COMMAND" --help
 expect "global -h" 0 "Commands:" -h
 expect "help command" 0 "Usage: vaultctl" help
-for cmd in open close status suspend resume resize "key add" "key remove" "key list" version; do
+for cmd in open close status suspend resume resize "key add" "key remove" "key list" version \
+	   format add-key remove-key change-key kill-slot dump header-backup header-restore \
+	   uuid is-luks erase repair; do
 	# shellcheck disable=SC2086 # "key add" must split into two words
 	expect "$cmd --help" 0 "Usage: vaultctl $cmd" $cmd --help
 done
@@ -50,7 +52,6 @@ expect "missing option value is exit 1" 1 "needs a value" open --type plain d n 
 expect "option not valid for command is exit 1" 1 "not valid for 'close'" close --size 5 x
 expect "missing argument is exit 1" 1 "'close' needs NAME" close
 expect "extra argument is exit 1" 1 "'status' needs NAME" status a b
-expect "open needs --type" 1 "needs option --type" open --key-file k d n
 expect "open needs --key-file" 1 "needs option --key-file" open --type plain d n
 expect "bad key size is exit 1" 1 "invalid value '7' for --key-size" \
 	open --type plain --key-file k --key-size 7 d n

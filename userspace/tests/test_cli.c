@@ -134,12 +134,18 @@ static void arguments_and_required_options(void)
 	EXPECT_INT(parse("open --type plain --key-file k d n x", &c), -EINVAL);
 	EXPECT_INT(parse("open --type plain d n", &c), -EINVAL);
 	EXPECT(strstr(ktap_stderr(), "needs option --key-file"));
-	EXPECT_INT(parse("open --key-file k d n", &c), -EINVAL);
-	EXPECT(strstr(ktap_stderr(), "needs option --type"));
+	/* Without --type, open is LUKS2 (the handler says so if it is not). */
+	EXPECT_INT(parse("open --key-file k d n", &c), 0);
+	EXPECT(c.opts.type == NULL);
+	EXPECT_INT(parse("open d n", &c), 0);
 	EXPECT_INT(parse("close", &c), -EINVAL);
 	EXPECT_INT(parse("close a b", &c), -EINVAL);
-	EXPECT_INT(parse("resume n", &c), -EINVAL);
+	EXPECT_INT(parse("resume n", &c), 0);	/* LUKS2: asks for the passphrase */
 	EXPECT_INT(parse("resize n", &c), -EINVAL);
+	EXPECT_INT(parse("format", &c), -EINVAL);
+	EXPECT_INT(parse("kill-slot d", &c), -EINVAL);
+	EXPECT_INT(parse("header-backup d", &c), -EINVAL);
+	EXPECT_INT(parse("add-key d f g", &c), -EINVAL);
 	EXPECT_INT(parse("key add n --key-file k", &c), -EINVAL);
 	EXPECT(strstr(ktap_stderr(), "needs option --key-size"));
 	EXPECT_INT(parse("key", &c), -EINVAL);
@@ -180,6 +186,51 @@ static void every_command_parses(void)
 	log_verbose_level = 0;
 }
 
+static void luks2_options(void)
+{
+	struct vault_cli c;
+
+	EXPECT_INT(parse("format /dev/sdb", &c), 0);
+	EXPECT_STR(c.action->name, "format");
+	EXPECT(c.opts.pbkdf == NULL && c.opts.key_slot == -1 && c.opts.tries == 3);
+	EXPECT(!c.opts.batch_mode && !c.opts.force && !c.opts.metadata_size);
+	EXPECT_INT(parse("format d --pbkdf pbkdf2 --hash sha512 --iter-time 100 "
+			 "--pbkdf-force-iterations 1000 --label L --uuid "
+			 "12345678-9abc-def0-1234-56789abcdef0 --luks2-metadata-size 64k "
+			 "-S 3 --key-file f --keyfile-size 20 -q --force --sector-size 512", &c), 0);
+	EXPECT_STR(c.opts.pbkdf, "pbkdf2");
+	EXPECT_STR(c.opts.hash, "sha512");
+	EXPECT_INT(c.opts.iter_time_ms, 100);
+	EXPECT_INT(c.opts.pbkdf_iterations, 1000);
+	EXPECT_STR(c.opts.label, "L");
+	EXPECT_INT(c.opts.metadata_size, 65536);
+	EXPECT_INT(c.opts.key_slot, 3);
+	EXPECT_INT(c.opts.keyfile_size, 20);
+	EXPECT(c.opts.batch_mode && c.opts.force);
+	EXPECT_INT(parse("format d --pbkdf argon2id --pbkdf-memory 32 --pbkdf-parallel 1", &c), 0);
+	EXPECT_INT(c.opts.pbkdf_memory_kb, 32);
+	EXPECT_INT(c.opts.pbkdf_parallel, 1);
+	EXPECT_INT(parse("format d --pbkdf scrypt", &c), -EINVAL);
+	EXPECT(strstr(ktap_stderr(), "argon2id, argon2i or pbkdf2"));
+	EXPECT_INT(parse("format d --pbkdf-memory 8", &c), -EINVAL);
+	EXPECT_INT(parse("format d --luks2-metadata-size 20k", &c), -EINVAL);
+	EXPECT_INT(parse("format d --luks2-metadata-size 8m", &c), -EINVAL);
+	EXPECT_INT(parse("format d --label 123456789012345678901234567890123456789012345678", &c),
+		   -EINVAL);
+	EXPECT_INT(parse("open d n --key-slot 32", &c), -EINVAL);
+	EXPECT_INT(parse("open d n --tries 0", &c), -EINVAL);
+	EXPECT_INT(parse("open d n -T 5 -S 31", &c), 0);
+	EXPECT_INT(c.opts.tries, 5);
+	EXPECT_INT(c.opts.key_slot, 31);
+	EXPECT_INT(parse("dump d --pbkdf pbkdf2", &c), -EINVAL);
+	EXPECT(strstr(ktap_stderr(), "--pbkdf is not valid for 'dump'"));
+	EXPECT_INT(parse("close n --batch-mode", &c), -EINVAL);
+	EXPECT_INT(parse("kill-slot d 4 -q", &c), 0);
+	EXPECT_INT(c.argc, 2);
+	EXPECT_INT(parse("add-key d newfile", &c), 0);
+	EXPECT_INT(parse("header-restore d f --force", &c), 0);
+}
+
 static void help_forms(void)
 {
 	struct vault_cli c;
@@ -209,6 +260,10 @@ static void action_table(void)
 		"open", "close", "status", "suspend", "resume", "resize",
 		"key add", "key remove", "key list", "version",
 	};
+	static const char *const luks_names[] = {
+		"format", "add-key", "remove-key", "change-key", "kill-slot", "dump",
+		"header-backup", "header-restore", "uuid", "is-luks", "erase", "repair",
+	};
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -220,6 +275,12 @@ static void action_table(void)
 		EXPECT(a->handler != NULL && a->summary && a->args);
 		/* Everything but version changes or reads devices or keys. */
 		EXPECT_INT(a->needs_admin, strcmp(names[i], "version") != 0);
+	}
+	/* Header commands work on image files too: file permissions decide. */
+	for (i = 0; i < sizeof(luks_names) / sizeof(luks_names[0]); i++) {
+		const struct vault_action *a = vault_action_find(luks_names[i]);
+
+		EXPECT(a != NULL && a->handler && !a->needs_admin);
 	}
 	EXPECT(vault_action_find("help") == NULL);
 	EXPECT(vault_action_find("key") == NULL);
@@ -233,6 +294,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(unknown_and_misplaced_options),
 	KTAP_CASE(arguments_and_required_options),
 	KTAP_CASE(every_command_parses),
+	KTAP_CASE(luks2_options),
 	KTAP_CASE(help_forms),
 	KTAP_CASE(action_table),
 };

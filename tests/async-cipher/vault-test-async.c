@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vault-test-async: a deliberately asynchronous xts(aes), for testing only.
+ *
+ * Hardware crypto engines complete requests later, from their own context,
+ * and refuse work when their queue is full. Virtual machines have none, so
+ * this module imitates one: every request completes from a workqueue, and
+ * every fourth request that may be backlogged is first answered -EBUSY
+ * (backlogged), then -EINPROGRESS, then its result. The work itself is done
+ * by the kernel's synchronous xts(aes), so the output is the real cipher's.
+ *
+ * Its priority is the lowest possible, so only a caller asking for the
+ * driver name "xts-aes-vault-test-async" gets it.
+ */
+#include <linux/atomic.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/sysfs.h>
+#include <linux/workqueue.h>
+#include <crypto/aes.h>
+#include <crypto/internal/skcipher.h>
+
+struct vta_ctx {
+	struct crypto_skcipher *child;
+};
+
+struct vta_req {
+	struct work_struct work;
+	struct skcipher_request *req;
+	bool encrypt;
+	bool backlogged;
+	struct skcipher_request subreq;	/* last: the child's context follows */
+};
+
+static atomic_t vta_counter = ATOMIC_INIT(0);
+static struct workqueue_struct *vta_wq;
+
+/* Tests read how many requests went through, to prove the path was used. */
+static int vta_requests_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&vta_counter));
+}
+
+static const struct kernel_param_ops vta_requests_ops = {
+	.get = vta_requests_get,
+};
+module_param_cb(requests, &vta_requests_ops, NULL, 0444);
+MODULE_PARM_DESC(requests, "requests seen so far");
+
+static int vta_setkey(struct crypto_skcipher *tfm, const u8 *key,
+		      unsigned int keylen)
+{
+	struct vta_ctx *ctx = crypto_skcipher_ctx(tfm);
+
+	return crypto_skcipher_setkey(ctx->child, key, keylen);
+}
+
+static void vta_work(struct work_struct *work)
+{
+	struct vta_req *rctx = container_of(work, struct vta_req, work);
+	struct skcipher_request *req = rctx->req;
+	struct vta_ctx *ctx = crypto_skcipher_ctx(crypto_skcipher_reqtfm(req));
+	struct skcipher_request *sub = &rctx->subreq;
+	int err;
+
+	skcipher_request_set_tfm(sub, ctx->child);
+	skcipher_request_set_callback(sub, 0, NULL, NULL);
+	skcipher_request_set_crypt(sub, req->src, req->dst, req->cryptlen,
+				   req->iv);
+	err = rctx->encrypt ? crypto_skcipher_encrypt(sub) :
+			      crypto_skcipher_decrypt(sub);
+
+	/* Completions run with bottom halves off, as drivers' do. */
+	local_bh_disable();
+	if (rctx->backlogged)
+		skcipher_request_complete(req, -EINPROGRESS);
+	skcipher_request_complete(req, err);
+	local_bh_enable();
+}
+
+static int vta_crypt(struct skcipher_request *req, bool encrypt)
+{
+	struct vta_req *rctx = skcipher_request_ctx(req);
+
+	rctx->req = req;
+	rctx->encrypt = encrypt;
+	rctx->backlogged = atomic_inc_return(&vta_counter) % 4 == 0 &&
+			   (req->base.flags & CRYPTO_TFM_REQ_MAY_BACKLOG);
+	INIT_WORK(&rctx->work, vta_work);
+	queue_work(vta_wq, &rctx->work);
+	return rctx->backlogged ? -EBUSY : -EINPROGRESS;
+}
+
+static int vta_encrypt(struct skcipher_request *req)
+{
+	return vta_crypt(req, true);
+}
+
+static int vta_decrypt(struct skcipher_request *req)
+{
+	return vta_crypt(req, false);
+}
+
+static int vta_init(struct crypto_skcipher *tfm)
+{
+	struct vta_ctx *ctx = crypto_skcipher_ctx(tfm);
+
+	/* A synchronous child, so the work item can finish in one go. */
+	ctx->child = crypto_alloc_skcipher("xts(aes)", 0, CRYPTO_ALG_ASYNC);
+	if (IS_ERR(ctx->child))
+		return PTR_ERR(ctx->child);
+	crypto_skcipher_set_reqsize(tfm, sizeof(struct vta_req) +
+				    crypto_skcipher_reqsize(ctx->child));
+	return 0;
+}
+
+static void vta_exit(struct crypto_skcipher *tfm)
+{
+	struct vta_ctx *ctx = crypto_skcipher_ctx(tfm);
+
+	crypto_free_skcipher(ctx->child);
+}
+
+static struct skcipher_alg vta_alg = {
+	.base.cra_name = "xts(aes)",
+	.base.cra_driver_name = "xts-aes-vault-test-async",
+	.base.cra_priority = 1,
+	.base.cra_flags = CRYPTO_ALG_ASYNC,
+	.base.cra_blocksize = AES_BLOCK_SIZE,
+	.base.cra_ctxsize = sizeof(struct vta_ctx),
+	.base.cra_module = THIS_MODULE,
+	.min_keysize = 2 * AES_MIN_KEY_SIZE,
+	.max_keysize = 2 * AES_MAX_KEY_SIZE,
+	.ivsize = AES_BLOCK_SIZE,
+	.setkey = vta_setkey,
+	.encrypt = vta_encrypt,
+	.decrypt = vta_decrypt,
+	.init = vta_init,
+	.exit = vta_exit,
+};
+
+static int __init vta_mod_init(void)
+{
+	int r;
+
+	vta_wq = alloc_workqueue("vault-test-async", WQ_UNBOUND, 0);
+	if (!vta_wq)
+		return -ENOMEM;
+	r = crypto_register_skcipher(&vta_alg);
+	if (r)
+		destroy_workqueue(vta_wq);
+	return r;
+}
+
+static void __exit vta_mod_exit(void)
+{
+	crypto_unregister_skcipher(&vta_alg);
+	destroy_workqueue(vta_wq);
+}
+
+module_init(vta_mod_init);
+module_exit(vta_mod_exit);
+
+MODULE_DESCRIPTION("dm-vault tests: an asynchronous xts(aes) that completes from a workqueue");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Bad input to `vaultctl open` on LUKS2: a wrong passphrase (stdin, key
+# file, wrong --key-slot) gives exit 2 and a clear message; damaged or
+# hostile headers (both JSON areas flipped, a bad checksum on one copy and
+# the other wiped, an unknown mandatory requirement, cipher_null in the
+# segment, a segment beyond the end of the device, a non-LUKS device) give
+# a clear message and a non-zero exit.  In every case no mapping and no key
+# is left behind and the device bytes are unchanged (sha256 before/after).
+# Damaged headers are made with the LUKS2 library's own test helper,
+# userspace/luks2/tests/craft.py, which rewrites JSON with valid checksums.
+. "${VAULT_REPO:?}/tests/lib/ktap.sh"
+
+T=t35
+DEV=/dev/ram0
+WORK=$(mktemp -d /tmp/$T.XXXXXX)
+FAST=(--pbkdf pbkdf2 --pbkdf-force-iterations 1000)
+CRAFT=(python3 "$VAULT_REPO/userspace/luks2/tests/craft.py")
+
+cleanup() {
+	"$VAULTCTL" close $T >/dev/null 2>&1
+	rm -rf "$WORK"
+}
+ktap_defer cleanup
+
+need_vaultctl
+need_cmd dmsetup sha256sum python3
+vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
+brd_setup 1 20 || ktap_fail_all "cannot create a ramdisk"
+cd "$WORK" || exit 1
+printf 'the right passphrase' >pass
+printf 'the wrong passphrase' >bad
+dev_sum() { sha256sum <$DEV | cut -d' ' -f1; }
+
+fresh() {
+	dd if=/dev/zero of=$DEV bs=64k count=1 status=none
+	"$VAULTCTL" format "${FAST[@]}" --key-file pass $DEV >/dev/null 2>&1
+}
+
+# refused NAME RC PATTERN OPEN-ARGS... (the device is the last argument
+# added here): open exits RC (any non-zero when RC is "x") with PATTERN
+# on stderr, leaves no mapping or key, and does not change the device.
+refused() {
+	local name=$1 want=$2 pat=$3 before rc ok=1
+	shift 3
+	before=$(dev_sum)
+	"$VAULTCTL" open "$@" $DEV $T >out 2>err
+	rc=$?
+	sed 's/^/# stderr: /' err
+	if [ "$want" = x ]; then
+		[ $rc -ne 0 ] && [ $rc -lt 64 ] || { ktap_diag "exit $rc"; ok=0; }
+	else
+		[ $rc = "$want" ] || { ktap_diag "exit $rc, wanted $want"; ok=0; }
+	fi
+	grep -q -- "$pat" err || { ktap_diag "no '$pat' in the message"; ok=0; }
+	[ ! -e /dev/mapper/$T ] || { ktap_diag "a mapping was left"; ok=0; "$VAULTCTL" close $T; }
+	[ -z "$(vault_key_names vaultctl-$T)" ] || { ktap_diag "a key was left"; ok=0; }
+	[ "$(dev_sum)" = "$before" ] || { ktap_diag "the device changed"; ok=0; }
+	if [ $ok = 1 ]; then ktap_pass "$name"; else ktap_fail "$name"; fi
+}
+
+fresh || ktap_fail_all "vaultctl format failed"
+refused "wrong passphrase on stdin: exit 2" 2 "No key available with this passphrase" \
+	<<<"the wrong passphrase"
+refused "wrong passphrase in a key file: exit 2" 2 "No key available with this passphrase" \
+	--key-file bad
+refused "right passphrase, wrong --key-slot: exit 2" 2 "keyslot 3" --key-file pass --key-slot 3
+refused "empty passphrase: exit 1" 1 "no passphrase given" </dev/null
+
+printf 'XXXX' | dd of=$DEV bs=1 seek=$((4096 + 20)) conv=notrunc status=none
+printf 'XXXX' | dd of=$DEV bs=1 seek=$((16384 + 4096 + 20)) conv=notrunc status=none
+refused "both JSON areas damaged" 1 "checksum" --key-file pass
+
+fresh
+printf '\xff' | dd of=$DEV bs=1 seek=450 conv=notrunc status=none
+dd if=/dev/zero of=$DEV bs=4096 seek=4 count=1 conv=notrunc status=none
+refused "bad checksum on the primary, secondary wiped" 1 "checksum" --key-file pass
+
+fresh
+"${CRAFT[@]}" $DEV json 'j["config"]["requirements"]={"mandatory":["online-reencrypt-v2"]}'
+refused "unknown mandatory requirement (reencryption)" 1 "requirement" --key-file pass
+
+fresh
+"${CRAFT[@]}" $DEV json 'j["segments"]["0"]["encryption"]="cipher_null-ecb"'
+refused "cipher_null in the segment" 1 "cipher_null" --key-file pass
+
+fresh
+"${CRAFT[@]}" $DEV json 'j["segments"]["0"]["size"]="1073741824"'
+refused "segment beyond the end of the device" 1 "" --key-file pass
+
+fresh
+"${CRAFT[@]}" $DEV json 'j["segments"]["0"]["size"]="18446744073692774400"'
+refused "segment size overflowing offset + size" 1 "" --key-file pass
+
+dd if=/dev/zero of=$DEV bs=64k count=1 status=none
+refused "no LUKS2 header, no --type" 1 "use --type plain" --key-file pass
+refused "--type luks2 on a plain device" 1 "not a LUKS2 device" --type luks2 --key-file pass
+ktap_finish

@@ -1,0 +1,618 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vaultctl: LUKS2 volumes: format, open, and the header commands (dump,
+ * uuid, is-luks, header-backup, header-restore, erase, repair), plus what
+ * resume needs.  The on-disk work is the luks2 library's; this file is the
+ * command line around it: passphrases, confirmations, messages, exit codes
+ * and the vault mapping.
+ */
+#include <blkid/blkid.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "dm.h"
+#include "luks.h"
+#include "secure_mem.h"
+#include "table.h"
+#include "tempkey.h"
+#include "util.h"
+
+/* The library's errors use errno values; -EPERM means "wrong passphrase". */
+static int lib_err(int r)
+{
+	return r == -EPERM ? -EACCES : r;
+}
+
+int luks_load(const char *device, bool rw, struct luks2 **out)
+{
+	struct luks2 *l = luks2_new();
+	int r;
+
+	*out = NULL;
+	if (!l) {
+		log_err("out of memory");
+		return -ENOMEM;
+	}
+	r = luks2_load(l, device, rw ? LUKS2_RDWR : 0);
+	if (r) {
+		log_err("%s", luks2_error(l));
+		luks2_free(l);
+		if (r == -ENOENT || r == -ENODEV || r == -ENXIO)
+			return -ENODEV;
+		return r == -EACCES || r == -EPERM || r == -ENOMEM || r == -EBUSY ? lib_err(r)
+										   : -EINVAL;
+	}
+	if (luks2_health(l)) {
+		log_warn("%s: %s", device, luks2_health_text(l));
+		if (rw) {
+			r = luks2_repair(l);
+			if (r < 0) {
+				log_err("cannot repair the header of %s: %s", device, luks2_error(l));
+				luks2_free(l);
+				return lib_err(r);
+			}
+			log_warn("%s: the damaged header copy was rewritten from the good one",
+				 device);
+		} else {
+			log_warn("%s: it is repaired by the next command that changes the header, or by 'vaultctl repair %s'",
+				 device, device);
+		}
+	}
+	*out = l;
+	return 0;
+}
+
+void luks_pbkdf(const struct vault_opts *o, struct luks2_pbkdf *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->type = LUKS2_KDF_ARGON2ID;
+	if (o->pbkdf && !strcmp(o->pbkdf, "argon2i"))
+		p->type = LUKS2_KDF_ARGON2I;
+	else if (o->pbkdf && !strcmp(o->pbkdf, "pbkdf2"))
+		p->type = LUKS2_KDF_PBKDF2;
+	p->hash = o->hash;
+	p->iter_time_ms = o->iter_time_ms;
+	p->iterations = o->pbkdf_iterations;
+	p->memory_kb = o->pbkdf_memory_kb;
+	p->parallel = o->pbkdf_parallel;
+}
+
+unsigned int luks_slot_count(const struct luks2 *l)
+{
+	return (unsigned int)__builtin_popcount(luks2_keyslots_in_use(l));
+}
+
+int luks_unlock(const struct vault_opts *o, struct luks2 *l, const char *device, int keyslot,
+		void **vk, size_t *vk_len, struct passphrase *kept)
+{
+	unsigned int tries = pass_source(o->key_file) == PASS_TTY ? o->tries : 1, i;
+	struct passphrase p = { 0 };
+	char prompt[4200];
+	void *buf;
+	size_t len = 0;
+	int r = -EPERM;
+
+	if (vk)
+		*vk = NULL;
+	buf = secure_alloc(LUKS2_VK_MAX);
+	if (!buf) {
+		log_err("cannot allocate locked memory for the volume key: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	if (keyslot >= 0)
+		snprintf(prompt, sizeof(prompt), "Enter passphrase for %s (keyslot %d): ", device,
+			 keyslot);
+	else
+		snprintf(prompt, sizeof(prompt), "Enter passphrase for %s: ", device);
+	for (i = 0; i < (tries ? tries : 1); i++) {
+		r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, false, &p);
+		if (r)
+			break;
+		r = luks2_unlock(l, keyslot, p.buf, p.len, buf, LUKS2_VK_MAX, &len);
+		if (r >= 0)
+			break;
+		pass_free(&p);
+		if (r != -EPERM) {
+			log_err("cannot unlock %s: %s", device, luks2_error(l));
+			r = lib_err(r);
+			break;
+		}
+		if (keyslot >= 0)
+			log_err("No key available with this passphrase in keyslot %d of %s.", keyslot,
+				device);
+		else
+			log_err("No key available with this passphrase (%s).", device);
+	}
+	if (r < 0) {
+		secure_free(buf);
+		pass_free(&p);
+		return r;
+	}
+	log_verbose("Key slot %d unlocked.", r);
+	if (kept)
+		*kept = p;
+	else
+		pass_free(&p);
+	if (vk) {
+		*vk = buf;
+		*vk_len = len;
+	} else {
+		secure_free(buf);
+	}
+	return r;
+}
+
+int luks_confirm(const struct vault_opts *o, const char *question)
+{
+	if (o->batch_mode || o->force)
+		return 0;
+	if (!isatty(STDIN_FILENO)) {
+		log_err("%s", question);
+		log_err("standard input is not a terminal, so nobody can confirm: add --batch-mode to do it anyway");
+		return -EINVAL;
+	}
+	return ask_yes(question) ? -EINVAL : 0;
+}
+
+/* ---- format ---------------------------------------------------------- */
+
+/*
+ * What libblkid finds on DEVICE: a filesystem, a partition table, a LUKS
+ * header or another signature.  1 and WHAT filled when something is there,
+ * 0 when nothing, negative errno when it cannot tell.
+ */
+static int find_signatures(const char *device, char *what, size_t len)
+{
+	const char *type = NULL, *usage = NULL;
+	blkid_probe pr;
+	int r;
+
+	*what = '\0';
+	pr = blkid_new_probe_from_filename(device);
+	if (!pr) {
+		log_err("cannot probe %s for existing signatures", device);
+		return -EINVAL;
+	}
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_USAGE |
+					  BLKID_SUBLKS_BADCSUM);
+	blkid_probe_enable_partitions(pr, 1);
+	r = blkid_do_safeprobe(pr);
+	if (r == 0) {
+		if (!blkid_probe_lookup_value(pr, "TYPE", &type, NULL)) {
+			blkid_probe_lookup_value(pr, "USAGE", &usage, NULL);
+			snprintf(what, len, "a %s signature (%s)", type,
+				 usage ? usage : "unknown use");
+		} else if (!blkid_probe_lookup_value(pr, "PTTYPE", &type, NULL)) {
+			snprintf(what, len, "a %s partition table", type);
+		} else {
+			snprintf(what, len, "a signature of unknown type");
+		}
+		r = 1;
+	} else if (r == -2) {
+		snprintf(what, len, "several conflicting signatures");
+		r = 1;
+	} else if (r == 1) {
+		r = 0;
+	} else {
+		log_err("cannot probe %s for existing signatures", device);
+		r = -EINVAL;
+	}
+	blkid_free_probe(pr);
+	return r;
+}
+
+/* A block device must not be mapped, mounted or held; an image file is fine. */
+static int check_format_target(const char *device)
+{
+	struct stat st;
+	struct blkdev dev;
+
+	if (stat(device, &st)) {
+		int r = -errno;
+
+		log_err("device %s does not exist or access denied: %s", device, strerror(errno));
+		return r == -EACCES || r == -EPERM ? r : -ENODEV;
+	}
+	if (S_ISREG(st.st_mode))
+		return 0;
+	if (!S_ISBLK(st.st_mode)) {
+		log_err("%s is not a block device or an image file", device);
+		return -ENOTBLK;
+	}
+	return blkdev_probe(device, false, &dev);
+}
+
+int cmd_format(const struct vault_opts *o, int argc, char **argv)
+{
+	const char *device = argv[0];
+	struct luks2_format_params fp;
+	struct passphrase p = { 0 };
+	char what[256], question[600], err[1024], prompt[4200];
+	int r;
+
+	(void)argc;
+	if (o->type && strcmp(o->type, "luks2") && strcmp(o->type, "luks")) {
+		log_err("format makes LUKS2 volumes only (--type luks2), not '%s'", o->type);
+		return -EINVAL;
+	}
+	r = check_format_target(device);
+	if (r)
+		return r;
+	r = find_signatures(device, what, sizeof(what));
+	if (r < 0)
+		return r;
+	if (r) {
+		snprintf(question, sizeof(question),
+			 "%s holds %s: formatting destroys it and the data on it.", device, what);
+		if (!o->force) {
+			if (o->batch_mode || !isatty(STDIN_FILENO)) {
+				log_err("%s", question);
+				log_err("refusing to format it: add --force to overwrite it anyway");
+				return -EINVAL;
+			}
+			if (ask_yes(question))
+				return -EINVAL;
+		} else {
+			log_verbose("Overwriting %s on %s (--force).", what, device);
+		}
+	} else if (!o->batch_mode && !o->force && isatty(STDIN_FILENO)) {
+		snprintf(question, sizeof(question), "This will overwrite data on %s irrevocably.",
+			 device);
+		if (ask_yes(question))
+			return -EINVAL;
+	}
+
+	memset(&fp, 0, sizeof(fp));
+	fp.cipher = o->cipher ? o->cipher : DEFAULT_CIPHER;
+	fp.key_size = (o->key_bits ? o->key_bits : DEFAULT_KEY_BITS) / 8;
+	if (o->set & OPTB(OPT_SECTOR_SIZE))
+		fp.sector_size = o->sector_size;
+	fp.metadata_size = o->metadata_size;
+	fp.label = o->label;
+	fp.uuid = o->uuid;
+	fp.keyslot = o->key_slot;
+	luks_pbkdf(o, &fp.pbkdf);
+
+	snprintf(prompt, sizeof(prompt), "Enter passphrase for %s: ", device);
+	r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, true, &p);
+	if (r)
+		return r;
+	secure_lock_all();
+	r = luks2_format(device, &fp, NULL, 0, p.buf, p.len, NULL, err, sizeof(err));
+	pass_free(&p);
+	if (r) {
+		log_err("cannot format %s: %s", device, err);
+		return r == -ENOMEM ? r : r == -ENOENT || r == -ENODEV ? -ENODEV : -EINVAL;
+	}
+	log_verbose("%s is now a LUKS2 volume; key slot %d created.", device,
+		    o->key_slot >= 0 ? o->key_slot : 0);
+	return 0;
+}
+
+/* ---- open ------------------------------------------------------------ */
+
+/* Options that only plain mode takes. */
+#define OPTS_PLAIN_ONLY (OPTB(OPT_CIPHER) | OPTB(OPT_KEY_SIZE) | OPTB(OPT_OFFSET) |	\
+			 OPTB(OPT_IV_OFFSET) | OPTB(OPT_SECTOR_SIZE) |			\
+			 OPTB(OPT_IV_LARGE_SECTORS) | OPTB(OPT_SIZE))
+
+static const char *const plain_only_names[] = {
+	[OPT_CIPHER] = "--cipher", [OPT_KEY_SIZE] = "--key-size", [OPT_OFFSET] = "--offset",
+	[OPT_IV_OFFSET] = "--iv-offset", [OPT_SECTOR_SIZE] = "--sector-size",
+	[OPT_IV_LARGE_SECTORS] = "--iv-large-sectors", [OPT_SIZE] = "--size",
+};
+
+/* "VAULT-LUKS2-<uuid without dashes>-<name>", like cryptsetup's CRYPT-LUKS2-... */
+static int luks_dm_uuid(const char *luks_uuid, const char *name, char *out, size_t len)
+{
+	char hex[40];
+	size_t i, n = 0;
+
+	for (i = 0; luks_uuid[i] && n < sizeof(hex) - 1; i++)
+		if (luks_uuid[i] != '-')
+			hex[n++] = luks_uuid[i];
+	hex[n] = '\0';
+	if ((size_t)snprintf(out, len, "%s%s-%s", UUID_PREFIX_LUKS2, hex, name) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int luks_open(const struct vault_opts *o, const char *device, const char *name)
+{
+	char uuid[VDM_UUID_MAX];
+	struct luks2_segment seg;
+	struct vault_table t;
+	struct luks2 *l = NULL;
+	struct vdm_info info;
+	struct blkdev dev;
+	uint64_t size;
+	size_t vk_len = 0;
+	void *vk = NULL;
+	unsigned int i;
+	int r, slot;
+
+	if (dm_name_valid(name)) {
+		log_err("invalid device name '%s': use 1 to 100 of A-Z a-z 0-9 # + - . : = @ _", name);
+		return -EINVAL;
+	}
+	for (i = 0; i < OPT_COUNT; i++) {
+		if ((OPTS_PLAIN_ONLY & OPTB(i)) && (o->set & OPTB(i))) {
+			log_err("%s is for plain mode only: a LUKS2 header says how %s is encrypted",
+				plain_only_names[i], device);
+			return -EINVAL;
+		}
+	}
+	r = blkdev_probe(device, o->readonly, &dev);
+	if (r)
+		return r;
+	r = luks_load(device, false, &l);
+	if (r) {
+		if (!o->type && !luks2_probe(device))
+			log_err("%s is not a LUKS2 volume; to map it without a header use --type plain --key-file FILE",
+				device);
+		return r;
+	}
+	r = luks_dm_uuid(luks2_uuid(l), name, uuid, sizeof(uuid));
+	if (r) {
+		log_err("the name '%s' is too long for a LUKS2 mapping (its dm UUID would exceed %d characters)",
+			name, VDM_UUID_MAX - 1);
+		r = -EINVAL;
+		goto out;
+	}
+	r = luks2_get_segment(l, &seg);
+	if (r) {
+		log_err("cannot open %s: %s", device, luks2_error(l));
+		r = -EINVAL;
+		goto out;
+	}
+	r = table_mapping_size(device, dev.sectors, seg.offset, seg.size, seg.sector_size, &size);
+	if (r)
+		goto out;
+	/* Before the passphrase: a taken name is known without it. */
+	r = vdm_info(name, &info);
+	if (r) {
+		log_err("cannot query device-mapper: %s", strerror(-r));
+		goto out;
+	}
+	if (info.exists) {
+		log_err("device %s already exists", name);
+		r = -EEXIST;
+		goto out;
+	}
+
+	secure_lock_all();
+	slot = luks_unlock(o, l, device, o->key_slot, &vk, &vk_len, NULL);
+	if (slot < 0) {
+		r = slot;
+		goto out;
+	}
+	if (vk_len > VAULT_KEY_SIZE_MAX) {
+		log_err("the volume key of %s has %zu bytes; dm-vault takes at most %u", device,
+			vk_len, VAULT_KEY_SIZE_MAX);
+		r = -EINVAL;
+		goto out;
+	}
+	luks2_free(l);
+	l = NULL;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(t.cipher, sizeof(t.cipher), "%s", seg.cipher);
+	snprintf(t.device, sizeof(t.device), "%u:%u", dev.major, dev.minor);
+	t.iv_offset = seg.iv_tweak;
+	t.offset = seg.offset;
+	t.sector_size = seg.sector_size;
+	t.iv_large_sectors = false;	/* LUKS2 never sets it */
+	t.allow_discards = o->allow_discards;
+	t.same_cpu_crypt = o->same_cpu_crypt;
+	t.no_read_workqueue = o->no_read_workqueue;
+	t.no_write_workqueue = o->no_write_workqueue;
+	r = vault_map(name, uuid, &t, size, vk, vk_len, o->readonly);
+out:
+	secure_free(vk);
+	luks2_free(l);
+	return r;
+}
+
+int luks_resume_key(const struct vault_opts *o, const char *device, const char *dm_uuid,
+		    void **vk, size_t *vk_len)
+{
+	char want[VDM_UUID_MAX];
+	const char *dash;
+	struct luks2 *l;
+	int r;
+
+	*vk = NULL;
+	r = luks_load(device, false, &l);
+	if (r)
+		return r;
+	/* The mapping's UUID is VAULT-LUKS2-<hex>-<name>: compare the <hex> part. */
+	r = luks_dm_uuid(luks2_uuid(l), "", want, sizeof(want));
+	dash = strrchr(want, '-');
+	if (r || !dash || strncmp(dm_uuid, want, (size_t)(dash - want + 1))) {
+		log_err("%s no longer holds the LUKS2 volume this mapping was opened from (UUID %s)",
+			device, luks2_uuid(l));
+		luks2_free(l);
+		return -EINVAL;
+	}
+	secure_lock_all();
+	r = luks_unlock(o, l, device, o->key_slot, vk, vk_len, NULL);
+	luks2_free(l);
+	return r < 0 ? r : 0;
+}
+
+/* ---- header commands --------------------------------------------------- */
+
+int cmd_dump(const struct vault_opts *o, int argc, char **argv)
+{
+	struct luks2 *l;
+	int r;
+
+	(void)o;
+	(void)argc;
+	r = luks_load(argv[0], false, &l);
+	if (r)
+		return r;
+	r = luks2_dump(l, stdout);
+	if (r)
+		log_err("cannot dump %s: %s", argv[0], luks2_error(l));
+	luks2_free(l);
+	return r ? -EINVAL : 0;
+}
+
+int cmd_uuid(const struct vault_opts *o, int argc, char **argv)
+{
+	struct luks2 *l;
+	int r;
+
+	(void)o;
+	(void)argc;
+	r = luks_load(argv[0], false, &l);
+	if (r)
+		return r;
+	printf("%s\n", luks2_uuid(l));
+	luks2_free(l);
+	return 0;
+}
+
+int cmd_is_luks(const struct vault_opts *o, int argc, char **argv)
+{
+	struct luks2 *l = luks2_new();
+	struct stat st;
+	int r;
+
+	(void)o;
+	(void)argc;
+	if (!l)
+		return -ENOMEM;
+	if (stat(argv[0], &st)) {
+		log_err("device %s does not exist or access denied: %s", argv[0], strerror(errno));
+		luks2_free(l);
+		return -ENODEV;
+	}
+	r = luks2_load(l, argv[0], 0);
+	if (r)
+		log_verbose("%s is not a LUKS2 volume: %s", argv[0], luks2_error(l));
+	else
+		log_verbose("%s is a LUKS2 volume.", argv[0]);
+	luks2_free(l);
+	return r ? -EINVAL : 0;
+}
+
+int cmd_header_backup(const struct vault_opts *o, int argc, char **argv)
+{
+	struct luks2 *l;
+	int r;
+
+	(void)o;
+	(void)argc;
+	r = luks_load(argv[0], false, &l);
+	if (r)
+		return r;
+	if (luks2_health(l)) {
+		log_err("refusing to back up a damaged header: repair %s first (vaultctl repair)",
+			argv[0]);
+		luks2_free(l);
+		return -EINVAL;
+	}
+	r = luks2_header_backup(l, argv[1]);
+	if (r)
+		log_err("cannot back up the header of %s: %s", argv[0], luks2_error(l));
+	else
+		log_verbose("Header of %s saved to %s.", argv[0], argv[1]);
+	luks2_free(l);
+	return r ? (r == -EEXIST ? r : -EINVAL) : 0;
+}
+
+int cmd_header_restore(const struct vault_opts *o, int argc, char **argv)
+{
+	char question[8400];
+	struct luks2 *l;
+	int r;
+
+	(void)argc;
+	if (access(argv[1], R_OK)) {
+		log_err("cannot read the backup %s: %s", argv[1], strerror(errno));
+		return -EINVAL;
+	}
+	r = check_format_target(argv[0]);
+	if (r)
+		return r;
+	snprintf(question, sizeof(question),
+		 "The header and keyslots of %s will be replaced by those in %s.", argv[0],
+		 argv[1]);
+	r = luks_confirm(o, question);
+	if (r)
+		return r;
+	l = luks2_new();
+	if (!l)
+		return -ENOMEM;
+	r = luks2_header_restore(l, argv[0], argv[1], o->force);
+	if (r)
+		log_err("cannot restore the header of %s: %s%s", argv[0], luks2_error(l),
+			r == -EEXIST ? " (--force overrides)" : "");
+	else
+		log_verbose("Header of %s restored from %s.", argv[0], argv[1]);
+	luks2_free(l);
+	if (!r || r == -EEXIST || r == -ENOMEM)
+		return r;
+	return r == -EACCES || r == -EPERM ? -EACCES : -EINVAL;
+}
+
+int cmd_erase(const struct vault_opts *o, int argc, char **argv)
+{
+	char question[4200];
+	struct luks2 *l;
+	int r;
+
+	(void)argc;
+	r = luks_load(argv[0], true, &l);
+	if (r)
+		return r;
+	snprintf(question, sizeof(question),
+		 "This wipes every keyslot of %s (%u in use): the data cannot be opened again without a header backup.",
+		 argv[0], luks_slot_count(l));
+	r = luks_confirm(o, question);
+	if (!r) {
+		r = luks2_erase(l);
+		if (r)
+			log_err("cannot erase %s: %s", argv[0], luks2_error(l));
+		else
+			log_verbose("Every keyslot of %s is wiped.", argv[0]);
+		r = r ? lib_err(r) : 0;
+	}
+	luks2_free(l);
+	return r;
+}
+
+int cmd_repair(const struct vault_opts *o, int argc, char **argv)
+{
+	struct luks2 *l = luks2_new();
+	int r;
+
+	(void)o;
+	(void)argc;
+	if (!l)
+		return -ENOMEM;
+	r = luks2_load(l, argv[0], LUKS2_RDWR);
+	if (r) {
+		log_err("%s", luks2_error(l));
+		luks2_free(l);
+		return r == -ENOENT ? -ENODEV : -EINVAL;
+	}
+	r = luks2_repair(l);
+	if (r < 0)
+		log_err("cannot repair %s: %s", argv[0], luks2_error(l));
+	else if (r)
+		printf("%s: repaired (%s)\n", argv[0], luks2_health_text(l));
+	else
+		printf("%s: both header copies are valid; nothing to repair\n", argv[0]);
+	luks2_free(l);
+	return r < 0 ? lib_err(r) : 0;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vaultctl: LUKS2 commands on top of the luks2 library (luks2/luks2.h).
+ * luks.c holds format, open, the header commands and what resume needs;
+ * luks_keys.c the keyslot commands.
+ */
+#ifndef VAULTCTL_LUKS_H
+#define VAULTCTL_LUKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "luks2.h"
+#include "passphrase.h"
+#include "vaultctl.h"
+
+/*
+ * Loads DEVICE's header (read-write when RW).  Prints why it fails; warns
+ * when one copy is damaged, and with RW rewrites it from the good one.
+ */
+int luks_load(const char *device, bool rw, struct luks2 **out);
+
+/* The KDF settings the options ask for. */
+void luks_pbkdf(const struct vault_opts *o, struct luks2_pbkdf *p);
+
+/*
+ * Asks for a passphrase (--tries times on a terminal, once otherwise) and
+ * unlocks KEYSLOT (< 0: any).  On success returns the keyslot number, *VK
+ * is a secure_alloc() buffer of *VK_LEN bytes (VK may be NULL: only check),
+ * and when KEPT is not NULL the passphrase is left in it.  A wrong
+ * passphrase is -EPERM (exit code 2) after "No key available with this
+ * passphrase.".
+ */
+int luks_unlock(const struct vault_opts *o, struct luks2 *l, const char *device, int keyslot,
+		void **vk, size_t *vk_len, struct passphrase *kept);
+
+/*
+ * 0 when the administrator agrees: --batch-mode or --force, or "YES" typed
+ * on the terminal.  Without a terminal and without those options, refused.
+ */
+int luks_confirm(const struct vault_opts *o, const char *question);
+
+/*
+ * The volume key of an active LUKS2 mapping whose dm UUID is DM_UUID, for
+ * resume: loads DEVICE's header, checks that its UUID is the mapping's,
+ * asks for the passphrase and unlocks.
+ */
+int luks_resume_key(const struct vault_opts *o, const char *device, const char *dm_uuid,
+		    void **vk, size_t *vk_len);
+
+/* Number of keyslots in use. */
+unsigned int luks_slot_count(const struct luks2 *l);
+
+#endif

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vaultctl: LUKS2 keyslot commands: add-key, remove-key, change-key,
+ * kill-slot.  Every change goes through the luks2 library, which writes
+ * new keyslot material before the header naming it and wipes old material
+ * after the header that forgot it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "luks.h"
+#include "secure_mem.h"
+#include "util.h"
+
+/* The new passphrase: from NEW_FILE (whole file) when given, else asked. */
+static int read_new_pass(const char *new_file, struct passphrase *p)
+{
+	return pass_read(new_file, 0, 0, "Enter new passphrase for key slot: ", true, p);
+}
+
+static int slot_error(struct luks2 *l, const char *what, const char *device, int r)
+{
+	log_err("cannot %s on %s: %s", what, device, luks2_error(l));
+	if (r == -ENOMEM || r == -EEXIST || r == -ENOSPC)
+		return r == -ENOSPC ? -EINVAL : r;
+	return r == -EPERM ? -EACCES : -EINVAL;
+}
+
+int cmd_add_key(const struct vault_opts *o, int argc, char **argv)
+{
+	const char *device = argv[0];
+	struct passphrase np = { 0 };
+	struct luks2_pbkdf pbkdf;
+	struct luks2 *l;
+	size_t vk_len;
+	void *vk = NULL;
+	int r;
+
+	r = luks_load(device, true, &l);
+	if (r)
+		return r;
+	if (o->key_slot >= 0 && (luks2_keyslots_in_use(l) & (1U << o->key_slot))) {
+		log_err("keyslot %d of %s is in use", o->key_slot, device);
+		r = -EINVAL;
+		goto out;
+	}
+	secure_lock_all();
+	r = luks_unlock(o, l, device, -1, &vk, &vk_len, NULL);
+	if (r < 0)
+		goto out;
+	r = read_new_pass(argc > 1 ? argv[1] : NULL, &np);
+	if (r)
+		goto out;
+	luks_pbkdf(o, &pbkdf);
+	r = luks2_add_keyslot(l, o->key_slot, vk, vk_len, np.buf, np.len, &pbkdf);
+	if (r < 0) {
+		r = slot_error(l, "add a keyslot", device, r);
+		goto out;
+	}
+	log_verbose("Key slot %d created.", r);
+	r = 0;
+out:
+	pass_free(&np);
+	secure_free(vk);
+	luks2_free(l);
+	return r;
+}
+
+int cmd_remove_key(const struct vault_opts *o, int argc, char **argv)
+{
+	const char *device = argv[0];
+	const char *file = argc > 1 ? argv[1] : o->key_file;
+	struct vault_opts oo = *o;
+	struct passphrase p = { 0 };
+	char question[4200];
+	struct luks2 *l;
+	int r, slot;
+
+	if (argc > 1 && o->key_file) {
+		log_err("give the passphrase file either as an argument or with --key-file, not both");
+		return -EINVAL;
+	}
+	oo.key_file = file;
+	r = luks_load(device, true, &l);
+	if (r)
+		return r;
+	/* Find the keyslot first: removing the last one needs a confirmation. */
+	secure_lock_all();
+	slot = luks_unlock(&oo, l, device, -1, NULL, NULL, &p);
+	if (slot < 0) {
+		r = slot;
+		goto out;
+	}
+	if (luks_slot_count(l) == 1) {
+		snprintf(question, sizeof(question),
+			 "Keyslot %d is the last keyslot of %s: after removing it the volume cannot be opened.",
+			 slot, device);
+		r = luks_confirm(o, question);
+		if (r)
+			goto out;
+	}
+	r = luks2_kill_slot(l, slot);
+	if (r < 0) {
+		r = slot_error(l, "remove the keyslot", device, r);
+		goto out;
+	}
+	log_verbose("Key slot %d removed.", slot);
+	r = 0;
+out:
+	pass_free(&p);
+	luks2_free(l);
+	return r;
+}
+
+int cmd_change_key(const struct vault_opts *o, int argc, char **argv)
+{
+	const char *device = argv[0];
+	struct passphrase old = { 0 }, np = { 0 };
+	struct luks2_pbkdf pbkdf;
+	struct luks2 *l;
+	int r, slot;
+
+	r = luks_load(device, true, &l);
+	if (r)
+		return r;
+	secure_lock_all();
+	slot = luks_unlock(o, l, device, o->key_slot, NULL, NULL, &old);
+	if (slot < 0) {
+		r = slot;
+		goto out;
+	}
+	r = read_new_pass(argc > 1 ? argv[1] : NULL, &np);
+	if (r)
+		goto out;
+	luks_pbkdf(o, &pbkdf);
+	r = luks2_change_key(l, slot, old.buf, old.len, np.buf, np.len, &pbkdf);
+	if (r < 0) {
+		r = slot_error(l, "change the passphrase", device, r);
+		goto out;
+	}
+	log_verbose("Key slot %d has a new passphrase.", r);
+	r = 0;
+out:
+	pass_free(&old);
+	pass_free(&np);
+	luks2_free(l);
+	return r;
+}
+
+int cmd_kill_slot(const struct vault_opts *o, int argc, char **argv)
+{
+	const char *device = argv[0];
+	char question[4200];
+	unsigned int slot;
+	struct luks2 *l;
+	int r;
+
+	(void)argc;
+	if (parse_uint(argv[1], &slot) || slot >= LUKS2_KEYSLOTS_MAX) {
+		log_err("invalid keyslot '%s': a number from 0 to %d", argv[1],
+			LUKS2_KEYSLOTS_MAX - 1);
+		return -EINVAL;
+	}
+	r = luks_load(device, true, &l);
+	if (r)
+		return r;
+	if (!(luks2_keyslots_in_use(l) & (1U << slot))) {
+		log_err("keyslot %u of %s is not in use", slot, device);
+		r = -EINVAL;
+		goto out;
+	}
+	/* Unless in batch mode, only someone who can open the volume may do this. */
+	if (!o->batch_mode) {
+		secure_lock_all();
+		r = luks_unlock(o, l, device, -1, NULL, NULL, NULL);
+		if (r < 0)
+			goto out;
+		if (luks_slot_count(l) == 1) {
+			snprintf(question, sizeof(question),
+				 "Keyslot %u is the last keyslot of %s: after killing it the volume cannot be opened.",
+				 slot, device);
+			r = luks_confirm(o, question);
+			if (r)
+				goto out;
+		}
+	}
+	r = luks2_kill_slot(l, (int)slot);
+	if (r < 0) {
+		r = slot_error(l, "kill the keyslot", device, r);
+		goto out;
+	}
+	log_verbose("Key slot %u removed.", slot);
+	r = 0;
+out:
+	luks2_free(l);
+	return r;
+}

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vaultctl: passphrases for LUKS2, and yes/no questions.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "passphrase.h"
+#include "secure_mem.h"
+#include "util.h"
+
+enum pass_source pass_source(const char *key_file)
+{
+	if (key_file)
+		return PASS_KEYFILE;
+	return isatty(STDIN_FILENO) ? PASS_TTY : PASS_STDIN;
+}
+
+void pass_free(struct passphrase *p)
+{
+	secure_free(p->buf);
+	p->buf = NULL;
+	p->len = 0;
+}
+
+/*
+ * A growing locked buffer: grows by moving to a bigger secure buffer and
+ * wiping the old one, so no secret byte is ever left in unlocked memory.
+ */
+static int grow(struct passphrase *p, size_t *cap, size_t max)
+{
+	size_t ncap = *cap ? *cap * 2 : 256;
+	char *n;
+
+	if (ncap > max + 1)
+		ncap = max + 1;
+	if (ncap <= *cap)
+		return -E2BIG;
+	n = secure_alloc(ncap + 1);
+	if (!n)
+		return -ENOMEM;
+	if (p->buf)
+		memcpy(n, p->buf, p->len);
+	secure_free(p->buf);
+	p->buf = n;
+	*cap = ncap;
+	return 0;
+}
+
+/*
+ * Reads from FD into P: up to MAX bytes, stopping after a newline when
+ * LINE (the newline is dropped).  Byte by byte when LINE so that nothing
+ * after the newline is consumed (a second passphrase may follow).  When
+ * more than MAX bytes come: -E2BIG, or with TRUNCATE the first MAX bytes.
+ */
+static int read_stream(int fd, bool line, size_t max, bool truncate, struct passphrase *p)
+{
+	size_t cap = 0;
+	ssize_t n;
+	int r;
+
+	p->buf = NULL;
+	p->len = 0;
+	for (;;) {
+		if (p->len == max) {
+			char c;
+
+			if (truncate)
+				break;
+			/* exactly MAX bytes is fine when nothing follows */
+			do {
+				n = read(fd, &c, 1);
+			} while (n < 0 && errno == EINTR);
+			if (n > 0 && !(line && c == '\n')) {
+				r = -E2BIG;
+				goto fail;
+			}
+			break;
+		}
+		if (p->len + 1 >= cap) {
+			r = grow(p, &cap, max);
+			if (r)
+				goto fail;
+		}
+		n = read(fd, p->buf + p->len, line ? 1 : cap - 1 - p->len);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			r = -errno;
+			goto fail;
+		}
+		if (!n)
+			break;
+		if (line && p->buf[p->len] == '\n') {
+			p->buf[p->len] = '\0';
+			break;
+		}
+		p->len += (size_t)n;
+		if (p->len > max) {
+			r = -E2BIG;
+			goto fail;
+		}
+	}
+	if (p->buf)
+		p->buf[p->len] = '\0';
+	return 0;
+fail:
+	pass_free(p);
+	return r;
+}
+
+static volatile sig_atomic_t tty_interrupted;
+
+static void on_signal(int sig)
+{
+	tty_interrupted = sig;
+}
+
+/* Reads one line from the terminal, echo off unless ECHO_ON. */
+static int tty_read(const char *prompt, bool echo_on, struct passphrase *p)
+{
+	struct sigaction sa, old_int, old_term, old_quit;
+	struct termios old, raw;
+	bool restore = false;
+	int fd, r;
+
+	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		log_err("cannot open the terminal: %s", strerror(errno));
+		return r;
+	}
+	/* A signal must not leave the terminal without echo. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	tty_interrupted = 0;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGQUIT, &sa, &old_quit);
+	if (!echo_on && !tcgetattr(fd, &old)) {
+		raw = old;
+		raw.c_lflag &= ~(tcflag_t)ECHO;
+		raw.c_lflag |= ECHONL;
+		if (!tcsetattr(fd, TCSADRAIN, &raw))
+			restore = true;
+	}
+	if (write(fd, prompt, strlen(prompt)) < 0)
+		log_dbg("cannot write the prompt: %s", strerror(errno));
+	r = read_stream(fd, true, PASS_INTERACTIVE_MAX, false, p);
+	if (restore)
+		tcsetattr(fd, TCSADRAIN, &old);
+	close(fd);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	if (tty_interrupted) {
+		pass_free(p);
+		fputc('\n', stderr);
+		raise(tty_interrupted);
+		return -EINTR;
+	}
+	if (r == -E2BIG)
+		log_err("the passphrase is longer than %u characters", PASS_INTERACTIVE_MAX);
+	else if (r)
+		log_err("cannot read from the terminal: %s", strerror(-r));
+	return r;
+}
+
+static int keyfile_pass(const char *path, uint64_t offset, uint64_t size, struct passphrase *p)
+{
+	const char *shown = strcmp(path, "-") ? path : "- (standard input)";
+	uint64_t max = size ? size : PASS_KEYFILE_MAX;
+	bool is_stdin = !strcmp(path, "-");
+	char junk[4096];
+	struct stat st;
+	int fd, r = 0;
+
+	if (max > PASS_KEYFILE_MAX) {
+		log_err("--keyfile-size is larger than %u bytes", PASS_KEYFILE_MAX);
+		return -EINVAL;
+	}
+	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		r = -errno;
+		log_err("cannot open key file %s: %s", shown, strerror(errno));
+		return r == -EACCES || r == -EPERM ? r : -EINVAL;
+	}
+	if (fstat(fd, &st) || S_ISDIR(st.st_mode)) {
+		log_err("key file %s is not a readable file", shown);
+		r = -EINVAL;
+		goto out;
+	}
+	if (S_ISREG(st.st_mode)) {
+		if (offset && lseek(fd, (off_t)offset, SEEK_SET) < 0) {
+			r = -errno;
+			log_err("cannot seek in key file %s: %s", shown, strerror(errno));
+			goto out;
+		}
+	} else {
+		while (offset) {
+			ssize_t n = read(fd, junk, offset < sizeof(junk) ? (size_t)offset : sizeof(junk));
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			offset -= (uint64_t)n;
+		}
+		explicit_bzero(junk, sizeof(junk));
+	}
+	/* --keyfile-size: the first SIZE bytes, the rest ignored */
+	r = read_stream(fd, false, (size_t)max, size != 0, p);
+	if (r == -E2BIG) {
+		log_err("key file %s is larger than %u bytes", shown, PASS_KEYFILE_MAX);
+		r = -EINVAL;
+	} else if (r) {
+		log_err("cannot read key file %s: %s", shown, strerror(-r));
+	} else if (size && p->len < size) {
+		log_err("key file %s is too short: %zu bytes, but --keyfile-size is %llu",
+			shown, p->len, (unsigned long long)size);
+		pass_free(p);
+		r = -EINVAL;
+	}
+out:
+	if (!is_stdin)
+		close(fd);
+	return r;
+}
+
+int pass_read(const char *key_file, uint64_t offset, uint64_t size, const char *prompt,
+	      bool verify, struct passphrase *p)
+{
+	struct passphrase again = { 0 };
+	int r;
+
+	p->buf = NULL;
+	p->len = 0;
+	switch (pass_source(key_file)) {
+	case PASS_KEYFILE:
+		r = keyfile_pass(key_file, offset, size, p);
+		break;
+	case PASS_TTY:
+		r = tty_read(prompt, false, p);
+		if (r || !verify || !p->len)
+			break;
+		r = tty_read("Verify passphrase: ", false, &again);
+		if (r)
+			break;
+		if (again.len != p->len || memcmp(again.buf, p->buf, p->len)) {
+			log_err("passphrases do not match");
+			r = -EINVAL;
+		}
+		pass_free(&again);
+		break;
+	default:
+		r = read_stream(STDIN_FILENO, true, PASS_INTERACTIVE_MAX, false, p);
+		if (r == -E2BIG)
+			log_err("the passphrase on standard input is longer than %u bytes",
+				PASS_INTERACTIVE_MAX);
+		else if (r)
+			log_err("cannot read the passphrase from standard input: %s", strerror(-r));
+		break;
+	}
+	if (!r && !p->len) {
+		log_err("no passphrase given (empty input)");
+		r = -EINVAL;
+	}
+	if (r)
+		pass_free(p);
+	return r;
+}
+
+int ask_yes(const char *question)
+{
+	struct passphrase answer = { 0 };
+	char prompt[512];
+	int r;
+
+	if (!isatty(STDIN_FILENO)) {
+		log_err("%s", question);
+		log_err("nobody can confirm this: standard input is not a terminal");
+		return -ENOTTY;
+	}
+	snprintf(prompt, sizeof(prompt), "\nWARNING!\n========\n%s\n\nAre you sure? (Type 'YES' in capital letters): ",
+		 question);
+	r = tty_read(prompt, true, &answer);
+	if (r)
+		return r;
+	r = answer.len == 3 && !memcmp(answer.buf, "YES", 3) ? 0 : -EPERM;
+	pass_free(&answer);
+	if (r)
+		log_err("not confirmed: nothing done");
+	return r;
+}

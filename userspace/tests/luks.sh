@@ -1,0 +1,312 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Host-side tests of vaultctl's LUKS2 commands that need no kernel module:
+# format, add-key, remove-key, change-key, kill-slot, dump, uuid, is-luks,
+# header-backup/-restore, erase, repair, on image files, with cryptsetup as
+# the oracle (luksDump, open --test-passphrase, luksAddKey, luksFormat).
+# Prints KTAP.  Usage: luks.sh VAULTCTL.  $VALGRIND_CMD prefixes vaultctl.
+
+VAULTCTL=${1:?usage: luks.sh VAULTCTL}
+case $VAULTCTL in /*) ;; *) VAULTCTL=$(pwd)/$VAULTCTL ;; esac
+T=$(mktemp -d /tmp/vaultctl-luks.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+
+n=0; pass=0; fail=0; skip=0
+OUT=$T/out; ERR=$T/err
+
+ok()   { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $1"; }
+nok()  { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"
+	 sed 's/^/# stdout: /' "$OUT"; sed 's/^/# stderr: /' "$ERR"; }
+skp()  { n=$((n + 1)); skip=$((skip + 1)); echo "ok $n $1 # SKIP $2"; }
+finish() {
+	echo "# $pass passed, $fail failed${skip:+, $skip skipped}" | sed 's/, 0 skipped//'
+	[ "$fail" = 0 ]
+	exit
+}
+
+if [ "$(id -u)" != 0 ] || ! command -v cryptsetup >/dev/null 2>&1; then
+	# Image files need no root, but cryptsetup's locking and the loop
+	# device tests do: keep one environment.
+	skp "luks2 host tests" "needs root and cryptsetup"
+	finish
+fi
+
+# Cheap KDFs: these tests are about the format, not the KDF cost.
+FAST="--pbkdf pbkdf2 --pbkdf-force-iterations 1000"
+ARGON="--pbkdf argon2id --pbkdf-force-iterations 4 --pbkdf-memory 32 --pbkdf-parallel 1"
+CS_FAST="--pbkdf pbkdf2 --pbkdf-force-iterations 1000"
+cs() { cryptsetup --disable-locks "$@"; }
+
+# vc ARGS... [< input]: runs vaultctl; status in $rc
+vc() { $VALGRIND_CMD "$VAULTCTL" "$@" >"$OUT" 2>"$ERR"; rc=$?; }
+# check NAME CONDITION...: ok when the shell condition holds
+check() { name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
+img() { rm -f "$1"; truncate -s "${2:-24M}" "$1"; }
+sum() { sha256sum "$1" | cut -d' ' -f1; }
+# the passphrase files given as key files to cryptsetup
+printf 'first pass' >p1; printf 'second pass' >p2; printf 'third pass' >p3
+printf 'wrong pass' >bad
+cs_ok() { cs open --test-passphrase --key-file "$2" "$1" >/dev/null 2>&1; }
+cs_no() { ! cs_ok "$@"; }
+cs_clean() { cs luksDump "$1" >dump.out 2>dump.err && [ ! -s dump.err ]; }
+grep_err() { grep -q -- "$1" "$ERR"; }
+
+# --- format ----------------------------------------------------------------
+img a.img
+vc format $FAST a.img <<EOF
+first pass
+EOF
+check "format from a stdin line" [ "$rc" = 0 ]
+check "cryptsetup luksDump of our header is clean" cs_clean a.img
+check "cryptsetup accepts the passphrase (newline not part of it)" cs_ok a.img p1
+check "defaults: aes-xts-plain64, 512-bit key, 4096-byte sectors" \
+	sh -c 'grep -q "cipher: aes-xts-plain64" dump.out && grep -q "sector: 4096" dump.out &&
+	       grep -q "Key:        512 bits" dump.out'
+
+before=$(sum a.img)
+vc format $FAST a.img <<EOF
+x
+EOF
+check "format refuses a LUKS volume without --force" \
+	sh -c "[ $rc = 1 ] && grep -q 'holds a crypto_LUKS signature' $ERR && grep -q -- --force $ERR"
+check "refused format changed nothing" sh -c "[ $rc = 1 ] && [ $(sum a.img) = $before ]"
+vc format $FAST --batch-mode a.img <<EOF
+x
+EOF
+check "--batch-mode does not override the signature check" [ "$rc" = 1 ]
+
+if command -v mkfs.ext4 >/dev/null 2>&1; then
+	img fs.img 24M
+	mkfs.ext4 -q -F fs.img >/dev/null 2>&1
+	vc format $FAST fs.img <<EOF
+x
+EOF
+	check "format refuses an ext4 filesystem" \
+		sh -c "[ $rc = 1 ] && grep -q 'holds a ext4 signature (filesystem)' $ERR"
+else
+	skp "format refuses an ext4 filesystem" "no mkfs.ext4"
+fi
+if command -v sfdisk >/dev/null 2>&1; then
+	img pt.img 24M
+	echo 'label: gpt' | sfdisk -q pt.img >/dev/null 2>&1
+	vc format $FAST pt.img <<EOF
+x
+EOF
+	check "format refuses a partition table" \
+		sh -c "[ $rc = 1 ] && grep -q 'gpt partition table' $ERR"
+else
+	skp "format refuses a partition table" "no sfdisk"
+fi
+
+old_uuid=$(cs luksUUID a.img)
+vc format $ARGON --force --label mylabel --uuid 0123abcd-0000-4000-8000-00000000cafe \
+	--sector-size 512 --key-file p1 a.img
+check "format --force with argon2id, label, uuid, 512-byte sectors" [ "$rc" = 0 ]
+check "cryptsetup sees argon2id, label, uuid and sector size" \
+	sh -c 'cryptsetup --disable-locks luksDump a.img >dump.out 2>dump.err && [ ! -s dump.err ] &&
+	       grep -q "PBKDF:      argon2id" dump.out && grep -q "Label:.*mylabel" dump.out &&
+	       grep -q "sector: 512 \[bytes\]" dump.out'
+vc uuid a.img
+check "uuid prints the UUID given at format" \
+	sh -c "[ $rc = 0 ] && [ \"\$(cat $OUT)\" = 0123abcd-0000-4000-8000-00000000cafe ] &&
+	       [ $old_uuid != 0123abcd-0000-4000-8000-00000000cafe ]"
+check "a key file is the passphrase, whole (cryptsetup agrees)" cs_ok a.img p1
+
+img m.img 32M
+vc format $FAST --luks2-metadata-size 256k --pbkdf pbkdf2 --hash sha512 --key-file p1 \
+	--cipher aes-cbc-essiv:sha256 --key-size 256 m.img
+check "format with 256 KiB metadata, sha512, aes-cbc-essiv 256" \
+	sh -c "[ $rc = 0 ] && cryptsetup --disable-locks luksDump m.img >dump.out 2>dump.err &&
+	       [ ! -s dump.err ] && grep -q 'Metadata area: .*262144' dump.out &&
+	       grep -q 'cipher: aes-cbc-essiv:sha256' dump.out && grep -q 'Hash:       sha512' dump.out"
+check "cryptsetup opens it" cs_ok m.img p1
+
+# --- keys --------------------------------------------------------------------
+img k.img
+vc format $FAST --key-file p1 k.img
+vc add-key $FAST k.img <<EOF
+first pass
+second pass
+EOF
+check "add-key with two stdin lines" [ "$rc" = 0 ]
+check "cryptsetup accepts the added passphrase" cs_ok k.img p2
+check "and still the first" cs_ok k.img p1
+vc add-key $FAST --key-file bad k.img p3
+check "add-key with a wrong passphrase: exit 2, clear message" \
+	sh -c "[ $rc = 2 ] && grep -q 'No key available with this passphrase' $ERR"
+check "the failed add-key added nothing" sh -c "[ $rc = 2 ] && ! cryptsetup --disable-locks open --test-passphrase --key-file p3 k.img 2>/dev/null"
+
+cs luksAddKey $CS_FAST --key-file p1 -S 7 k.img p3 >/dev/null 2>&1
+vc add-key $FAST --key-file p3 -S 9 k.img bad
+check "a passphrase cryptsetup added (slot 7) unlocks for vaultctl" [ "$rc" = 0 ]
+check "vaultctl's new keyslot 9 works for cryptsetup" \
+	sh -c 'cryptsetup --disable-locks open --test-passphrase -S 9 --key-file bad k.img'
+
+printf 'changed pass' >p2.new
+vc change-key $FAST --key-file p2 k.img p2.new
+check "change-key" [ "$rc" = 0 ]
+check "cryptsetup: old passphrase gone, new one works" sh -c 'cs_no() { ! cryptsetup --disable-locks open --test-passphrase --key-file "$2" "$1" 2>/dev/null; }
+	cs_no k.img p2 && cryptsetup --disable-locks open --test-passphrase -S 1 --key-file p2.new k.img'
+
+vc remove-key k.img p3
+check "remove-key (passphrase file as argument)" [ "$rc" = 0 ]
+check "cryptsetup no longer accepts the removed passphrase" cs_no k.img p3
+cs luksRemoveKey --key-file bad k.img >/dev/null 2>&1
+vc add-key $FAST --key-file bad k.img p3
+check "a passphrase cryptsetup removed no longer unlocks for vaultctl" [ "$rc" = 2 ]
+
+vc kill-slot --batch-mode k.img 1
+check "kill-slot --batch-mode" sh -c "[ $rc = 0 ] && ! cryptsetup --disable-locks open --test-passphrase --key-file p2.new k.img 2>/dev/null"
+vc kill-slot k.img 1 --key-file p1
+check "kill-slot of a free keyslot is an error" sh -c "[ $rc = 1 ] && grep -q 'not in use' $ERR"
+vc kill-slot k.img 0 --key-file bad
+check "kill-slot without batch mode needs a valid passphrase" \
+	sh -c "[ $rc = 2 ] && cryptsetup --disable-locks open --test-passphrase --key-file p1 k.img"
+before=$(sum k.img)
+vc remove-key --key-file p1 k.img </dev/null
+check "removing the last keyslot needs confirming (no terminal: refused)" \
+	sh -c "[ $rc = 1 ] && grep -q 'last keyslot' $ERR && [ \$(sha256sum k.img | cut -d' ' -f1) = $before ]"
+
+# --- the terminal: prompts without echo, retries, confirmations ---------------
+# script(1) gives vaultctl a pseudo-terminal; what is piped in is "typed".
+# It keeps running until its input ends, hence the final sleep is short.
+# ontty INPUT ARGS...: runs vaultctl on a terminal; output in $OUT, status in $rc
+ontty() {
+	input=$1; shift
+	# The pause lets vaultctl turn echo off first: what the terminal
+	# receives while echo is on is echoed at once, whoever reads it.
+	{ sleep "${TTY_PAUSE:-1}"; printf '%s' "$input"; sleep 1; } |
+		script -qec "$VALGRIND_CMD $VAULTCTL $*; r=\$?; echo; echo rc=\$r" /dev/null >"$OUT" 2>&1
+	rc=$(sed -n 's/^rc=\([0-9]*\).*/\1/p' "$OUT" | tail -n 1)
+	: >"$ERR"
+}
+if command -v script >/dev/null 2>&1 && script -qec true /dev/null >/dev/null 2>&1; then
+	img y.img
+	vc format $FAST --key-file p1 y.img
+	ontty 'wrong one
+first pass
+typed new
+typed new
+' add-key $FAST y.img
+	check "terminal: a wrong passphrase, then the right one, then a verified new one" \
+		sh -c "[ '$rc' = 0 ] && [ \$(grep -c 'Enter passphrase for y.img' $OUT) = 2 ] &&
+		       grep -q 'No key available' $OUT && grep -q 'Verify passphrase' $OUT"
+	check "terminal: nothing typed is echoed" \
+		sh -c "! grep -q -e 'first pass' -e 'typed new' -e 'wrong one' $OUT"
+	printf 'typed new' >tn
+	check "the passphrase added on the terminal works for cryptsetup" cs_ok y.img tn
+	ontty 'a
+b
+c
+d
+' add-key --tries 3 $FAST y.img
+	check "terminal: three wrong passphrases give exit 2 after three prompts" \
+		sh -c "[ '$rc' = 2 ] && [ \$(grep -c 'Enter passphrase for y.img' $OUT) = 3 ]"
+	ontty 'x
+' add-key --tries 1 $FAST y.img
+	check "terminal: --tries 1 asks once" \
+		sh -c "[ '$rc' = 2 ] && [ \$(grep -c 'Enter passphrase for y.img' $OUT) = 1 ]"
+	ontty 'one
+two
+' format $FAST y.img --force
+	check "terminal: format asks to verify and refuses a mismatch" \
+		sh -c "[ '$rc' = 1 ] && grep -q 'do not match' $OUT && cryptsetup --disable-locks open --test-passphrase --key-file p1 y.img"
+	before=$(sum y.img)
+	ontty 'yes
+' format $FAST y.img
+	check "terminal: format over a LUKS volume asks; 'yes' is not YES" \
+		sh -c "[ '$rc' = 1 ] && grep -q \"Type 'YES'\" $OUT && [ \$(sha256sum y.img | cut -d' ' -f1) = $before ]"
+	ontty 'YES
+new volume
+new volume
+' format $FAST y.img
+	check "terminal: YES formats it" \
+		sh -c "[ '$rc' = 0 ] && [ \$(sha256sum y.img | cut -d' ' -f1) != $before ]"
+else
+	for c in 1 2 3 4 5 6 7 8; do skp "terminal test $c" "no script(1) or no pseudo-terminal"; done
+fi
+
+# --- header commands ------------------------------------------------------------
+img h.img
+vc format $FAST --key-file p1 h.img
+vc header-backup h.img h.backup
+check "header-backup" sh -c "[ $rc = 0 ] && [ \$(stat -c %a h.backup) = 600 ]"
+vc header-backup h.img h.backup
+check "header-backup does not overwrite a file (exit 5)" sh -c "[ $rc = 5 ] && [ -s h.backup ]"
+vc erase h.img </dev/null
+check "erase without a terminal or --batch-mode is refused" \
+	sh -c "[ $rc = 1 ] && cryptsetup --disable-locks open --test-passphrase --key-file p1 h.img"
+vc erase --batch-mode h.img
+check "erase --batch-mode wipes the keyslots" sh -c "[ $rc = 0 ] && ! cryptsetup --disable-locks open --test-passphrase --key-file p1 h.img 2>/dev/null"
+vc header-restore --batch-mode h.img h.backup
+check "header-restore brings the passphrase back" sh -c "[ $rc = 0 ] && cryptsetup --disable-locks open --test-passphrase --key-file p1 h.img"
+
+img o.img
+vc format $FAST --key-file p1 o.img
+vc header-restore --batch-mode o.img h.backup
+check "header-restore over another volume needs --force" \
+	sh -c "[ $rc != 0 ] && grep -q 'another UUID' $ERR && grep -q -- --force $ERR"
+
+vc is-luks h.img
+r1=$rc
+img z.img
+vc is-luks z.img
+r2=$rc
+vc is-luks nonexistent.img
+check "is-luks: 0 for LUKS2, 1 for zeros, 4 for no device" [ "$r1.$r2.$rc" = "0.1.4" ]
+
+dd if=/dev/zero of=h.img bs=4096 count=1 conv=notrunc 2>/dev/null
+before=$(sum h.img)
+vc dump h.img
+check "primary header destroyed: dump works from the secondary, with a warning" \
+	sh -c "[ $rc = 0 ] && grep -q 'UUID' $OUT && grep -q 'primary header is damaged' $ERR"
+check "a read-only command did not write" [ "$(sum h.img)" = "$before" ]
+vc repair h.img
+check "repair rewrites the primary; cryptsetup luksDump clean" sh -c "[ $rc = 0 ] && grep -q repaired $OUT && cryptsetup --disable-locks luksDump h.img >/dev/null 2>dump.err && [ ! -s dump.err ] && head -c 4 h.img | grep -q LUKS"
+
+# both copies damaged: clear message, exit 1, nothing written
+img d.img
+vc format $FAST --key-file p1 d.img
+printf 'XX' | dd of=d.img bs=1 seek=$((4096 + 10)) conv=notrunc 2>/dev/null
+printf 'XX' | dd of=d.img bs=1 seek=$((16384 + 4096 + 10)) conv=notrunc 2>/dev/null
+before=$(sum d.img)
+vc dump d.img
+r1=$rc
+vc add-key $FAST --key-file p1 d.img p2
+check "both JSON areas damaged: dump and add-key fail with a message" \
+	sh -c "[ $r1 = 1 ] && [ $rc = 1 ] && grep -qi 'checksum\|json' $ERR"
+check "and the device bytes are unchanged" [ "$(sum d.img)" = "$before" ]
+
+# --- cryptsetup's volumes -----------------------------------------------------------
+img c.img
+cs luksFormat -q --type luks2 --pbkdf pbkdf2 --hash sha512 --pbkdf-force-iterations 1000 \
+	--key-file p1 c.img >/dev/null 2>&1
+vc add-key $FAST --key-file p1 c.img p2
+check "cryptsetup luksFormat (pbkdf2 sha512): vaultctl unlocks it and adds a key" \
+	sh -c "[ $rc = 0 ] && cryptsetup --disable-locks open --test-passphrase --key-file p2 c.img"
+img c2.img
+cs luksFormat -q --type luks2 --pbkdf argon2i --pbkdf-force-iterations 4 --pbkdf-memory 32 \
+	--key-file p1 -S 5 c2.img >/dev/null 2>&1
+vc add-key $FAST --key-file p1 c2.img p2
+check "cryptsetup luksFormat (argon2i, slot 5 only): vaultctl unlocks it" [ "$rc" = 0 ]
+
+# --- open's checks before any device-mapper work (no module here) ------------
+vc open --key-file p1 nonexistent.img name
+check "open of a missing device: exit 4" sh -c "[ $rc = 4 ] && grep -q 'does not exist' $ERR"
+vc open --cipher aes-cbc-plain --key-file p1 /dev/null name
+check "open LUKS2 refuses plain-only options" sh -c "[ $rc = 1 ] && grep -q 'plain mode only' $ERR"
+LOOP=
+truncate -s 20M loop.img
+LOOP=$(losetup -f --show loop.img 2>/dev/null) || LOOP=
+if [ -n "$LOOP" ]; then
+	vc open --key-file p1 "$LOOP" name
+	check "open without --type of a non-LUKS device says to use --type plain" \
+		sh -c "[ $rc = 1 ] && grep -q 'not a LUKS2 volume; to map it without a header use --type plain' $ERR"
+	losetup -d "$LOOP"
+else
+	skp "open without --type of a non-LUKS device says to use --type plain" "no loop device"
+fi
+
+finish
