@@ -124,6 +124,8 @@ module:
 userspace:
 	$(Q)[ -f $(REPO)/userspace/Makefile ] || { echo "userspace: userspace/Makefile is missing" >&2; exit 1; }
 	$(Q)$(MAKE) --no-print-directory -C $(REPO)/userspace BUILD=$(BUILD)
+	$(Q)$(MAKE) --no-print-directory -f $(REPO)/tests/control/control.mk \
+		VAULT_BUILD_DIR=$(BUILD) control-tests
 
 # Sparse (C=2 checks every file) plus W=1; any warning or error in our
 # sources fails.  Logs: build/logs/sparse-<KVER>.log.

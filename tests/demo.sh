@@ -11,6 +11,10 @@
 # On the host:   tests/demo.sh      (KVER=<kernel> to choose; default: the
 #                                    Debian 12 6.1 kernel, else the newest)
 # In the guest:  tests/demo.sh --guest   (run by the host side)
+
+# The whole script is one compound command, read before it runs: editing
+# the file while it runs (a long guest run) cannot derail it.
+{
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -197,3 +201,5 @@ case ${1:-} in
 "") host ;;
 *) echo "usage: $0 [--guest]" >&2; exit 2 ;;
 esac
+exit
+}

@@ -119,8 +119,9 @@ int luks_unlock(const struct vault_opts *o, struct luks2 *l, const char *device,
 			break;
 		pass_free(&p);
 		if (r != -EPERM) {
+			/* e.g. no keyslot left, or --key-slot names an unused one */
 			log_err("cannot unlock %s: %s", device, luks2_error(l));
-			r = lib_err(r);
+			r = r == -ENOENT ? -EINVAL : lib_err(r);
 			break;
 		}
 		if (keyslot >= 0)

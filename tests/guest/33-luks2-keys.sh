@@ -97,9 +97,9 @@ ktap_check "vaultctl still opens with p1" v_opens p1
 ktap_check "suspend" "$VAULTCTL" suspend $T
 ktap_check "status: suspended" eval '"$VAULTCTL" status $T | grep -q "(suspended)"'
 "$VAULTCTL" resume $T <<<"wrong passphrase" 2>err
-rc=$?
+xrc=$?
 ktap_check "resume with a wrong passphrase: exit 2, still suspended" \
-	eval '[ $rc = 2 ] && grep -q "No key available" err && "$VAULTCTL" status $T | grep -q "(suspended)"'
+	eval '[ $xrc = 2 ] && grep -q "No key available" err && "$VAULTCTL" status $T | grep -q "(suspended)"'
 ktap_check "resume with the passphrase on stdin" "$VAULTCTL" resume $T <<<"passphrase number 1"
 ktap_check "data readable after resume" \
 	timeout 60 cmp -s -n $((1 << 20)) /dev/mapper/$T data

@@ -65,7 +65,8 @@ refused "wrong passphrase on stdin: exit 2" 2 "No key available with this passph
 	<<<"the wrong passphrase"
 refused "wrong passphrase in a key file: exit 2" 2 "No key available with this passphrase" \
 	--key-file bad
-refused "right passphrase, wrong --key-slot: exit 2" 2 "keyslot 3" --key-file pass --key-slot 3
+refused "right passphrase, unused --key-slot: exit 1 (as cryptsetup)" 1 "keyslot 3 is not in use" \
+	--key-file pass --key-slot 3
 refused "empty passphrase: exit 1" 1 "no passphrase given" </dev/null
 
 printf 'XXXX' | dd of=$DEV bs=1 seek=$((4096 + 20)) conv=notrunc status=none

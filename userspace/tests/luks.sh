@@ -175,9 +175,13 @@ check "removing the last keyslot needs confirming (no terminal: refused)" \
 # ontty INPUT ARGS...: runs vaultctl on a terminal; output in $OUT, status in $rc
 ontty() {
 	input=$1; shift
-	# The pause lets vaultctl turn echo off first: what the terminal
-	# receives while echo is on is echoed at once, whoever reads it.
-	{ sleep "${TTY_PAUSE:-1}"; printf '%s' "$input"; sleep 1; } |
+	# Type only once the first prompt shows: vaultctl turns echo off
+	# before it prompts, and what a terminal receives while echo is on
+	# is echoed at once, whoever reads it later.
+	: >"$OUT"
+	{ i=0; while [ $i -lt 300 ] && ! grep -q -e 'Enter' -e 'Are you sure' "$OUT"; do
+		sleep 0.1; i=$((i + 1)); done
+	  printf '%s' "$input"; sleep 1; } |
 		script -qec "$VALGRIND_CMD $VAULTCTL $*; r=\$?; echo; echo rc=\$r" /dev/null >"$OUT" 2>&1
 	rc=$(sed -n 's/^rc=\([0-9]*\).*/\1/p' "$OUT" | tail -n 1)
 	: >"$ERR"
