@@ -186,3 +186,6 @@ demo: deps
 clean:
 	$(Q)[ ! -f $(REPO)/userspace/Makefile ] || $(MAKE) --no-print-directory -C $(REPO)/userspace BUILD=$(BUILD) clean
 	rm -rf $(BUILD)
+
+# make bench: dm-vault against dm-crypt (bench/bench.mk adds its packages).
+-include $(REPO)/bench/bench.mk

@@ -69,8 +69,10 @@ void vault_control_exit(void);
 enum vault_flags {
 	VAULT_F_ALLOW_DISCARDS,
 	VAULT_F_SAME_CPU_CRYPT,
-	VAULT_F_NO_READ_WQ,
-	VAULT_F_NO_WRITE_WQ,
+	VAULT_F_NO_READ_WQ,	/* accepted for dm-crypt tables: the default */
+	VAULT_F_NO_WRITE_WQ,	/* accepted for dm-crypt tables: the default */
+	VAULT_F_READ_WQ,	/* decrypt reads in the workqueue, always */
+	VAULT_F_WRITE_WQ,	/* encrypt writes in the workqueue, always */
 	VAULT_F_IV_LARGE_SECTORS,
 	VAULT_F_KEY_VALID,	/* cleared by "key wipe", set by "key set" */
 };

@@ -332,7 +332,7 @@ static void vault_read_endio(struct bio *bio)
 		return;
 	}
 	if (in_hardirq() || irqs_disabled() ||
-	    !test_bit(VAULT_F_NO_READ_WQ, &io->vc->flags))
+	    test_bit(VAULT_F_READ_WQ, &io->vc->flags))
 		vault_io_queue(io);
 	else
 		vault_io_start(io, false);
@@ -397,7 +397,7 @@ int vault_io_map(struct dm_target *ti, struct bio *bio)
 	}
 
 	io->out = NULL;
-	if (!test_bit(VAULT_F_NO_WRITE_WQ, &vc->flags) ||
+	if (test_bit(VAULT_F_WRITE_WQ, &vc->flags) ||
 	    !vault_io_start(io, false))
 		vault_io_queue(io);
 	return DM_MAPIO_SUBMITTED;

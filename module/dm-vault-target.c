@@ -137,6 +137,8 @@ static int vault_parse_options(struct vault_c *vc, unsigned int argc,
 		{ "same_cpu_crypt", VAULT_F_SAME_CPU_CRYPT },
 		{ "no_read_workqueue", VAULT_F_NO_READ_WQ },
 		{ "no_write_workqueue", VAULT_F_NO_WRITE_WQ },
+		{ "read_workqueue", VAULT_F_READ_WQ },
+		{ "write_workqueue", VAULT_F_WRITE_WQ },
 		{ "iv_large_sectors", VAULT_F_IV_LARGE_SECTORS },
 	};
 	unsigned int count, i, j;
@@ -170,6 +172,13 @@ static int vault_parse_options(struct vault_c *vc, unsigned int argc,
 			return -EINVAL;
 		}
 		set_bit(flags[j].flag, &vc->flags);
+	}
+	if ((test_bit(VAULT_F_READ_WQ, &vc->flags) &&
+	     test_bit(VAULT_F_NO_READ_WQ, &vc->flags)) ||
+	    (test_bit(VAULT_F_WRITE_WQ, &vc->flags) &&
+	     test_bit(VAULT_F_NO_WRITE_WQ, &vc->flags))) {
+		*error = "Conflicting options: [no_]read/write_workqueue";
+		return -EINVAL;
 	}
 	if (test_bit(VAULT_F_IV_LARGE_SECTORS, &vc->flags) &&
 	    vc->sector_size == SECTOR_SIZE) {
@@ -298,6 +307,8 @@ static unsigned int vault_count_options(struct vault_c *vc)
 						   BIT(VAULT_F_SAME_CPU_CRYPT) |
 						   BIT(VAULT_F_NO_READ_WQ) |
 						   BIT(VAULT_F_NO_WRITE_WQ) |
+						   BIT(VAULT_F_READ_WQ) |
+						   BIT(VAULT_F_WRITE_WQ) |
 						   BIT(VAULT_F_IV_LARGE_SECTORS)));
 
 	return n + (vc->sector_size != SECTOR_SIZE);
@@ -335,6 +346,10 @@ static void vault_status(struct dm_target *ti, status_type_t type,
 			DMEMIT(" no_read_workqueue");
 		if (test_bit(VAULT_F_NO_WRITE_WQ, &vc->flags))
 			DMEMIT(" no_write_workqueue");
+		if (test_bit(VAULT_F_READ_WQ, &vc->flags))
+			DMEMIT(" read_workqueue");
+		if (test_bit(VAULT_F_WRITE_WQ, &vc->flags))
+			DMEMIT(" write_workqueue");
 		if (vc->sector_size != SECTOR_SIZE)
 			DMEMIT(" sector_size:%u", vc->sector_size);
 		if (test_bit(VAULT_F_IV_LARGE_SECTORS, &vc->flags))

@@ -88,17 +88,22 @@ EOF
 else
 	skp "format refuses an ext4 filesystem" "no mkfs.ext4"
 fi
-if command -v sfdisk >/dev/null 2>&1; then
-	img pt.img 24M
-	echo 'label: gpt' | sfdisk -q pt.img >/dev/null 2>&1
-	vc format $FAST pt.img <<EOF
+# an MBR with one partition, written by hand (no fdisk needed)
+img pt.img 24M
+python3 -c '
+import struct, sys
+mbr = bytearray(512)
+mbr[440:444] = b"\x12\x34\x56\x78"
+mbr[446:462] = bytes([0, 0x20, 0x21, 0, 0x83, 0x8a, 0x08, 0x02]) + struct.pack("<II", 2048, 20480)
+mbr[510:512] = b"\x55\xaa"
+with open(sys.argv[1], "r+b") as f:
+    f.write(mbr)
+' pt.img
+vc format $FAST pt.img <<EOF
 x
 EOF
-	check "format refuses a partition table" \
-		sh -c "[ $rc = 1 ] && grep -q 'gpt partition table' $ERR"
-else
-	skp "format refuses a partition table" "no sfdisk"
-fi
+check "format refuses a partition table" \
+	sh -c "[ $rc = 1 ] && grep -q 'holds a dos partition table' $ERR"
 
 old_uuid=$(cs luksUUID a.img)
 vc format $ARGON --force --label mylabel --uuid 0123abcd-0000-4000-8000-00000000cafe \
