@@ -169,6 +169,8 @@ bad len-not-multiple-1024	'not a multiple of sector_size'	1025 $xts $K 0 $DEV 0 
 bad iv-large-without-ss		'iv_large_sectors'		1024 $xts $K 0 $DEV 0 1 iv_large_sectors
 bad iv-large-bad-iv-offset	'invalid iv_offset'		1024 $xts $K 3 $DEV 0 2 sector_size:4096 iv_large_sectors
 bad iv-offset-not-multiple	'invalid iv_offset'		1024 $xts $K 4 $DEV 0 1 sector_size:4096
+bad read-wq-conflict		'conflicting options'		1024 $xts $K 0 $DEV 0 2 read_workqueue no_read_workqueue
+bad write-wq-conflict		'conflicting options'		1024 $xts $K 0 $DEV 0 2 no_write_workqueue write_workqueue
 
 # ---- nothing broke
 ktap_check "no oops or warning in the kernel log" \
@@ -184,6 +186,22 @@ if dmsetup create $T-ok --table "0 4096 vault $xts $K 0 $DEV 0"; then
 	dmsetup remove $T-ok
 else
 	ktap_fail "module still works after the bad tables: create"
+fi
+
+# ---- every option: the table line shown re-parses into the same table
+ALL="6 allow_discards same_cpu_crypt read_workqueue write_workqueue sector_size:4096 iv_large_sectors"
+if dmsetup create $T-ok --table "0 4096 vault $xts $K 8 $DEV 16 $ALL"; then
+	shown=$(dmsetup table $T-ok)
+	dmsetup remove $T-ok
+	ktap_check "table shows every option: $shown" \
+		[ "$shown" = "0 4096 vault $xts $K 8 1:0 16 $ALL" ]
+	ktap_check "the shown table re-parses" \
+		dmsetup create $T-ok --table "$shown"
+	ktap_check "and shows the same line again" \
+		[ "$(dmsetup table $T-ok)" = "$shown" ]
+	dmsetup remove $T-ok
+else
+	ktap_fail "create with every option"
 fi
 ktap_check "no mapping left behind" not sh -c "dmsetup ls | grep -q '^$T-'"
 
