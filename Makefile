@@ -30,7 +30,7 @@ DEPS_PKGS := build-essential bc flex bison libelf-dev kmod xz-utils cpio \
 	linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12 \
 	qemu-system-x86 busybox-static \
 	cryptsetup-bin dmsetup libdevmapper-dev libssl-dev libargon2-dev \
-	libjson-c-dev libblkid-dev valgrind \
+	libjson-c-dev libblkid-dev valgrind clang libclang-rt-14-dev python3 \
 	fio e2fsprogs util-linux bsdextrautils coreutils procps iproute2
 
 MODULE_SRCS := $(wildcard $(REPO)/module/*.c $(REPO)/module/*.h)
