@@ -258,6 +258,7 @@ int cmd_resume(const struct vault_opts *o, int argc, char **argv)
 		r = luks_resume_key(o, path, d.info.uuid, &key, &key_len);
 		if (r)
 			return r;
+		secure_lock_all();	/* after the KDF, as open does */
 	} else {
 		if (!o->key_file) {
 			log_err("'resume' of a plain device needs option --key-file");

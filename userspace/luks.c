@@ -285,7 +285,6 @@ int cmd_format(const struct vault_opts *o, int argc, char **argv)
 	r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, true, &p);
 	if (r)
 		return r;
-	secure_lock_all();
 	r = luks2_format(device, &fp, NULL, 0, p.buf, p.len, NULL, err, sizeof(err));
 	pass_free(&p);
 	if (r) {
@@ -388,7 +387,6 @@ int luks_open(const struct vault_opts *o, const char *device, const char *name)
 		goto out;
 	}
 
-	secure_lock_all();
 	slot = luks_unlock(o, l, device, o->key_slot, &vk, &vk_len, NULL);
 	if (slot < 0) {
 		r = slot;
@@ -402,6 +400,11 @@ int luks_open(const struct vault_opts *o, const char *device, const char *name)
 	}
 	luks2_free(l);
 	l = NULL;
+	/*
+	 * Not before the KDF: argon2's working memory (up to 1 GiB) is better
+	 * not forced resident.  From here on libdevmapper's buffers are locked.
+	 */
+	secure_lock_all();
 
 	memset(&t, 0, sizeof(t));
 	snprintf(t.cipher, sizeof(t.cipher), "%s", seg.cipher);
@@ -442,7 +445,6 @@ int luks_resume_key(const struct vault_opts *o, const char *device, const char *
 		luks2_free(l);
 		return -EINVAL;
 	}
-	secure_lock_all();
 	r = luks_unlock(o, l, device, o->key_slot, vk, vk_len, NULL);
 	luks2_free(l);
 	return r < 0 ? r : 0;

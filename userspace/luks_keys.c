@@ -46,7 +46,6 @@ int cmd_add_key(const struct vault_opts *o, int argc, char **argv)
 		r = -EINVAL;
 		goto out;
 	}
-	secure_lock_all();
 	r = luks_unlock(o, l, device, -1, &vk, &vk_len, NULL);
 	if (r < 0)
 		goto out;
@@ -87,7 +86,6 @@ int cmd_remove_key(const struct vault_opts *o, int argc, char **argv)
 	if (r)
 		return r;
 	/* Find the keyslot first: removing the last one needs a confirmation. */
-	secure_lock_all();
 	slot = luks_unlock(&oo, l, device, -1, NULL, NULL, &p);
 	if (slot < 0) {
 		r = slot;
@@ -125,7 +123,6 @@ int cmd_change_key(const struct vault_opts *o, int argc, char **argv)
 	r = luks_load(device, true, &l);
 	if (r)
 		return r;
-	secure_lock_all();
 	slot = luks_unlock(o, l, device, o->key_slot, NULL, NULL, &old);
 	if (slot < 0) {
 		r = slot;
@@ -173,8 +170,7 @@ int cmd_kill_slot(const struct vault_opts *o, int argc, char **argv)
 	}
 	/* Unless in batch mode, only someone who can open the volume may do this. */
 	if (!o->batch_mode) {
-		secure_lock_all();
-		r = luks_unlock(o, l, device, -1, NULL, NULL, NULL);
+			r = luks_unlock(o, l, device, -1, NULL, NULL, NULL);
 		if (r < 0)
 			goto out;
 		if (luks_slot_count(l) == 1) {
