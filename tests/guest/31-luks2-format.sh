@@ -11,25 +11,15 @@
 # Also: the dm UUID, the table (offset, sector_size, no iv_large_sectors),
 # status, --readonly and --allow-discards.
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
+. "$VAULT_REPO/tests/lib/luks2.sh"
 
-T=t31
-DEV=/dev/ram0
 PASS='correct horse battery staple'
-WORK=$(mktemp -d /tmp/$T.XXXXXX)
-FAST=(--pbkdf pbkdf2 --pbkdf-force-iterations 1000)
-
-cs() { DM_DISABLE_UDEV=1 cryptsetup --disable-locks "$@"; }
+luks2_test_setup t31 24 cryptsetup cmp
 cleanup() {
 	"$VAULTCTL" close $T >/dev/null 2>&1
 	cs close $T-cs >/dev/null 2>&1
-	rm -rf "$WORK"
 }
 ktap_defer cleanup
-
-need_vaultctl
-need_cmd cryptsetup dmsetup cmp
-vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
-brd_setup 1 24 || ktap_fail_all "cannot create a ramdisk"
 printf '%s' "$PASS" >"$WORK/pass"
 
 head -c $((1 << 20)) /dev/urandom >"$WORK/data"

@@ -8,26 +8,17 @@
 # written through dm-crypt must read back intact through `vaultctl open`,
 # and the vault table must carry the segment's offset and sector size.
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
+. "$VAULT_REPO/tests/lib/luks2.sh"
 
-T=t32
-DEV=/dev/ram0
 PASS='Tr0ub4dor&3 with spaces'
-WORK=$(mktemp -d /tmp/$T.XXXXXX)
 ARGON=(--pbkdf-force-iterations 4 --pbkdf-memory 32 --pbkdf-parallel 1)
 PBKDF2=(--pbkdf pbkdf2 --pbkdf-force-iterations 1000)
-
-cs() { DM_DISABLE_UDEV=1 cryptsetup --disable-locks "$@"; }
+luks2_test_setup t32 24 cryptsetup cmp
 cleanup() {
 	"$VAULTCTL" close $T >/dev/null 2>&1
 	cs close $T-cs >/dev/null 2>&1
-	rm -rf "$WORK"
 }
 ktap_defer cleanup
-
-need_vaultctl
-need_cmd cryptsetup dmsetup cmp
-vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
-brd_setup 1 24 || ktap_fail_all "cannot create a ramdisk"
 printf '%s' "$PASS" >"$WORK/pass"
 head -c $((1 << 20)) /dev/urandom >"$WORK/data"
 data_ok() { cmp -s -n $((1 << 20)) "$1" "$WORK/data"; }

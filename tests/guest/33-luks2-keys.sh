@@ -7,24 +7,14 @@
 # cryptsetup checked with `vaultctl open` on real mappings.  Then --key-slot,
 # and suspend / resume with a passphrase (`key wipe`, then `key set`).
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
+. "$VAULT_REPO/tests/lib/luks2.sh"
 
-T=t33
-DEV=/dev/ram0
-WORK=$(mktemp -d /tmp/$T.XXXXXX)
-FAST=(--pbkdf pbkdf2 --pbkdf-force-iterations 1000)
-
-cs() { DM_DISABLE_UDEV=1 cryptsetup --disable-locks "$@"; }
+luks2_test_setup t33 20 cryptsetup cmp timeout
 cleanup() {
 	"$VAULTCTL" resume $T --key-file "$WORK/p1" >/dev/null 2>&1
 	"$VAULTCTL" close $T >/dev/null 2>&1
-	rm -rf "$WORK"
 }
 ktap_defer cleanup
-
-need_vaultctl
-need_cmd cryptsetup dmsetup cmp timeout
-vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
-brd_setup 1 20 || ktap_fail_all "cannot create a ramdisk"
 cd "$WORK" || exit 1
 for i in 1 2 3 4 5 6; do printf 'passphrase number %s' $i >p$i; done
 printf 'not a passphrase' >bad

@@ -12,25 +12,15 @@
 #   - uuid and is-luks agree with cryptsetup; erase makes the volume
 #     unopenable for both tools until the backup is restored.
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
+. "$VAULT_REPO/tests/lib/luks2.sh"
 
-T=t34
-DEV=/dev/ram0
-WORK=$(mktemp -d /tmp/$T.XXXXXX)
-FAST=(--pbkdf pbkdf2 --pbkdf-force-iterations 1000)
 MIB=1
-
-cs() { DM_DISABLE_UDEV=1 cryptsetup --disable-locks "$@"; }
+luks2_test_setup t34 20 cryptsetup cmp sha256sum
 cleanup() {
 	"$VAULTCTL" close $T >/dev/null 2>&1
 	cs close $T-cs >/dev/null 2>&1
-	rm -rf "$WORK"
 }
 ktap_defer cleanup
-
-need_vaultctl
-need_cmd cryptsetup dmsetup cmp sha256sum
-vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
-brd_setup 1 20 || ktap_fail_all "cannot create a ramdisk"
 cd "$WORK" || exit 1
 printf 'header test passphrase' >pass
 head -c $((MIB << 20)) /dev/urandom >data

@@ -11,23 +11,14 @@
 # Damaged headers are made with the LUKS2 library's own test helper,
 # userspace/luks2/tests/craft.py, which rewrites JSON with valid checksums.
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
+. "$VAULT_REPO/tests/lib/luks2.sh"
 
-T=t35
-DEV=/dev/ram0
-WORK=$(mktemp -d /tmp/$T.XXXXXX)
-FAST=(--pbkdf pbkdf2 --pbkdf-force-iterations 1000)
 CRAFT=(python3 "$VAULT_REPO/userspace/luks2/tests/craft.py")
-
+luks2_test_setup t35 20 sha256sum python3
 cleanup() {
 	"$VAULTCTL" close $T >/dev/null 2>&1
-	rm -rf "$WORK"
 }
 ktap_defer cleanup
-
-need_vaultctl
-need_cmd dmsetup sha256sum python3
-vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
-brd_setup 1 20 || ktap_fail_all "cannot create a ramdisk"
 cd "$WORK" || exit 1
 printf 'the right passphrase' >pass
 printf 'the wrong passphrase' >bad
