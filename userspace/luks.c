@@ -105,13 +105,21 @@ int luks_unlock(const struct vault_opts *o, struct luks2 *l, const char *device,
 		log_err("cannot allocate locked memory for the volume key: %s", strerror(errno));
 		return -ENOMEM;
 	}
-	if (keyslot >= 0)
+	if (o->volume)
+		snprintf(prompt, sizeof(prompt), "Enter passphrase for %s (%s): ", o->volume,
+			 device);
+	else if (keyslot >= 0)
 		snprintf(prompt, sizeof(prompt), "Enter passphrase for %s (keyslot %d): ", device,
 			 keyslot);
 	else
 		snprintf(prompt, sizeof(prompt), "Enter passphrase for %s: ", device);
-	for (i = 0; i < (tries ? tries : 1); i++) {
+	for (i = 0; !tries || i < tries; i++) {
 		r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, false, &p);
+		/* Enter alone on a terminal is one more try, not the end. */
+		if (r == -ENODATA && tries != 1) {
+			r = -EPERM;
+			continue;
+		}
 		if (r)
 			break;
 		r = luks2_unlock(l, keyslot, p.buf, p.len, buf, LUKS2_VK_MAX, &len);
@@ -124,12 +132,16 @@ int luks_unlock(const struct vault_opts *o, struct luks2 *l, const char *device,
 			r = r == -ENOENT ? -EINVAL : lib_err(r);
 			break;
 		}
-		if (keyslot >= 0)
+		if (o->volume)	/* the log context names the volume */
+			log_err("No key available with this passphrase.");
+		else if (keyslot >= 0)
 			log_err("No key available with this passphrase in keyslot %d of %s.", keyslot,
 				device);
 		else
 			log_err("No key available with this passphrase (%s).", device);
 	}
+	if (r == -EPERM && o->volume)
+		log_err("no passphrase matched after %u %s", i, i == 1 ? "try" : "tries");
 	if (r < 0) {
 		secure_free(buf);
 		pass_free(&p);

@@ -24,8 +24,9 @@ int luks_load(const char *device, bool rw, struct luks2 **out);
 void luks_pbkdf(const struct vault_opts *o, struct luks2_pbkdf *p);
 
 /*
- * Asks for a passphrase (--tries times on a terminal, once otherwise) and
- * unlocks KEYSLOT (< 0: any).  On success returns the keyslot number, *VK
+ * Asks for a passphrase (o->tries times on a terminal, 0: no limit; once
+ * otherwise) and unlocks KEYSLOT (< 0: any).  With o->volume (a vaulttab
+ * entry) the prompt is "Enter passphrase for VOLUME (DEVICE): ".  On success returns the keyslot number, *VK
  * is a secure_alloc() buffer of *VK_LEN bytes (VK may be NULL: only check),
  * and when KEPT is not NULL the passphrase is left in it.  A wrong
  * passphrase is -EPERM (exit code 2) after "No key available with this

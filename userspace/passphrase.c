@@ -58,6 +58,7 @@ static int grow(struct passphrase *p, size_t *cap, size_t max)
  * LINE (the newline is dropped).  Byte by byte when LINE so that nothing
  * after the newline is consumed (a second passphrase may follow).  When
  * more than MAX bytes come: -E2BIG, or with TRUNCATE the first MAX bytes.
+ * When LINE and the input ends before its first byte: -ENODATA.
  */
 static int read_stream(int fd, bool line, size_t max, bool truncate, struct passphrase *p)
 {
@@ -95,8 +96,14 @@ static int read_stream(int fd, bool line, size_t max, bool truncate, struct pass
 			r = -errno;
 			goto fail;
 		}
-		if (!n)
+		if (!n) {
+			/* end of input before anything: not an empty line */
+			if (line && !p->len) {
+				r = -ENODATA;
+				goto fail;
+			}
 			break;
+		}
 		if (line && p->buf[p->len] == '\n') {
 			p->buf[p->len] = '\0';
 			break;
@@ -128,14 +135,24 @@ static int tty_read(const char *prompt, bool echo_on, struct passphrase *p)
 	struct sigaction sa, old_int, old_term, old_quit;
 	struct termios old, raw;
 	bool restore = false;
-	int fd, r;
+	int fd, out, r;
 
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 && isatty(STDIN_FILENO)) {
+		/*
+		 * No controlling terminal (an initramfs, where PID 1 has none)
+		 * but standard input is a terminal, e.g. the console: use it.
+		 */
+		log_dbg("cannot open /dev/tty (%s): reading from standard input", strerror(errno));
+		fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+	}
 	if (fd < 0) {
 		r = -errno;
 		log_err("cannot open the terminal: %s", strerror(errno));
 		return r;
 	}
+	/* A terminal opened read-only cannot show the prompt: stderr can. */
+	out = (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY ? STDERR_FILENO : fd;
 	/* A signal must not leave the terminal without echo. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -151,7 +168,7 @@ static int tty_read(const char *prompt, bool echo_on, struct passphrase *p)
 		if (!tcsetattr(fd, TCSADRAIN, &raw))
 			restore = true;
 	}
-	if (write(fd, prompt, strlen(prompt)) < 0)
+	if (write(out, prompt, strlen(prompt)) < 0)
 		log_dbg("cannot write the prompt: %s", strerror(errno));
 	r = read_stream(fd, true, PASS_INTERACTIVE_MAX, false, p);
 	if (restore)
@@ -166,9 +183,13 @@ static int tty_read(const char *prompt, bool echo_on, struct passphrase *p)
 		raise(tty_interrupted);
 		return -EINTR;
 	}
-	if (r == -E2BIG)
+	if (r == -E2BIG) {
 		log_err("the passphrase is longer than %u characters", PASS_INTERACTIVE_MAX);
-	else if (r)
+	} else if (r == -ENODATA) {
+		/* distinct from an empty line, which callers may ask again after */
+		log_err("end of input on the terminal");
+		r = -EPIPE;
+	} else if (r)
 		log_err("cannot read from the terminal: %s", strerror(-r));
 	return r;
 }
@@ -261,6 +282,8 @@ int pass_read(const char *key_file, uint64_t offset, uint64_t size, const char *
 		break;
 	default:
 		r = read_stream(STDIN_FILENO, true, PASS_INTERACTIVE_MAX, false, p);
+		if (r == -ENODATA)
+			r = 0;	/* nothing at all: "no passphrase given" below */
 		if (r == -E2BIG)
 			log_err("the passphrase on standard input is longer than %u bytes",
 				PASS_INTERACTIVE_MAX);
@@ -270,7 +293,7 @@ int pass_read(const char *key_file, uint64_t offset, uint64_t size, const char *
 	}
 	if (!r && !p->len) {
 		log_err("no passphrase given (empty input)");
-		r = -EINVAL;
+		r = -ENODATA;
 	}
 	if (r)
 		pass_free(p);

@@ -6,7 +6,8 @@
  *   - --key-file FILE: the whole file (or --keyfile-size bytes after
  *     --keyfile-offset), newlines included; "-" is all of standard input;
  *   - the terminal, when standard input is one: /dev/tty with echo off, a
- *     prompt, and (for new passphrases) a second prompt to verify;
+ *     prompt, and (for new passphrases) a second prompt to verify; without
+ *     a controlling terminal (an initramfs) standard input itself;
  *   - otherwise one line of standard input (up to a newline, which is not
  *     part of the passphrase), e.g. `vaultctl open DEV NAME <<< "$pass"`.
  * Passphrases live in secure_alloc() buffers: locked, wiped when freed.
@@ -35,8 +36,8 @@ enum pass_source pass_source(const char *key_file);
  * Reads one passphrase into P.  KEY_FILE (may be NULL), OFFSET and SIZE
  * (0: everything) as --key-file, --keyfile-offset and --keyfile-size say;
  * PROMPT is shown on the terminal; VERIFY asks a second time there and
- * fails when the two differ.  An empty passphrase is an error.  Prints its
- * own messages; returns 0 or a negative errno.
+ * fails when the two differ.  An empty passphrase is an error (-ENODATA).
+ * Prints its own messages; returns 0 or a negative errno.
  */
 int pass_read(const char *key_file, uint64_t offset, uint64_t size, const char *prompt,
 	      bool verify, struct passphrase *p);

@@ -22,6 +22,12 @@
 
 int log_verbose_level;
 int log_debug_level;
+static const char *log_context;
+
+void log_set_context(const char *ctx)
+{
+	log_context = ctx;
+}
 
 static void vlog(FILE *f, const char *prefix, const char *fmt, va_list ap)
 {
@@ -30,12 +36,21 @@ static void vlog(FILE *f, const char *prefix, const char *fmt, va_list ap)
 	fputc('\n', f);
 }
 
+/* "vaultctl: [CONTEXT: ][warning: ]message" */
+static void vlog_ctx(const char *warn, const char *fmt, va_list ap)
+{
+	fputs("vaultctl: ", stderr);
+	if (log_context)
+		fprintf(stderr, "%s: ", log_context);
+	vlog(stderr, warn, fmt, ap);
+}
+
 void log_err(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(stderr, "vaultctl: ", fmt, ap);
+	vlog_ctx("", fmt, ap);
 	va_end(ap);
 }
 
@@ -44,7 +59,7 @@ void log_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(stderr, "vaultctl: warning: ", fmt, ap);
+	vlog_ctx("warning: ", fmt, ap);
 	va_end(ap);
 }
 

@@ -32,6 +32,13 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Errors and warnings print "vaultctl: CTX: ..." while CTX is set (e.g.
+ * "/etc/vaulttab:7: root" during open --all); NULL clears it.  CTX is not
+ * copied: it must stay valid until cleared.
+ */
+void log_set_context(const char *ctx);
+
 /* Maps a negative errno (or 0) to an exit code. */
 int errno_to_exit(int err);
 

@@ -15,6 +15,7 @@
 #include "table.h"
 #include "util.h"
 #include "vaultctl.h"
+#include "vaulttab.h"
 
 #define KEY_BITS_MAX	(VAULT_KEY_SIZE_MAX * 8)
 
@@ -84,6 +85,10 @@ static const struct opt_desc opt_descs[] = {
 	  "the keyslot to use (0 to 31)" },
 	{ "tries", 'T', required_argument, OPT_TRIES, "N",
 	  "passphrase prompts on a terminal (default 3)" },
+	{ "all", 0, no_argument, OPT_ALL, NULL,
+	  "open or close the volumes the vaulttab lists (see vaulttab(5))" },
+	{ "vaulttab", 0, required_argument, OPT_VAULTTAB, "FILE",
+	  "the vaulttab to use (default " VAULTTAB_DEFAULT ")" },
 	{ "batch-mode", 'q', no_argument, OPT_BATCH_MODE, NULL,
 	  "ask no questions (confirmations are taken as given)" },
 	{ "force", 0, no_argument, OPT_FORCE, NULL,
@@ -116,6 +121,9 @@ static const struct opt_desc opt_descs[] = {
 			 OPTB(OPT_KEY_SIZE) | OPTB(OPT_SECTOR_SIZE) | OPTB(OPT_LABEL) |		\
 			 OPTB(OPT_UUID) | OPTB(OPT_METADATA_SIZE) | OPTB(OPT_KEY_SLOT) |	\
 			 OPTB(OPT_BATCH_MODE) | OPTB(OPT_FORCE))
+
+/* The --all commands check root themselves, after reading the vaulttab. */
+#define OPTS_TAB	(OPTB(OPT_ALL) | OPTB(OPT_VAULTTAB))
 
 static const struct vault_action actions[] = {
 	{ "open", cmd_open, 2, 2, OPTS_OPEN | OPTS_PASS | OPTB(OPT_KEY_SLOT), 0, true,
@@ -160,6 +168,13 @@ static const struct vault_action actions[] = {
 	  "DEVICE", "wipe every keyslot of a LUKS2 volume" },
 	{ "repair", cmd_repair, 1, 1, 0, 0, false,
 	  "DEVICE", "rewrite a damaged LUKS2 header copy from the good one" },
+	/* "--all" variants: chosen by vault_cli_parse when --all is given */
+	{ "open --all", cmd_open_all, 0, VAULTTAB_ENTRIES_MAX, OPTS_TAB, 0, false,
+	  "[NAME...]", "open the vaulttab's volumes (without NAMEs: all but noauto ones)" },
+	{ "close --all", cmd_close_all, 0, VAULTTAB_ENTRIES_MAX, OPTS_TAB, 0, false,
+	  "[NAME...]", "close the vaulttab's open volumes, last listed first" },
+	{ "tab-check", cmd_tab_check, 0, 0, OPTB(OPT_VAULTTAB), 0, false,
+	  "", "check the vaulttab; with -v print each entry normalized" },
 	{ "version", cmd_version, 0, 0, 0, 0, false,
 	  "", "show the versions of vaultctl and of the dm-vault module" },
 };
@@ -217,7 +232,8 @@ static void usage_action(FILE *f, const struct vault_action *a)
 		fprintf(f, "\n  LUKS2: vaultctl open [--key-file FILE] [--key-slot N] DEVICE NAME\n"
 			"         (the passphrase: FILE, else the terminal, else one line of stdin)\n"
 			"  plain: vaultctl open --type plain --key-file FILE [OPTIONS] DEVICE NAME\n"
-			"         (FILE holds the raw key)\n");
+			"         (FILE holds the raw key)\n"
+			"  vaulttab: vaultctl open --all [--vaulttab FILE] [NAME...]\n");
 	fprintf(f, "\nOptions:\n");
 	for (i = 0; i < NR_OPTS; i++) {
 		if ((a->allowed | OPTS_GLOBAL) & OPTB(opt_descs[i].id))
@@ -379,6 +395,13 @@ static int set_option(struct vault_opts *o, const struct opt_desc *d, const char
 			return bad_value(d->name, val, "1 to 100");
 		o->tries = u;
 		break;
+	case OPT_ALL:
+		break;
+	case OPT_VAULTTAB:
+		if (!*val)
+			return bad_value(d->name, val, "empty file name");
+		o->vaulttab = val;
+		break;
 	case OPT_BATCH_MODE:
 		o->batch_mode = true;
 		break;
@@ -498,6 +521,14 @@ int vault_cli_parse(int argc, char **argv, struct vault_cli *cli)
 		log_err("unknown command '%s'", name);
 		return try_help();
 	}
+	if (cli->opts.set & OPTB(OPT_ALL)) {
+		const struct vault_action *all;
+
+		snprintf(name, sizeof(name), "%s --all", a->name);
+		all = vault_action_find(name);
+		if (all)
+			a = all;
+	}
 	cli->action = a;
 	cli->argv = pos + used;
 	cli->argc = nargs - used;
@@ -569,7 +600,7 @@ int vaultctl_main(int argc, char **argv)
 	vdm_exit();
 	if (r && (log_verbose_level || log_debug_level))
 		fprintf(stderr, "Command failed with code %d (%s).\n", -r, strerror(-r));
-	else if (!r)
+	else if (!r && cli.action->handler != cmd_tab_check)	/* its -v output is the entries */
 		log_verbose("Command successful.");
 	return errno_to_exit(r);
 }

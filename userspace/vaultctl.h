@@ -46,6 +46,8 @@ enum vault_opt {
 	OPT_METADATA_SIZE,
 	OPT_KEY_SLOT,
 	OPT_TRIES,
+	OPT_ALL,
+	OPT_VAULTTAB,
 	OPT_BATCH_MODE,
 	OPT_FORCE,
 	OPT_VERBOSE,
@@ -88,13 +90,17 @@ struct vault_opts {
 	const char *uuid;
 	uint64_t metadata_size;		/* bytes per header copy */
 	int key_slot;			/* -1: any / first free */
-	unsigned int tries;		/* passphrase prompts on a terminal */
+	unsigned int tries;		/* passphrase prompts on a terminal, 0: no limit */
 	bool batch_mode;		/* ask nothing */
 	bool force;			/* overwrite signatures */
+
+	/* --all */
+	const char *vaulttab;		/* --vaulttab FILE */
+	const char *volume;		/* the vaulttab NAME being opened: prompts name it */
 };
 
 struct vault_action {
-	const char *name;		/* "open", "key add" */
+	const char *name;		/* "open", "key add", "open --all" */
 	int (*handler)(const struct vault_opts *o, int argc, char **argv);
 	int min_args, max_args;
 	uint64_t allowed;		/* OPTB() bits beyond OPTS_GLOBAL */
@@ -147,5 +153,9 @@ int cmd_key_add(const struct vault_opts *o, int argc, char **argv);
 int cmd_key_remove(const struct vault_opts *o, int argc, char **argv);
 int cmd_key_list(const struct vault_opts *o, int argc, char **argv);
 int cmd_version(const struct vault_opts *o, int argc, char **argv);
+/* tabcmd.c: "open --all", "close --all", "tab-check" */
+int cmd_open_all(const struct vault_opts *o, int argc, char **argv);
+int cmd_close_all(const struct vault_opts *o, int argc, char **argv);
+int cmd_tab_check(const struct vault_opts *o, int argc, char **argv);
 
 #endif

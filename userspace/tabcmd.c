@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vaultctl: the vaulttab commands: open --all, close --all and tab-check.
+ * Each entry is opened by the same code as "vaultctl open" (luks_open,
+ * plain_open); errors carry "FILE:LINE: NAME: " through the log context.
+ * One entry failing does not stop the others: boot must get as far as it
+ * can, and the exit code is that of the first failure that counts.
+ */
+#include <blkid/blkid.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dm.h"
+#include "luks2.h"
+#include "secure_mem.h"
+#include "util.h"
+#include "vaultctl.h"
+#include "vaulttab.h"
+
+#define CONTEXT_MAX	(4096 + 160)
+
+static const char *tab_path(const struct vault_opts *o)
+{
+	return o->vaulttab ? o->vaulttab : VAULTTAB_DEFAULT;
+}
+
+static void set_context(char *buf, const struct vaulttab *t, const struct vt_entry *e)
+{
+	snprintf(buf, CONTEXT_MAX, "%s:%u: %s", t->path, e->line, e->name);
+	log_set_context(buf);
+}
+
+static void keep_first(int *first, int r)
+{
+	if (r && !*first)
+		*first = r;
+}
+
+/*
+ * Marks in WANT the entries to act on: with NAMEs exactly those (an unknown
+ * one is an error), else every entry (for open: those without noauto).
+ * Returns the first error, 0 if none.
+ */
+static int select_entries(const struct vaulttab *t, int argc, char **argv, bool open, bool *want)
+{
+	int i, r = 0;
+	size_t j;
+
+	for (j = 0; j < t->count; j++)
+		want[j] = !argc && (!open || !t->entries[j].noauto);
+	for (i = 0; i < argc; i++) {
+		const struct vt_entry *e = vaulttab_find(t, argv[i]);
+
+		if (e) {
+			want[e - t->entries] = true;
+		} else if (vaulttab_is_bad(t, argv[i])) {
+			/* its line's error is already printed */
+			keep_first(&r, -EINVAL);
+		} else {
+			log_err("%s: no entry named '%s'", t->path, argv[i]);
+			keep_first(&r, -EINVAL);
+		}
+	}
+	return r;
+}
+
+/* The device node E->device names (a path or a tag); malloc'ed, or NULL. */
+static char *resolve_device(const struct vt_entry *e, blkid_cache *cache)
+{
+	char *path;
+
+	if (!vt_device_is_tag(e->device))
+		return strdup(e->device);
+	path = blkid_evaluate_tag(e->device, NULL, cache);
+	if (!path)
+		log_err("no device with %s found", e->device);
+	else
+		log_dbg("%s is %s", e->device, path);
+	return path;
+}
+
+/* The options "vaultctl open" would get for E. */
+static void entry_opts(const struct vt_entry *e, struct vault_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->volume = e->name;
+	o->key_file = e->key_file;
+	o->keyfile_offset = e->keyfile_offset;
+	o->sector_size = SECTOR_SIZE;
+	o->key_slot = e->key_slot;
+	o->tries = e->tries;
+	o->allow_discards = e->discard;
+	o->readonly = e->readonly;
+	o->same_cpu_crypt = e->same_cpu_crypt;
+	o->no_read_workqueue = e->no_read_workqueue;
+	o->no_write_workqueue = e->no_write_workqueue;
+	if (e->type == VT_PLAIN) {
+		o->type = "plain";
+		o->cipher = e->cipher;
+		o->key_bits = e->key_bits;
+		o->offset = e->offset;
+		o->iv_offset = e->skip;
+		if (e->sector_size)
+			o->sector_size = e->sector_size;
+		o->iv_large_sectors = e->iv_large_sectors;
+	} else {
+		o->type = "luks2";
+		o->keyfile_size = e->keyfile_size;
+	}
+}
+
+static int open_entry(const struct vt_entry *e, blkid_cache *cache)
+{
+	struct vault_opts o;
+	struct vdm_info info;
+	char *dev;
+	int r;
+
+	r = vdm_info(e->name, &info);
+	if (r) {
+		log_err("cannot query device-mapper: %s", strerror(-r));
+		return r;
+	}
+	if (info.exists) {
+		log_verbose("%s is already open.", e->name);
+		return 0;
+	}
+	dev = resolve_device(e, cache);
+	if (!dev)
+		return -ENODEV;
+	entry_opts(e, &o);
+	if (e->type == VT_AUTO) {
+		if (access(dev, F_OK)) {
+			log_err("device %s does not exist", dev);
+			free(dev);
+			return -ENODEV;
+		}
+		if (!luks2_probe(dev)) {
+			log_err("%s is not a LUKS2 volume; add 'plain' and its parameters", dev);
+			free(dev);
+			return -EINVAL;
+		}
+	}
+	if (e->type == VT_PLAIN)
+		r = plain_open(&o, dev, e->name);
+	else
+		r = luks_open(&o, dev, e->name);
+	/* luks_open locks all memory after its KDF; the next entry's KDF must not be */
+	secure_unlock_all();
+	free(dev);
+	return r;
+}
+
+static int need_admin(const char *what)
+{
+	if (have_cap_sys_admin())
+		return 0;
+	log_err("'%s' needs root privileges (CAP_SYS_ADMIN)", what);
+	return -EPERM;
+}
+
+int cmd_open_all(const struct vault_opts *o, int argc, char **argv)
+{
+	char ctx[CONTEXT_MAX];
+	blkid_cache cache = NULL;
+	struct vaulttab t;
+	bool *want = NULL;
+	int first = 0, r;
+	size_t i, n = 0;
+
+	r = vaulttab_load(tab_path(o), &t);
+	if (r)
+		goto out;
+	if (t.errors)
+		first = -EINVAL;
+	want = calloc(t.count + 1, sizeof(*want));
+	if (!want) {
+		r = -ENOMEM;
+		goto out;
+	}
+	keep_first(&first, select_entries(&t, argc, argv, true, want));
+	for (i = 0; i < t.count; i++)
+		n += want[i];
+	if (n) {
+		r = need_admin("open --all");
+		if (r)
+			goto out;
+	}
+	for (i = 0; i < t.count; i++) {
+		const struct vt_entry *e = &t.entries[i];
+
+		if (!want[i])
+			continue;
+		set_context(ctx, &t, e);
+		r = open_entry(e, &cache);
+		if (r && e->nofail)
+			log_warn("not opened; going on (nofail)");
+		else
+			keep_first(&first, r);
+		log_set_context(NULL);
+	}
+	r = first;
+out:
+	if (cache)
+		blkid_put_cache(cache);
+	free(want);
+	vaulttab_free(&t);
+	return r;
+}
+
+int cmd_close_all(const struct vault_opts *o, int argc, char **argv)
+{
+	char ctx[CONTEXT_MAX];
+	struct vdm_info info;
+	struct vaulttab t;
+	bool *want = NULL;
+	int first = 0, r;
+	size_t i, n = 0;
+
+	r = vaulttab_load(tab_path(o), &t);
+	if (r)
+		goto out;
+	if (t.errors)
+		first = -EINVAL;
+	want = calloc(t.count + 1, sizeof(*want));
+	if (!want) {
+		r = -ENOMEM;
+		goto out;
+	}
+	keep_first(&first, select_entries(&t, argc, argv, false, want));
+	for (i = 0; i < t.count; i++)
+		n += want[i];
+	if (n) {
+		r = need_admin("close --all");
+		if (r)
+			goto out;
+	}
+	/* Reverse order: a volume listed later may live on one listed earlier. */
+	for (i = t.count; i-- > 0;) {
+		const struct vt_entry *e = &t.entries[i];
+		char *args[1] = { e->name };
+
+		if (!want[i])
+			continue;
+		set_context(ctx, &t, e);
+		r = vdm_info(e->name, &info);
+		if (r)
+			log_err("cannot query device-mapper: %s", strerror(-r));
+		else if (!info.exists)
+			log_verbose("%s is not open.", e->name);
+		else
+			r = cmd_close(o, 1, args);
+		if (!r)
+			log_verbose("%s is closed.", e->name);
+		keep_first(&first, r);
+		log_set_context(NULL);
+	}
+	r = first;
+out:
+	free(want);
+	vaulttab_free(&t);
+	return r;
+}
+
+/* Warnings about a key file that cannot work, or that others can read. */
+static void check_key_file(const struct vt_entry *e)
+{
+	struct stat st;
+
+	if (!e->key_file)
+		return;
+	if (stat(e->key_file, &st)) {
+		log_warn("key file %s: %s", e->key_file, strerror(errno));
+		return;
+	}
+	if (S_ISREG(st.st_mode) && (st.st_mode & 0077))
+		log_warn("key file %s can be read or written by others (mode %04o): use chmod 0400",
+			 e->key_file, (unsigned int)(st.st_mode & 07777));
+}
+
+int cmd_tab_check(const struct vault_opts *o, int argc, char **argv)
+{
+	char ctx[CONTEXT_MAX], line[VAULTTAB_LINE_MAX + 512];
+	struct vaulttab t;
+	size_t i;
+	int r;
+
+	(void)argc;
+	(void)argv;
+	r = vaulttab_load(tab_path(o), &t);
+	if (r) {
+		vaulttab_free(&t);
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	for (i = 0; i < t.count; i++) {
+		const struct vt_entry *e = &t.entries[i];
+
+		set_context(ctx, &t, e);
+		check_key_file(e);
+		log_set_context(NULL);
+		if (!log_verbose_level)
+			continue;
+		if (vt_entry_format(e, line, sizeof(line)))
+			log_err("%s:%u: cannot format the entry", t.path, e->line);
+		else
+			printf("%s\n", line);
+	}
+	if (t.errors)
+		fprintf(stderr, "%s: %u error%s, %zu good entr%s\n", t.path, t.errors,
+			t.errors == 1 ? "" : "s", t.count, t.count == 1 ? "y" : "ies");
+	r = t.errors ? -EINVAL : 0;
+	vaulttab_free(&t);
+	return r;
+}
