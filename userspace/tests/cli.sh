@@ -61,6 +61,68 @@ expect "key needs a subcommand" 1 "needs a subcommand" key
 expect "version works" 0 "vaultctl 0.1.0" version
 expect "--version works" 0 "dm-vault interface (built against): 1.0" --version
 
+# vaulttab: tab-check, and the open/close --all errors that come before any
+# device-mapper work.
+expect "tab-check --help" 0 "Usage: vaultctl tab-check" tab-check --help
+expect "open --all --help" 0 "Usage: vaultctl open --all \[OPTIONS\] \[NAME...\]" open --all --help
+expect "close --all --help" 0 "Usage: vaultctl close --all" close --all --help
+expect "--all is only for open and close" 1 "option --all is not valid for 'status'" status --all x
+expect "--vaulttab needs --all" 1 "option --vaulttab is not valid for 'open'" \
+	open --vaulttab /x d n
+printf '%s\n' '# test vaulttab' '' \
+	'root   UUID=0d7e2d5b-7e1c-4a4b-9a53-d0c5d4b3a201  none  luks,discard,tries=0,initramfs' \
+	'  data LABEL=data /etc/keys/data.key read-only,keyslot=1,nofail,x-systemd.device-timeout=5' \
+	'raw /dev/disk/by-id/x /etc/keys/raw plain,cipher=aes-xts-plain64,size=256,offset=8,noauto' \
+	>"$T/good.tab"
+run tab-check -v --vaulttab "$T/good.tab"
+if [ "$rc" = 0 ] && printf '%s\n' \
+	'root UUID=0d7e2d5b-7e1c-4a4b-9a53-d0c5d4b3a201 none luks,discard,tries=0,initramfs' \
+	'data LABEL=data /etc/keys/data.key readonly,keyslot=1,nofail' \
+	'raw /dev/disk/by-id/x /etc/keys/raw plain,cipher=aes-xts-plain64,size=256,offset=8,noauto' |
+	cmp -s - "$OUT"; then
+	ok "tab-check -v prints normalized entries"
+else
+	echo "# exit $rc"
+	nok "tab-check -v prints normalized entries"
+fi
+expect "tab-check without -v is quiet on stdout" 0 "" tab-check --vaulttab "$T/good.tab"
+if [ -s "$OUT" ]; then nok "tab-check without -v prints nothing"; else ok "tab-check without -v prints nothing"; fi
+expect "tab-check warns about a missing key file" 0 \
+	"$T/good.tab:4: data: warning: key file /etc/keys/data.key: No such file or directory" \
+	tab-check --vaulttab "$T/good.tab"
+printf 'k' >"$T/loose.key"; chmod 0644 "$T/loose.key"
+printf 'k /dev/k %s\n' "$T/loose.key" >"$T/loose.tab"
+expect "tab-check warns about a key file others can read" 0 \
+	"$T/loose.tab:1: k: warning: key file $T/loose.key can be read or written by others (mode 0644)" \
+	tab-check --vaulttab "$T/loose.tab"
+printf '%s\n' 'ok1 /dev/a' 'bad1 /dev/b none luks,foo' 'x' 'bad2 sdb' \
+	'ok2 /dev/c none noauto' 'ok1 /dev/d' >"$T/bad.tab"
+expect "tab-check: exit 1" 1 "" tab-check --vaulttab "$T/bad.tab"
+for want in "$T/bad.tab:2: unknown option 'foo'" \
+	    "$T/bad.tab:3: missing DEVICE: expected NAME DEVICE \[KEYFILE \[OPTIONS\]\]" \
+	    "$T/bad.tab:4: device 'sdb' is neither an absolute path" \
+	    "$T/bad.tab:6: duplicate name 'ok1' (already on line 1)" \
+	    "$T/bad.tab: 4 errors, 2 good entries"; do
+	if grep -q -- "$want" "$ERR"; then ok "tab-check: $want"; else nok "tab-check: $want"; fi
+done
+expect "tab-check: missing file is exit 1" 1 "cannot open $T/none.tab: No such file or directory" \
+	tab-check --vaulttab "$T/none.tab"
+expect "open --all: missing file is exit 1" 1 "cannot open $T/none.tab" \
+	open --all --vaulttab "$T/none.tab"
+expect "open --all: unknown NAME is exit 1" 1 "$T/good.tab: no entry named 'nosuch'" \
+	open --all --vaulttab "$T/good.tab" nosuch
+expect "close --all: unknown NAME is exit 1" 1 "$T/good.tab: no entry named 'nosuch'" \
+	close --all --vaulttab "$T/good.tab" nosuch
+expect "open --all NAME of a bad line names the line" 1 "$T/bad.tab:2: unknown option 'foo'" \
+	open --all --vaulttab "$T/bad.tab" bad1
+printf '%s\n' 'bad1 /dev/b none luks,foo' 'later /dev/c none noauto' >"$T/bad2.tab"
+expect "open --all: a bad line is exit 1 and named" 1 "$T/bad2.tab:1: unknown option 'foo'" \
+	open --all --vaulttab "$T/bad2.tab"
+printf '%s\n' '# nothing to open at boot' 'later /dev/c none noauto' >"$T/noauto.tab"
+expect "open --all: only noauto entries is exit 0" 0 "" open --all --vaulttab "$T/noauto.tab"
+printf '' >"$T/empty.tab"
+expect "close --all: empty vaulttab is exit 0" 0 "" close --all --vaulttab "$T/empty.tab"
+
 head -c 64 /dev/urandom >"$T/key64"
 head -c 10 /dev/urandom >"$T/key10"
 

@@ -1,0 +1,28 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# A wrong passphrase is refused with cryptsetup's message, the prompt comes
+# back, and the right one then boots the real root (tries=2).
+. "$(dirname "$0")/lib.sh"
+
+boot_prepare || ktap_fail_all "the root fs or disk image could not be made"
+tab=$BOOT_KDIR/vaulttab-pass
+echo "$BOOT_NAME /dev/vda none luks,tries=2" > "$tab"
+initrd=$(boot_mkinitramfs pass "$tab" 0077 "VAULT_ROOT=/dev/mapper/$BOOT_NAME") ||
+	ktap_fail_all "mkinitramfs failed"
+
+boot_new_nonce
+boot_qemu 20-wrong-passphrase "$initrd" "root=/dev/mapper/$BOOT_NAME panic=-1" <<EOF2
+$BOOT_FAIL_STEPS
+fail vault: cannot unlock
+absent $BOOT_WRONG
+expect 180 Enter passphrase for $BOOT_NAME (/dev/vda):
+send $BOOT_WRONG
+expect 60 No key available with this passphrase.
+expect 30 Enter passphrase for $BOOT_NAME (/dev/vda):
+send $BOOT_PASS
+expect 120 $(boot_marker)
+exit 30
+EOF2
+ktap_check "wrong passphrase refused, prompt again, right one boots" test $? -eq 0
+ktap_finish

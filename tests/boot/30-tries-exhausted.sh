@@ -1,0 +1,33 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# tries=2, both passphrases wrong: vaultctl gives up, the local-top script
+# says which volume could not be unlocked and initramfs-tools' panic() opens
+# the rescue shell (no panic= on the command line), which answers a
+# command: a clear error within a bounded time, not a hang.
+. "$(dirname "$0")/lib.sh"
+
+boot_prepare || ktap_fail_all "the root fs or disk image could not be made"
+tab=$BOOT_KDIR/vaulttab-pass
+echo "$BOOT_NAME /dev/vda none luks,tries=2" > "$tab"
+initrd=$(boot_mkinitramfs pass "$tab" 0077 "VAULT_ROOT=/dev/mapper/$BOOT_NAME") ||
+	ktap_fail_all "mkinitramfs failed"
+
+boot_new_nonce
+boot_qemu 30-tries-exhausted "$initrd" "root=/dev/mapper/$BOOT_NAME" <<EOF2
+$BOOT_FAIL_STEPS
+fail VAULT-ROOT-OK
+expect 180 Enter passphrase for $BOOT_NAME (/dev/vda):
+send $BOOT_WRONG
+expect 60 No key available with this passphrase.
+expect 30 Enter passphrase for $BOOT_NAME (/dev/vda):
+send $BOOT_WRONG-2
+expect 60 No key available with this passphrase.
+expect 10 no passphrase matched after 2 tries
+expect 30 vault: cannot unlock $BOOT_NAME (/dev/vda)
+expect 30 (initramfs)
+send echo shell-\$((6 * 7))-$BOOT_NONCE
+expect 30 shell-42-$BOOT_NONCE
+EOF2
+ktap_check "after 2 wrong passphrases: clear error and the rescue shell" test $? -eq 0
+ktap_finish

@@ -1,0 +1,313 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash disable=SC2034
+#
+# tests/boot/lib.sh - shared helpers for the boot tests (bash).
+#
+# A boot test is tests/boot/NN-name.sh, run by tests/boot/run KVER with
+# BOOT_KVER set.  It sources this file first:
+#     . "$(dirname "$0")/lib.sh"
+# prints diagnostics as "# " lines and exits 0 = pass, 4 = skip, else fail.
+# The result helpers are those of tests/lib/ktap.sh (sourced here):
+#   ktap_check DESC CMD..., ktap_pass DESC, ktap_fail DESC, ktap_diag MSG,
+#   ktap_skip REASON, ktap_fail_all REASON, ktap_finish, not CMD...
+#
+# Variables (set here; read-only for the tests)
+#   BOOT_KVER     the kernel under test (env BOOT_KVER, else $KVER)
+#   BOOT_REPO     the repository;  BOOT_BUILD = $BOOT_REPO/build
+#   BOOT_DIR      build/boot: artifacts shared by every kernel
+#   BOOT_KDIR     build/boot/$BOOT_KVER: this kernel's initramfs images
+#   BOOT_LOGS     build/logs: console transcripts boot-KVER-NAME.log
+#   BOOT_NAME     the root volume's mapping name (vroot)
+#   BOOT_UUID     the LUKS2 UUID of the disk's volume
+#   BOOT_PASS     the right passphrase (keyslot 0);  BOOT_WRONG a wrong one
+#   BOOT_KEYFILE  a key file that opens keyslot 1 (mode 0600; copy it to
+#                 change its mode)
+#   BOOT_TOKEN    the random token baked into the root fs's /sbin/init
+#   VAULTCTL, VAULT_KO  (as in the guest tests) vaultctl, this kernel's module
+#
+# Artifacts (each built when missing or when its inputs changed; a stamp
+# file next to it holds the inputs' hash; they print progress as "# ")
+#   boot_rootfs      build/boot/rootfs.ext4: busybox-static root whose
+#                    /sbin/init prints the marker (boot_marker) and powers
+#                    off.  Sets BOOT_TOKEN.
+#   boot_disk        build/boot/disk.img: raw disk, LUKS2 vault volume
+#                    (pbkdf2, 1000 iterations) over all of it, the root fs
+#                    written through dm-vault; keyslot 0 = BOOT_PASS,
+#                    keyslot 1 = BOOT_KEYFILE.  Made in a guest
+#                    (tests/vm/run-guest) by tests/boot/make-disk.
+#                    Boot it with snapshot=on (boot_qemu does): never written.
+#   boot_mkinitramfs VARIANT TABFILE UMASK [VAR=VALUE...]
+#                    build/boot/KVER/initrd-VARIANT.img by Debian's
+#                    mkinitramfs -d CONFDIR (MODULES=list, our hook and
+#                    local-top script, UMASK as given, "" = mkinitramfs's
+#                    default), with VAULTTAB=TABFILE, VAULT_MODULE=$VAULT_KO,
+#                    VAULTCTL=$VAULTCTL and the VAR=VALUEs in the hook's
+#                    environment.  mkinitramfs's output (warnings) is kept in
+#                    build/boot/KVER/initrd-VARIANT.log.  Prints the image.
+#   boot_prepare     boot_rootfs + boot_disk (what run does first).
+#
+# Booting
+#   boot_new_nonce   sets BOOT_NONCE, a fresh random word for one boot; the
+#                    root's init prints it back (from vault.nonce=).
+#   boot_marker      the line the real root prints: "VAULT-ROOT-OK TOKEN
+#                    NONCE root=/dev/mapper/NAME".
+#   boot_qemu NAME INITRD CMDLINE  < STEPS
+#                    boots BOOT_KVER in QEMU (TCG, 2 CPUs, 1 GiB, the disk as
+#                    virtio /dev/vda with snapshot=on, serial console on
+#                    stdio) with "console=ttyS0 no_timer_check
+#                    vault.nonce=$BOOT_NONCE CMDLINE", driven by
+#                    tests/boot/console.py with the steps read from stdin
+#                    (see console.py: expect SECS TEXT, send TEXT, fail TEXT,
+#                    absent TEXT, exit SECS).  Transcript:
+#                    build/logs/boot-KVER-NAME.log.  Returns console.py's
+#                    status.  BOOT_QEMU_EXTRA adds QEMU arguments.
+#   BOOT_FAIL_STEPS  steps worth adding to every boot (kernel panic, ...).
+#
+# Environment: BOOT_KVER (or KVER), VAULT_QEMU_ACCEL / VAULT_QEMU_CPU (as
+# run-guest), BOOT_RUN_ID (set by run: a failed disk build is not retried
+# within one run).
+
+BOOT_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BOOT_BUILD=$BOOT_REPO/build
+BOOT_KVER=${BOOT_KVER:-${KVER:-}}
+[ -n "$BOOT_KVER" ] || { echo "# not ok - BOOT_KVER is not set" >&2; exit 1; }
+BOOT_DIR=$BOOT_BUILD/boot
+BOOT_KDIR=$BOOT_DIR/$BOOT_KVER
+BOOT_LOGS=$BOOT_BUILD/logs
+BOOT_NAME=vroot
+BOOT_UUID=5a6f1c3e-7d21-4b8e-9c0a-d1e2f3a4b5c6
+BOOT_PASS='correct horse vault'
+BOOT_WRONG='wrong horse vault'
+BOOT_KEYFILE=$BOOT_DIR/disk.key
+BOOT_TOKEN=
+BOOT_NONCE=
+BOOT_RUN_ID=${BOOT_RUN_ID:-$$}
+BOOT_FAIL_STEPS='fail Kernel panic
+fail BUG:
+fail Oops
+fail general protection'
+export BOOT_KVER BOOT_RUN_ID
+
+VAULT_KVER=$BOOT_KVER
+VAULT_BUILD=$BOOT_BUILD
+VAULT_REPO=$BOOT_REPO
+. "$BOOT_REPO/tests/lib/ktap.sh"
+
+mkdir -p "$BOOT_DIR" "$BOOT_KDIR" "$BOOT_LOGS"
+
+# _boot_hash ITEM...: a hash of files' contents (and modes) and words.
+# The builders hash their own text (declare -f), not all of lib.sh: an
+# edit elsewhere in this file does not rebuild the disk.
+_boot_hash() {
+	local i
+	for i in "$@"; do
+		if [ -f "$i" ]; then
+			printf '%s %s ' "$i" "$(stat -c %a "$i")"
+			sha256sum < "$i"
+		else
+			printf 'word %s\n' "$i"
+		fi
+	done | sha256sum | cut -c1-32
+}
+
+# _boot_fresh OUT HASH: OUT exists and was built from inputs hashing to HASH.
+_boot_fresh() {
+	[ -s "$1" ] && [ "$(cat "$1.stamp" 2>/dev/null)" = "$2" ]
+}
+
+# _boot_locked CMD...: run CMD under build/boot/.lock (kernels' runs may
+# overlap when started by hand).
+_boot_locked() {
+	(
+		flock 9
+		"$@"
+	) 9> "$BOOT_DIR/.lock"
+}
+
+_boot_rootfs_build() {
+	local out=$BOOT_DIR/rootfs.ext4 dir token a h
+	local busybox=/bin/busybox
+	[ -x "$busybox" ] || { ktap_diag "busybox-static is not installed ($busybox)"; return 1; }
+	h=$(_boot_hash "$(declare -f _boot_rootfs_build)" "$busybox")
+	if _boot_fresh "$out" "$h"; then
+		return 0
+	fi
+	ktap_diag "building the root fs $out"
+	dir=$BOOT_DIR/rootfs.d
+	rm -rf "$dir" "$out" "$out.token"
+	mkdir -p "$dir"/{bin,sbin,dev,proc,sys,run,tmp,etc,root}
+	cp "$busybox" "$dir/bin/busybox"
+	for a in sh mount umount cat echo sed awk sync poweroff sleep ls; do
+		ln -s busybox "$dir/bin/$a"
+	done
+	token=$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+	# The real root's init: prove it ran (token baked in at build time,
+	# nonce from this boot's command line), say what / is, power off.
+	cat > "$dir/sbin/init" <<-EOF
+	#!/bin/sh
+	export PATH=/bin
+	mount -t proc proc /proc
+	nonce=\$(sed -n 's/.*vault\\.nonce=\\([^ ]*\\).*/\\1/p' /proc/cmdline)
+	root=\$(awk '\$2 == "/" { r = \$1 } END { print r }' /proc/mounts)
+	echo "VAULT-ROOT-OK $token \$nonce root=\$root"
+	sync
+	poweroff -f
+	echo o > /proc/sysrq-trigger
+	sleep 10
+	EOF
+	chmod 755 "$dir/sbin/init"
+	echo "/dev/mapper/$BOOT_NAME / ext4 defaults 0 1" > "$dir/etc/fstab"
+	# systemd (dracut's initramfs) switches only into an OS tree.
+	printf 'ID=vault-test\nNAME="dm-vault boot test root"\n' > "$dir/etc/os-release"
+	mke2fs -q -F -t ext4 -b 4096 -L vaultroot -d "$dir" "$out" 16M || return 1
+	echo "$token" > "$out.token"
+	echo "$h" > "$out.stamp"
+}
+
+boot_rootfs() {
+	_boot_locked _boot_rootfs_build || return 1
+	BOOT_TOKEN=$(cat "$BOOT_DIR/rootfs.ext4.token")
+}
+
+_boot_disk_build() {
+	local out=$BOOT_DIR/disk.img h rc t
+	local pass=$BOOT_DIR/disk.pass failed=$BOOT_DIR/disk.failed
+	printf '%s' "$BOOT_PASS" > "$pass"
+	if [ ! -s "$BOOT_KEYFILE" ]; then
+		head -c 64 /dev/urandom > "$BOOT_KEYFILE"
+	fi
+	chmod 600 "$pass" "$BOOT_KEYFILE"
+	# Not vaultctl: the disk is a fixture, a new vaultctl build does not
+	# make it stale (the boots test the vaultctl in the initramfs).
+	h=$(_boot_hash "$(declare -f _boot_disk_build)" "$BOOT_REPO/tests/boot/make-disk" \
+		"$BOOT_DIR/rootfs.ext4" "$pass" "$BOOT_KEYFILE" "$BOOT_UUID")
+	if _boot_fresh "$out" "$h"; then
+		return 0
+	fi
+	if [ "$(cat "$failed" 2>/dev/null)" = "$BOOT_RUN_ID $h" ]; then
+		ktap_diag "the disk image could not be made earlier in this run"
+		return 1
+	fi
+	[ -f "$VAULT_KO" ] || { ktap_diag "no module $VAULT_KO (make module)"; return 1; }
+	[ -x "$VAULTCTL" ] || { ktap_diag "no $VAULTCTL (make userspace)"; return 1; }
+	ktap_diag "making the disk image $out in a $BOOT_KVER guest"
+	rm -f "$out" "$out.stamp"
+	truncate -s 40M "$out.new"
+	t=$SECONDS
+	VAULT_QEMU_EXTRA="-drive file=$out.new,format=raw,if=virtio" \
+	VAULT_GUEST_TIMEOUT=300 VAULT_CONSOLE_LOG=$BOOT_LOGS/boot-disk-console.log \
+		"$BOOT_REPO/tests/vm/run-guest" "$BOOT_KVER" -- \
+		"$BOOT_REPO/tests/boot/make-disk" /dev/vda "$BOOT_DIR/rootfs.ext4" \
+		"$pass" "$BOOT_KEYFILE" "$BOOT_UUID" > "$BOOT_LOGS/boot-disk.log" 2>&1
+	rc=$?
+	sed 's/^/#   /' "$BOOT_LOGS/boot-disk.log"
+	if [ "$rc" -ne 0 ]; then
+		ktap_diag "making the disk failed (exit $rc; log $BOOT_LOGS/boot-disk.log)"
+		echo "$BOOT_RUN_ID $h" > "$failed"
+		rm -f "$out.new"
+		return 1
+	fi
+	mv "$out.new" "$out"
+	echo "$h" > "$out.stamp"
+	ktap_diag "disk image made in $((SECONDS - t)) s"
+}
+
+boot_disk() {
+	boot_rootfs || return 1
+	_boot_locked _boot_disk_build
+}
+
+boot_prepare() {
+	boot_disk
+}
+
+_boot_mkinitramfs_build() {
+	local variant=$1 tab=$2 umask=$3 h conf out log rc
+	shift 3
+	conf=$BOOT_KDIR/conf-$variant
+	out=$BOOT_KDIR/initrd-$variant.img
+	log=$BOOT_KDIR/initrd-$variant.log
+	local hook=$BOOT_REPO/userspace/boot/initramfs-tools/hooks/vault
+	local script=$BOOT_REPO/userspace/boot/initramfs-tools/scripts/local-top/vault
+	local keys=()
+	# Key files named in the tab: their content and mode change the image
+	# and the hook's warnings.
+	while read -r _ _ k _; do
+		[ -f "$k" ] && keys+=("$k")
+	done < <(grep -v '^[[:space:]]*#' "$tab")
+	h=$(_boot_hash "$(declare -f _boot_mkinitramfs_build)" "$hook" "$script" "$tab" \
+		"${keys[@]}" "$VAULTCTL" "$VAULT_KO" "/lib/modules/$BOOT_KVER/modules.dep" \
+		/usr/sbin/mkinitramfs "umask=$umask" "$@")
+	if _boot_fresh "$out" "$h"; then
+		echo "$out"
+		return 0
+	fi
+	rm -rf "$conf" "$out"
+	mkdir -p "$conf/hooks" "$conf/scripts/local-top" "$conf/conf.d"
+	cat > "$conf/initramfs.conf" <<-EOF
+	MODULES=list
+	BUSYBOX=auto
+	KEYMAP=n
+	COMPRESS=gzip
+	COMPRESSLEVEL=1
+	DEVICE=
+	NFSROOT=auto
+	RUNSIZE=10%
+	FSTYPE=ext4
+	RESUME=none
+	EOF
+	[ -n "$umask" ] && echo "UMASK=$umask" >> "$conf/initramfs.conf"
+	printf '%s\n' virtio_pci virtio_blk virtio_console ext4 crc32c_generic dm-mod \
+		> "$conf/modules"
+	install -m 755 "$hook" "$conf/hooks/vault"
+	install -m 755 "$script" "$conf/scripts/local-top/vault"
+	mkdir -p "$BOOT_KDIR/tmp"
+	env TMPDIR="$BOOT_KDIR/tmp" VAULTTAB="$tab" VAULT_MODULE="$VAULT_KO" \
+		VAULTCTL="$VAULTCTL" "$@" \
+		mkinitramfs -d "$conf" -o "$out" "$BOOT_KVER" > "$log" 2>&1
+	rc=$?
+	if [ "$rc" -ne 0 ] || [ ! -s "$out" ]; then
+		ktap_diag "mkinitramfs for $variant failed (exit $rc):" >&2
+		sed 's/^/#   /' "$log" >&2
+		rm -f "$out"
+		return 1
+	fi
+	echo "$h" > "$out.stamp"
+	echo "$out"
+}
+
+boot_mkinitramfs() {
+	[ $# -ge 3 ] || { ktap_diag "usage: boot_mkinitramfs VARIANT TAB UMASK [VAR=VAL...]" >&2; return 1; }
+	[ -x "$VAULTCTL" ] || { ktap_diag "no $VAULTCTL (make userspace)" >&2; return 1; }
+	[ -f "$VAULT_KO" ] || { ktap_diag "no module $VAULT_KO (make module)" >&2; return 1; }
+	_boot_locked _boot_mkinitramfs_build "$@"
+}
+
+boot_new_nonce() {
+	BOOT_NONCE=$(od -An -N6 -tx8 /dev/urandom | tr -d ' ')
+}
+
+boot_marker() {
+	echo "VAULT-ROOT-OK $BOOT_TOKEN $BOOT_NONCE root=/dev/mapper/$BOOT_NAME"
+}
+
+boot_qemu() {
+	local name=$1 initrd=$2 cmdline=$3 steps log extra
+	steps=$(mktemp "$BOOT_KDIR/tmp-steps.XXXXXX")
+	cat > "$steps"
+	log=$BOOT_LOGS/boot-$BOOT_KVER-$name.log
+	read -r -a extra <<< "${BOOT_QEMU_EXTRA:-}"
+	python3 "$BOOT_REPO/tests/boot/console.py" --log "$log" --steps "$steps" -- \
+		qemu-system-x86_64 \
+		-accel "${VAULT_QEMU_ACCEL:-tcg,thread=multi}" -cpu "${VAULT_QEMU_CPU:-max}" \
+		-smp 2 -m 1G -display none -nodefaults -no-reboot -monitor none \
+		-serial stdio -device virtio-rng-pci \
+		-drive "file=$BOOT_DIR/disk.img,format=raw,if=virtio,snapshot=on" \
+		"${extra[@]}" \
+		-kernel "/boot/vmlinuz-$BOOT_KVER" -initrd "$initrd" \
+		-append "console=ttyS0 no_timer_check vault.nonce=$BOOT_NONCE $cmdline"
+	local rc=$?
+	rm -f "$steps"
+	ktap_diag "console transcript: $log"
+	return "$rc"
+}

@@ -1,0 +1,230 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# dracut module "vault": unlocks dm-vault volumes from /etc/vaulttab before
+# the root file system is mounted.  It takes the entries the root sits on
+# and every entry marked `initramfs`, writes them to the initramfs'
+# /etc/vaulttab (key files copied to /etc/vault/keys/NAME.key, mode 0400, the
+# entry rewritten to point there) and adds:
+#   - without systemd in the initramfs: an initqueue/settled hook that opens
+#     each entry once its device shows up (vaultctl asks on the console,
+#     `tries` times) and drops to dracut's emergency shell, naming the
+#     volume, when one cannot be opened;
+#   - with systemd: vault-generator, vault-unlock and systemd-ask-password,
+#     so the same units as on the running system do it.
+#
+# Environment overrides (tests; a normal system sets none):
+#   VAULTTAB      the vaulttab to read              (default /etc/vaulttab)
+#   VAULTCTL      the vaultctl binary               (default: found in PATH)
+#   VAULT_MODULE  a dm-vault.ko to use when none is installed for the kernel
+#   VAULT_ROOT    the root file system's source     (default: findmnt /)
+#
+# dracut sets kernel, initdir, moddir, systemdutildir, ... for us:
+# shellcheck disable=SC2154
+
+vault_tab() {
+    echo "${VAULTTAB:-$dracutsysrootdir/etc/vaulttab}"
+}
+
+vault_ctl() {
+    if [[ $VAULTCTL ]]; then
+        echo "$VAULTCTL"
+    else
+        command -v vaultctl || echo /usr/sbin/vaultctl
+    fi
+}
+
+# The device-mapper names of DEV and of what it is stacked on.
+vault_dm_names() {
+    local node sys
+    node=$(readlink -f "$1" 2> /dev/null) || return 0
+    [[ -b $node ]] || return 0
+    sys=/sys/class/block/${node##*/}
+    vault_dm_names_sys "$sys"
+}
+
+vault_dm_names_sys() {
+    local s
+    [[ -r $1/dm/name ]] && cat "$1/dm/name"
+    for s in "$1"/slaves/*; do
+        [[ -e $s ]] && vault_dm_names_sys "$s"
+    done
+    return 0
+}
+
+vault_root_names() {
+    local src=${VAULT_ROOT:-}
+    [[ $src ]] || src=$(findmnt -n -o SOURCE "${dracutsysrootdir:-/}" 2> /dev/null)
+    case $src in
+        UUID=* | LABEL=* | PARTUUID=* | PARTLABEL=*)
+            src=$(blkid -l -t "$src" -o device 2> /dev/null || echo "$src")
+            ;;
+    esac
+    [[ $src == /dev/mapper/* ]] && echo "${src#/dev/mapper/}"
+    vault_dm_names "$src"
+}
+
+# Prints "LINENO NAME DEVICE KEYFILE OPTIONS" for each entry the initramfs
+# needs; returns 1 when there is none.
+vault_select() {
+    local tab line lineno=0 roots want r found=1
+    tab=$(vault_tab)
+    [[ -r $tab ]] || return 1
+    roots=$(vault_root_names)
+    while IFS= read -r line || [[ $line ]]; do
+        lineno=$((lineno + 1))
+        set -f
+        # shellcheck disable=SC2086
+        set -- $line
+        set +f
+        [[ ${1:-#} == \#* ]] && continue
+        want=
+        for r in $roots; do
+            [[ $r == "$1" ]] && want=1
+        done
+        [[ ,${4:-}, == *,initramfs,* ]] && want=1
+        [[ $want ]] || continue
+        printf '%s %s %s %s %s\n' "$lineno" "$1" "${2:-}" "${3:--}" "${4:-}"
+        found=0
+    done < "$tab"
+    return $found
+}
+
+# called by dracut
+check() {
+    local ctl
+    ctl=$(vault_ctl)
+    [[ -x $ctl ]] || {
+        dwarn "vault: vaultctl not found; dm-vault volumes cannot be unlocked"
+        return 1
+    }
+    # Included by default only where a vaulttab entry needs it.
+    vault_select > /dev/null && return 0
+    return 255
+}
+
+# called by dracut
+depends() {
+    echo dm rootfs-block
+    return 0
+}
+
+# called by dracut
+installkernel() {
+    local ko
+    # dm-vault uses the kernel's crypto API: take what a volume may use.
+    hostonly='' instmods dm-mod "=crypto" aesni_intel sha256_ssse3 sha512_ssse3
+    if modinfo -k "$kernel" dm-vault > /dev/null 2>&1; then
+        instmods dm-vault
+    elif [[ $VAULT_MODULE ]]; then
+        ko=/lib/modules/$kernel/updates/dm-vault.ko
+        inst_simple "$VAULT_MODULE" "$ko" || {
+            derror "vault: cannot copy $VAULT_MODULE into the initramfs"
+            return 1
+        }
+    else
+        derror "vault: dm-vault.ko is not installed for kernel $kernel (make install, or set VAULT_MODULE)"
+        return 1
+    fi
+    return 0
+}
+
+# vault_key_install NAME KEYFILE: copies a key file (or names a key device)
+# and prints the path to write into the initramfs' vaulttab.
+vault_key_install() {
+    local name=$1 key=$2 mode dst
+    case $key in
+        - | none)
+            echo "$key"
+            return 0
+            ;;
+        /dev/*)
+            # A key on a device (a USB stick): read there at boot.
+            echo "$key"
+            return 0
+            ;;
+    esac
+    [[ -f $key ]] || {
+        derror "vault: $name: key file $key does not exist"
+        return 1
+    }
+    mode=$(stat -c %a "$key")
+    # Group or others may read it: then it may be readable elsewhere too.
+    if (((8#$mode & 8#077) != 0)); then
+        dwarn "vault: $name: key file $key has mode $mode; it should be 0400 (root only)"
+    fi
+    dst=/etc/vault/keys/$name.key
+    inst_simple "$key" "$dst" || return 1
+    chmod 0400 "$initdir$dst"
+    echo "$dst"
+}
+
+# The installed copy of a file from userspace/boot/systemd/, else the
+# repository's (this module run from a source tree).
+vault_systemd_file() {
+    local f
+    # (make install puts the generator in PREFIX/lib/systemd/, next to
+    # PREFIX/lib/dm-vault, and rewrites /usr/lib/dm-vault for PREFIX)
+    case $1 in
+        system-generators/*) f=$dracutsysrootdir/usr/lib/dm-vault/../systemd/$1 ;;
+        *) f=$dracutsysrootdir/usr/lib/dm-vault/$1 ;;
+    esac
+    [[ -e $f ]] || f=$moddir/../../systemd/${1##*/}
+    echo "$f"
+}
+
+# called by dracut
+install() {
+    local ctl sel lineno name dev key opts newkey tab
+    ctl=$(vault_ctl)
+    tab=$(vault_tab)
+    inst_binary "$ctl" /usr/sbin/vaultctl || {
+        derror "vault: cannot install $ctl"
+        return 1
+    }
+
+    sel=$(vault_select) || {
+        dwarn "vault: no entry of $tab is needed for the root or marked initramfs"
+        sel=
+    }
+    mkdir -p "$initdir/etc/vault/keys"
+    chmod 0700 "$initdir/etc/vault" "$initdir/etc/vault/keys"
+    : > "$initdir/etc/vaulttab"
+    while read -r lineno name dev key opts; do
+        [[ $name ]] || continue
+        newkey=$(vault_key_install "$name" "$key") || {
+            derror "vault: $tab:$lineno: $name: cannot put its key file into the initramfs"
+            return 1
+        }
+        printf '%s %s %s %s\n' "$name" "$dev" "$newkey" "$opts" >> "$initdir/etc/vaulttab"
+    done <<< "$sel"
+    chmod 0644 "$initdir/etc/vaulttab"
+
+    # Check the entries as vaultctl will read them (key files are at their
+    # initramfs path, so only the syntax is checked here).
+    if [[ -s $initdir/etc/vaulttab ]] && "$ctl" help 2> /dev/null | grep -q tab-check; then
+        local out
+        if ! out=$("$ctl" tab-check --vaulttab "$initdir/etc/vaulttab" 2>&1); then
+            derror "vault: the entries taken from $tab are not valid:"
+            derror "$out"
+            return 1
+        fi
+    fi
+
+    if dracut_module_included "systemd"; then
+        inst_script "$(vault_systemd_file system-generators/vault-generator)" \
+            "$systemdutildir/system-generators/vault-generator"
+        inst_script "$(vault_systemd_file vault-unlock)" /usr/lib/dm-vault/vault-unlock
+        inst_multiple -o \
+            "$systemdsystemunitdir"/systemd-ask-password-console.path \
+            "$systemdsystemunitdir"/systemd-ask-password-console.service \
+            "$systemdsystemunitdir"/cryptsetup.target \
+            "$systemdsystemunitdir"/sysinit.target.wants/cryptsetup.target \
+            systemd-ask-password systemd-tty-ask-password-agent systemd-escape
+    else
+        inst_script "$moddir/vault-dracut-open" /sbin/vault-dracut-open
+        inst_hook initqueue/settled 50 "$moddir/vault-settled.sh"
+        inst_multiple -o blkid
+        dracut_need_initqueue
+    fi
+}

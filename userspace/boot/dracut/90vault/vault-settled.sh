@@ -1,0 +1,24 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# dracut initqueue/settled hook (sourced by dracut's init on every round of
+# its main loop): unlocks the vault volumes the root needs.  When one cannot
+# be unlocked (no passphrase matched after `tries` tries, a broken key
+# file...) it drops to dracut's emergency shell with a message naming it
+# (rd.shell=0: the machine halts); leaving the shell tries again.
+
+if [ ! -e /run/vault/all-open ]; then
+	{
+		flock -s 9
+		/sbin/vault-dracut-open
+		vault_rc=$?
+	} 9>/.console_lock
+	case $vault_rc in
+	0) : >/run/vault/all-open ;;
+	3) ;; # a device has not appeared yet: next round
+	*)
+		emergency_shell -n vault "dm-vault: a volume the root needs could not be unlocked (see above). Leave this shell to try again."
+		;;
+	esac
+	unset vault_rc
+fi
