@@ -163,33 +163,45 @@ static int need_admin(const char *what)
 	return -EPERM;
 }
 
+/*
+ * The start of open --all and close --all: loads the tab into T and marks
+ * in *WANT the entries to act on (needs root only when there is one).
+ * Returns 0 or the error that stops the command; *FIRST gets the first
+ * error that does not (bad lines, unknown names).  *WANT must be freed.
+ */
+static int load_selection(const struct vault_opts *o, int argc, char **argv, bool open,
+			  struct vaulttab *t, bool **want, int *first)
+{
+	size_t i, n = 0;
+	int r;
+
+	*want = NULL;
+	r = vaulttab_load(tab_path(o), t);
+	if (r)
+		return r;
+	if (t->errors)
+		*first = -EINVAL;
+	*want = calloc(t->count + 1, sizeof(**want));
+	if (!*want)
+		return -ENOMEM;
+	keep_first(first, select_entries(t, argc, argv, open, *want));
+	for (i = 0; i < t->count; i++)
+		n += (*want)[i];
+	return n ? need_admin(open ? "open --all" : "close --all") : 0;
+}
+
 int cmd_open_all(const struct vault_opts *o, int argc, char **argv)
 {
 	char ctx[CONTEXT_MAX];
 	blkid_cache cache = NULL;
 	struct vaulttab t;
-	bool *want = NULL;
+	bool *want;
 	int first = 0, r;
-	size_t i, n = 0;
+	size_t i;
 
-	r = vaulttab_load(tab_path(o), &t);
+	r = load_selection(o, argc, argv, true, &t, &want, &first);
 	if (r)
 		goto out;
-	if (t.errors)
-		first = -EINVAL;
-	want = calloc(t.count + 1, sizeof(*want));
-	if (!want) {
-		r = -ENOMEM;
-		goto out;
-	}
-	keep_first(&first, select_entries(&t, argc, argv, true, want));
-	for (i = 0; i < t.count; i++)
-		n += want[i];
-	if (n) {
-		r = need_admin("open --all");
-		if (r)
-			goto out;
-	}
 	for (i = 0; i < t.count; i++) {
 		const struct vt_entry *e = &t.entries[i];
 
@@ -217,28 +229,13 @@ int cmd_close_all(const struct vault_opts *o, int argc, char **argv)
 	char ctx[CONTEXT_MAX];
 	struct vdm_info info;
 	struct vaulttab t;
-	bool *want = NULL;
+	bool *want;
 	int first = 0, r;
-	size_t i, n = 0;
+	size_t i;
 
-	r = vaulttab_load(tab_path(o), &t);
+	r = load_selection(o, argc, argv, false, &t, &want, &first);
 	if (r)
 		goto out;
-	if (t.errors)
-		first = -EINVAL;
-	want = calloc(t.count + 1, sizeof(*want));
-	if (!want) {
-		r = -ENOMEM;
-		goto out;
-	}
-	keep_first(&first, select_entries(&t, argc, argv, false, want));
-	for (i = 0; i < t.count; i++)
-		n += want[i];
-	if (n) {
-		r = need_admin("close --all");
-		if (r)
-			goto out;
-	}
 	/* Reverse order: a volume listed later may live on one listed earlier. */
 	for (i = t.count; i-- > 0;) {
 		const struct vt_entry *e = &t.entries[i];
