@@ -8,10 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 boot_prepare || ktap_fail_all "the root fs or disk image could not be made"
-tab=$BOOT_KDIR/vaulttab-pass
-echo "$BOOT_NAME /dev/vda none luks,tries=2" > "$tab"
-initrd=$(boot_mkinitramfs pass "$tab" 0077 "VAULT_ROOT=/dev/mapper/$BOOT_NAME") ||
-	ktap_fail_all "mkinitramfs failed"
+initrd=$(boot_pass_initrd) || ktap_fail_all "mkinitramfs failed"
 ktap_pass "mkinitramfs with the vault hook"
 ktap_check "the hook wrote no warning" not grep -a 'W: vault' "$BOOT_KDIR/initrd-pass.log"
 

@@ -45,6 +45,9 @@
 #                    environment.  mkinitramfs's output (warnings) is kept in
 #                    build/boot/KVER/initrd-VARIANT.log.  Prints the image.
 #   boot_prepare     boot_rootfs + boot_disk (what run does first).
+#   boot_pass_initrd the "pass" variant of boot_mkinitramfs: the root's
+#                    entry asks for a passphrase (tries=2), found from the
+#                    root's source (VAULT_ROOT), not from `initramfs`.
 #
 # Booting
 #   boot_new_nonce   sets BOOT_NONCE, a fresh random word for one boot; the
@@ -281,6 +284,16 @@ boot_mkinitramfs() {
 	[ -x "$VAULTCTL" ] || { ktap_diag "no $VAULTCTL (make userspace)" >&2; return 1; }
 	[ -f "$VAULT_KO" ] || { ktap_diag "no module $VAULT_KO (make module)" >&2; return 1; }
 	_boot_locked _boot_mkinitramfs_build "$@"
+}
+
+# boot_pass_initrd (after boot_prepare): prints the path of the initramfs
+# whose root entry asks for a passphrase (tries=2), found from the root's
+# source (VAULT_ROOT), not from an `initramfs` option.
+boot_pass_initrd() {
+	local tab=$BOOT_KDIR/vaulttab-pass
+
+	echo "$BOOT_NAME /dev/vda none luks,tries=2" > "$tab"
+	boot_mkinitramfs pass "$tab" 0077 "VAULT_ROOT=/dev/mapper/$BOOT_NAME"
 }
 
 boot_new_nonce() {
