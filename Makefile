@@ -3,6 +3,8 @@
 # dm-vault top-level Makefile.  `make help` lists the targets.
 #
 #   KVER=<kernel>   restrict module builds and guest runs to one kernel
+#   KDIR=<dir>      build the module for KVER against this kernel tree instead of
+#                   /lib/modules/KVER/build (make check-debug uses it)
 #   TESTS=<glob>    restrict the guest tests (e.g. TESTS='1*,*ext4*')
 #   V=1             show the commands
 
@@ -28,7 +30,7 @@ DEPS_PKGS := build-essential bc flex bison libelf-dev kmod xz-utils cpio \
 	pkg-config perl sparse \
 	linux-image-amd64 linux-headers-amd64 \
 	linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12 \
-	qemu-system-x86 busybox-static \
+	qemu-system-x86 busybox-static initramfs-tools dracut-core systemd \
 	cryptsetup-bin dmsetup libdevmapper-dev libssl-dev libargon2-dev \
 	libjson-c-dev libblkid-dev valgrind clang libclang-rt-14-dev python3 \
 	fio e2fsprogs util-linux bsdextrautils coreutils procps iproute2
@@ -46,10 +48,13 @@ help:
 	@echo "make module      build/<KVER>/dm-vault.ko for each kernel (KVER= for one), W=1"
 	@echo "make userspace   build/vaultctl"
 	@echo "make check       deps if missing, build, host tests, one QEMU guest per kernel"
+	@echo "make check-debug the guest tests on a KASAN/lockdep/kmemleak/UBSAN kernel (built once)"
 	@echo "make demo        deps if missing, build, encrypt and decrypt a ramdisk in a guest"
 	@echo "make sparse      module with C=2 for each kernel; fails on any warning"
 	@echo "make style       checkpatch.pl --strict on module/ and the UAPI header"
 	@echo "make deps        apt-get install whatever is missing"
+	@echo "make install     install vaultctl, dm-vault.ko, boot integration, docs (DESTDIR=, PREFIX=)"
+	@echo "make uninstall   remove what make install installed"
 	@echo "make clean       remove build/"
 	@echo "kernels: $(or $(KVERS),none with headers installed)"
 
@@ -101,19 +106,21 @@ endef
 module:
 	$(Q)[ -n "$(KVERS)" ] || { echo "module: no kernel headers in /lib/modules/*/build (make deps)" >&2; exit 1; }
 	$(Q)[ -f $(REPO)/module/Kbuild ] || { echo "module: module/Kbuild is missing" >&2; exit 1; }
+	$(Q)[ -z "$(KDIR)" ] || [ -n "$(KVER)" ] || { echo "module: KDIR= needs KVER=" >&2; exit 1; }
 	$(Q)for k in $(KVERS); do \
 		src=$(BUILD)/$$k/src; \
-		[ -e "/lib/modules/$$k/build/Makefile" ] || { echo "module: no headers for $$k" >&2; exit 1; }; \
+		kdir=$(or $(KDIR),/lib/modules/$$k/build); \
+		[ -e "$$kdir/Makefile" ] || { echo "module: no headers for $$k ($$kdir)" >&2; exit 1; }; \
 		$(sync_sources); \
 		echo "  MODULE  $$k"; \
 		ko=$(BUILD)/$$k/dm-vault.ko; \
-		$(MAKE) --no-print-directory -C /lib/modules/$$k/build M=$$src W=1 \
+		$(MAKE) --no-print-directory -C $$kdir M=$$src W=1 \
 			$(if $(V),V=$(V)) modules || { rm -f $$ko; echo "module: build FAILED for $$k" >&2; exit 1; }; \
 		if ! cmp -s $$src/module/dm-vault.ko $$ko; then \
 			cp $$src/module/dm-vault.ko $$ko.tmp && mv -f $$ko.tmp $$ko || exit 1; \
 		fi; \
 		echo "  OK      build/$$k/dm-vault.ko"; \
-		$(MAKE) --no-print-directory -C /lib/modules/$$k/build \
+		$(MAKE) --no-print-directory -C $$kdir \
 			M=$$src/tests/async-cipher W=1 $(if $(V),V=$(V)) modules || \
 			{ echo "module: test module build FAILED for $$k" >&2; exit 1; }; \
 		t=$(BUILD)/$$k/vault-test-async.ko; \
@@ -180,12 +187,85 @@ style: upstream
 check: deps
 	$(Q)KVER="$(KVER)" TESTS="$(TESTS)" $(REPO)/tests/vm/check-all
 
+# The guest suite on a KASAN/lockdep/kmemleak/UBSAN kernel built once per
+# machine from linux-source-6.12 (tests/debug/, Documentation/testing.rst).
+.PHONY: check-debug
+check-debug: deps
+	$(Q)TESTS="$(TESTS)" $(REPO)/tests/debug/check-debug
+
 demo: deps
 	$(Q)KVER="$(KVER)" $(REPO)/tests/demo.sh
 
 clean:
 	$(Q)[ ! -f $(REPO)/userspace/Makefile ] || $(MAKE) --no-print-directory -C $(REPO)/userspace BUILD=$(BUILD) clean
 	rm -rf $(BUILD)
+
+# --- install --------------------------------------------------------------
+
+# make install [DESTDIR=/staging] [PREFIX=/usr]: vaultctl, dm-vault.ko for
+# each kernel in KVERS (into /lib/modules/KVER/updates, then depmod unless
+# DESTDIR is set), the boot integration (initramfs-tools hook and script,
+# dracut module, systemd generator and vault-unlock), the man page and docs.
+# initramfs-tools and dracut only look in their own directories, so those
+# do not follow PREFIX.  Scripts name vaultctl and vault-unlock by their
+# installed paths (rewritten here when PREFIX is not /usr).
+PREFIX		?= /usr
+SBINDIR		?= $(PREFIX)/sbin
+PKGLIBDIR	?= $(PREFIX)/lib/dm-vault
+GENERATORDIR	?= $(PREFIX)/lib/systemd/system-generators
+MANDIR		?= $(PREFIX)/share/man
+DOCDIR		?= $(PREFIX)/share/doc/dm-vault
+INITRAMFSDIR	?= /usr/share/initramfs-tools
+DRACUTDIR	?= /usr/lib/dracut/modules.d/90vault
+MODDIR		?= /lib/modules
+BOOTSRC		:= $(REPO)/userspace/boot
+INSTALL		?= install
+# Installs a script with the installed paths of vaultctl and vault-unlock.
+install_script = sed -e 's|/usr/sbin/vaultctl|$(SBINDIR)/vaultctl|g' \
+	-e 's|/usr/lib/dm-vault|$(PKGLIBDIR)|g' $(1) > $(2).tmp && \
+	chmod $(3) $(2).tmp && mv -f $(2).tmp $(2)
+
+.PHONY: install uninstall
+install: all
+	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PKGLIBDIR) \
+		$(DESTDIR)$(GENERATORDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(INITRAMFSDIR)/hooks $(DESTDIR)$(INITRAMFSDIR)/scripts/local-top \
+		$(DESTDIR)$(DRACUTDIR)
+	$(Q)echo "  INSTALL $(DESTDIR)$(SBINDIR)/vaultctl"
+	$(Q)$(INSTALL) -m 755 $(BUILD)/vaultctl $(DESTDIR)$(SBINDIR)/vaultctl
+	$(Q)for k in $(KVERS); do \
+		ko=$(BUILD)/$$k/dm-vault.ko; \
+		[ -f $$ko ] || { echo "install: $$ko missing (make module)" >&2; exit 1; }; \
+		echo "  INSTALL $(DESTDIR)$(MODDIR)/$$k/updates/dm-vault.ko"; \
+		$(INSTALL) -d $(DESTDIR)$(MODDIR)/$$k/updates || exit 1; \
+		$(INSTALL) -m 644 $$ko $(DESTDIR)$(MODDIR)/$$k/updates/dm-vault.ko || exit 1; \
+		if [ -z "$(DESTDIR)" ]; then depmod -a $$k || exit 1; fi; \
+	done
+	$(Q)echo "  INSTALL boot integration (initramfs-tools, dracut, systemd)"
+	$(Q)$(call install_script,$(BOOTSRC)/initramfs-tools/hooks/vault,$(DESTDIR)$(INITRAMFSDIR)/hooks/vault,755)
+	$(Q)$(call install_script,$(BOOTSRC)/initramfs-tools/scripts/local-top/vault,$(DESTDIR)$(INITRAMFSDIR)/scripts/local-top/vault,755)
+	$(Q)for f in module-setup.sh vault-settled.sh vault-dracut-open; do \
+		$(call install_script,$(BOOTSRC)/dracut/90vault/$$f,$(DESTDIR)$(DRACUTDIR)/$$f,755) || exit 1; \
+	done
+	$(Q)$(call install_script,$(BOOTSRC)/systemd/vault-generator,$(DESTDIR)$(GENERATORDIR)/vault-generator,755)
+	$(Q)$(call install_script,$(BOOTSRC)/systemd/vault-unlock,$(DESTDIR)$(PKGLIBDIR)/vault-unlock,755)
+	$(Q)echo "  INSTALL man page and documentation"
+	$(Q)$(INSTALL) -m 644 $(REPO)/Documentation/vaultctl.8 $(DESTDIR)$(MANDIR)/man8/vaultctl.8
+	$(Q)$(INSTALL) -m 644 $(REPO)/README.md $(wildcard $(REPO)/Documentation/*.rst) $(DESTDIR)$(DOCDIR)/
+	$(Q)if [ -z "$(DESTDIR)" ]; then \
+		echo "install: done; after editing /etc/vaulttab run update-initramfs -u (or dracut -f)"; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/vaultctl $(DESTDIR)$(PKGLIBDIR)/vault-unlock \
+		$(DESTDIR)$(GENERATORDIR)/vault-generator $(DESTDIR)$(MANDIR)/man8/vaultctl.8 \
+		$(DESTDIR)$(INITRAMFSDIR)/hooks/vault $(DESTDIR)$(INITRAMFSDIR)/scripts/local-top/vault
+	rm -rf $(DESTDIR)$(DRACUTDIR) $(DESTDIR)$(DOCDIR)
+	-rmdir $(DESTDIR)$(PKGLIBDIR)
+	$(Q)for k in $(KVERS); do \
+		rm -f $(DESTDIR)$(MODDIR)/$$k/updates/dm-vault.ko; \
+		if [ -z "$(DESTDIR)" ]; then depmod -a $$k; fi; \
+	done
 
 # make bench: dm-vault against dm-crypt (bench/bench.mk adds its packages).
 -include $(REPO)/bench/bench.mk
