@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
 #
 # tests/lib/kernel-log.sh - the kernel-log check behind run-all's last test,
 # kernel-log-clean; tests/debug/selftest proves it catches each kind of report.
@@ -34,7 +35,7 @@ kmemleak_begin() {
 }
 
 kernel_log_check() {
-	local bad leaks= broken= t0=$SECONDS
+	local bad leaks='' broken='' t0=$SECONDS
 	if [ "$kmemleak_on" = 1 ]; then
 		if echo scan > "$KMEMLEAK" && sleep 6 && echo scan > "$KMEMLEAK"; then
 			leaks=$(cat "$KMEMLEAK")

@@ -13,14 +13,16 @@
 
 static DEFINE_MUTEX(canary_a);
 static DEFINE_MUTEX(canary_b);
-/* volatile: the compiler must not see through the bugs and drop them. */
-static volatile int canary_shift = 40;
-static void * volatile canary_ptr;
+/* Parameters, so that the compiler cannot see through the bugs and drop them. */
+static int canary_shift = 40;
+module_param(canary_shift, int, 0444);
+static int canary_index = 16;
+module_param(canary_index, int, 0444);
+static void *canary_ptr;
 
 static int __init canary_init(void)
 {
-	volatile char *buf;
-	volatile int one = 1;
+	char *buf;
 
 	/* lockdep: a -> b, then b -> a ("possible circular locking"). */
 	mutex_lock(&canary_a);
@@ -33,17 +35,17 @@ static int __init canary_init(void)
 	mutex_unlock(&canary_b);
 
 	/* UBSAN: shift-out-of-bounds. */
-	pr_info("vault-debug-canary: 1 << %d = %d\n", canary_shift, one << canary_shift);
+	pr_info("vault-debug-canary: 1 << %d = %d\n", canary_shift, 1 << canary_shift);
 
 	/* kmemleak: the only reference is dropped. */
-	canary_ptr = kmalloc(1000, GFP_KERNEL);
-	canary_ptr = NULL;
+	WRITE_ONCE(canary_ptr, kmalloc(1000, GFP_KERNEL));
+	WRITE_ONCE(canary_ptr, NULL);
 
 	/* KASAN: one byte past a 16-byte object. */
 	buf = kmalloc(16, GFP_KERNEL);
 	if (buf) {
-		pr_info("vault-debug-canary: read %d\n", buf[16 + (canary_shift & 0)]);
-		kfree((void *)buf);
+		pr_info("vault-debug-canary: read %d\n", READ_ONCE(buf[canary_index]));
+		kfree(buf);
 	}
 	return 0;
 }
