@@ -2,6 +2,7 @@
 /*
  * A small KTAP harness for vaultctl's host-side unit tests.
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,4 +109,18 @@ int ktap_run(const struct ktap_case *cases, size_t n)
 		printf(", %zu skipped", skipped);
 	printf("\n");
 	return failed ? 1 : 0;
+}
+
+const char *ktap_write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+	static char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, data, len) != (ssize_t)len)
+		ktap_fail(__FILE__, __LINE__, "cannot write %s", path);
+	if (fd >= 0)
+		close(fd);
+	return path;
 }

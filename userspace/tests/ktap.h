@@ -43,6 +43,12 @@ void ktap_skip(const char *reason);
 			  #a, _a ? _a : "(null)", _b ? _b : "(null)");	\
 } while (0)
 
+/*
+ * Writes LEN bytes of DATA to DIR/NAME (mode 0600, replaced); a failure
+ * fails the case.  Returns the path (static: valid until the next call).
+ */
+const char *ktap_write_file(const char *dir, const char *name, const void *data, size_t len);
+
 /* Text this case has written to stderr so far (NUL-terminated, static). */
 const char *ktap_stderr(void);
 

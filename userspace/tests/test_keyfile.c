@@ -19,16 +19,7 @@ static unsigned char pattern[300];
 
 static const char *make_file(const char *name, size_t len)
 {
-	static char path[128];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || write(fd, pattern, len) != (ssize_t)len)
-		ktap_fail(__FILE__, __LINE__, "cannot write %s", path);
-	if (fd >= 0)
-		close(fd);
-	return path;
+	return ktap_write_file(dir, name, pattern, len);
 }
 
 static int all_zero(const unsigned char *p, size_t n)

@@ -322,16 +322,7 @@ static void format_round_trip(void)
 
 static const char *write_file(const char *name, const void *data, size_t len)
 {
-	static char path[128];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || write(fd, data, len) != (ssize_t)len)
-		ktap_fail(__FILE__, __LINE__, "cannot write %s", path);
-	if (fd >= 0)
-		close(fd);
-	return path;
+	return ktap_write_file(dir, name, data, len);
 }
 
 static void load_file(void)
