@@ -192,38 +192,33 @@ if img=$(dracut_build systemd "$tab" systemd); then
 	ktap_check "the systemd initramfs holds vault-generator and vault-unlock" \
 		bash -c "lsinitrd '$img' 2>/dev/null | grep -q 'system-generators/vault-generator\$' &&
 			lsinitrd '$img' 2>/dev/null | grep -q 'usr/lib/dm-vault/vault-unlock\$'"
+	# sd_answer TEXT: the steps answering one systemd-ask-password prompt.
+	sd_answer() {
+		printf 'expect 60 Enter passphrase for %s (/dev/vda):\n' "$BOOT_NAME"
+		printf 'expect 20 (press TAB for no echo)\nsend %s\n' "$1"
+	}
+	sd_cmdline="$cmdline SYSTEMD_COLORS=0 systemd.journald.forward_to_console=1"
 	boot_new_nonce
-	last="expect 120 $(boot_marker)
-exit 30"
-	boot_qemu 50-dracut-systemd "$img" "$cmdline SYSTEMD_COLORS=0 systemd.journald.forward_to_console=1" <<EOF
+	boot_qemu 50-dracut-systemd "$img" "$sd_cmdline" <<EOF
 $BOOT_FAIL_STEPS
 fail vault-unlock: $BOOT_NAME: no passphrase matched
 expect 300 Starting vault@$BOOT_NAME.service
-expect 60 Enter passphrase for $BOOT_NAME (/dev/vda):
-expect 20 (press TAB for no echo)
-send $BOOT_WRONG
-expect 60 Enter passphrase for $BOOT_NAME (/dev/vda):
-expect 20 (press TAB for no echo)
-send $BOOT_PASS
+$(sd_answer "$BOOT_WRONG")
+$(sd_answer "$BOOT_PASS")
 expect 60 Finished vault@$BOOT_NAME.service
-$last
+expect 120 $(boot_marker)
+exit 30
 EOF
 	ktap_check "dracut + systemd: vault@$BOOT_NAME.service asks again after a wrong passphrase, then opens the root" \
 		test $? -eq 0
 	boot_new_nonce
-	boot_qemu 50-dracut-systemd-tries "$img" "$cmdline SYSTEMD_COLORS=0 systemd.journald.forward_to_console=1" <<EOF
+	boot_qemu 50-dracut-systemd-tries "$img" "$sd_cmdline" <<EOF
 $BOOT_FAIL_STEPS
 fail Finished vault@$BOOT_NAME.service
 expect 300 Starting vault@$BOOT_NAME.service
-expect 60 Enter passphrase for $BOOT_NAME (/dev/vda):
-expect 20 (press TAB for no echo)
-send $BOOT_WRONG
-expect 60 Enter passphrase for $BOOT_NAME (/dev/vda):
-expect 20 (press TAB for no echo)
-send $BOOT_WRONG
-expect 60 Enter passphrase for $BOOT_NAME (/dev/vda):
-expect 20 (press TAB for no echo)
-send $BOOT_WRONG
+$(sd_answer "$BOOT_WRONG")
+$(sd_answer "$BOOT_WRONG")
+$(sd_answer "$BOOT_WRONG")
 expect 60 vault-unlock: $BOOT_NAME: no passphrase matched after 3 tries
 expect 60 Failed to start vault@$BOOT_NAME.service
 expect 60 Entering emergency mode
