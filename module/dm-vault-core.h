@@ -10,6 +10,8 @@
 #include <linux/mempool.h>
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <crypto/skcipher.h>
 
@@ -64,6 +66,23 @@ void vault_keys_wipe_all(void);
 int vault_control_init(void);
 void vault_control_exit(void);
 
+/* ---- bounce pages for writes (dm-vault-bounce.c) ---- */
+
+struct vault_bounce {
+	spinlock_t lock;		/* guards nr_free and free */
+	unsigned int nr_free;		/* pages in @free */
+	unsigned int size;		/* the reserve, pages */
+	struct page **free;
+	wait_queue_head_t wait;		/* for pages coming back */
+	struct mutex waiter;		/* one blocking fill at a time */
+};
+
+int vault_bounce_init(struct vault_bounce *b, unsigned int pages);
+void vault_bounce_exit(struct vault_bounce *b);
+bool vault_bounce_fill(struct vault_bounce *b, struct bio *clone,
+		       unsigned int size, bool may_block);
+void vault_bounce_release(struct vault_bounce *b, struct bio *clone);
+
 /* ---- the target (dm-vault-target.c) ---- */
 
 enum vault_flags {
@@ -92,8 +111,7 @@ struct vault_c {
 
 	struct workqueue_struct *crypt_wq;
 	struct bio_set bs;		/* write clones */
-	mempool_t page_pool;		/* bounce pages for writes */
-	struct mutex bounce_lock;	/* one blocking bounce allocation at once */
+	struct vault_bounce bounce;	/* their pages */
 
 	mempool_t walk_pool;		/* extra walks for large bios */
 	unsigned int walk_size;		/* walk + request + IV, bytes */
@@ -118,6 +136,7 @@ struct vault_walk {
 	struct bvec_iter iter_out;
 	u64 iv_sector;
 	blk_status_t status;
+	bool busy;			/* counted in vault_busy_walks */
 	struct scatterlist sg_in;
 	struct scatterlist sg_out;
 };

@@ -29,6 +29,13 @@
 #define VAULT_SPLIT_CHUNK	(64 * 1024)
 #define VAULT_MAX_WALKS		8
 
+/*
+ * Walks of large bios running or queued, on every device. A split pays
+ * only while some CPU has nothing to do: once there are as many such walks
+ * as CPUs (several streams), an extra walk would only add a queue hop.
+ */
+static atomic_t vault_busy_walks = ATOMIC_INIT(0);
+
 static struct skcipher_request *vault_walk_req(struct vault_walk *w)
 {
 	return (void *)w + w->io->vc->req_offset;
@@ -79,6 +86,8 @@ static void vault_walk_done(struct vault_walk *w)
 
 	if (unlikely(w->status))
 		WRITE_ONCE(io->status, w->status);
+	if (w->busy)
+		atomic_dec(&vault_busy_walks);
 	if (w != &io->walk)
 		mempool_free(w, &io->vc->walk_pool);
 	if (atomic_dec_and_test(&io->pending))
@@ -154,14 +163,22 @@ static void vault_crypt_async_done(vault_completion_arg_t arg, int err)
 	queue_work(w->io->vc->crypt_wq, &w->work);
 }
 
-static unsigned int vault_nr_walks(struct vault_c *vc, unsigned int size)
+/* How many walks @w0's sectors are cut into; counts @w0 as busy if large. */
+static unsigned int vault_nr_walks(struct vault_c *vc, struct vault_walk *w0)
 {
+	unsigned int size = w0->iter_in.bi_size;
 	unsigned int cpus = num_online_cpus();
+	unsigned int busy;
 
 	if (size < VAULT_SPLIT_MIN || cpus < 2 ||
 	    test_bit(VAULT_F_SAME_CPU_CRYPT, &vc->flags))
 		return 1;
-	return min3(cpus, size / VAULT_SPLIT_CHUNK, (unsigned int)VAULT_MAX_WALKS);
+	w0->busy = true;
+	busy = atomic_inc_return(&vault_busy_walks);
+	if (busy >= cpus)
+		return 1;
+	return min3(cpus - busy + 1, size / VAULT_SPLIT_CHUNK,
+		    (unsigned int)VAULT_MAX_WALKS);
 }
 
 /*
@@ -173,7 +190,7 @@ static void vault_io_crypt(struct vault_io *io, bool in_worker)
 {
 	struct vault_c *vc = io->vc;
 	struct vault_walk *w0 = &io->walk;
-	unsigned int nr = vault_nr_walks(vc, w0->iter_in.bi_size);
+	unsigned int nr = vault_nr_walks(vc, w0);
 	unsigned int share = round_down(w0->iter_in.bi_size / nr,
 					vc->sector_size);
 	unsigned int i;
@@ -188,6 +205,8 @@ static void vault_io_crypt(struct vault_io *io, bool in_worker)
 			break;
 		w->io = io;
 		w->status = BLK_STS_OK;
+		w->busy = true;
+		atomic_inc(&vault_busy_walks);
 		w->iter_in = w0->iter_in;
 		w->iter_out = w0->iter_out;
 		w->iv_sector = w0->iv_sector;
@@ -205,11 +224,7 @@ static void vault_io_crypt(struct vault_io *io, bool in_worker)
 
 static void vault_free_bounce(struct vault_c *vc, struct bio *clone)
 {
-	struct bio_vec *bv;
-	struct bvec_iter_all iter_all;
-
-	bio_for_each_segment_all(bv, clone, iter_all)
-		mempool_free(bv->bv_page, &vc->page_pool);
+	vault_bounce_release(&vc->bounce, clone);
 	bio_put(clone);
 }
 
@@ -225,50 +240,26 @@ static void vault_write_endio(struct bio *clone)
 }
 
 /*
- * A clone holding enough bounce pages for the whole write. Only one caller
- * at a time may wait on the mempool, so that concurrent writers cannot
- * split the reserve between them and all wait for ever. With @may_block
- * false (the submitter's context) nothing waits: NULL means "retry from the
+ * A clone holding bounce pages for the whole write. With @may_block false
+ * (the submitter's context) nothing waits: NULL means "retry from the
  * workqueue".
  */
 static struct bio *vault_alloc_bounce(struct vault_io *io, bool may_block)
 {
 	struct vault_c *vc = io->vc;
 	unsigned int size = io->bio->bi_iter.bi_size;
-	unsigned int nr_pages = DIV_ROUND_UP(size, PAGE_SIZE);
-	gfp_t gfp = GFP_NOWAIT | __GFP_NOWARN;
 	struct bio *clone;
-	unsigned int i, len;
-	struct page *page;
 
-retry:
-	if (gfp & __GFP_DIRECT_RECLAIM)
-		mutex_lock(&vc->bounce_lock);
-	clone = bio_alloc_bioset(vc->dev->bdev, nr_pages, io->bio->bi_opf,
+	clone = bio_alloc_bioset(vc->dev->bdev, DIV_ROUND_UP(size, PAGE_SIZE),
+				 io->bio->bi_opf,
 				 may_block ? GFP_NOIO : GFP_NOWAIT, &vc->bs);
 	if (!clone)
-		goto fail;
-	for (i = 0; i < nr_pages; i++) {
-		page = mempool_alloc(&vc->page_pool, gfp);
-		if (!page) {
-			vault_free_bounce(vc, clone);
-			goto fail;
-		}
-		len = min_t(unsigned int, size, PAGE_SIZE);
-		__bio_add_page(clone, page, len, 0);
-		size -= len;
-	}
-	if (gfp & __GFP_DIRECT_RECLAIM)
-		mutex_unlock(&vc->bounce_lock);
-	return clone;
-
-fail:
-	if (gfp & __GFP_DIRECT_RECLAIM)
-		mutex_unlock(&vc->bounce_lock);
-	if (!may_block || (gfp & __GFP_DIRECT_RECLAIM))
 		return NULL;
-	gfp = GFP_NOIO;
-	goto retry;
+	if (!vault_bounce_fill(&vc->bounce, clone, size, may_block)) {
+		vault_free_bounce(vc, clone);
+		return NULL;
+	}
+	return clone;
 }
 
 static void vault_io_finish(struct vault_io *io)
@@ -377,6 +368,7 @@ int vault_io_map(struct dm_target *ti, struct bio *bio)
 	INIT_WORK(&io->work, vault_io_work);
 	io->walk.io = io;
 	io->walk.status = BLK_STS_OK;
+	io->walk.busy = false;
 	io->walk.iter_in = bio->bi_iter;
 	io->walk.iv_sector = sector + vc->iv_offset;
 	if (test_bit(VAULT_F_IV_LARGE_SECTORS, &vc->flags))
@@ -408,8 +400,7 @@ int vault_io_init(struct vault_c *vc, const char *devname)
 	unsigned int wq_flags = WQ_MEM_RECLAIM;
 	int r;
 
-	mutex_init(&vc->bounce_lock);
-	r = mempool_init_page_pool(&vc->page_pool, BIO_MAX_VECS, 0);
+	r = vault_bounce_init(&vc->bounce, BIO_MAX_VECS);
 	if (r)
 		return r;
 	r = bioset_init(&vc->bs, VAULT_MIN_IOS, 0, BIOSET_NEED_BVECS);
@@ -440,6 +431,5 @@ void vault_io_destroy(struct vault_c *vc)
 	vc->crypt_wq = NULL;
 	mempool_exit(&vc->walk_pool);
 	bioset_exit(&vc->bs);
-	mempool_exit(&vc->page_pool);
-	mutex_destroy(&vc->bounce_lock);
+	vault_bounce_exit(&vc->bounce);
 }
