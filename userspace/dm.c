@@ -163,6 +163,22 @@ int vdm_info(const char *name, struct vdm_info *info)
 	return r;
 }
 
+int vdm_require_absent(const char *name)
+{
+	struct vdm_info info;
+	int r = vdm_info(name, &info);
+
+	if (r) {
+		log_err("cannot query device-mapper: %s", strerror(-r));
+		return r;
+	}
+	if (info.exists) {
+		log_err("device %s already exists", name);
+		return -EEXIST;
+	}
+	return 0;
+}
+
 /* /dev/mapper/NAME as the block device MAJ:MIN? */
 static bool node_matches(const char *name, unsigned int major, unsigned int minor)
 {

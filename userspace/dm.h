@@ -37,6 +37,8 @@ void vdm_exit(void);
 bool vdm_udev_running(void);
 
 int vdm_info(const char *name, struct vdm_info *info);
+/* 0 when no device is called @name; else says why not and returns -errno. */
+int vdm_require_absent(const char *name);
 int vdm_create(const char *name, const char *uuid, uint64_t len,
 	       const char *type, const char *params, bool read_only);
 int vdm_reload(const char *name, uint64_t len, const char *type,

@@ -342,7 +342,6 @@ int luks_open(const struct vault_opts *o, const char *device, const char *name)
 	struct luks2_segment seg;
 	struct vault_table t;
 	struct luks2 *l = NULL;
-	struct vdm_info info;
 	struct blkdev dev;
 	uint64_t size;
 	size_t vk_len = 0;
@@ -388,16 +387,9 @@ int luks_open(const struct vault_opts *o, const char *device, const char *name)
 	if (r)
 		goto out;
 	/* Before the passphrase: a taken name is known without it. */
-	r = vdm_info(name, &info);
-	if (r) {
-		log_err("cannot query device-mapper: %s", strerror(-r));
+	r = vdm_require_absent(name);
+	if (r)
 		goto out;
-	}
-	if (info.exists) {
-		log_err("device %s already exists", name);
-		r = -EEXIST;
-		goto out;
-	}
 
 	slot = luks_unlock(o, l, device, o->key_slot, &vk, &vk_len, NULL);
 	if (slot < 0) {

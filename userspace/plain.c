@@ -47,7 +47,6 @@ int vault_map(const char *name, const char *uuid, const struct vault_table *t, u
 {
 	char params[TABLE_PARAMS_MAX], line[TABLE_PARAMS_MAX + 64];
 	struct tempkey tk = { .fd = -1 };
-	struct vdm_info info;
 	int r;
 
 	/* Loads the module if needed, and with it dm-mod. */
@@ -55,16 +54,9 @@ int vault_map(const char *name, const char *uuid, const struct vault_table *t, u
 	if (r)
 		return r;
 
-	r = vdm_info(name, &info);
-	if (r) {
-		log_err("cannot query device-mapper: %s", strerror(-r));
+	r = vdm_require_absent(name);
+	if (r)
 		goto out;
-	}
-	if (info.exists) {
-		log_err("device %s already exists", name);
-		r = -EEXIST;
-		goto out;
-	}
 
 	r = table_build_params(t, tk.name, params, sizeof(params));
 	if (r) {
