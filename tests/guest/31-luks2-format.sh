@@ -103,5 +103,25 @@ ktap_check "a read-only mapping refuses writes" \
 	not dd if=/dev/zero of=/dev/mapper/$T bs=4096 count=1 oflag=direct status=none 2>/dev/null
 ktap_check "and reads the data" data_ok /dev/mapper/$T
 ktap_check "no temporary key is left loaded" test -z "$(vault_key_names vaultctl-$T)"
+
+# A taken name: refused before the passphrase is read (stdin is empty), in
+# both modes, with a message naming it; the open mapping is untouched.  The
+# second volume is on another device, so only the name is in the way.
+loop_setup 20 OTHER || ktap_fail_all "cannot set up a loop device"
+"$VAULTCTL" format "${FAST[@]}" --batch-mode $OTHER <<<"$PASS" >/dev/null 2>&1 ||
+	ktap_fail "format a second volume"
+"$VAULTCTL" open $OTHER $T </dev/null >"$WORK/out" 2>&1
+rc=$?
+ktap_check "LUKS2 open of a taken name: exit 5, 'device $T already exists'" \
+	test $rc = 5 -a "$(grep -c "device $T already exists" "$WORK/out")" = 1 ||
+	ktap_diag_stream <"$WORK/out"
+head -c 64 /dev/urandom >"$WORK/plainkey"
+"$VAULTCTL" open --type plain --key-file "$WORK/plainkey" $OTHER $T >"$WORK/out" 2>&1
+rc=$?
+ktap_check "plain open of a taken name: exit 5, 'device $T already exists'" \
+	test $rc = 5 -a "$(grep -c "device $T already exists" "$WORK/out")" = 1 ||
+	ktap_diag_stream <"$WORK/out"
+ktap_check "the open mapping still reads the data" data_ok /dev/mapper/$T
+ktap_check "and no temporary key is left loaded" test -z "$(vault_key_names vaultctl-$T)"
 "$VAULTCTL" close $T
 ktap_finish
