@@ -227,12 +227,8 @@ static int check_format_target(const char *device)
 	struct stat st;
 	struct blkdev dev;
 
-	if (stat(device, &st)) {
-		int r = -errno;
-
-		log_err("device %s does not exist or access denied: %s", device, strerror(errno));
-		return r == -EACCES || r == -EPERM ? r : -ENODEV;
-	}
+	if (stat(device, &st))
+		return device_stat_error(device, errno);
 	if (S_ISREG(st.st_mode))
 		return 0;
 	if (!S_ISBLK(st.st_mode)) {
@@ -499,9 +495,9 @@ int cmd_is_luks(const struct vault_opts *o, int argc, char **argv)
 	if (!l)
 		return -ENOMEM;
 	if (stat(argv[0], &st)) {
-		log_err("device %s does not exist or access denied: %s", argv[0], strerror(errno));
+		r = device_stat_error(argv[0], errno);
 		luks2_free(l);
-		return -ENODEV;
+		return r;
 	}
 	r = luks2_load(l, argv[0], 0);
 	if (r)

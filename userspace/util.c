@@ -281,6 +281,26 @@ void blkdev_path_by_devt(unsigned int major, unsigned int minor, char *buf, size
 	fclose(f);
 }
 
+int device_stat_error(const char *path, int err)
+{
+	switch (err) {
+	case ENOENT:
+	case ENOTDIR:
+		log_err("device %s does not exist", path);
+		return -ENODEV;
+	case EACCES:
+	case EPERM:
+		log_err("device %s: access denied", path);
+		return -err;
+	case ENOMEM:
+		log_err("cannot examine device %s: %s", path, strerror(err));
+		return -ENOMEM;
+	default:
+		log_err("cannot examine device %s: %s", path, strerror(err));
+		return -ENODEV;
+	}
+}
+
 int blkdev_probe(const char *path, bool readonly, struct blkdev *dev)
 {
 	struct stat st;
@@ -293,11 +313,8 @@ int blkdev_probe(const char *path, bool readonly, struct blkdev *dev)
 		return -EINVAL;
 	}
 	strcpy(dev->path, path);
-	if (stat(path, &st)) {
-		r = -errno;
-		log_err("device %s does not exist or access denied: %s", path, strerror(errno));
-		return r == -EACCES || r == -EPERM ? r : -ENODEV;
-	}
+	if (stat(path, &st))
+		return device_stat_error(path, errno);
 	if (!S_ISBLK(st.st_mode)) {
 		log_err("%s is not a block device", path);
 		return -ENOTBLK;

@@ -69,6 +69,8 @@ struct blkdev {
  * mapping holds it and that nothing has it open exclusively (e.g. a mount),
  * and fills DEV.  Prints its own error message.
  */
+/* Says why stat(@path) failed with @err; returns the -errno for the exit code. */
+int device_stat_error(const char *path, int err);
 int blkdev_probe(const char *path, bool readonly, struct blkdev *dev);
 
 /* Number of entries in /sys/dev/block/MAJ:MIN/holders (negative errno on error). */
