@@ -33,7 +33,7 @@ DEPS_PKGS := build-essential bc flex bison libelf-dev kmod xz-utils cpio \
 	qemu-system-x86 busybox-static initramfs-tools dracut-core systemd \
 	cryptsetup-bin dmsetup libdevmapper-dev libssl-dev libargon2-dev \
 	libjson-c-dev libblkid-dev valgrind clang libclang-rt-14-dev python3 \
-	fio e2fsprogs util-linux bsdextrautils coreutils procps iproute2
+	fio e2fsprogs util-linux bsdextrautils coreutils procps iproute2 aeskeyfind strace
 
 MODULE_SRCS := $(wildcard $(REPO)/module/*.c $(REPO)/module/*.h)
 UAPI_HDR    := $(REPO)/module/uapi/linux/dm-vault.h
@@ -133,6 +133,8 @@ userspace:
 	$(Q)$(MAKE) --no-print-directory -C $(REPO)/userspace BUILD=$(BUILD)
 	$(Q)$(MAKE) --no-print-directory -f $(REPO)/tests/control/control.mk \
 		VAULT_BUILD_DIR=$(BUILD) control-tests
+	$(Q)$(MAKE) --no-print-directory -f $(REPO)/tests/fuzz/fuzz.mk \
+		VAULT_BUILD_DIR=$(BUILD) vault-fuzz
 
 # Sparse (C=2 checks every file) plus W=1; any warning or error in our
 # sources fails.  Logs: build/logs/sparse-<KVER>.log.
