@@ -61,7 +61,7 @@ fresh() {	# fresh [TABLE]: re-create the vault device
 	dm remove $V && dm create $V --table "${1:-$(vtable $RLEN)}"
 }
 
-FIO_COMMON=(--filename=$M --ioengine=libaio --direct=1 --bs=16k
+FIO_COMMON=("--filename=$M" --ioengine=libaio --direct=1 --bs=16k
 	--verify=crc32c --verify_fatal=1 --verify_state_save=0 --group_reporting)
 
 # fio_run NAME ARGS...: fio under a time limit; its output as diagnostics on failure
