@@ -377,13 +377,16 @@ static int dm_call(struct worker *w, int ctl, unsigned long cmd, struct dmbuf *b
 	return r;
 }
 
-/* Errors that mean "bad input", "no such thing" or "busy": fine answers. */
+/*
+ * Errors that mean "bad input", "no such thing" or "busy": fine answers.
+ * EOVERFLOW is dm core's answer to a MAJ:MIN beyond dev_t's range.
+ */
 static bool dm_errno_clean(int e)
 {
 	switch (e) {
 	case 0: case EINVAL: case ENXIO: case ENOENT: case ENODEV: case ENOTBLK:
 	case ENOKEY: case EBUSY: case EEXIST: case EAGAIN: case ENAMETOOLONG:
-	case EOPNOTSUPP:
+	case EOPNOTSUPP: case EOVERFLOW:
 		return true;
 	default:
 		return false;
