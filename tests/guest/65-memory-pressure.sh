@@ -239,23 +239,21 @@ else
 fi
 touch "$WORK/go"
 
-wait_for $deadline "$WORK/write.rc"
-if [ ! -e "$WORK/write.rc" ]; then
-	ktap_fail "buffered writer did not finish in $LIMIT s"
-	[ $HUNG = 1 ] || hang_dump "the buffered writer"
-else
-	ktap_check "buffered writer ($WRITE_FILES x $WRITE_MIB MiB, fsync, in $WRITE_LIMIT) finished" \
-		[ "$(cat "$WORK/write.rc")" = 0 ]
-fi
+# await RC_FILE WHO CHECK: WHO's exit status in RC_FILE by the deadline, 0
+await() {
+	wait_for $deadline "$1"
+	if [ ! -e "$1" ]; then
+		ktap_fail "$2 did not finish in $LIMIT s"
+		[ $HUNG = 1 ] || hang_dump "the $2"
+	else
+		ktap_check "$3" [ "$(cat "$1")" = 0 ]
+	fi
+}
+await "$WORK/write.rc" "buffered writer" \
+	"buffered writer ($WRITE_FILES x $WRITE_MIB MiB, fsync, in $WRITE_LIMIT) finished"
 ktap_diag "writer done after $((SECONDS - t0)) s"
-wait_for $deadline "$WORK/swap.rc"
-if [ ! -e "$WORK/swap.rc" ]; then
-	ktap_fail "swap workload did not finish in $LIMIT s"
-	[ $HUNG = 1 ] || hang_dump "the swap workload"
-else
-	ktap_check "swap workload ($HOG_MIB MiB in $HOG_LIMIT) read back every page intact" \
-		[ "$(cat "$WORK/swap.rc")" = 0 ]
-fi
+await "$WORK/swap.rc" "swap workload" \
+	"swap workload ($HOG_MIB MiB in $HOG_LIMIT) read back every page intact"
 ktap_diag "workloads done after $((SECONDS - t0)) s"
 ktap_diag_stream < "$WORK/swap.out"
 ktap_diag_stream < "$WORK/write.out"
