@@ -3,11 +3,14 @@
  * vaultctl: memory for secrets.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "secure_mem.h"
@@ -17,24 +20,62 @@
 struct secure_hdr {
 	size_t map_len;		/* whole mapping */
 	size_t size;		/* bytes the caller asked for */
+	bool secret;		/* from memfd_secret() */
 };
 
 #define HDR_LEN	64	/* keeps the data 64-byte aligned */
 
 _Static_assert(sizeof(struct secure_hdr) <= HDR_LEN, "header fits");
 
-void *secure_alloc(size_t n)
+/*
+ * memfd_secret() pages are locked, left out of core dumps and of the kernel's
+ * direct map, and zeroed by the kernel when the last mapping goes: even when
+ * vaultctl is killed with the key in them.  Off by default before Linux 6.5
+ * (secretmem.enable=1), so ENOSYS falls back to map_anonymous().
+ */
+static void *map_secret(size_t len)
 {
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	struct secure_hdr *h;
-	size_t len;
+#ifdef SYS_memfd_secret
+	static bool unavailable, announced;
 	void *m;
+	int fd;
 
-	if (n > SIZE_MAX - HDR_LEN - page) {
-		errno = ENOMEM;
+	if (unavailable)
+		return NULL;
+	fd = (int)syscall(SYS_memfd_secret, O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+
+		unavailable = e == ENOSYS || e == EPERM;
+		log_dbg("memfd_secret: %s (key buffers are mlock'ed anonymous memory)",
+			strerror(e));
 		return NULL;
 	}
-	len = (n + HDR_LEN + page - 1) / page * page;
+	m = MAP_FAILED;
+	if (!ftruncate(fd, (off_t)len))
+		m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	else
+		log_dbg("memfd_secret: ftruncate: %s", strerror(errno));
+	close(fd);
+	if (m == MAP_FAILED)
+		return NULL;
+	/* Shared pages would stay shared after fork(): a child gets none. */
+	if (madvise(m, len, MADV_DONTFORK))
+		log_dbg("madvise(MADV_DONTFORK) failed: %s", strerror(errno));
+	if (!announced)
+		log_dbg("key buffers are secret memory (memfd_secret)");
+	announced = true;
+	return m;
+#else
+	(void)len;
+	return NULL;
+#endif
+}
+
+static void *map_anonymous(size_t len)
+{
+	void *m;
+
 	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;
@@ -51,9 +92,33 @@ void *secure_alloc(size_t n)
 	/* A child (modprobe) sees zeros here, not the key. */
 	if (madvise(m, len, MADV_WIPEONFORK))
 		log_dbg("madvise(MADV_WIPEONFORK) failed: %s", strerror(errno));
+	return m;
+}
+
+void *secure_alloc(size_t n)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	struct secure_hdr *h;
+	bool secret = true;
+	size_t len;
+	void *m;
+
+	if (n > SIZE_MAX - HDR_LEN - page) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	len = (n + HDR_LEN + page - 1) / page * page;
+	m = map_secret(len);
+	if (!m) {
+		secret = false;
+		m = map_anonymous(len);
+		if (!m)
+			return NULL;
+	}
 	h = m;
 	h->map_len = len;
 	h->size = n;
+	h->secret = secret;
 	return (char *)m + HDR_LEN;
 }
 
@@ -76,14 +141,17 @@ void secure_wipe(void *p, size_t n)
 void secure_free(void *p)
 {
 	struct secure_hdr *h;
+	bool secret;
 	size_t len;
 
 	if (!p)
 		return;
 	h = (void *)((char *)p - HDR_LEN);
 	len = h->map_len;
+	secret = h->secret;
 	explicit_bzero(h, len);
-	munlock(h, len);
+	if (!secret)
+		munlock(h, len);
 	munmap(h, len);
 }
 

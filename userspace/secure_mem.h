@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vaultctl: memory for secrets.  Key bytes live only in buffers from
- * secure_alloc(): page-aligned, mlock'ed, excluded from core dumps, wiped
- * with explicit_bzero() before they are unmapped.
+ * secure_alloc(): page-aligned, locked, excluded from core dumps and from
+ * children, wiped with explicit_bzero() before they are unmapped.  Where the
+ * kernel offers memfd_secret() they are secret memory, which the kernel also
+ * zeroes when a killed vaultctl's pages are freed.
  */
 #ifndef VAULTCTL_SECURE_MEM_H
 #define VAULTCTL_SECURE_MEM_H

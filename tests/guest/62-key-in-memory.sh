@@ -20,7 +20,9 @@
 #  - vaultctl stopped (strace) at the first ioctl after VAULT_IOC_KEY_ADD,
 #    then SIGKILLed: the key leaves the kernel's key table, and no copy is
 #    anywhere but in the pages the dead vaultctl itself had mapped (freed
-#    pages keep their bytes: a killed process cannot wipe its memory).
+#    pages keep their bytes: a killed process cannot wipe its memory); and
+#    where the kernel has secret memory (memfd_secret, on by default since
+#    Linux 6.5), which vaultctl keeps its keys in, not even there.
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 
 T=t62
@@ -258,6 +260,14 @@ else
 			fi
 		done
 		ktap_diag "killed: $inside copies in the dead vaultctl's freed pages"
+		# vaultctl keeps keys in memfd_secret() memory where the kernel
+		# allows it; the kernel zeroes those pages when they are freed.
+		if [ "$(cat /sys/module/secretmem/parameters/enable 2>/dev/null)" = Y ]; then
+			ktap_check "killed: no copy in the dead vaultctl's freed pages (secret memory)" \
+				test "$inside" = 0
+		else
+			ktap_diag "killed: secretmem is off in this kernel (secretmem.enable=1 turns it on): vaultctl's key buffers are ordinary pages, not wiped when it is killed"
+		fi
 		ktap_check "killed: the hit list is complete" test "${R[hitsmore]:-0}" = 0
 		ktap_check "killed: no copy outside the dead vaultctl's own pages" \
 			test "$outside" = 0

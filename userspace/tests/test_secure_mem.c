@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,30 +31,56 @@ static long vm_locked_kb(void)
 	return kb;
 }
 
-/* The VmFlags line of the smaps entry holding ADDR, or "" when not found. */
-static const char *vm_flags(const void *addr)
+/*
+ * From the smaps entry holding ADDR: its header line (WHAT = NULL) or the
+ * line starting with WHAT; "" when not found.
+ */
+static const char *smaps_line(const void *addr, const char *what)
 {
-	static char flags[512];
+	static char found[512];
 	unsigned long a = (unsigned long)addr, lo, hi;
 	FILE *f = fopen("/proc/self/smaps", "r");
 	char line[512];
 	int in = 0;
 
-	flags[0] = '\0';
+	found[0] = '\0';
 	if (!f)
-		return flags;
+		return found;
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
 			in = a >= lo && a < hi;
+			if (in && !what) {
+				snprintf(found, sizeof(found), "%s", line);
+				break;
+			}
 			continue;
 		}
-		if (in && !strncmp(line, "VmFlags:", 8)) {
-			snprintf(flags, sizeof(flags), "%s", line + 8);
+		if (in && what && !strncmp(line, what, strlen(what))) {
+			snprintf(found, sizeof(found), "%s", line + strlen(what));
 			break;
 		}
 	}
 	fclose(f);
-	return flags;
+	return found;
+}
+
+static const char *vm_flags(const void *addr)
+{
+	return smaps_line(addr, "VmFlags:");
+}
+
+/* Whether this kernel lets us create secret memory (Linux >= 6.5 by default). */
+static int have_memfd_secret(void)
+{
+#ifdef SYS_memfd_secret
+	int fd = (int)syscall(SYS_memfd_secret, 0);
+
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+#endif
+	return 0;
 }
 
 static void alloc_is_zeroed_and_sized(void)
@@ -107,8 +134,24 @@ static void alloc_flags_in_smaps(void)
 	} else {
 		EXPECT(strstr(f, " lo"));	/* locked */
 		EXPECT(strstr(f, " dd"));	/* not in core dumps */
-		EXPECT(strstr(f, " wf"));	/* wiped on fork */
+		/* wiped on fork (anonymous) or not copied (secret memory) */
+		EXPECT(strstr(f, " wf") || strstr(f, " dc"));
 	}
+	secure_free(p);
+}
+
+/* Where the kernel has it, keys live in secret memory: wiped when freed, even on SIGKILL. */
+static void alloc_is_secret_memory(void)
+{
+	void *p;
+
+	if (!have_memfd_secret()) {
+		ktap_skip("memfd_secret is not available (Linux < 6.5 needs secretmem.enable=1)");
+		return;
+	}
+	p = secure_alloc(64);
+	EXPECT(p != NULL);
+	EXPECT(strstr(smaps_line(p, NULL), "secretmem") != NULL);
 	secure_free(p);
 }
 
@@ -147,8 +190,14 @@ static void child_sees_no_key(void)
 	memset(p, 0xa5, 32);
 	pid = fork();
 	if (!pid) {
+		long page = sysconf(_SC_PAGESIZE);
+		void *base = (void *)((unsigned long)p & ~(unsigned long)(page - 1));
+		unsigned char vec;
 		size_t i;
 
+		/* not mapped at all (secret memory), or mapped and zeroed */
+		if (mincore(base, (size_t)page, &vec) && errno == ENOMEM)
+			_exit(0);
 		for (i = 0; i < 32; i++)
 			if (p[i])
 				_exit(1);
@@ -189,6 +238,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(alloc_is_zeroed_and_sized),
 	KTAP_CASE(alloc_is_locked),
 	KTAP_CASE(alloc_flags_in_smaps),
+	KTAP_CASE(alloc_is_secret_memory),
 	KTAP_CASE(free_unmaps),
 	KTAP_CASE(wipe_zeroes),
 	KTAP_CASE(child_sees_no_key),
