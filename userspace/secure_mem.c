@@ -59,9 +59,12 @@ static void *map_secret(size_t len)
 	close(fd);
 	if (m == MAP_FAILED)
 		return NULL;
-	/* Shared pages would stay shared after fork(): a child gets none. */
-	if (madvise(m, len, MADV_DONTFORK))
-		log_dbg("madvise(MADV_DONTFORK) failed: %s", strerror(errno));
+	/* Shared pages would stay shared after fork(): a child must get none. */
+	if (madvise(m, len, MADV_DONTFORK)) {
+		log_dbg("madvise(MADV_DONTFORK) on secret memory: %s", strerror(errno));
+		munmap(m, len);
+		return NULL;
+	}
 	if (!announced)
 		log_dbg("key buffers are secret memory (memfd_secret)");
 	announced = true;
