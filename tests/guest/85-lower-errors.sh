@@ -48,16 +48,6 @@ vtable() { echo "0 $LEN vault aes-xts-plain64 key:$T-key 0 /dev/mapper/$L 0"; }
 # I/O helpers: status of dd under a time limit (124 = hung)
 rd() { timeout 60 dd if=$M of=/dev/null bs="$1" count="$2" iflag=direct status=none; }
 wr() { timeout 60 dd if="$WORK/new" of=$M bs="$1" count="$2" oflag=direct conv=fsync status=none; }
-# not_hung_fail CMD...: CMD must fail, and not by timing out
-fails_eio() {
-	"$@" 2>"$WORK/err"
-	local rc=$?
-	[ $rc = 124 ] && { ktap_diag "I/O hung: $*"; return 1; }
-	[ $rc = 0 ] && { ktap_diag "I/O succeeded: $*"; return 1; }
-	grep -qi 'input/output error' "$WORK/err" ||
-		{ ktap_diag "not EIO: $(cat "$WORK/err")"; return 1; }
-	return 0
-}
 parallel_reads_fail() {
 	local pids=() p bad=0
 	for p in 1 2 3 4; do
@@ -71,11 +61,6 @@ parallel_reads_fail() {
 	return $bad
 }
 healthy() { echo "0 $LEN linear /dev/ram0 0"; }
-# swap_lower TABLE: replace the lower mapping's table under a suspended vault
-swap_lower() {
-	dmsetup suspend $V && dmsetup reload $L --table "$1" &&
-		dmsetup resume $L && dmsetup resume $V
-}
 removable() {
 	timeout 60 dmsetup remove $V && timeout 60 dmsetup remove $L
 }
@@ -109,7 +94,7 @@ flakey_case() {
 	local feat=$1 tag=${1:-no-features}
 	tag=${tag#1 }
 	reset_data || { ktap_fail "$tag: set up"; return 1; }
-	swap_lower "$(flakey "$feat")" || {
+	swap_lower $V $L "$(flakey "$feat")" || {
 		ktap_diag "$tag: flakey table refused by this kernel"
 		removable
 		return 2
@@ -127,7 +112,7 @@ flakey_case "1 error_reads"; rc=$?
 if [ $rc = 0 ]; then
 	ktap_check "error_reads: read fails with EIO" fails_eio rd 1M 2
 	ktap_check "error_reads: write succeeds" wr 1M 2
-	swap_lower "$(healthy)"
+	swap_lower $V $L "$(healthy)"
 	ktap_check "error_reads: the write landed" \
 		cmp -s -n $((2 << 20)) "$WORK/new" $M
 	ktap_check "error_reads: the rest is the old data" \
@@ -146,7 +131,7 @@ fi
 
 if flakey_case "1 drop_writes"; then
 	ktap_check "drop_writes: write reports success" wr 1M 2
-	swap_lower "$(healthy)"
+	swap_lower $V $L "$(healthy)"
 	ktap_check "drop_writes: old data still there" \
 		cmp -s -n $((MIB << 20)) "$WORK/data" $M
 	ktap_check "drop_writes: devices removable" removable

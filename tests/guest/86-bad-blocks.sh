@@ -47,10 +47,6 @@ head -c 4096 /dev/urandom > "$WORK/block"
 
 vtable() { echo "0 $LEN vault aes-xts-plain64 key:$T-key 0 /dev/mapper/$L 0"; }
 healthy() { echo "0 $LEN linear /dev/ram0 0"; }
-swap_lower() {	# swap_lower TABLE: new lower table under a suspended vault
-	dmsetup suspend $V && dmsetup reload $L --table "$1" &&
-		dmsetup resume $L && dmsetup resume $V
-}
 # scan_is EIO DIFFER: the block scan finds exactly these bad and differing blocks
 scan_is() {
 	local out
@@ -67,14 +63,6 @@ wr_block() {
 		oflag=direct conv=fsync,notrunc status=none
 }
 same_1m() { cmp -s "$WORK/got" <(tail -c +$(($1 * 1048576 + 1)) "$WORK/data" | head -c 1048576); }
-fails_eio() {
-	"$@" 2>"$WORK/err"
-	local rc=$?
-	[ $rc = 124 ] && { ktap_diag "I/O hung: $*"; return 1; }
-	[ $rc = 0 ] && { ktap_diag "I/O succeeded: $*"; return 1; }
-	grep -qi 'input/output error' "$WORK/err" ||
-		{ ktap_diag "not EIO: $(cat "$WORK/err")"; return 1; }
-}
 # expect_block BLOCK: the reference gets the new block at BLOCK
 expect_block() {
 	dd if="$WORK/block" of="$WORK/expect" bs=4k seek="$1" count=1 conv=notrunc status=none
@@ -99,7 +87,7 @@ segments() {
 	done
 	[ $s -lt $LEN ] && echo "$s $((LEN - s)) linear /dev/ram0 $s"
 }
-swap_lower "$(segments)" || ktap_fail_all "load the lower table with error segments"
+swap_lower $V $L "$(segments)" || ktap_fail_all "load the lower table with error segments"
 ktap_check "error segments: exactly blocks 100, 1000-1003, 2047 fail" \
 	scan_is 100,1000-1003,2047 -
 ktap_check "error segments: a 1 MiB read across block 100 fails with EIO" \
@@ -110,7 +98,7 @@ ktap_check "error segments: a write to block 1001 fails with EIO" \
 	fails_eio wr_block 1001
 ktap_check "error segments: a write to block 1004 succeeds" wr_block 1004
 expect_block 1004
-swap_lower "$(healthy)" || ktap_fail_all "restore the healthy lower table"
+swap_lower $V $L "$(healthy)" || ktap_fail_all "restore the healthy lower table"
 ktap_check "error segments, healed: only block 1004 changed, as written" scan_is - -
 
 # ---- dm-dust: bad blocks on a live device
@@ -119,7 +107,7 @@ if ! modprobe dm-dust 2>/dev/null; then
 	ktap_finish
 fi
 dust() { dmsetup message $L 0 "$@"; }
-swap_lower "0 $LEN dust /dev/ram0 0 4096" || ktap_fail_all "load the dm-dust table"
+swap_lower $V $L "0 $LEN dust /dev/ram0 0 4096" || ktap_fail_all "load the dm-dust table"
 ktap_check "dust: bad blocks 7 and 300 (fails one write) added" \
 	eval 'dust addbadblock 7 && dust addbadblock 300 1 && dust enable'
 ktap_check "dust: exactly blocks 7 and 300 fail" scan_is 7,300 -

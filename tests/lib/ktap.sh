@@ -198,6 +198,24 @@ vault_unload_module() {
 	rmmod dm_vault
 }
 
+# swap_lower VAULT LOWER TABLE: a new table for the mapping LOWER while the
+# vault mapping VAULT stacked on it is suspended.
+swap_lower() {
+	dmsetup suspend "$1" && dmsetup reload "$2" --table "$3" &&
+		dmsetup resume "$2" && dmsetup resume "$1"
+}
+
+# fails_eio CMD...: CMD must fail with EIO, and not by timing out (124).
+fails_eio() {
+	local err rc
+	err=$("$@" 2>&1 >/dev/null)
+	rc=$?
+	[ $rc = 124 ] && { ktap_diag "I/O hung: $*"; return 1; }
+	[ $rc = 0 ] && { ktap_diag "I/O succeeded: $*"; return 1; }
+	grep -qi 'input/output error' <<< "$err" ||
+		{ ktap_diag "not EIO: $err"; return 1; }
+}
+
 vault_key_names() {
 	local prefix=${1:-} name _
 	[ -x "$VAULTCTL" ] || return 0
