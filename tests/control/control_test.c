@@ -219,6 +219,43 @@ TEST_F(ctl, unknown_command_enotty)
 	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IOR('X', 0x00, struct vault_version), big));
 }
 
+/*
+ * The first interface used magic 0xB7, which nsfs and remoteproc own: its
+ * numbers, with the same sizes, must be unknown commands now.
+ */
+#define VAULT_OLD_MAGIC 0xB7
+
+TEST_F(ctl, old_magic_enotty)
+{
+	struct vault_version v;
+	struct vault_key_add ka;
+	struct vault_key_remove kr;
+	struct vault_key_list kl;
+	unsigned char key[32] = { 1 };
+	char name[VAULT_KEY_NAME_MAX];
+	struct vault_key_info infos[VAULT_KEYS_MAX];
+
+	snprintf(name, sizeof(name), "t50-oldmagic-%d", (int)getpid());
+	memset(&v, 0, sizeof(v));
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IOR(VAULT_OLD_MAGIC, 0x00, struct vault_version), &v));
+	EXPECT_EQ(0u, v.major);
+	fill_add(&ka, name, key, sizeof(key), 0);
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IOW(VAULT_OLD_MAGIC, 0x01, struct vault_key_add), &ka));
+	memset(&kl, 0, sizeof(kl));
+	kl.keys_ptr = (uintptr_t)infos;
+	kl.capacity = VAULT_KEYS_MAX;
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IOWR(VAULT_OLD_MAGIC, 0x03, struct vault_key_list), &kl));
+	memset(&kr, 0, sizeof(kr));
+	snprintf(kr.name, sizeof(kr.name), "%s", name);
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IOW(VAULT_OLD_MAGIC, 0x02, struct vault_key_remove), &kr));
+	/* the refused add really added nothing */
+	EXPECT_EQ(-ENOENT, key_remove(self->fd, name));
+	/* and the current numbers work on the same descriptor */
+	EXPECT_EQ(0, xioctl(self->fd, VAULT_IOC_VERSION, &v));
+	EXPECT_EQ(VAULT_VERSION_MAJOR, v.major);
+	EXPECT_NE(VAULT_OLD_MAGIC, _IOC_TYPE(VAULT_IOC_VERSION));
+}
+
 /* ---- VAULT_IOC_KEY_ADD: sizes, pointers, flags, reserved ----------------- */
 
 TEST_F(ctl, add_key_size_zero_einval)

@@ -168,7 +168,7 @@ HOLD=
 ktap_diag_stream < "$WORK/failed.out"
 ktap_check "failed open: vaultctl fails (exit $rc)" test "$rc" != 0
 ktap_check "failed open: the key was loaded into /dev/vault-control" \
-	eval 'ioctl_lines "$WORK/failed.strace" | grep -qE "0xb7, 0x1, .*\) = 0$"'
+	eval 'ioctl_lines "$WORK/failed.strace" | grep -qE "0xbd, 0x1, .*\) = 0$"'
 ktap_check "failed open: the table load was refused (EBUSY)" \
 	eval 'ioctl_lines "$WORK/failed.strace" | grep -qE "DM_TABLE_LOAD.* = -1 EBUSY"'
 ktap_check "failed open: no mapping left" not dmsetup info $T
@@ -208,7 +208,7 @@ fi
 # ---- 5. vaultctl killed between loading the key and using it (last: what
 # a killed process leaves in its freed pages would show in later dumps)
 # The ioctl after KEY_ADD, counted on the failed open's identical path.
-n=$(ioctl_lines "$WORK/failed.strace" | grep -nE '0xb7, 0x1, ' | head -n 1 | cut -d: -f1)
+n=$(ioctl_lines "$WORK/failed.strace" | grep -nE '0xbd, 0x1, ' | head -n 1 | cut -d: -f1)
 if [ -z "$n" ]; then
 	ktap_fail "killed: cannot find VAULT_IOC_KEY_ADD in the failed open's trace"
 else
@@ -230,7 +230,7 @@ else
 	ioctl_lines "$WORK/kill.strace" | tail -n 2 | ktap_diag_stream
 	ktap_check "killed: VAULT_IOC_KEY_ADD succeeded, then one more ioctl" \
 		eval 'ioctl_lines "$WORK/kill.strace" | tail -n 2 | head -n 1 |
-			grep -qE "0xb7, 0x1, .*\) = 0$" &&
+			grep -qE "0xbd, 0x1, .*\) = 0$" &&
 			[ "$(ioctl_lines "$WORK/kill.strace" | wc -l)" = $n ]'
 	ktap_check "killed: stopped before the table was loaded" \
 		not grep -qE 'DM_DEV_CREATE|DM_TABLE_LOAD' "$WORK/kill.strace"

@@ -90,9 +90,9 @@ def read_direct(path, size):
 
 
 # ---- /dev/vault-control (module/uapi/linux/dm-vault.h)
-VAULT_IOC_KEY_ADD = (1 << 30) | (96 << 16) | (0xB7 << 8) | 1
-VAULT_IOC_KEY_REMOVE = (1 << 30) | (72 << 16) | (0xB7 << 8) | 2
-VAULT_IOC_KEY_LIST = (3 << 30) | (32 << 16) | (0xB7 << 8) | 3
+VAULT_IOC_KEY_ADD = (1 << 30) | (96 << 16) | (0xBD << 8) | 1
+VAULT_IOC_KEY_REMOVE = (1 << 30) | (72 << 16) | (0xBD << 8) | 2
+VAULT_IOC_KEY_LIST = (3 << 30) | (32 << 16) | (0xBD << 8) | 3
 
 
 def key_list(vfd):

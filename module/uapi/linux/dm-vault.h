@@ -84,7 +84,12 @@ struct vault_key_list {
 	__u32 reserved[3];	/* in: must be zero */
 };
 
-#define VAULT_IOCTL_MAGIC	0xB7
+/*
+ * 0xBD: free in Documentation/userspace-api/ioctl/ioctl-number.rst and in
+ * the sources of 6.12 and later (0xB7 belongs to nsfs and remoteproc, 0xBC
+ * is taken by bcache without an entry there).
+ */
+#define VAULT_IOCTL_MAGIC	0xBD
 
 #define VAULT_IOC_VERSION	_IOR(VAULT_IOCTL_MAGIC, 0x00, struct vault_version)
 #define VAULT_IOC_KEY_ADD	_IOW(VAULT_IOCTL_MAGIC, 0x01, struct vault_key_add)
