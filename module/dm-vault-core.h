@@ -94,6 +94,14 @@ enum vault_flags {
 	VAULT_F_WRITE_WQ,	/* encrypt writes in the workqueue, always */
 	VAULT_F_IV_LARGE_SECTORS,
 	VAULT_F_KEY_VALID,	/* cleared by "key wipe", set by "key set" */
+	VAULT_F_KEY_WIPED,	/* the cipher holds a random key, not a half-set one */
+};
+
+/* Where the target is in dm's suspend/resume cycle (vault_c.state). */
+enum vault_run_state {
+	VAULT_SUSPENDED,	/* no I/O mapped: key messages accepted */
+	VAULT_RESUMING,		/* a pre-resume check passed: refused */
+	VAULT_RUNNING,		/* resumed: refused */
 };
 
 struct vault_c {
@@ -108,6 +116,8 @@ struct vault_c {
 	struct vault_cipher cipher;
 	char key_name[VAULT_KEY_NAME_MAX]; /* shown in the table; never bytes */
 	unsigned int key_size;		/* bytes, to wipe with a random key */
+	struct mutex state_lock;	/* key messages vs suspend/resume */
+	enum vault_run_state state;	/* under state_lock */
 
 	struct workqueue_struct *crypt_wq;
 	struct bio_set bs;		/* write clones */

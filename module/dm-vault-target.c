@@ -23,6 +23,9 @@
 #define VAULT_ERR_NR_ARGS \
 	"Not enough arguments: <cipher> <key> <iv_offset> <device> " \
 	"<offset> [<#opt> <opt>...]"
+#define VAULT_ERR_RESUMING \
+	"key message refused: a resume began (it may have failed in " \
+	"another target of the table); resume the device, suspend it again"
 #define VAULT_ERR_IV_OFFSET \
 	"Invalid iv_offset: a number of 512-byte sectors, a multiple of " \
 	"sector_size"
@@ -69,10 +72,11 @@ static int vault_parse_key_ref(struct vault_c *vc, const char *ref,
 }
 
 /*
- * Program the cipher with the key named in vc->key_name. The material
- * passes through a stack buffer that is wiped before returning.
+ * Program the cipher with the key named in vc->key_name; with @same_size,
+ * only a key of the size the table was built with ("key set"). The
+ * material passes through a stack buffer that is wiped before returning.
  */
-static int vault_load_key(struct vault_c *vc, char **error)
+static int vault_load_key(struct vault_c *vc, bool same_size, char **error)
 {
 	u8 material[VAULT_KEY_SIZE_MAX];
 	unsigned int size = 0;
@@ -85,30 +89,51 @@ static int vault_load_key(struct vault_c *vc, char **error)
 			goto out;
 		}
 	}
+	if (same_size && size != vc->key_size) {
+		DMERR("key set: %s%s is %u bytes, the table's key is %u bytes: refused",
+		      vc->key_name[0] ? VAULT_KEY_REF_PREFIX : VAULT_KEY_REF_EMPTY,
+		      vc->key_name, size, vc->key_size);
+		*error = "Key size differs from the table's";
+		r = -EINVAL;
+		goto out;
+	}
 	r = crypto_skcipher_setkey(vc->cipher.tfm, material, size);
 	if (r) {
 		/* The cipher may hold part of the new key: not usable. */
 		clear_bit(VAULT_F_KEY_VALID, &vc->flags);
+		clear_bit(VAULT_F_KEY_WIPED, &vc->flags);
 		*error = "Key does not fit the cipher (wrong key size?)";
 		goto out;
 	}
 	vc->key_size = size;
+	clear_bit(VAULT_F_KEY_WIPED, &vc->flags);
 	set_bit(VAULT_F_KEY_VALID, &vc->flags);
 out:
 	memzero_explicit(material, sizeof(material));
 	return r;
 }
 
-/* Replace the key schedule with a random key, then forget it. */
-static void vault_wipe_key(struct vault_c *vc)
+/*
+ * Replace the key schedule with a random key, then forget it. If the
+ * cipher refuses, the old schedule may remain: say so, and stay unusable.
+ */
+static int vault_wipe_key(struct vault_c *vc)
 {
 	u8 material[VAULT_KEY_SIZE_MAX];
+	int r;
 
 	clear_bit(VAULT_F_KEY_VALID, &vc->flags);
+	clear_bit(VAULT_F_KEY_WIPED, &vc->flags);
 	get_random_bytes(material, vc->key_size);
-	if (crypto_skcipher_setkey(vc->cipher.tfm, material, vc->key_size))
-		DMWARN("could not overwrite the key schedule");
+	r = crypto_skcipher_setkey(vc->cipher.tfm, material, vc->key_size);
 	memzero_explicit(material, sizeof(material));
+	if (r) {
+		DMERR("key wipe failed (%d): the old key schedule may remain; remove the device",
+		      r);
+		return r;
+	}
+	set_bit(VAULT_F_KEY_WIPED, &vc->flags);
+	return 0;
 }
 
 static int vault_parse_sector_size(struct vault_c *vc, const char *val,
@@ -211,6 +236,8 @@ static int vault_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 	ti->private = vc;
 	vc->sector_size = SECTOR_SIZE;
+	mutex_init(&vc->state_lock);
+	vc->state = VAULT_SUSPENDED;	/* nothing mapped before the first resume */
 
 	r = vault_parse_options(vc, argc - VAULT_NR_FIXED_ARGS,
 				argv + VAULT_NR_FIXED_ARGS, &ti->error);
@@ -237,7 +264,7 @@ static int vault_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	if (r)
 		goto bad;
 
-	r = vault_load_key(vc, &ti->error);
+	r = vault_load_key(vc, false, &ti->error);
 	if (r)
 		goto bad;
 
@@ -297,6 +324,7 @@ static void vault_dtr(struct dm_target *ti)
 	if (vc->dev)
 		dm_put_device(ti, vc->dev);
 	kfree(vc->cipher_spec);
+	mutex_destroy(&vc->state_lock);
 	kfree(vc);
 	ti->private = NULL;
 }
@@ -323,8 +351,12 @@ static void vault_status(struct dm_target *ti, status_type_t type,
 
 	switch (type) {
 	case STATUSTYPE_INFO:
-		DMEMIT("%s", test_bit(VAULT_F_KEY_VALID, &vc->flags) ?
-		       "key_valid" : "key_wiped");
+		if (test_bit(VAULT_F_KEY_VALID, &vc->flags))
+			DMEMIT("key_valid");
+		else if (test_bit(VAULT_F_KEY_WIPED, &vc->flags))
+			DMEMIT("key_wiped");
+		else
+			DMEMIT("key_invalid");
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s ", vc->cipher_spec);
@@ -364,52 +396,103 @@ static void vault_status(struct dm_target *ti, status_type_t type,
 	}
 }
 
+static int vault_msg_key_set(struct vault_c *vc, const char *ref)
+{
+	char old_name[VAULT_KEY_NAME_MAX];
+	char *error = NULL;
+	int r;
+
+	memcpy(old_name, vc->key_name, sizeof(old_name));
+	/* A refused key leaves the current state as it was. */
+	r = vault_parse_key_ref(vc, ref, &error);
+	if (!r)
+		r = vault_load_key(vc, true, &error);
+	if (r) {
+		memcpy(vc->key_name, old_name, sizeof(old_name));
+		DMWARN("key set failed: %s", error);
+	}
+	return r;
+}
+
+/*
+ * dm core keeps dm_suspended() true until after I/O restarted on resume,
+ * and calls .message without a lock: the target's own state, changed and
+ * read under state_lock, is what says that no I/O can be mapped.
+ */
+static int vault_msg_key_allowed(struct vault_c *vc)
+{
+	lockdep_assert_held(&vc->state_lock);
+	switch (vc->state) {
+	case VAULT_SUSPENDED:
+		return 0;
+	case VAULT_RESUMING:
+		DMERR("%s", VAULT_ERR_RESUMING);
+		return -EBUSY;
+	default:
+		DMWARN("key messages are accepted only while the device is suspended");
+		return -EINVAL;
+	}
+}
+
 /* "key wipe" and "key set key:<name>", accepted only while suspended. */
 static int vault_message(struct dm_target *ti, unsigned int argc, char **argv,
 			 char *result, unsigned int maxlen)
 {
 	struct vault_c *vc = ti->private;
-	char *error = NULL;
+	bool wipe, set;
 	int r;
 
-	if (argc < 2 || strcasecmp(argv[0], "key"))
-		goto bad;
-	if (!dm_suspended(ti)) {
-		DMWARN("key messages are accepted only while the device is suspended");
+	wipe = argc == 2 && !strcasecmp(argv[0], "key") &&
+	       !strcasecmp(argv[1], "wipe");
+	set = argc == 3 && !strcasecmp(argv[0], "key") &&
+	      !strcasecmp(argv[1], "set");
+	if (!wipe && !set) {
+		DMWARN("unrecognised message: expected \"key wipe\" or \"key set key:<name>\"");
 		return -EINVAL;
 	}
-	if (argc == 2 && !strcasecmp(argv[1], "wipe")) {
-		vault_wipe_key(vc);
-		return 0;
-	}
-	if (argc == 3 && !strcasecmp(argv[1], "set")) {
-		char old_name[VAULT_KEY_NAME_MAX];
 
-		memcpy(old_name, vc->key_name, sizeof(old_name));
-		/* An unknown key leaves the current state as it was. */
-		r = vault_parse_key_ref(vc, argv[2], &error);
-		if (!r)
-			r = vault_load_key(vc, &error);
-		if (r) {
-			memcpy(vc->key_name, old_name, sizeof(old_name));
-			DMWARN("key set failed: %s", error);
-		}
-		return r;
-	}
-bad:
-	DMWARN("unrecognised message: expected \"key wipe\" or \"key set key:<name>\"");
-	return -EINVAL;
+	mutex_lock(&vc->state_lock);
+	r = vault_msg_key_allowed(vc);
+	if (!r)
+		r = wipe ? vault_wipe_key(vc) : vault_msg_key_set(vc, argv[2]);
+	mutex_unlock(&vc->state_lock);
+	return r;
+}
+
+/* I/O has drained: from here until a resume begins, keys may change. */
+static void vault_postsuspend(struct dm_target *ti)
+{
+	struct vault_c *vc = ti->private;
+
+	mutex_lock(&vc->state_lock);
+	vc->state = VAULT_SUSPENDED;
+	mutex_unlock(&vc->state_lock);
 }
 
 static int vault_preresume(struct dm_target *ti)
 {
 	struct vault_c *vc = ti->private;
+	int r = 0;
 
-	if (!test_bit(VAULT_F_KEY_VALID, &vc->flags)) {
+	mutex_lock(&vc->state_lock);
+	if (test_bit(VAULT_F_KEY_VALID, &vc->flags)) {
+		/* The key checked here is the key I/O will use. */
+		vc->state = VAULT_RESUMING;
+	} else {
 		DMERR("aborting resume: the key was wiped; send \"key set key:<name>\" first");
-		return -EAGAIN;
+		r = -EAGAIN;
 	}
-	return 0;
+	mutex_unlock(&vc->state_lock);
+	return r;
+}
+
+static void vault_resume(struct dm_target *ti)
+{
+	struct vault_c *vc = ti->private;
+
+	mutex_lock(&vc->state_lock);
+	vc->state = VAULT_RUNNING;
+	mutex_unlock(&vc->state_lock);
 }
 
 static int vault_iterate_devices(struct dm_target *ti,
@@ -444,7 +527,9 @@ static struct target_type vault_target = {
 	.map = vault_io_map,
 	.status = vault_status,
 	.message = vault_message,
+	.postsuspend = vault_postsuspend,
 	.preresume = vault_preresume,
+	.resume = vault_resume,
 	.iterate_devices = vault_iterate_devices,
 	.io_hints = vault_io_hints,
 };
