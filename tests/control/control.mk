@@ -6,7 +6,8 @@
 # or run it alone: make -f tests/control/control.mk (from the repository
 # root) or make -C tests/control.  Produces $(VAULT_BUILD_DIR)/tests/control_test
 # $(VAULT_BUILD_DIR)/tests/dm_cycles (used by tests/guest/90-cycles-rmmod.sh)
-# and $(VAULT_BUILD_DIR)/tests/hammer (used by tests/guest/92-control-hammer.sh).
+# $(VAULT_BUILD_DIR)/tests/hammer (used by tests/guest/92-control-hammer.sh)
+# and $(VAULT_BUILD_DIR)/tests/msg_race (used by tests/guest/71-key-messages.sh).
 #
 # kselftest_harness.h and kselftest.h are not kept in the repository: they
 # are extracted once from Debian's linux-source package into a cache under
@@ -23,6 +24,7 @@ KSFT_HEADERS := $(KSFT_CACHE)/kselftest_harness.h $(KSFT_CACHE)/kselftest.h
 CONTROL_TEST := $(VAULT_BUILD_DIR)/tests/control_test
 DM_CYCLES := $(VAULT_BUILD_DIR)/tests/dm_cycles
 HAMMER := $(VAULT_BUILD_DIR)/tests/hammer
+MSG_RACE := $(VAULT_BUILD_DIR)/tests/msg_race
 CONTROL_CFLAGS ?= -O2 -g -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 \
 	-Wno-unused-parameter
 # kselftest_harness.h trips -Wsign-compare (EXPECT_EQ(int, size_t)) and
@@ -33,7 +35,7 @@ CONTROL_CPPFLAGS := -I$(VAULT_REPO_DIR)/module/uapi -I$(VAULT_CONTROL_DIR) \
 
 .PHONY: control-tests control-layout32 control-tests-clean
 
-control-tests: $(CONTROL_TEST) $(DM_CYCLES) $(HAMMER) control-layout32
+control-tests: $(CONTROL_TEST) $(DM_CYCLES) $(HAMMER) $(MSG_RACE) control-layout32
 
 $(KSFT_HEADERS) &:
 	@test -n "$(KSFT_TARBALL)" || { \
@@ -61,6 +63,10 @@ $(HAMMER): $(VAULT_CONTROL_DIR)/hammer.c \
 	mkdir -p $(dir $@)
 	$(CC) $(CONTROL_CFLAGS) -I$(VAULT_REPO_DIR)/module/uapi -pthread -o $@ $<
 
+$(MSG_RACE): $(VAULT_CONTROL_DIR)/msg_race.c
+	mkdir -p $(dir $@)
+	$(CC) $(CONTROL_CFLAGS) -pthread -o $@ $<
+
 # The same static checks with the i386 ABI, without a 32-bit libc: only
 # kernel UAPI headers are needed.  Skipped (with a note) when the compiler
 # cannot target i386.
@@ -76,4 +82,4 @@ control-layout32: $(VAULT_CONTROL_DIR)/layout_check.h \
 	fi
 
 control-tests-clean:
-	rm -f $(CONTROL_TEST) $(DM_CYCLES) $(HAMMER)
+	rm -f $(CONTROL_TEST) $(DM_CYCLES) $(HAMMER) $(MSG_RACE)
