@@ -47,11 +47,19 @@ static const struct kernel_param_ops vta_requests_ops = {
 module_param_cb(requests, &vta_requests_ops, NULL, 0444);
 MODULE_PARM_DESC(requests, "requests seen so far");
 
+/* Tests set it to make every setkey fail, to reach callers' error paths. */
+static int setkey_errno;
+module_param(setkey_errno, int, 0644);
+MODULE_PARM_DESC(setkey_errno, "if 1..4095, setkey fails with -setkey_errno");
+
 static int vta_setkey(struct crypto_skcipher *tfm, const u8 *key,
 		      unsigned int keylen)
 {
 	struct vta_ctx *ctx = crypto_skcipher_ctx(tfm);
+	int err = READ_ONCE(setkey_errno);
 
+	if (err > 0 && err < MAX_ERRNO)
+		return -err;
 	return crypto_skcipher_setkey(ctx->child, key, keylen);
 }
 

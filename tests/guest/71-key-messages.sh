@@ -13,7 +13,10 @@
 #    first target (which passed its pre-resume check) until the device was
 #    resumed, while the failed target itself still takes "key set";
 #  - "key set" refuses a key of another size than the table's, with a
-#    message naming both sizes, and leaves the key state as it was.
+#    message naming both sizes, and leaves the key state as it was;
+#  - "key wipe" whose setkey fails (vault-test-async.ko's setkey_errno)
+#    fails with that error, the status says key_invalid and resume is
+#    refused until a key set.
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 
 T=t71
@@ -31,7 +34,7 @@ MSG_RACE=${VAULT_BUILD:?}/tests/msg_race
 cleanup() {
 	local d k
 	[ -n "${BG:-}" ] && kill "$BG" 2>/dev/null
-	for d in $T-crypt $V $V2; do
+	for d in $T-crypt $V $V2 $T-async; do
 		dmsetup resume $d >/dev/null 2>&1
 		dmsetup remove --retry $d >/dev/null 2>&1
 	done
@@ -153,6 +156,43 @@ ktap_check "size: key set of the right key" dmsetup message $V 0 key set key:$T-
 ktap_check "size: resume" timeout 30 dmsetup resume $V
 ktap_check "size: data intact" \
 	timeout 60 cmp -s -n $((PMIB << 20)) "$WORK/bulk" <(dd if=$M bs=1M skip=$PMIB iflag=direct status=none)
+
+# ---- 4. key wipe returns the cipher's error (vault-test-async.ko's
+# setkey_errno makes its setkey fail)
+ASYNC_KO=$VAULT_BUILD/$VAULT_KVER/vault-test-async.ko
+KNOB=/sys/module/vault_test_async/parameters/setkey_errno
+V3=$T-async
+loaded_async=
+if [ ! -d /sys/module/vault_test_async ]; then
+	insmod "$ASYNC_KO" && loaded_async=1
+fi
+if [ -w $KNOB ]; then
+	dmsetup create $V3 --table \
+		"0 $LEN vault capi:xts-aes-vault-test-async-plain64 key:$T-key 0 /dev/ram1 0" ||
+		ktap_fail_all "dmsetup create $V3"
+	head -c $((1 << 20)) /dev/urandom > "$WORK/data3"
+	dd if="$WORK/data3" of=/dev/mapper/$V3 bs=1M oflag=direct status=none ||
+		ktap_fail_all "write $V3"
+	ktap_check "wipe error: suspend" dmsetup suspend $V3
+	mark=$(klog_mark)
+	echo 5 > $KNOB
+	ktap_check "wipe error: key wipe fails when the cipher refuses the random key" \
+		not dmsetup message $V3 0 key wipe
+	echo 0 > $KNOB
+	ktap_check "wipe error: the kernel log says the wipe failed, with the error" \
+		grep -qiE 'vault: .*key wipe failed \(-5\)' <<<"$(klog_since "$mark")"
+	ktap_check "wipe error: status key_invalid, not key_wiped" \
+		[ "$(key_state $V3)" = key_invalid ]
+	ktap_check "wipe error: resume refused" not timeout 30 dmsetup resume $V3
+	ktap_check "wipe error: key set" dmsetup message $V3 0 key set key:$T-key
+	ktap_check "wipe error: resume" timeout 30 dmsetup resume $V3
+	ktap_check "wipe error: data intact" \
+		timeout 60 cmp -s -n $((1 << 20)) "$WORK/data3" /dev/mapper/$V3
+	dmsetup remove $V3
+else
+	ktap_fail "wipe error: cannot load $ASYNC_KO with its setkey_errno knob (make module)"
+fi
+[ -n "$loaded_async" ] && rmmod vault_test_async
 
 dmsetup remove $V
 ktap_check "devices removed" not dmsetup info $V
