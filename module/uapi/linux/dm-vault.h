@@ -85,9 +85,9 @@ struct vault_key_list {
 };
 
 /*
- * 0xBD: free in Documentation/userspace-api/ioctl/ioctl-number.rst and in
- * the sources of 6.12 and later (0xB7 belongs to nsfs and remoteproc, 0xBC
- * is taken by bcache without an entry there).
+ * 0xBD: free in Documentation/userspace-api/ioctl/ioctl-number.rst and
+ * unused in the 6.12 sources (0xB7 belongs to nsfs and remoteproc; 0xBC is
+ * used by bcache without an entry there; later kernels took 0xB8, 0xBA).
  */
 #define VAULT_IOCTL_MAGIC	0xBD
 
