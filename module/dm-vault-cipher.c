@@ -139,12 +139,17 @@ int vault_cipher_init(struct vault_cipher *vcp, const char *spec,
 	if (r)
 		goto out;
 
-	vcp->tfm = crypto_alloc_skcipher(api, 0, 0);
+	/*
+	 * As dm-crypt: no implementation that allocates memory per request,
+	 * since that allocation can fail under the memory pressure in which
+	 * writeback must still progress.
+	 */
+	vcp->tfm = crypto_alloc_skcipher(api, 0, CRYPTO_ALG_ALLOCATES_MEMORY);
 	if (IS_ERR(vcp->tfm)) {
 		r = PTR_ERR(vcp->tfm);
 		vcp->tfm = NULL;
 		*error = r == -ENOENT ?
-			"Cipher not available in this kernel" :
+			"Cipher not available in this kernel without per-request allocations" :
 			"Error allocating crypto tfm";
 		goto out;
 	}

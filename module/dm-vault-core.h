@@ -119,14 +119,24 @@ struct vault_c {
 	struct mutex state_lock;	/* key messages vs suspend/resume */
 	enum vault_run_state state;	/* under state_lock */
 
+	/*
+	 * crypt_wq runs what gives bounce pages back (walks, continuations,
+	 * submissions) and never waits for pages; write_wq starts the writes
+	 * that may have to wait for them.
+	 */
 	struct workqueue_struct *crypt_wq;
+	struct workqueue_struct *write_wq;
+	int wq_id;			/* in the workqueues' names */
 	struct bio_set bs;		/* write clones */
 	struct vault_bounce bounce;	/* their pages */
 
 	mempool_t walk_pool;		/* extra walks for large bios */
-	unsigned int walk_size;		/* walk + request + IV, bytes */
-	unsigned int req_offset;	/* of the request in a walk */
-	unsigned int iv_offset_in_walk;	/* of the IV buffer in a walk */
+	mempool_t req_pool;		/* requests beyond a walk's own */
+	unsigned int walk_size;		/* walk + its own request, bytes */
+	unsigned int walk_req0;		/* offset of a walk's own request */
+	unsigned int req_size;		/* vault_req + skcipher request + IV */
+	unsigned int req_skreq;		/* offset of the skcipher request */
+	unsigned int req_iv;		/* offset of the IV (before aligning) */
 };
 
 int vault_register_target(void);
@@ -135,20 +145,32 @@ void vault_unregister_target(void);
 /* ---- the data path (dm-vault-io.c) ---- */
 
 /*
- * A walk transforms a run of sectors with one crypto request, which (with
- * its IV) follows the structure in memory. A bio's crypto is one walk, or
+ * One sector's crypto request: this header, the skcipher request at
+ * vc->req_skreq, then the IV. A walk's own request follows the walk; more
+ * come from vc->req_pool while an asynchronous driver holds earlier ones.
+ */
+struct vault_req {
+	struct vault_walk *walk;
+	struct scatterlist sg_in;
+	struct scatterlist sg_out;
+};
+
+/*
+ * A walk transforms a run of sectors, a request per sector, all of them in
+ * flight at once on an asynchronous driver. A bio's crypto is one walk, or
  * several running on different CPUs when the bio is large.
  */
 struct vault_walk {
 	struct vault_io *io;
-	struct work_struct work;	/* resumes after an async completion */
-	struct bvec_iter iter_in;
+	struct work_struct work;	/* continues submitting in a worker */
+	struct bvec_iter iter_in;	/* the sectors not yet submitted */
 	struct bvec_iter iter_out;
 	u64 iv_sector;
 	blk_status_t status;
 	bool busy;			/* counted in vault_busy_walks */
-	struct scatterlist sg_in;
-	struct scatterlist sg_out;
+	bool req0_gone;			/* own request given to a driver */
+	atomic_t pending;		/* requests in flight + 1 (submitter) */
+	atomic_t backlog;		/* -EBUSY return meets its -EINPROGRESS */
 };
 
 /* Per-bio state, in the dm per-bio data. */
@@ -156,7 +178,7 @@ struct vault_io {
 	struct vault_c *vc;
 	struct bio *bio;		/* the bio dm handed to map() */
 	struct bio *out;		/* where ciphertext/plaintext goes */
-	struct work_struct work;	/* starts the io from the workqueue */
+	struct work_struct work;	/* starts the io, or submits a write */
 	sector_t target_sector;		/* first sector, relative to the target */
 	atomic_t pending;		/* walks still running */
 	blk_status_t status;

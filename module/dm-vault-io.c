@@ -3,19 +3,29 @@
  * dm-vault: the data path.
  *
  * Reads go to the lower device in the bio dm gave us and are decrypted in
- * place when they complete. Writes are encrypted into bounce pages taken
- * from a per-device mempool and sent down in a clone.
+ * place when they complete. Writes are encrypted into bounce pages
+ * (dm-vault-bounce.c) and sent down in a clone.
  *
  * The crypto runs where the bio already is: writes in the submitter's
  * context, reads in their completion context (unless that is a hard
  * interrupt), which saves dm-crypt's queue hops. A large bio is cut into
  * walks that run on several CPUs at once, so a single stream is not limited
- * to one CPU's cipher throughput. The workqueue is the fallback for what
- * cannot run inline: hard-interrupt completions, bounce pages that are not
- * available without waiting, and continuations after an asynchronous
- * crypto driver completes.
+ * to one CPU's cipher throughput. Each walk submits a request per sector
+ * without waiting for the previous one, so an asynchronous driver has them
+ * all in flight and completes them in its own context.
+ *
+ * Two workqueues per device take what cannot run inline. write_wq starts
+ * the writes whose bounce pages are not available without waiting: only
+ * there does anything wait for pages. crypt_wq runs everything that leads
+ * to pages coming back (extra walks of a large bio, walks continued after
+ * a backlogged request or a request shortage, the submission of a write
+ * an asynchronous driver finished) and read starts from hard-interrupt
+ * completions; none of that waits for bounce pages. A worker waiting for
+ * pages, even the rescuer alone under memory pressure, therefore never
+ * sits in front of the work that would give them back (design.rst).
  */
 #include <linux/blkdev.h>
+#include <linux/idr.h>
 #include <linux/slab.h>
 #include <crypto/algapi.h>
 
@@ -36,16 +46,30 @@
  */
 static atomic_t vault_busy_walks = ATOMIC_INIT(0);
 
-static struct skcipher_request *vault_walk_req(struct vault_walk *w)
+/* Tells apart the workqueues of a table and of the one replacing it. */
+static DEFINE_IDA(vault_wq_ida);
+
+/* How the code that runs a walk or finishes an io may behave. */
+enum {
+	VAULT_CTX_SUBMIT = 1,	/* may submit bios: map() or a worker */
+	VAULT_CTX_SLEEP = 2,	/* may wait for memory: a worker */
+	VAULT_CTX_WORKER = VAULT_CTX_SUBMIT | VAULT_CTX_SLEEP,
+};
+
+static struct vault_req *vault_walk_req0(struct vault_walk *w)
 {
-	return (void *)w + w->io->vc->req_offset;
+	return (void *)w + w->io->vc->walk_req0;
 }
 
-static u8 *vault_walk_iv(struct vault_walk *w)
+static struct skcipher_request *vault_req_skreq(struct vault_c *vc,
+						struct vault_req *vr)
 {
-	struct vault_c *vc = w->io->vc;
+	return (void *)vr + vc->req_skreq;
+}
 
-	return PTR_ALIGN((u8 *)w + vc->iv_offset_in_walk,
+static u8 *vault_req_iv(struct vault_c *vc, struct vault_req *vr)
+{
+	return PTR_ALIGN((u8 *)vr + vc->req_iv,
 			 crypto_skcipher_alignmask(vc->cipher.tfm) + 1);
 }
 
@@ -53,13 +77,14 @@ unsigned int vault_io_size(struct vault_c *vc)
 {
 	struct crypto_skcipher *tfm = vc->cipher.tfm;
 
-	vc->req_offset = ALIGN(sizeof(struct vault_walk), CRYPTO_MINALIGN);
-	vc->iv_offset_in_walk = vc->req_offset +
-				sizeof(struct skcipher_request) +
-				crypto_skcipher_reqsize(tfm);
-	vc->walk_size = ALIGN(vc->iv_offset_in_walk +
-			      crypto_skcipher_alignmask(tfm) +
-			      max(vc->cipher.iv_size, 1U), ARCH_KMALLOC_MINALIGN);
+	vc->req_skreq = ALIGN(sizeof(struct vault_req), CRYPTO_MINALIGN);
+	vc->req_iv = vc->req_skreq + sizeof(struct skcipher_request) +
+		     crypto_skcipher_reqsize(tfm);
+	vc->req_size = ALIGN(vc->req_iv + crypto_skcipher_alignmask(tfm) +
+			     max(vc->cipher.iv_size, 1U),
+			     ARCH_KMALLOC_MINALIGN);
+	vc->walk_req0 = ALIGN(sizeof(struct vault_walk), CRYPTO_MINALIGN);
+	vc->walk_size = vc->walk_req0 + vc->req_size;
 	return ALIGN(offsetof(struct vault_io, walk) + vc->walk_size,
 		     ARCH_KMALLOC_MINALIGN);
 }
@@ -77,90 +102,172 @@ static void vault_walk_advance(struct vault_walk *w, unsigned int bytes)
 		w->iv_sector += bytes >> SECTOR_SHIFT;
 }
 
-static void vault_io_finish(struct vault_io *io);
+static void vault_io_finish(struct vault_io *io, unsigned int ctx);
 
 /* A walk is over; the last one to finish completes the io. */
-static void vault_walk_done(struct vault_walk *w)
+static void vault_walk_done(struct vault_walk *w, unsigned int ctx)
 {
 	struct vault_io *io = w->io;
+	blk_status_t status = READ_ONCE(w->status);
 
-	if (unlikely(w->status))
-		WRITE_ONCE(io->status, w->status);
+	if (unlikely(status))
+		WRITE_ONCE(io->status, status);
 	if (w->busy)
 		atomic_dec(&vault_busy_walks);
 	if (w != &io->walk)
 		mempool_free(w, &io->vc->walk_pool);
 	if (atomic_dec_and_test(&io->pending))
-		vault_io_finish(io);
+		vault_io_finish(io, ctx);
 }
 
-static void vault_crypt_async_done(vault_completion_arg_t arg, int err);
+/* Drop a reference: one per request in flight, one for the submitter. */
+static void vault_walk_put(struct vault_walk *w, unsigned int ctx)
+{
+	if (atomic_dec_and_test(&w->pending))
+		vault_walk_done(w, ctx);
+}
 
 /*
- * Transform the walk's remaining sectors. Returns without finishing the
- * walk when an asynchronous request owns it; the completion resumes it.
+ * A request for the walk's next sector: the walk's own while it has not
+ * gone to an asynchronous driver, else one from the device's pool. Only a
+ * worker waits for one; they come back from request completions, which
+ * never wait for the workqueues.
  */
-static void vault_walk_run(struct vault_walk *w, bool may_resched)
+static struct vault_req *vault_req_get(struct vault_walk *w, unsigned int ctx)
+{
+	struct vault_c *vc = w->io->vc;
+	struct vault_req *vr;
+
+	if (!w->req0_gone)
+		return vault_walk_req0(w);
+	vr = mempool_alloc(&vc->req_pool, ctx & VAULT_CTX_SLEEP ? GFP_NOIO :
+			   GFP_NOWAIT | __GFP_NOWARN);
+	if (vr)
+		vr->walk = w;
+	return vr;
+}
+
+static void vault_req_put(struct vault_walk *w, struct vault_req *vr)
+{
+	if (vr != vault_walk_req0(w))
+		mempool_free(vr, &w->io->vc->req_pool);
+}
+
+static void vault_req_done(vault_completion_arg_t arg, int err);
+
+/*
+ * Submit a request for each of the walk's remaining sectors without waiting
+ * for the previous one, as dm-crypt's crypt_convert does: an asynchronous
+ * driver gets them all in flight, a synchronous one transforms each in the
+ * call and the same request serves the next sector. The walk stops, to be
+ * continued from the workqueue, when the driver backlogs a request (until
+ * that request starts) or when no request is free without waiting.
+ */
+static void vault_walk_run(struct vault_walk *w, unsigned int ctx)
 {
 	struct vault_io *io = w->io;
 	struct vault_c *vc = io->vc;
-	struct skcipher_request *req = vault_walk_req(w);
 	unsigned int ss = vc->sector_size;
-	u8 *iv = vault_walk_iv(w);
+	struct vault_req *vr = NULL;
 
-	skcipher_request_set_tfm(req, vc->cipher.tfm);
-	skcipher_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG,
-				      vault_crypt_async_done, w);
-
-	while (!w->status && w->iter_in.bi_size) {
+	while (!READ_ONCE(w->status) && w->iter_in.bi_size) {
 		struct bio_vec in = bio_iter_iovec(io->bio, w->iter_in);
 		struct bio_vec out = bio_iter_iovec(io->out, w->iter_out);
+		struct skcipher_request *req;
+		u8 *iv;
 		int r;
 
 		/* io_hints make every sector sit inside one page. */
 		if (unlikely(in.bv_len < ss || out.bv_len < ss)) {
-			w->status = BLK_STS_IOERR;
+			WRITE_ONCE(w->status, BLK_STS_IOERR);
 			break;
 		}
-		sg_init_table(&w->sg_in, 1);
-		sg_set_page(&w->sg_in, in.bv_page, ss, in.bv_offset);
-		sg_init_table(&w->sg_out, 1);
-		sg_set_page(&w->sg_out, out.bv_page, ss, out.bv_offset);
+		if (!vr) {
+			vr = vault_req_get(w, ctx);
+			if (!vr) {
+				queue_work(vc->crypt_wq, &w->work);
+				return;
+			}
+		}
+		req = vault_req_skreq(vc, vr);
+		iv = vault_req_iv(vc, vr);
+		sg_init_table(&vr->sg_in, 1);
+		sg_set_page(&vr->sg_in, in.bv_page, ss, in.bv_offset);
+		sg_init_table(&vr->sg_out, 1);
+		sg_set_page(&vr->sg_out, out.bv_page, ss, out.bv_offset);
 		vault_cipher_gen_iv(&vc->cipher, iv, w->iv_sector);
-		skcipher_request_set_crypt(req, &w->sg_in, &w->sg_out, ss, iv);
+		skcipher_request_set_tfm(req, vc->cipher.tfm);
+		skcipher_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG,
+					      vault_req_done, vr);
+		skcipher_request_set_crypt(req, &vr->sg_in, &vr->sg_out, ss, iv);
 
+		atomic_inc(&w->pending);
 		r = io->write ? crypto_skcipher_encrypt(req) :
 				crypto_skcipher_decrypt(req);
-		if (r == -EINPROGRESS || r == -EBUSY)
-			return;
-		if (unlikely(r)) {
-			w->status = BLK_STS_IOERR;
+		if (likely(!r)) {
+			atomic_dec(&w->pending);
+			vault_walk_advance(w, ss);
+			if (ctx & VAULT_CTX_SLEEP)
+				cond_resched();
+			continue;
+		}
+		if (r != -EINPROGRESS && r != -EBUSY) {
+			atomic_dec(&w->pending);
+			WRITE_ONCE(w->status, BLK_STS_IOERR);
 			break;
 		}
+		/* The driver owns the request now; its completion puts it. */
+		if (vr == vault_walk_req0(w))
+			w->req0_gone = true;
+		vr = NULL;
 		vault_walk_advance(w, ss);
-		if (may_resched)
-			cond_resched();
+		/* Backlogged: go on once it starts (whichever comes second). */
+		if (r == -EBUSY) {
+			if (atomic_inc_return(&w->backlog) == 1)
+				return;
+			atomic_set(&w->backlog, 0);
+		}
 	}
-	vault_walk_done(w);
+	if (vr)
+		vault_req_put(w, vr);
+	vault_walk_put(w, ctx);
 }
 
 static void vault_walk_work(struct work_struct *work)
 {
-	vault_walk_run(container_of(work, struct vault_walk, work), true);
+	vault_walk_run(container_of(work, struct vault_walk, work),
+		       VAULT_CTX_WORKER);
 }
 
-static void vault_crypt_async_done(vault_completion_arg_t arg, int err)
+/* An asynchronous driver's completion: any context, never waits. */
+static void vault_req_done(vault_completion_arg_t arg, int err)
 {
-	struct vault_walk *w = vault_completion_data(arg);
+	struct vault_req *vr = vault_completion_data(arg);
+	struct vault_walk *w = vr->walk;
 
-	/* A backlogged request has started; its real completion follows. */
-	if (err == -EINPROGRESS)
+	/* A backlogged request has started: the walk may submit again. */
+	if (err == -EINPROGRESS) {
+		if (atomic_inc_return(&w->backlog) == 2) {
+			atomic_set(&w->backlog, 0);
+			queue_work(w->io->vc->crypt_wq, &w->work);
+		}
 		return;
-	if (err)
-		w->status = BLK_STS_IOERR;
-	else
-		vault_walk_advance(w, w->io->vc->sector_size);
-	queue_work(w->io->vc->crypt_wq, &w->work);
+	}
+	if (unlikely(err))
+		WRITE_ONCE(w->status, BLK_STS_IOERR);
+	vault_req_put(w, vr);
+	vault_walk_put(w, 0);
+}
+
+static void vault_walk_init(struct vault_walk *w, struct vault_io *io)
+{
+	w->io = io;
+	w->status = BLK_STS_OK;
+	w->req0_gone = false;
+	atomic_set(&w->pending, 1);
+	atomic_set(&w->backlog, 0);
+	vault_walk_req0(w)->walk = w;
+	INIT_WORK(&w->work, vault_walk_work);
 }
 
 /* How many walks @w0's sectors are cut into; counts @w0 as busy if large. */
@@ -186,7 +293,7 @@ static unsigned int vault_nr_walks(struct vault_c *vc, struct vault_walk *w0)
  * the first walk here. An extra walk that cannot be allocated without
  * waiting stays part of the first walk.
  */
-static void vault_io_crypt(struct vault_io *io, bool in_worker)
+static void vault_io_crypt(struct vault_io *io, unsigned int ctx)
 {
 	struct vault_c *vc = io->vc;
 	struct vault_walk *w0 = &io->walk;
@@ -203,14 +310,12 @@ static void vault_io_crypt(struct vault_io *io, bool in_worker)
 		w = mempool_alloc(&vc->walk_pool, GFP_NOWAIT | __GFP_NOWARN);
 		if (!w)
 			break;
-		w->io = io;
-		w->status = BLK_STS_OK;
+		vault_walk_init(w, io);
 		w->busy = true;
 		atomic_inc(&vault_busy_walks);
 		w->iter_in = w0->iter_in;
 		w->iter_out = w0->iter_out;
 		w->iv_sector = w0->iv_sector;
-		INIT_WORK(&w->work, vault_walk_work);
 		vault_walk_advance(w, keep);
 		w->iter_in.bi_size = share;
 		w->iter_out.bi_size = share;
@@ -219,7 +324,7 @@ static void vault_io_crypt(struct vault_io *io, bool in_worker)
 		atomic_inc(&io->pending);
 		queue_work(vc->crypt_wq, &w->work);
 	}
-	vault_walk_run(w0, in_worker);
+	vault_walk_run(w0, ctx);
 }
 
 static void vault_free_bounce(struct vault_c *vc, struct bio *clone)
@@ -240,14 +345,14 @@ static void vault_write_endio(struct bio *clone)
 }
 
 /*
- * A clone holding bounce pages for the whole write. With @may_block false
- * (the submitter's context) nothing waits: NULL means "retry from the
- * workqueue".
+ * A clone holding bounce pages for the whole write. Outside a worker
+ * nothing waits: NULL means "retry from the write workqueue".
  */
-static struct bio *vault_alloc_bounce(struct vault_io *io, bool may_block)
+static struct bio *vault_alloc_bounce(struct vault_io *io, unsigned int ctx)
 {
 	struct vault_c *vc = io->vc;
 	unsigned int size = io->bio->bi_iter.bi_size;
+	bool may_block = ctx & VAULT_CTX_SLEEP;
 	struct bio *clone;
 
 	clone = bio_alloc_bioset(vc->dev->bdev, DIV_ROUND_UP(size, PAGE_SIZE),
@@ -262,7 +367,14 @@ static struct bio *vault_alloc_bounce(struct vault_io *io, bool may_block)
 	return clone;
 }
 
-static void vault_io_finish(struct vault_io *io)
+static void vault_io_submit_work(struct work_struct *work)
+{
+	struct vault_io *io = container_of(work, struct vault_io, work);
+
+	dm_submit_bio_remap(io->bio, io->out);
+}
+
+static void vault_io_finish(struct vault_io *io, unsigned int ctx)
 {
 	struct bio *bio = io->bio;
 	blk_status_t status = READ_ONCE(io->status);
@@ -274,7 +386,16 @@ static void vault_io_finish(struct vault_io *io)
 			bio_endio(bio);
 			return;
 		}
-		dm_submit_bio_remap(bio, io->out);
+		if (ctx & VAULT_CTX_SUBMIT) {
+			dm_submit_bio_remap(bio, io->out);
+			return;
+		}
+		/*
+		 * A driver's completion must not submit; the start work that
+		 * used io->work has returned or is about to.
+		 */
+		INIT_WORK(&io->work, vault_io_submit_work);
+		queue_work(io->vc->crypt_wq, &io->work);
 		return;
 	}
 	bio->bi_end_io = io->saved_end_io;
@@ -284,11 +405,11 @@ static void vault_io_finish(struct vault_io *io)
 	bio_endio(bio);
 }
 
-/* Start an io's crypto; false if it must be retried from the workqueue. */
-static bool vault_io_start(struct vault_io *io, bool in_worker)
+/* Start an io's crypto; false if it must be retried from a worker. */
+static bool vault_io_start(struct vault_io *io, unsigned int ctx)
 {
 	if (io->write) {
-		struct bio *clone = vault_alloc_bounce(io, in_worker);
+		struct bio *clone = vault_alloc_bounce(io, ctx);
 
 		if (!clone)
 			return false;
@@ -299,18 +420,27 @@ static bool vault_io_start(struct vault_io *io, bool in_worker)
 		io->out = clone;
 		io->walk.iter_out = clone->bi_iter;
 	}
-	vault_io_crypt(io, in_worker);
+	vault_io_crypt(io, ctx);
 	return true;
 }
 
 static void vault_io_work(struct work_struct *work)
 {
-	vault_io_start(container_of(work, struct vault_io, work), true);
+	vault_io_start(container_of(work, struct vault_io, work),
+		       VAULT_CTX_WORKER);
 }
 
+/*
+ * Writes that may wait for bounce pages start on their own workqueue: the
+ * work that gives pages back (walks, submissions after an asynchronous
+ * driver) runs on crypt_wq, which never waits for pages, so a waiter can
+ * never hold up what it waits for.
+ */
 static void vault_io_queue(struct vault_io *io)
 {
-	queue_work(io->vc->crypt_wq, &io->work);
+	struct vault_c *vc = io->vc;
+
+	queue_work(io->write ? vc->write_wq : vc->crypt_wq, &io->work);
 }
 
 static void vault_read_endio(struct bio *bio)
@@ -319,14 +449,14 @@ static void vault_read_endio(struct bio *bio)
 
 	if (unlikely(bio->bi_status)) {
 		io->status = bio->bi_status;
-		vault_io_finish(io);
+		vault_io_finish(io, 0);
 		return;
 	}
 	if (in_hardirq() || irqs_disabled() ||
 	    test_bit(VAULT_F_READ_WQ, &io->vc->flags))
 		vault_io_queue(io);
 	else
-		vault_io_start(io, false);
+		vault_io_start(io, 0);
 }
 
 int vault_io_map(struct dm_target *ti, struct bio *bio)
@@ -366,14 +496,12 @@ int vault_io_map(struct dm_target *ti, struct bio *bio)
 	io->target_sector = sector;
 	io->write = bio_op(bio) == REQ_OP_WRITE;
 	INIT_WORK(&io->work, vault_io_work);
-	io->walk.io = io;
-	io->walk.status = BLK_STS_OK;
+	vault_walk_init(&io->walk, io);
 	io->walk.busy = false;
 	io->walk.iter_in = bio->bi_iter;
 	io->walk.iv_sector = sector + vc->iv_offset;
 	if (test_bit(VAULT_F_IV_LARGE_SECTORS, &vc->flags))
 		io->walk.iv_sector >>= vc->sector_shift;
-	INIT_WORK(&io->walk.work, vault_walk_work);
 
 	if (!io->write) {
 		io->out = bio;
@@ -390,14 +518,16 @@ int vault_io_map(struct dm_target *ti, struct bio *bio)
 
 	io->out = NULL;
 	if (test_bit(VAULT_F_WRITE_WQ, &vc->flags) ||
-	    !vault_io_start(io, false))
+	    !vault_io_start(io, VAULT_CTX_SUBMIT))
 		vault_io_queue(io);
 	return DM_MAPIO_SUBMITTED;
 }
 
 int vault_io_init(struct vault_c *vc, const char *devname)
 {
-	unsigned int wq_flags = WQ_MEM_RECLAIM;
+	/* WQ_SYSFS: max_active and the CPU mask can be tuned (and tested). */
+	unsigned int wq_flags = WQ_MEM_RECLAIM | WQ_SYSFS;
+	unsigned int max_active = num_online_cpus();
 	int r;
 
 	r = vault_bounce_init(&vc->bounce, BIO_MAX_VECS);
@@ -410,25 +540,43 @@ int vault_io_init(struct vault_c *vc, const char *devname)
 				      vc->walk_size);
 	if (r)
 		return r;
+	r = mempool_init_kmalloc_pool(&vc->req_pool, VAULT_MIN_IOS,
+				      vc->req_size);
+	if (r)
+		return r;
+	r = ida_alloc_min(&vault_wq_ida, 1, GFP_KERNEL);
+	if (r < 0)
+		return r;
+	vc->wq_id = r;
 
 	/* same_cpu_crypt: stay on the CPU that submitted the bio. */
-	if (test_bit(VAULT_F_SAME_CPU_CRYPT, &vc->flags))
-		vc->crypt_wq = alloc_workqueue("kvaultd/%s",
-					       wq_flags | WQ_CPU_INTENSIVE, 1,
-					       devname);
-	else
-		vc->crypt_wq = alloc_workqueue("kvaultd/%s",
-					       wq_flags | WQ_UNBOUND,
-					       num_online_cpus(), devname);
-	return vc->crypt_wq ? 0 : -ENOMEM;
+	if (test_bit(VAULT_F_SAME_CPU_CRYPT, &vc->flags)) {
+		wq_flags |= WQ_CPU_INTENSIVE;
+		max_active = 1;
+	} else {
+		wq_flags |= WQ_UNBOUND;
+	}
+	vc->crypt_wq = alloc_workqueue("kvaultd-%s-%d", wq_flags, max_active,
+				       devname, vc->wq_id);
+	vc->write_wq = alloc_workqueue("kvaultw-%s-%d", wq_flags, max_active,
+				       devname, vc->wq_id);
+	return vc->crypt_wq && vc->write_wq ? 0 : -ENOMEM;
 }
 
 /* Copes with a half-initialised vc, as the ctr error path needs. */
 void vault_io_destroy(struct vault_c *vc)
 {
+	/* Write starts queue walks on crypt_wq: drain them first. */
+	if (vc->write_wq)
+		destroy_workqueue(vc->write_wq);
+	vc->write_wq = NULL;
 	if (vc->crypt_wq)
 		destroy_workqueue(vc->crypt_wq);
 	vc->crypt_wq = NULL;
+	if (vc->wq_id)
+		ida_free(&vault_wq_ida, vc->wq_id);
+	vc->wq_id = 0;
+	mempool_exit(&vc->req_pool);
 	mempool_exit(&vc->walk_pool);
 	bioset_exit(&vc->bs);
 	vault_bounce_exit(&vc->bounce);

@@ -10,7 +10,12 @@
  * by the kernel's synchronous xts(aes), so the output is the real cipher's.
  *
  * Its priority is the lowest possible, so only a caller asking for the
- * driver name "xts-aes-vault-test-async" gets it.
+ * driver name "xts-aes-vault-test-async" gets it. The same cipher is also
+ * registered as "xts-aes-vault-test-allocates", flagged as allocating
+ * memory per request, which a storage target must refuse.
+ *
+ * Module parameters: requests (seen so far), inflight_max (most requests
+ * accepted and not yet completed at once; writing resets it).
  */
 #include <linux/atomic.h>
 #include <linux/module.h>
@@ -33,6 +38,8 @@ struct vta_req {
 };
 
 static atomic_t vta_counter = ATOMIC_INIT(0);
+static atomic_t vta_inflight = ATOMIC_INIT(0);
+static atomic_t vta_inflight_max = ATOMIC_INIT(0);
 static struct workqueue_struct *vta_wq;
 
 /* Tests read how many requests went through, to prove the path was used. */
@@ -51,6 +58,26 @@ MODULE_PARM_DESC(requests, "requests seen so far");
 static int setkey_errno;
 module_param(setkey_errno, int, 0644);
 MODULE_PARM_DESC(setkey_errno, "if 1..4095, setkey fails with -setkey_errno");
+
+/* Tests read how many requests a caller kept in flight at once. */
+static int vta_inflight_max_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&vta_inflight_max));
+}
+
+static int vta_inflight_max_set(const char *val, const struct kernel_param *kp)
+{
+	atomic_set(&vta_inflight_max, 0);
+	return 0;
+}
+
+static const struct kernel_param_ops vta_inflight_max_ops = {
+	.get = vta_inflight_max_get,
+	.set = vta_inflight_max_set,
+};
+module_param_cb(inflight_max, &vta_inflight_max_ops, NULL, 0644);
+MODULE_PARM_DESC(inflight_max,
+		 "most requests in flight at once (write anything to reset)");
 
 static int vta_setkey(struct crypto_skcipher *tfm, const u8 *key,
 		      unsigned int keylen)
@@ -78,6 +105,7 @@ static void vta_work(struct work_struct *work)
 	err = rctx->encrypt ? crypto_skcipher_encrypt(sub) :
 			      crypto_skcipher_decrypt(sub);
 
+	atomic_dec(&vta_inflight);
 	/* Completions run with bottom halves off, as drivers' do. */
 	local_bh_disable();
 	if (rctx->backlogged)
@@ -89,7 +117,11 @@ static void vta_work(struct work_struct *work)
 static int vta_crypt(struct skcipher_request *req, bool encrypt)
 {
 	struct vta_req *rctx = skcipher_request_ctx(req);
+	int n = atomic_inc_return(&vta_inflight);
+	int max = atomic_read(&vta_inflight_max);
 
+	while (n > max && !atomic_try_cmpxchg(&vta_inflight_max, &max, n))
+		;
 	rctx->req = req;
 	rctx->encrypt = encrypt;
 	rctx->backlogged = atomic_inc_return(&vta_counter) % 4 == 0 &&
@@ -129,22 +161,27 @@ static void vta_exit(struct crypto_skcipher *tfm)
 	crypto_free_skcipher(ctx->child);
 }
 
-static struct skcipher_alg vta_alg = {
-	.base.cra_name = "xts(aes)",
-	.base.cra_driver_name = "xts-aes-vault-test-async",
-	.base.cra_priority = 1,
-	.base.cra_flags = CRYPTO_ALG_ASYNC,
-	.base.cra_blocksize = AES_BLOCK_SIZE,
-	.base.cra_ctxsize = sizeof(struct vta_ctx),
-	.base.cra_module = THIS_MODULE,
-	.min_keysize = 2 * AES_MIN_KEY_SIZE,
-	.max_keysize = 2 * AES_MAX_KEY_SIZE,
-	.ivsize = AES_BLOCK_SIZE,
-	.setkey = vta_setkey,
-	.encrypt = vta_encrypt,
-	.decrypt = vta_decrypt,
-	.init = vta_init,
-	.exit = vta_exit,
+#define VTA_ALG(driver, flags) {					\
+	.base.cra_name = "xts(aes)",					\
+	.base.cra_driver_name = driver,					\
+	.base.cra_priority = 1,						\
+	.base.cra_flags = CRYPTO_ALG_ASYNC | (flags),			\
+	.base.cra_blocksize = AES_BLOCK_SIZE,				\
+	.base.cra_ctxsize = sizeof(struct vta_ctx),			\
+	.base.cra_module = THIS_MODULE,					\
+	.min_keysize = 2 * AES_MIN_KEY_SIZE,				\
+	.max_keysize = 2 * AES_MAX_KEY_SIZE,				\
+	.ivsize = AES_BLOCK_SIZE,					\
+	.setkey = vta_setkey,						\
+	.encrypt = vta_encrypt,						\
+	.decrypt = vta_decrypt,						\
+	.init = vta_init,						\
+	.exit = vta_exit,						\
+}
+
+static struct skcipher_alg vta_algs[] = {
+	VTA_ALG("xts-aes-vault-test-async", 0),
+	VTA_ALG("xts-aes-vault-test-allocates", CRYPTO_ALG_ALLOCATES_MEMORY),
 };
 
 static int __init vta_mod_init(void)
@@ -154,7 +191,7 @@ static int __init vta_mod_init(void)
 	vta_wq = alloc_workqueue("vault-test-async", WQ_UNBOUND, 0);
 	if (!vta_wq)
 		return -ENOMEM;
-	r = crypto_register_skcipher(&vta_alg);
+	r = crypto_register_skciphers(vta_algs, ARRAY_SIZE(vta_algs));
 	if (r)
 		destroy_workqueue(vta_wq);
 	return r;
@@ -162,7 +199,7 @@ static int __init vta_mod_init(void)
 
 static void __exit vta_mod_exit(void)
 {
-	crypto_unregister_skcipher(&vta_alg);
+	crypto_unregister_skciphers(vta_algs, ARRAY_SIZE(vta_algs));
 	destroy_workqueue(vta_wq);
 }
 
