@@ -147,6 +147,20 @@ uint32_t luks2_keyslots_in_use(const struct luks2 *l);
 int luks2_unlock(struct luks2 *l, int keyslot, const char *pass, size_t pass_len,
 		 void *vk, size_t vk_cap, size_t *vk_len);
 
+/*
+ * Bit N set = keyslot N can give the volume key: type "luks2" and bound to
+ * the data segment's digest.  An unbound keyslot (cryptsetup --unbound)
+ * exists but cannot open the volume.
+ */
+uint32_t luks2_keyslots_usable(struct luks2 *l);
+
+/*
+ * As luks2_unlock() with any keyslot, but never with EXCEPT (any priority,
+ * "ignored" ones included): a passphrase of a keyslot that stays.
+ */
+int luks2_unlock_other(struct luks2 *l, int except, const char *pass, size_t pass_len,
+		       void *vk, size_t vk_cap, size_t *vk_len);
+
 /* Adds a keyslot for VK protected by PASS; KEYSLOT < 0: the first free.
  * Returns the keyslot number.  PBKDF NULL: defaults. */
 int luks2_add_keyslot(struct luks2 *l, int keyslot, const void *vk, size_t vk_len,
