@@ -196,7 +196,14 @@ int luks2_format(const char *path, const struct luks2_format_params *p,
 /* Segment 0 as a dm table needs it; fails unless exactly one crypt segment. */
 int luks2_get_segment(struct luks2 *l, struct luks2_segment *seg);
 
-/* luksDump-like text (salts and digests, never keys). */
+/*
+ * Writes S with every byte a terminal could act on (controls, DEL, any
+ * non-ASCII byte) and the backslash escaped as \xNN and \\: header
+ * strings are untrusted.
+ */
+void luks2_fputs_escaped(FILE *f, const char *s);
+
+/* luksDump-like text (salts and digests, never keys); strings escaped. */
 int luks2_dump(struct luks2 *l, FILE *out);
 
 /* Copies metadata and keyslot areas to a new file (mode 0600, O_EXCL). */
