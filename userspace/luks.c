@@ -379,6 +379,14 @@ int luks_open(const struct vault_opts *o, const char *device, const char *name)
 		r = -EINVAL;
 		goto out;
 	}
+	/* the header's validation refuses this; never map over the header regardless */
+	if (seg.offset * 512 < luks2_header_area_size(l)) {
+		log_err("cannot open %s: its data segment starts at byte %" PRIu64
+			", inside the header area (%" PRIu64 " bytes)", device, seg.offset * 512,
+			luks2_header_area_size(l));
+		r = -EINVAL;
+		goto out;
+	}
 	r = table_mapping_size(device, dev.sectors, seg.offset, seg.size, seg.sector_size, &size);
 	if (r)
 		goto out;
