@@ -300,6 +300,21 @@ int pass_read(const char *key_file, uint64_t offset, uint64_t size, const char *
 	return r;
 }
 
+int pass_read_optional(struct passphrase *p)
+{
+	int r;
+
+	r = read_stream(STDIN_FILENO, true, PASS_INTERACTIVE_MAX, false, p);
+	if (r == -ENODATA)
+		return 0;	/* nothing at all: p->len is 0 */
+	if (r == -E2BIG)
+		log_err("the passphrase on standard input is longer than %u bytes",
+			PASS_INTERACTIVE_MAX);
+	else if (r)
+		log_err("cannot read the passphrase from standard input: %s", strerror(-r));
+	return r;
+}
+
 int ask_yes(const char *question)
 {
 	struct passphrase answer = { 0 };
