@@ -532,7 +532,8 @@ int cmd_uuid(const struct vault_opts *o, int argc, char **argv)
 	r = luks_load(argv[0], false, &l);
 	if (r)
 		return r;
-	printf("%s\n", luks2_uuid(l));
+	luks2_fputs_escaped(stdout, luks2_uuid(l));	/* untrusted bytes */
+	putchar('\n');
 	luks2_free(l);
 	return 0;
 }
