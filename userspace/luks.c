@@ -391,7 +391,7 @@ int luks_open(const struct vault_opts *o, const char *device, const char *name)
 	int r, slot;
 
 	if (dm_name_valid(name)) {
-		log_err("invalid device name '%s': use 1 to 100 of A-Z a-z 0-9 # + - . : = @ _", name);
+		log_err("invalid device name '%s': %s", name, dm_name_problem(name));
 		return -EINVAL;
 	}
 	for (i = 0; i < OPT_COUNT; i++) {
