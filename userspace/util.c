@@ -376,9 +376,9 @@ const char *dm_name_problem(const char *name)
 		return "a name has at most 100 characters";
 	/*
 	 * 6.12's dm-ioctl refuses these in DM_DEV_CREATE; 6.1's refuses only a
-	 * '/' and creates the device, whose node would then take the place of
-	 * /dev/mapper/control or not exist at all.  Refused on every kernel,
-	 * before anything is made.
+	 * '/': there a device "control" is created and mapped, but it gets no
+	 * node (/dev/mapper/control is the control device).  Refused on every
+	 * kernel, before anything is made.
 	 */
 	if (!strcmp(name, "control"))
 		return "'control' is reserved by device-mapper (/dev/mapper/control)";
