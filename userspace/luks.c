@@ -88,8 +88,38 @@ unsigned int luks_slot_count(const struct luks2 *l)
 	return (unsigned int)__builtin_popcount(luks2_keyslots_in_use(l));
 }
 
-int luks_unlock(const struct vault_opts *o, struct luks2 *l, const char *device, int keyslot,
-		void **vk, size_t *vk_len, struct passphrase *kept)
+unsigned int luks_usable_count(struct luks2 *l)
+{
+	return (unsigned int)__builtin_popcount(luks2_keyslots_usable(l));
+}
+
+/* One try of P: KEYSLOT (< 0: any), or with EXCEPT >= 0 any keyslot but it. */
+static int try_pass(struct luks2 *l, int keyslot, int except, const struct passphrase *p,
+		    void *buf, size_t *len)
+{
+	if (except >= 0)
+		return luks2_unlock_other(l, except, p->buf, p->len, buf, LUKS2_VK_MAX, len);
+	return luks2_unlock(l, keyslot, p->buf, p->len, buf, LUKS2_VK_MAX, len);
+}
+
+static void wrong_pass_msg(const struct vault_opts *o, const char *device, int keyslot,
+			   int except)
+{
+	if (except >= 0)
+		log_err("No remaining keyslot of %s opens with this passphrase (keyslot %d, the one to remove, does not count).",
+			device, except);
+	else if (o->volume)	/* the log context names the volume */
+		log_err("No key available with this passphrase.");
+	else if (keyslot >= 0)
+		log_err("No key available with this passphrase in keyslot %d of %s.", keyslot,
+			device);
+	else
+		log_err("No key available with this passphrase (%s).", device);
+}
+
+static int unlock_core(const struct vault_opts *o, struct luks2 *l, const char *device,
+		       int keyslot, int except, const struct passphrase *given, void **vk,
+		       size_t *vk_len, struct passphrase *kept)
 {
 	unsigned int tries = pass_source(o->key_file) == PASS_TTY ? o->tries : 1, i;
 	struct passphrase p = { 0 };
@@ -105,7 +135,9 @@ int luks_unlock(const struct vault_opts *o, struct luks2 *l, const char *device,
 		log_err("cannot allocate locked memory for the volume key: %s", strerror(errno));
 		return -ENOMEM;
 	}
-	if (o->volume)
+	if (except >= 0)
+		snprintf(prompt, sizeof(prompt), "Enter any remaining passphrase for %s: ", device);
+	else if (o->volume)
 		snprintf(prompt, sizeof(prompt), "Enter passphrase for %s (%s): ", o->volume,
 			 device);
 	else if (keyslot >= 0)
@@ -113,16 +145,23 @@ int luks_unlock(const struct vault_opts *o, struct luks2 *l, const char *device,
 			 keyslot);
 	else
 		snprintf(prompt, sizeof(prompt), "Enter passphrase for %s: ", device);
+	if (given)
+		tries = 1;
 	for (i = 0; !tries || i < tries; i++) {
-		r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, false, &p);
-		/* Enter alone on a terminal is one more try, not the end. */
-		if (r == -ENODATA && tries != 1) {
-			r = -EPERM;
-			continue;
+		if (given) {
+			r = 0;
+		} else {
+			r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, false,
+				      &p);
+			/* Enter alone on a terminal is one more try, not the end. */
+			if (r == -ENODATA && tries != 1) {
+				r = -EPERM;
+				continue;
+			}
 		}
 		if (r)
 			break;
-		r = luks2_unlock(l, keyslot, p.buf, p.len, buf, LUKS2_VK_MAX, &len);
+		r = try_pass(l, keyslot, except, given ? given : &p, buf, &len);
 		if (r >= 0)
 			break;
 		pass_free(&p);
@@ -132,13 +171,7 @@ int luks_unlock(const struct vault_opts *o, struct luks2 *l, const char *device,
 			r = r == -ENOENT ? -EINVAL : lib_err(r);
 			break;
 		}
-		if (o->volume)	/* the log context names the volume */
-			log_err("No key available with this passphrase.");
-		else if (keyslot >= 0)
-			log_err("No key available with this passphrase in keyslot %d of %s.", keyslot,
-				device);
-		else
-			log_err("No key available with this passphrase (%s).", device);
+		wrong_pass_msg(o, device, keyslot, except);
 	}
 	if (r == -EPERM && o->volume)
 		log_err("no passphrase matched after %u %s", i, i == 1 ? "try" : "tries");
@@ -159,6 +192,18 @@ int luks_unlock(const struct vault_opts *o, struct luks2 *l, const char *device,
 		secure_free(buf);
 	}
 	return r;
+}
+
+int luks_unlock(const struct vault_opts *o, struct luks2 *l, const char *device, int keyslot,
+		void **vk, size_t *vk_len, struct passphrase *kept)
+{
+	return unlock_core(o, l, device, keyslot, -1, NULL, vk, vk_len, kept);
+}
+
+int luks_check_pass(const struct vault_opts *o, struct luks2 *l, const char *device, int keyslot,
+		    int except, const struct passphrase *given)
+{
+	return unlock_core(o, l, device, keyslot, except, given, NULL, NULL, NULL);
 }
 
 int luks_confirm(const struct vault_opts *o, const char *question)
@@ -346,7 +391,7 @@ int luks_open(const struct vault_opts *o, const char *device, const char *name)
 	int r, slot;
 
 	if (dm_name_valid(name)) {
-		log_err("invalid device name '%s': use 1 to 100 of A-Z a-z 0-9 # + - . : = @ _", name);
+		log_err("invalid device name '%s': %s", name, dm_name_problem(name));
 		return -EINVAL;
 	}
 	for (i = 0; i < OPT_COUNT; i++) {
@@ -376,6 +421,14 @@ int luks_open(const struct vault_opts *o, const char *device, const char *name)
 	r = luks2_get_segment(l, &seg);
 	if (r) {
 		log_err("cannot open %s: %s", device, luks2_error(l));
+		r = -EINVAL;
+		goto out;
+	}
+	/* the header's validation refuses this; never map over the header regardless */
+	if (seg.offset * 512 < luks2_header_area_size(l)) {
+		log_err("cannot open %s: its data segment starts at byte %" PRIu64
+			", inside the header area (%" PRIu64 " bytes)", device, seg.offset * 512,
+			luks2_header_area_size(l));
 		r = -EINVAL;
 		goto out;
 	}
@@ -479,7 +532,8 @@ int cmd_uuid(const struct vault_opts *o, int argc, char **argv)
 	r = luks_load(argv[0], false, &l);
 	if (r)
 		return r;
-	printf("%s\n", luks2_uuid(l));
+	luks2_fputs_escaped(stdout, luks2_uuid(l));	/* untrusted bytes */
+	putchar('\n');
 	luks2_free(l);
 	return 0;
 }

@@ -36,6 +36,14 @@ int luks_unlock(const struct vault_opts *o, struct luks2 *l, const char *device,
 		void **vk, size_t *vk_len, struct passphrase *kept);
 
 /*
+ * As luks_unlock() without a key, for kill-slot: with EXCEPT >= 0 the
+ * passphrase must open a usable keyslot other than EXCEPT (KEYSLOT is then
+ * ignored).  GIVEN, when not NULL, is the passphrase (one try, none read).
+ */
+int luks_check_pass(const struct vault_opts *o, struct luks2 *l, const char *device, int keyslot,
+		    int except, const struct passphrase *given);
+
+/*
  * 0 when the administrator agrees: --batch-mode or --force, or "YES" typed
  * on the terminal.  Without a terminal and without those options, refused.
  */
@@ -51,5 +59,8 @@ int luks_resume_key(const struct vault_opts *o, const char *device, const char *
 
 /* Number of keyslots in use. */
 unsigned int luks_slot_count(const struct luks2 *l);
+
+/* Number of keyslots that can open the volume (bound to its segment). */
+unsigned int luks_usable_count(struct luks2 *l);
 
 #endif

@@ -67,6 +67,21 @@ out:
 	return r;
 }
 
+/* The question before removing SLOT, the last keyslot that opens DEVICE. */
+static void last_usable_question(struct luks2 *l, int slot, const char *device,
+				 const char *doing, char *q, size_t len)
+{
+	unsigned int unbound = luks_slot_count(l) - luks_usable_count(l);
+	int n;
+
+	n = snprintf(q, len, "Keyslot %d is the last usable keyslot of %s: after %s it the volume cannot be opened.",
+		     slot, device, doing);
+	if (unbound && n > 0 && (size_t)n < len)
+		snprintf(q + n, len - (size_t)n,
+			 " (%u other keyslot%s not bound to the data segment and cannot open it.)",
+			 unbound, unbound == 1 ? " is" : "s are");
+}
+
 int cmd_remove_key(const struct vault_opts *o, int argc, char **argv)
 {
 	const char *device = argv[0];
@@ -91,10 +106,9 @@ int cmd_remove_key(const struct vault_opts *o, int argc, char **argv)
 		r = slot;
 		goto out;
 	}
-	if (luks_slot_count(l) == 1) {
-		snprintf(question, sizeof(question),
-			 "Keyslot %d is the last keyslot of %s: after removing it the volume cannot be opened.",
-			 slot, device);
+	/* luks_unlock only opens usable keyslots, so SLOT is one of them */
+	if (luks_usable_count(l) == 1) {
+		last_usable_question(l, slot, device, "removing", question, sizeof(question));
 		r = luks_confirm(o, question);
 		if (r)
 			goto out;
@@ -146,10 +160,61 @@ out:
 	return r;
 }
 
+/*
+ * Who may kill a keyslot, as cryptsetup's luksKillSlot: a passphrase is
+ * checked unless --batch-mode is given without --key-file on a terminal.
+ * It must open a keyslot that stays; only when SLOT is the last usable one
+ * is its own passphrase the proof (and removing it is confirmed).  In batch
+ * mode, standard input that is not a terminal may carry that passphrase;
+ * when it is empty nothing is checked (cryptsetup -q does the same).
+ */
+static int kill_slot_allowed(const struct vault_opts *o, struct luks2 *l, const char *device,
+			     unsigned int slot)
+{
+	uint32_t usable = luks2_keyslots_usable(l);
+	bool last = usable == (1U << slot);
+	struct passphrase p = { 0 }, *given = NULL;
+	char question[4200];
+	int r;
+
+	if (o->batch_mode && !o->key_file) {
+		if (isatty(STDIN_FILENO))
+			return 0;
+		r = pass_read_optional(&p);
+		if (r)
+			return r;
+		if (!p.len) {
+			log_verbose("No passphrase on standard input: keyslot %u is killed unchecked (--batch-mode).",
+				    slot);
+			return 0;
+		}
+		given = &p;
+	}
+	if (!(usable & ~(1U << slot)) && !last) {
+		log_err("no usable keyslot of %s other than %u can confirm this passphrase; use --batch-mode to kill keyslot %u anyway",
+			device, slot, slot);
+		pass_free(&p);
+		return -EINVAL;
+	}
+	if (last) {
+		/* nothing else opens the volume: the slot's own passphrase */
+		r = luks_check_pass(o, l, device, (int)slot, -1, given);
+	} else {
+		r = luks_check_pass(o, l, device, -1, (int)slot, given);
+	}
+	pass_free(&p);
+	if (r < 0)
+		return r;
+	if (last && !o->batch_mode) {
+		last_usable_question(l, (int)slot, device, "killing", question, sizeof(question));
+		return luks_confirm(o, question);
+	}
+	return 0;
+}
+
 int cmd_kill_slot(const struct vault_opts *o, int argc, char **argv)
 {
 	const char *device = argv[0];
-	char question[4200];
 	unsigned int slot;
 	struct luks2 *l;
 	int r;
@@ -168,20 +233,9 @@ int cmd_kill_slot(const struct vault_opts *o, int argc, char **argv)
 		r = -EINVAL;
 		goto out;
 	}
-	/* Unless in batch mode, only someone who can open the volume may do this. */
-	if (!o->batch_mode) {
-			r = luks_unlock(o, l, device, -1, NULL, NULL, NULL);
-		if (r < 0)
-			goto out;
-		if (luks_slot_count(l) == 1) {
-			snprintf(question, sizeof(question),
-				 "Keyslot %u is the last keyslot of %s: after killing it the volume cannot be opened.",
-				 slot, device);
-			r = luks_confirm(o, question);
-			if (r)
-				goto out;
-		}
-	}
+	r = kill_slot_allowed(o, l, device, slot);
+	if (r)
+		goto out;
 	r = luks2_kill_slot(l, (int)slot);
 	if (r < 0) {
 		r = slot_error(l, "kill the keyslot", device, r);

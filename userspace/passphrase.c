@@ -29,6 +29,19 @@ void pass_free(struct passphrase *p)
 	p->len = 0;
 }
 
+/* The signal (SIGINT, SIGTERM, SIGQUIT) that interrupted a terminal prompt. */
+static volatile sig_atomic_t tty_interrupted;
+
+static void on_signal(int sig)
+{
+	tty_interrupted = sig;
+}
+
+int pass_interrupted(void)
+{
+	return tty_interrupted;
+}
+
 /*
  * A growing locked buffer: grows by moving to a bigger secure buffer and
  * wiping the old one, so no secret byte is ever left in unlocked memory.
@@ -91,6 +104,11 @@ static int read_stream(int fd, bool line, size_t max, bool truncate, struct pass
 		}
 		n = read(fd, p->buf + p->len, line ? 1 : cap - 1 - p->len);
 		if (n < 0) {
+			/* Ctrl-C at a prompt ends the read now, not at Enter */
+			if (errno == EINTR && tty_interrupted) {
+				r = -EINTR;
+				goto fail;
+			}
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			r = -errno;
@@ -122,13 +140,6 @@ fail:
 	return r;
 }
 
-static volatile sig_atomic_t tty_interrupted;
-
-static void on_signal(int sig)
-{
-	tty_interrupted = sig;
-}
-
 /* Reads one line from the terminal, echo off unless ECHO_ON. */
 static int tty_read(const char *prompt, bool echo_on, struct passphrase *p)
 {
@@ -153,7 +164,10 @@ static int tty_read(const char *prompt, bool echo_on, struct passphrase *p)
 	}
 	/* A terminal opened read-only cannot show the prompt: stderr can. */
 	out = (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY ? STDERR_FILENO : fd;
-	/* A signal must not leave the terminal without echo. */
+	/*
+	 * A signal must not leave the terminal without echo.  No SA_RESTART:
+	 * the read returns EINTR and the prompt ends at once.
+	 */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -178,9 +192,9 @@ static int tty_read(const char *prompt, bool echo_on, struct passphrase *p)
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
 	if (tty_interrupted) {
+		/* the caller unwinds (wiping its secrets); main re-raises it */
 		pass_free(p);
 		fputc('\n', stderr);
-		raise(tty_interrupted);
 		return -EINTR;
 	}
 	if (r == -E2BIG) {
@@ -297,6 +311,21 @@ int pass_read(const char *key_file, uint64_t offset, uint64_t size, const char *
 	}
 	if (r)
 		pass_free(p);
+	return r;
+}
+
+int pass_read_optional(struct passphrase *p)
+{
+	int r;
+
+	r = read_stream(STDIN_FILENO, true, PASS_INTERACTIVE_MAX, false, p);
+	if (r == -ENODATA)
+		return 0;	/* nothing at all: p->len is 0 */
+	if (r == -E2BIG)
+		log_err("the passphrase on standard input is longer than %u bytes",
+			PASS_INTERACTIVE_MAX);
+	else if (r)
+		log_err("cannot read the passphrase from standard input: %s", strerror(-r));
 	return r;
 }
 

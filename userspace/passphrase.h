@@ -42,6 +42,20 @@ enum pass_source pass_source(const char *key_file);
 int pass_read(const char *key_file, uint64_t offset, uint64_t size, const char *prompt,
 	      bool verify, struct passphrase *p);
 
+/*
+ * One line of standard input (not a terminal) into P, as pass_read() does
+ * without a key file, except that no input at all is not an error: 0 with
+ * P->len 0.
+ */
+int pass_read_optional(struct passphrase *p);
+
+/*
+ * The signal (SIGINT, SIGTERM, SIGQUIT) that ended a terminal prompt, or 0.
+ * The prompt then returned -EINTR; vaultctl unwinds, wiping its secrets,
+ * and ends by that signal.
+ */
+int pass_interrupted(void);
+
 /* Wipes and frees P's buffer (P itself may be reused). */
 void pass_free(struct passphrase *p);
 

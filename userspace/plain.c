@@ -96,7 +96,7 @@ int plain_open(const struct vault_opts *o, const char *device, const char *name)
 	int r;
 
 	if (dm_name_valid(name)) {
-		log_err("invalid device name '%s': use 1 to 100 of A-Z a-z 0-9 # + - . : = @ _", name);
+		log_err("invalid device name '%s': %s", name, dm_name_problem(name));
 		return -EINVAL;
 	}
 	r = check_plain_options(o);

@@ -16,6 +16,7 @@
 
 #include "dm.h"
 #include "luks2.h"
+#include "passphrase.h"
 #include "secure_mem.h"
 #include "util.h"
 #include "vaultctl.h"
@@ -209,6 +210,11 @@ int cmd_open_all(const struct vault_opts *o, int argc, char **argv)
 			continue;
 		set_context(ctx, &t, e);
 		r = open_entry(e, &cache);
+		if (pass_interrupted()) {	/* Ctrl-C at a prompt stops them all */
+			log_set_context(NULL);
+			first = r;
+			break;
+		}
 		if (r && e->nofail)
 			log_warn("not opened; going on (nofail)");
 		else

@@ -364,18 +364,35 @@ int blkdev_probe(const char *path, bool readonly, struct blkdev *dev)
 	return 0;
 }
 
-int dm_name_valid(const char *name)
+const char *dm_name_problem(const char *name)
 {
 	const char *p;
 	size_t n = strlen(name);
 
+	if (!n)
+		return "a name cannot be empty";
 	/* Short enough that "VAULT-PLAIN-" + name fits a device-mapper uuid. */
-	if (!n || n > 100 || !strcmp(name, ".") || !strcmp(name, ".."))
-		return -EINVAL;
+	if (n > 100)
+		return "a name has at most 100 characters";
+	/*
+	 * 6.12's dm-ioctl refuses these in DM_DEV_CREATE; 6.1's refuses only a
+	 * '/': there a device "control" is created and mapped, but it gets no
+	 * node (/dev/mapper/control is the control device).  Refused on every
+	 * kernel, before anything is made.
+	 */
+	if (!strcmp(name, "control"))
+		return "'control' is reserved by device-mapper (/dev/mapper/control)";
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return "'.' and '..' are reserved by device-mapper (not a node name in /dev/mapper)";
 	/* The characters libdevmapper passes through without mangling. */
 	for (p = name; *p; p++) {
 		if (!isalnum((unsigned char)*p) && !strchr("#+-.:=@_", *p))
-			return -EINVAL;
+			return "use 1 to 100 of A-Z a-z 0-9 # + - . : = @ _";
 	}
-	return 0;
+	return NULL;
+}
+
+int dm_name_valid(const char *name)
+{
+	return dm_name_problem(name) ? -EINVAL : 0;
 }

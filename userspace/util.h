@@ -85,7 +85,12 @@ void blkdev_path_by_devt(unsigned int major, unsigned int minor, char *buf, size
 /* Parses "MAJ:MIN". */
 int parse_devt(const char *s, unsigned int *major, unsigned int *minor);
 
-/* Checks a device-mapper device name given on the command line. */
+/*
+ * Checks a device-mapper device name given on the command line: NULL when
+ * it is fine, else why not ("control", ".", "..", a '/', too long, ...).
+ */
+const char *dm_name_problem(const char *name);
+/* 0 when dm_name_problem() finds nothing, else -EINVAL. */
 int dm_name_valid(const char *name);
 
 #endif

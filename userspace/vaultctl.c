@@ -5,12 +5,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "control.h"
 #include "dm.h"
+#include "passphrase.h"
 #include "secure_mem.h"
 #include "table.h"
 #include "util.h"
@@ -598,6 +600,11 @@ int vaultctl_main(int argc, char **argv)
 	}
 	r = cli.action->handler(&cli.opts, cli.argc, cli.argv);
 	vdm_exit();
+	if (pass_interrupted()) {
+		/* secrets are wiped by now; end as the signal would have */
+		signal(pass_interrupted(), SIG_DFL);
+		raise(pass_interrupted());
+	}
 	if (r && (log_verbose_level || log_debug_level))
 		fprintf(stderr, "Command failed with code %d (%s).\n", -r, strerror(-r));
 	else if (!r && cli.action->handler != cmd_tab_check)	/* its -v output is the entries */

@@ -337,9 +337,8 @@ int vaulttab_parse_line(const char *line, size_t len, unsigned int lineno, struc
 	}
 
 	if (dm_name_valid(fields[0])) {
-		r = fail(err, err_len,
-			 "invalid name '%s': use 1 to 100 of A-Z a-z 0-9 # + - . : = @ _",
-			 fields[0]);
+		r = fail(err, err_len, "invalid name '%s': %s", fields[0],
+			 dm_name_problem(fields[0]));
 		goto bad;
 	}
 	if (fields[1][0] != '/' && !vt_device_is_tag(fields[1])) {

@@ -63,7 +63,7 @@ ktap_check "cryptsetup: p2 gone" not cs_ok p2
 ktap_check "cryptsetup: p4 works" cs_ok p4
 ktap_check "vaultctl remove-key p4" "$VAULTCTL" remove-key $DEV p4
 ktap_check "cryptsetup: p4 gone" not cs_ok p4
-ktap_check "vaultctl kill-slot 6 --batch-mode" "$VAULTCTL" kill-slot --batch-mode $DEV 6
+ktap_check "vaultctl kill-slot 6 --batch-mode" "$VAULTCTL" kill-slot --batch-mode $DEV 6 </dev/null
 ktap_check "cryptsetup: p3 (slot 6) gone" not cs_ok p3
 ktap_check "cryptsetup luksDump still clean" eval 'cs luksDump $DEV >/dev/null 2>dump.err && [ ! -s dump.err ]'
 

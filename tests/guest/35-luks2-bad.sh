@@ -5,10 +5,12 @@
 # file, wrong --key-slot) gives exit 2 and a clear message; damaged or
 # hostile headers (both JSON areas flipped, a bad checksum on one copy and
 # the other wiped, an unknown mandatory requirement, cipher_null in the
-# segment, a segment beyond the end of the device, a non-LUKS device) give
-# a clear message and a non-zero exit.  In every case no mapping and no key
-# is left behind and the device bytes are unchanged (sha256 before/after).
-# Damaged headers are made with the LUKS2 library's own test helper,
+# segment, a segment beyond the end of the device, a data segment over the
+# header copies, a non-LUKS device) give a clear message and a non-zero
+# exit; names device-mapper reserves (control, ".", "..") are refused on
+# every kernel.  In every case no mapping and no key is left behind and the
+# device bytes are unchanged (sha256 before/after).  Damaged headers are
+# made with the LUKS2 library's own test helper,
 # userspace/luks2/tests/craft.py, which rewrites JSON with valid checksums.
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 . "$VAULT_REPO/tests/lib/luks2.sh"
@@ -84,6 +86,36 @@ refused "segment beyond the end of the device" 1 "" --key-file pass
 fresh
 "${CRAFT[@]}" $DEV json 'j["segments"]["0"]["size"]="18446744073692774400"'
 refused "segment size overflowing offset + size" 1 "" --key-file pass
+
+fresh
+"${CRAFT[@]}" $DEV json 'j["segments"]["0"]["offset"]="0"'
+refused "data segment at offset 0 (over both header copies): exit 1" 1 \
+	"data segment 0 (bytes 0 to the end of the device) overlaps the metadata" --key-file pass
+
+# Names device-mapper reserves: refused before any key or device is made,
+# on 6.1 (whose kernel would create "control") as on 6.12 (which refuses it).
+fresh
+head -c 64 /dev/urandom >plainkey
+for name in control . ..; do
+	for type in luks2 plain; do
+		args=(--key-file pass)
+		[ $type = plain ] && args=(--type plain --cipher aes-xts-plain64 --key-size 512 --key-file plainkey)
+		before=$(dev_sum)
+		"$VAULTCTL" open "${args[@]}" $DEV "$name" >out 2>err
+		rc=$?
+		sed 's/^/# stderr: /' err
+		ok=1
+		[ $rc = 1 ] || { ktap_diag "exit $rc, wanted 1"; ok=0; }
+		grep -q "invalid device name '$name': .*reserved by device-mapper" err ||
+			{ ktap_diag "no 'reserved by device-mapper' message"; ok=0; }
+		vdmsetup info -- "$name" >/dev/null 2>&1 && { ktap_diag "a device '$name' exists"; ok=0; }
+		[ -c /dev/mapper/control ] || { ktap_diag "/dev/mapper/control is gone"; ok=0; }
+		[ -z "$(vault_key_names "vaultctl-")" ] || { ktap_diag "a key was left"; ok=0; }
+		[ "$(dev_sum)" = "$before" ] || { ktap_diag "the device changed"; ok=0; }
+		if [ $ok = 1 ]; then ktap_pass "open ($type) refuses the name '$name', nothing made"
+		else ktap_fail "open ($type) refuses the name '$name', nothing made"; fi
+	done
+done
 
 dd if=/dev/zero of=$DEV bs=64k count=1 status=none
 refused "no LUKS2 header, no --type" 1 "use --type plain" --key-file pass

@@ -26,13 +26,29 @@ static void hexdump_b64(FILE *f, const char *b64)
 	fprintf(f, "\n");
 }
 
+/* PREFIX, then S escaped (header strings are untrusted), then a newline. */
+static void put(FILE *f, const char *prefix, const char *s)
+{
+	fputs(prefix, f);
+	luks2_fputs_escaped(f, s ? s : "(missing)");
+	fputc('\n', f);
+}
+
+/* "  ID: TYPE" of a keyslot, segment, token or digest (ID is a number). */
+static void put_type(FILE *f, const char *id, const char *type)
+{
+	fprintf(f, "  %s: ", id);
+	put(f, "", type);
+}
+
 static void print_str_array(FILE *f, json_object *arr)
 {
 	size_t i, n = arr ? json_object_array_length(arr) : 0;
 
-	for (i = 0; i < n; i++)
-		fprintf(f, "%s%s", i ? " " : "",
-			json_object_get_string(json_object_array_get_idx(arr, i)));
+	for (i = 0; i < n; i++) {
+		fputs(i ? " " : "", f);
+		luks2_fputs_escaped(f, json_object_get_string(json_object_array_get_idx(arr, i)));
+	}
 }
 
 static void dump_keyslot(FILE *f, struct luks2 *l, const char *id, json_object *ks)
@@ -42,7 +58,7 @@ static void dump_keyslot(FILE *f, struct luks2 *l, const char *id, json_object *
 	int64_t v, prio = 1;
 	uint64_t u;
 
-	fprintf(f, "  %s: %s\n", id, type);
+	put_type(f, id, type);
 	if (strcmp(type, "luks2")) {
 		if (l2_u64(area, "offset", &u))
 			fprintf(f, "\tArea offset:%" PRIu64 " [bytes]\n", u);
@@ -54,13 +70,13 @@ static void dump_keyslot(FILE *f, struct luks2 *l, const char *id, json_object *
 	fprintf(f, "\tKey:        %" PRId64 " bits\n", v * 8);
 	l2_int(ks, "priority", &prio);
 	fprintf(f, "\tPriority:   %s\n", prio == 0 ? "ignored" : prio == 2 ? "high" : "normal");
-	fprintf(f, "\tCipher:     %s\n", l2_str(area, "encryption"));
+	put(f, "\tCipher:     ", l2_str(area, "encryption"));
 	l2_int(area, "key_size", &v);
 	fprintf(f, "\tCipher key: %" PRId64 " bits\n", v * 8);
 	kt = l2_str(kdf, "type");
-	fprintf(f, "\tPBKDF:      %s\n", kt);
+	put(f, "\tPBKDF:      ", kt);
 	if (!strcmp(kt, "pbkdf2")) {
-		fprintf(f, "\tHash:       %s\n", l2_str(kdf, "hash"));
+		put(f, "\tHash:       ", l2_str(kdf, "hash"));
 		l2_int(kdf, "iterations", &v);
 		fprintf(f, "\tIterations: %" PRId64 "\n", v);
 	} else {
@@ -75,7 +91,7 @@ static void dump_keyslot(FILE *f, struct luks2 *l, const char *id, json_object *
 	hexdump_b64(f, l2_str(kdf, "salt"));
 	l2_int(af, "stripes", &v);
 	fprintf(f, "\tAF stripes: %" PRId64 "\n", v);
-	fprintf(f, "\tAF hash:    %s\n", l2_str(af, "hash"));
+	put(f, "\tAF hash:    ", l2_str(af, "hash"));
 	l2_u64(area, "offset", &u);
 	fprintf(f, "\tArea offset:%" PRIu64 " [bytes]\n", u);
 	l2_u64(area, "size", &u);
@@ -108,9 +124,9 @@ int luks2_dump(struct luks2 *l, FILE *f)
 	fprintf(f, "Epoch:         \t%" PRIu64 "\n", l->seqid);
 	fprintf(f, "Metadata area: \t%" PRIu64 " [bytes]\n", l->hdr_size);
 	fprintf(f, "Keyslots area: \t%" PRIu64 " [bytes]\n", l->keyslots_size);
-	fprintf(f, "UUID:          \t%s\n", l->uuid);
-	fprintf(f, "Label:         \t%s\n", *l->label ? l->label : "(no label)");
-	fprintf(f, "Subsystem:     \t%s\n", *l->subsystem ? l->subsystem : "(no subsystem)");
+	put(f, "UUID:          \t", l->uuid);
+	put(f, "Label:         \t", *l->label ? l->label : "(no label)");
+	put(f, "Subsystem:     \t", *l->subsystem ? l->subsystem : "(no subsystem)");
 	fprintf(f, "Flags:       \t");
 	o = l2_obj(cfg, "flags");
 	if (o && json_object_array_length(o))
@@ -130,15 +146,15 @@ int luks2_dump(struct luks2 *l, FILE *f)
 	FOR_EACH_NUMBERED(sec, i, id, val) {
 		const char *size = l2_str(val, "size");
 
-		fprintf(f, "  %s: %s\n", id, l2_str(val, "type"));
+		put_type(f, id, l2_str(val, "type"));
 		l2_u64(val, "offset", &u);
 		fprintf(f, "\toffset: %" PRIu64 " [bytes]\n", u);
 		if (!strcmp(size, "dynamic"))
 			fprintf(f, "\tlength: (whole device)\n");
 		else
-			fprintf(f, "\tlength: %s [bytes]\n", size);
+			fprintf(f, "\tlength: %s [bytes]\n", size);	/* digits: validated */
 		if (!strcmp(l2_str(val, "type"), "crypt")) {
-			fprintf(f, "\tcipher: %s\n", l2_str(val, "encryption"));
+			put(f, "\tcipher: ", l2_str(val, "encryption"));
 			l2_int(val, "sector_size", &v);
 			fprintf(f, "\tsector: %" PRId64 " [bytes]\n", v);
 		}
@@ -158,7 +174,7 @@ int luks2_dump(struct luks2 *l, FILE *f)
 	sec = l2_obj(l->jobj, "tokens");
 	FOR_EACH_NUMBERED(sec, i, id, val) {
 		o = l2_obj(val, "keyslots");
-		fprintf(f, "  %s: %s\n", id, l2_str(val, "type"));
+		put_type(f, id, l2_str(val, "type"));
 		if (o && json_object_array_length(o)) {
 			fprintf(f, "\tKeyslot:    ");
 			print_str_array(f, o);
@@ -169,10 +185,10 @@ int luks2_dump(struct luks2 *l, FILE *f)
 	fprintf(f, "Digests:\n");
 	sec = l2_obj(l->jobj, "digests");
 	FOR_EACH_NUMBERED(sec, i, id, val) {
-		fprintf(f, "  %s: %s\n", id, l2_str(val, "type"));
+		put_type(f, id, l2_str(val, "type"));
 		if (strcmp(l2_str(val, "type"), "pbkdf2"))
 			continue;
-		fprintf(f, "\tHash:       %s\n", l2_str(val, "hash"));
+		put(f, "\tHash:       ", l2_str(val, "hash"));
 		l2_int(val, "iterations", &v);
 		fprintf(f, "\tIterations: %" PRId64 "\n", v);
 		fprintf(f, "\tSalt:       ");

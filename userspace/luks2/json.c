@@ -434,11 +434,50 @@ static int check_config(struct luks2 *l, json_object *cfg, uint64_t hdr_size,
 	return 0;
 }
 
+/*
+ * Data must never be mapped over the header: a segment may not overlap the
+ * two metadata copies, any keyslot area, or the rest of the keyslots area
+ * (a later keyslot goes there).  No exemption for offset 0: that is a
+ * detached header, which vaultctl does not support, and mapping it would
+ * let the first write to the volume destroy every keyslot.
+ */
+static int check_segment_place(struct luks2 *l, const char *id, json_object *seg,
+			       uint64_t hdr_size, uint64_t ks_end, const struct interval *iv,
+			       int n)
+{
+	uint64_t off, size = 0, end;
+	char where[96];
+	int i;
+
+	l2_u64(seg, "offset", &off);
+	if (strcmp(l2_str(seg, "size"), "dynamic"))
+		l2_u64(seg, "size", &size);
+	/* check_segment made sure that off + size does not wrap */
+	end = size ? off + size : UINT64_MAX;
+	if (size)
+		snprintf(where, sizeof(where), "bytes %" PRIu64 "-%" PRIu64, off, end - 1);
+	else
+		snprintf(where, sizeof(where), "bytes %" PRIu64 " to the end of the device", off);
+	if (off < 2 * hdr_size)
+		FAIL("data segment %s (%s) overlaps the metadata (bytes 0-%" PRIu64
+		     ": both header copies)%s", id, where, 2 * hdr_size - 1,
+		     off ? "" : "; a detached header is not supported");
+	for (i = 0; i < n; i++)
+		if (off < iv[i].off + iv[i].len && iv[i].off < end)
+			FAIL("data segment %s (%s) overlaps keyslot %s's area (bytes %" PRIu64
+			     "-%" PRIu64 ")", id, where, iv[i].id, iv[i].off,
+			     iv[i].off + iv[i].len - 1);
+	if (off < ks_end)
+		FAIL("data segment %s (%s) overlaps the keyslots area (bytes %" PRIu64 "-%" PRIu64 ")",
+		     id, where, 2 * hdr_size, ks_end - 1);
+	return 0;
+}
+
 int l2_json_validate(struct luks2 *l, json_object *root, uint64_t hdr_size, unsigned int flags)
 {
 	json_object *keyslots, *tokens, *segments, *digests, *config;
 	struct interval iv[LUKS2_KEYSLOTS_MAX];
-	uint64_t ks_size, ks_end, first_crypt = UINT64_MAX;
+	uint64_t ks_size, ks_end;
 	int n = 0, i, j;
 
 	if (!json_object_is_type(root, json_type_object))
@@ -487,20 +526,12 @@ int l2_json_validate(struct luks2 *l, json_object *root, uint64_t hdr_size, unsi
 	if (json_object_object_length(segments) < 1)
 		FAIL("no segments");
 	json_object_object_foreach(segments, sid, sval) {
-		uint64_t off;
-
 		if (!numbered(sid, UINT32_MAX))
 			FAIL("invalid segment id \"%s\"", sid);
-		if (check_segment(l, sid, sval, root))
+		if (check_segment(l, sid, sval, root) ||
+		    check_segment_place(l, sid, sval, hdr_size, ks_end, iv, n))
 			return -EINVAL;
-		if (!strcmp(l2_str(sval, "type"), "crypt") && l2_u64(sval, "offset", &off) &&
-		    off < first_crypt)
-			first_crypt = off;
 	}
-	/* the keyslots area must end before the data (0 = detached header) */
-	if (first_crypt != UINT64_MAX && first_crypt && first_crypt < ks_end)
-		FAIL("keyslots area (ends at %" PRIu64 ") overlaps the data segment at %" PRIu64,
-		     ks_end, first_crypt);
 	return 0;
 }
 

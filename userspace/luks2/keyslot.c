@@ -159,8 +159,14 @@ static int keyslot_priority(json_object *ks)
 	return l2_int(ks, "priority", &p) ? (int)p : 1;
 }
 
-int luks2_unlock(struct luks2 *l, int keyslot, const char *pass, size_t pass_len,
-		 void *vk_out, size_t vk_cap, size_t *vk_len)
+/*
+ * Tries the keyslots in SLOTS with PASS, high priority (2) first, down to
+ * MIN_PRIO (priority 0 means "not tried unless asked for by number").
+ * WHAT names the keyslots in the message when none can be tried.
+ */
+static int unlock_slots(struct luks2 *l, uint32_t slots, int min_prio, const char *what,
+			const char *pass, size_t pass_len, void *vk_out, size_t vk_cap,
+			size_t *vk_len)
 {
 	unsigned char *vk;
 	int prio, r, hard = 0, tried = 0, slot = -EPERM;
@@ -169,27 +175,22 @@ int luks2_unlock(struct luks2 *l, int keyslot, const char *pass, size_t pass_len
 	r = l2_usable(l);
 	if (r)
 		return r;
-	if (keyslot >= LUKS2_KEYSLOTS_MAX) {
-		l2_err(l, "keyslot %d out of range", keyslot);
-		return -EINVAL;
-	}
 	vk = l2_secure_alloc(LUKS2_VK_MAX);
 	if (!vk) {
 		l2_err(l, "cannot allocate locked memory");
 		return -ENOMEM;
 	}
-	/* one keyslot when asked for; else priority high (2), then normal (1) */
-	for (prio = 2; prio >= 1 && slot < 0; prio--) {
+	for (prio = 2; prio >= min_prio && slot < 0; prio--) {
 		int i;
 
 		for (i = 0; i < LUKS2_KEYSLOTS_MAX && slot < 0; i++) {
 			json_object *ks;
 
-			if (keyslot >= 0 && (i != keyslot || prio != 2))
+			if (!(slots & (1U << i)))
 				continue;
 			snprintf(id, sizeof(id), "%d", i);
 			ks = l2_obj(l2_obj(l->jobj, "keyslots"), id);
-			if (!ks || (keyslot < 0 && keyslot_priority(ks) != prio))
+			if (!ks || keyslot_priority(ks) != prio)
 				continue;
 			r = try_keyslot(l, id, pass, pass_len, vk, vk_len);
 			if (r == -ENOENT)
@@ -212,10 +213,7 @@ int luks2_unlock(struct luks2 *l, int keyslot, const char *pass, size_t pass_len
 	} else if (hard) {
 		slot = hard;
 	} else if (!tried) {
-		if (keyslot >= 0)
-			l2_err(l, "keyslot %d is not in use or not usable", keyslot);
-		else
-			l2_err(l, "no usable keyslot");
+		l2_err(l, "%s", what);
 		slot = -ENOENT;
 	} else {
 		l2_err(l, "no key available with this passphrase");
@@ -223,6 +221,58 @@ int luks2_unlock(struct luks2 *l, int keyslot, const char *pass, size_t pass_len
 	}
 	l2_secure_free(vk, LUKS2_VK_MAX);
 	return slot;
+}
+
+int luks2_unlock(struct luks2 *l, int keyslot, const char *pass, size_t pass_len,
+		 void *vk_out, size_t vk_cap, size_t *vk_len)
+{
+	char what[64];
+
+	if (keyslot >= LUKS2_KEYSLOTS_MAX) {
+		l2_err(l, "keyslot %d out of range", keyslot);
+		return -EINVAL;
+	}
+	/* one keyslot when asked for (any priority); else priority 2, then 1 */
+	if (keyslot < 0)
+		return unlock_slots(l, UINT32_MAX, 1, "no usable keyslot", pass, pass_len,
+				    vk_out, vk_cap, vk_len);
+	snprintf(what, sizeof(what), "keyslot %d is not in use or not usable", keyslot);
+	return unlock_slots(l, 1U << keyslot, 0, what, pass, pass_len, vk_out, vk_cap, vk_len);
+}
+
+int luks2_unlock_other(struct luks2 *l, int except, const char *pass, size_t pass_len,
+		       void *vk_out, size_t vk_cap, size_t *vk_len)
+{
+	uint32_t others = except >= 0 && except < LUKS2_KEYSLOTS_MAX ? ~(1U << except) : UINT32_MAX;
+
+	return unlock_slots(l, others, 0, "no other usable keyslot", pass, pass_len, vk_out,
+			    vk_cap, vk_len);
+}
+
+uint32_t luks2_keyslots_usable(struct luks2 *l)
+{
+	const char *seg_id, *ks_id;
+	json_object *seg_digest;
+	uint32_t m = 0;
+	char id[12];
+	int i;
+
+	if (!l->jobj || l->inspect_only)
+		return 0;
+	seg_digest = segment_digest(l, &seg_id);
+	if (!seg_digest)
+		return 0;
+	for (i = 0; i < LUKS2_KEYSLOTS_MAX; i++) {
+		json_object *ks;
+
+		snprintf(id, sizeof(id), "%d", i);
+		ks = l2_obj(l2_obj(l->jobj, "keyslots"), id);
+		/* as try_keyslot: a "luks2" keyslot bound to the segment's digest */
+		if (ks && !strcmp(l2_str(ks, "type") ?: "", "luks2") &&
+		    l2_digest_for_keyslot(l->jobj, id, &ks_id) && !strcmp(ks_id, seg_id))
+			m |= 1U << i;
+	}
+	return m;
 }
 
 struct area {

@@ -147,6 +147,20 @@ uint32_t luks2_keyslots_in_use(const struct luks2 *l);
 int luks2_unlock(struct luks2 *l, int keyslot, const char *pass, size_t pass_len,
 		 void *vk, size_t vk_cap, size_t *vk_len);
 
+/*
+ * Bit N set = keyslot N can give the volume key: type "luks2" and bound to
+ * the data segment's digest.  An unbound keyslot (cryptsetup --unbound)
+ * exists but cannot open the volume.
+ */
+uint32_t luks2_keyslots_usable(struct luks2 *l);
+
+/*
+ * As luks2_unlock() with any keyslot, but never with EXCEPT (any priority,
+ * "ignored" ones included): a passphrase of a keyslot that stays.
+ */
+int luks2_unlock_other(struct luks2 *l, int except, const char *pass, size_t pass_len,
+		       void *vk, size_t vk_cap, size_t *vk_len);
+
 /* Adds a keyslot for VK protected by PASS; KEYSLOT < 0: the first free.
  * Returns the keyslot number.  PBKDF NULL: defaults. */
 int luks2_add_keyslot(struct luks2 *l, int keyslot, const void *vk, size_t vk_len,
@@ -182,7 +196,14 @@ int luks2_format(const char *path, const struct luks2_format_params *p,
 /* Segment 0 as a dm table needs it; fails unless exactly one crypt segment. */
 int luks2_get_segment(struct luks2 *l, struct luks2_segment *seg);
 
-/* luksDump-like text (salts and digests, never keys). */
+/*
+ * Writes S with every byte a terminal could act on (controls, DEL, any
+ * non-ASCII byte) and the backslash escaped as \xNN and \\: header
+ * strings are untrusted.
+ */
+void luks2_fputs_escaped(FILE *f, const char *s);
+
+/* luksDump-like text (salts and digests, never keys); strings escaped. */
 int luks2_dump(struct luks2 *l, FILE *out);
 
 /* Copies metadata and keyslot areas to a new file (mode 0600, O_EXCL). */

@@ -65,6 +65,8 @@ struct luks2 {
 /* misc.c */
 void l2_err(struct luks2 *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void l2_wipe(void *p, size_t n);
+/* Replaces terminal control characters in S by '?' (error messages). */
+void l2_defang(char *s);
 void *l2_secure_alloc(size_t n);
 void l2_secure_free(void *p, size_t n);
 /* Strict decimal u64: digits only, 1..20 of them, no overflow. */

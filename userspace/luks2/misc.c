@@ -28,6 +28,34 @@ void l2_err(struct luks2 *l, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(l->err, sizeof(l->err), fmt, ap);
 	va_end(ap);
+	l2_defang(l->err);
+}
+
+/* A terminal acts on C0 controls, DEL and C1 controls (UTF-8 C2 80..9F). */
+void l2_defang(char *s)
+{
+	unsigned char *p;
+
+	for (p = (unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			p[0] = p[1] = '?';
+	}
+}
+
+void luks2_fputs_escaped(FILE *f, const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\\')
+			fputs("\\\\", f);
+		else if (*p < 0x20 || *p >= 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
 }
 
 void l2_wipe(void *p, size_t n)

@@ -9,6 +9,9 @@
 
 VAULTCTL=${1:?usage: luks.sh VAULTCTL}
 case $VAULTCTL in /*) ;; *) VAULTCTL=$(pwd)/$VAULTCTL ;; esac
+HERE=$(cd "$(dirname "$0")" && pwd)
+# damaged-but-checksummed headers: the LUKS2 library's test helper
+CRAFT="python3 $HERE/../luks2/tests/craft.py"
 T=$(mktemp -d /tmp/vaultctl-luks.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
@@ -162,7 +165,7 @@ cs luksRemoveKey --key-file bad k.img >/dev/null 2>&1
 vc add-key $FAST --key-file bad k.img p3
 check "a passphrase cryptsetup removed no longer unlocks for vaultctl" [ "$rc" = 2 ]
 
-vc kill-slot --batch-mode k.img 1
+vc kill-slot --batch-mode k.img 1 </dev/null
 check "kill-slot --batch-mode" sh -c "[ $rc = 0 ] && ! cryptsetup --disable-locks open --test-passphrase --key-file p2.new k.img 2>/dev/null"
 vc kill-slot k.img 1 --key-file p1
 check "kill-slot of a free keyslot is an error" sh -c "[ $rc = 1 ] && grep -q 'not in use' $ERR"
@@ -172,7 +175,7 @@ check "kill-slot without batch mode needs a valid passphrase" \
 before=$(sum k.img)
 vc remove-key --key-file p1 k.img </dev/null
 check "removing the last keyslot needs confirming (no terminal: refused)" \
-	sh -c "[ $rc = 1 ] && grep -q 'last keyslot' $ERR && [ \$(sha256sum k.img | cut -d' ' -f1) = $before ]"
+	sh -c "[ $rc = 1 ] && grep -q 'last usable keyslot' $ERR && [ \$(sha256sum k.img | cut -d' ' -f1) = $before ]"
 
 # --- the terminal: prompts without echo, retries, confirmations ---------------
 # script(1) gives vaultctl a pseudo-terminal; what is piped in is "typed".
@@ -301,6 +304,125 @@ cs luksFormat -q --type luks2 --pbkdf argon2i --pbkdf-force-iterations 4 --pbkdf
 vc add-key $FAST --key-file p1 c2.img p2
 check "cryptsetup luksFormat (argon2i, slot 5 only): vaultctl unlocks it" [ "$rc" = 0 ]
 
+# --- usable keyslots: the last-keyslot guards and kill-slot's passphrase -------
+img u.img
+vc format $FAST --key-file p1 u.img
+cs luksAddKey --unbound -q --key-size 512 $CS_FAST u.img p2 >/dev/null 2>&1
+before=$(sum u.img)
+vc remove-key --key-file p1 u.img </dev/null
+check "remove-key: the last usable keyslot needs confirming even with an unbound one left" \
+	sh -c "[ $rc = 1 ] && grep -q 'last usable keyslot' $ERR && [ \$(sha256sum u.img | cut -d' ' -f1) = $before ]"
+vc kill-slot --key-file p1 u.img 0 </dev/null
+check "kill-slot: the same for the last usable keyslot" \
+	sh -c "[ $rc = 1 ] && grep -q 'last usable keyslot' $ERR && [ \$(sha256sum u.img | cut -d' ' -f1) = $before ]"
+vc kill-slot --key-file p1 u.img 1
+check "kill-slot of the unbound keyslot, verified by the bound one's passphrase" \
+	sh -c "[ $rc = 0 ] && cryptsetup --disable-locks open --test-passphrase --key-file p1 u.img &&
+	       cryptsetup --disable-locks luksDump u.img >u.dump && ! grep -q '^  1: luks2' u.dump"
+
+img s.img
+vc format $FAST --key-file p1 s.img
+vc add-key $FAST --key-file p1 s.img p2
+before=$(sum s.img)
+cs luksKillSlot --key-file p2 s.img 1 >/dev/null 2>&1
+csrc=$?
+vc kill-slot --key-file p2 s.img 1
+check "kill-slot refuses the killed keyslot's own passphrase: exit 2 like cryptsetup ($csrc)" \
+	sh -c "[ $rc = 2 ] && [ $csrc = 2 ] && grep -q 'remaining keyslot' $ERR && [ \$(sha256sum s.img | cut -d' ' -f1) = $before ]"
+vc kill-slot -q --key-file bad s.img 1
+check "kill-slot -q with --key-file still verifies it (exit 2, nothing killed)" \
+	sh -c "[ $rc = 2 ] && [ \$(sha256sum s.img | cut -d' ' -f1) = $before ]"
+vc kill-slot -q s.img 1 <<EOF
+wrong pass
+EOF
+check "kill-slot -q verifies a passphrase given on standard input (exit 2)" \
+	sh -c "[ $rc = 2 ] && [ \$(sha256sum s.img | cut -d' ' -f1) = $before ]"
+vc kill-slot --key-file p1 s.img 1
+check "kill-slot with a remaining keyslot's passphrase" \
+	sh -c "[ $rc = 0 ] && ! cryptsetup --disable-locks open --test-passphrase --key-file p2 s.img 2>/dev/null &&
+	       cryptsetup --disable-locks open --test-passphrase --key-file p1 s.img"
+
+# --- data segments never over the header -----------------------------------------
+# a detached header (cryptsetup --header) has its data segment at offset 0
+img data.img 8M
+rm -f det.hdr det.bak
+cs luksFormat -q --type luks2 $CS_FAST --header det.hdr --key-file p1 data.img >/dev/null 2>&1
+cs luksHeaderBackup det.hdr --header-backup-file det.bak >/dev/null 2>&1
+vc dump det.hdr
+check "dump refuses a detached header: segment at offset 0 over the metadata" \
+	sh -c "[ $rc = 1 ] && grep -q 'data segment 0 (bytes 0 to the end of the device) overlaps the metadata (bytes 0-32767' $ERR"
+img r.img
+before=$(sum r.img)
+vc header-restore --batch-mode r.img det.bak
+check "header-restore of a detached-header backup is refused, the device unchanged" \
+	sh -c "[ $rc = 1 ] && grep -q 'det.bak: .*data segment 0 .*overlaps the metadata' $ERR &&
+	       [ \$(sha256sum r.img | cut -d' ' -f1) = $before ]"
+img g.img
+vc format $FAST --key-file p1 g.img
+$CRAFT g.img json 'j["segments"]["0"]["offset"]="0"'
+before=$(sum g.img)
+vc repair g.img
+check "repair refuses a header whose segment starts at 0, the device unchanged" \
+	sh -c "[ $rc = 1 ] && grep -q 'data segment 0 .*overlaps the metadata' $ERR &&
+	       [ \$(sha256sum g.img | cut -d' ' -f1) = $before ]"
+vc add-key $FAST --key-file p1 g.img p2
+check "add-key refuses it too" sh -c "[ $rc = 1 ] && grep -q 'overlaps the metadata' $ERR"
+img g2.img
+vc format $FAST --key-file p1 g2.img
+$CRAFT g2.img json 'j["segments"]["0"]["offset"]="16384"; j["segments"]["0"]["size"]="4096"'
+vc dump g2.img
+check "a sized segment inside the second header copy is refused with its offsets" \
+	sh -c "[ $rc = 1 ] && grep -q 'data segment 0 (bytes 16384-20479) overlaps the metadata' $ERR"
+img g3.img
+vc format $FAST --key-file p1 g3.img
+$CRAFT g3.img json 'j["segments"]["0"]["offset"]="40960"; j["segments"]["0"]["size"]="4096"'
+vc dump g3.img
+check "a segment over keyslot 0's area is refused, naming the keyslot" \
+	sh -c "[ $rc = 1 ] && grep -q \"data segment 0 (bytes 40960-45055) overlaps keyslot 0's area (bytes 32768-\" $ERR"
+
+# --- dump and uuid show header strings escaped --------------------------------------
+img e.img
+vc format $FAST --key-file p1 e.img
+ESC=$(printf '\033')
+BEL=$(printf '\007')
+$CRAFT e.img field label "${ESC}]0;owned${BEL}"
+$CRAFT e.img field uuid "${ESC}[2J"
+$CRAFT e.img json 'j["tokens"]["3"]={"type":"\x1b[31mred\x9b","keyslots":["0"]}; j["config"]["flags"]=["a\x1bb"]'
+vc dump e.img
+check "dump prints no escape or bell character from the header" \
+	sh -c "[ $rc = 0 ] && ! grep -q '$ESC' $OUT && ! grep -q '$BEL' $OUT"
+check "dump shows them escaped instead" \
+	sh -c "grep -q 'Label:.*\\\\x1b]0;owned\\\\x07' $OUT && grep -q '3: \\\\x1b\\[31mred\\\\xc2\\\\x9b' $OUT &&
+	       grep -q 'Flags:.*a\\\\x1bb' $OUT && grep -q 'UUID:.*\\\\x1b\\[2J' $OUT"
+vc uuid e.img
+check "uuid prints the UUID escaped" sh -c "[ $rc = 0 ] && ! grep -q '$ESC' $OUT && grep -q '^\\\\x1b\\[2J$' $OUT"
+
+# --- names device-mapper reserves ------------------------------------------------------
+img n.img
+vc format $FAST --key-file p1 n.img
+for name in control . .. a/b; do
+	vc open --key-file p1 n.img "$name"
+	check "open refuses the name '$name' before anything else" \
+		sh -c "[ $rc = 1 ] && grep -q \"invalid device name '$name'\" $ERR"
+done
+vc open --key-file p1 n.img control
+check "the message for 'control' says device-mapper reserves it" grep_err "reserved by device-mapper"
+
+# --- Ctrl-C at a passphrase prompt --------------------------------------------------------
+if python3 -c 'import pty' 2>/dev/null; then
+	img i.img
+	vc format $FAST --key-file p1 i.img
+	before=$(sum i.img)
+	python3 "$HERE/sigint-prompt.py" "$VAULTCTL" add-key $FAST i.img >"$OUT" 2>"$ERR"
+	rc=$?
+	check "Ctrl-C at the passphrase prompt ends vaultctl at once by SIGINT, echo restored" \
+		sh -c "[ $rc = 0 ] && grep -q 'ended by SIGINT' $OUT"
+	check "and nothing was written" [ "$(sum i.img)" = "$before" ]
+else
+	skp "Ctrl-C at the passphrase prompt" "no python3 pty module"
+	skp "and nothing was written" "no python3 pty module"
+fi
+
 # --- open's checks before any device-mapper work (no module here) ------------
 vc open --key-file p1 nonexistent.img name
 check "open of a missing device: exit 4" sh -c "[ $rc = 4 ] && grep -q 'does not exist' $ERR"
@@ -313,9 +435,17 @@ if [ -n "$LOOP" ]; then
 	vc open --key-file p1 "$LOOP" name
 	check "open without --type of a non-LUKS device says to use --type plain" \
 		sh -c "[ $rc = 1 ] && grep -q 'not a LUKS2 volume; to map it without a header use --type plain' $ERR"
+	vc format $FAST --key-file p1 "$LOOP"
+	$CRAFT "$LOOP" json 'j["segments"]["0"]["offset"]="0"'
+	before=$(sha256sum <"$LOOP" | cut -d' ' -f1)
+	vc open --key-file p1 "$LOOP" name
+	check "open refuses a data segment over the header before mapping anything" \
+		sh -c "[ $rc = 1 ] && grep -q 'data segment 0 .*overlaps the metadata' $ERR &&
+		       [ \$(sha256sum <$LOOP | cut -d' ' -f1) = $before ]"
 	losetup -d "$LOOP"
 else
 	skp "open without --type of a non-LUKS device says to use --type plain" "no loop device"
+	skp "open refuses a data segment over the header before mapping anything" "no loop device"
 fi
 
 finish

@@ -130,7 +130,8 @@ static void names(void)
 	EXPECT_INT(parse("a-b_c.d:e@f+g=h#i /dev/x", &e), 1);
 	vt_entry_free(&e);
 	EXPECT_ERR("a/b /dev/x", "invalid name 'a/b': use 1 to 100 of A-Z a-z 0-9 # + - . : = @ _");
-	EXPECT_ERR(".. /dev/x", "invalid name '..': use 1 to 100 of A-Z a-z 0-9 # + - . : = @ _");
+	EXPECT_ERR(".. /dev/x", "invalid name '..': '.' and '..' are reserved by device-mapper (not a node name in /dev/mapper)");
+	EXPECT_ERR("control /dev/x", "invalid name 'control': 'control' is reserved by device-mapper (/dev/mapper/control)");
 	memset(line, 'n', 101);
 	snprintf(line + 101, sizeof(line) - 101, " /dev/x");
 	EXPECT_INT(parse(line, &e), -1);

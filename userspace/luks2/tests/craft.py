@@ -10,7 +10,7 @@
 #       puts TEXT in the JSON area (--fill: repeat to fill it, no NUL)
 #   craft.py IMG field NAME VALUE [--copies ...]
 #       sets a binary header field (seqid, hdr_size, hdr_offset, version,
-#       csum_alg, label), recomputing the checksum
+#       csum_alg, label, uuid), recomputing the checksum
 #   craft.py IMG get-json  prints the primary JSON text
 import hashlib
 import json
@@ -20,6 +20,7 @@ import sys
 FIELDS = {  # name: (offset, struct format or byte length)
     "version": (6, ">H"), "hdr_size": (8, ">Q"), "seqid": (16, ">Q"),
     "hdr_offset": (256, ">Q"), "label": (24, 48), "csum_alg": (72, 32),
+    "uuid": (168, 40),
 }
 
 

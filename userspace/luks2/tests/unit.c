@@ -192,7 +192,12 @@ static void t_json_validation(void)
 	REFUSED("\"keyslots_size\":\"16744448\"", "\"keyslots_size\":\"16744449\"",
 		"keyslots_size");
 	REFUSED("\"keyslots_size\":\"16744448\"", "\"keyslots_size\":\"16777216\"",
-		"overlaps the data");
+		"data segment 0 (bytes 16777216 to the end of the device) overlaps the keyslots area");
+	/* never data over the header: offset 0 (a detached header) included */
+	REFUSED("\"offset\":\"16777216\"", "\"offset\":\"0\"",
+		"data segment 0 (bytes 0 to the end of the device) overlaps the metadata (bytes 0-32767");
+	REFUSED("\"offset\":\"16777216\",\"size\":\"dynamic\"", "\"offset\":\"36864\",\"size\":\"4096\"",
+		"data segment 0 (bytes 36864-40959) overlaps keyslot 0's area (bytes 32768-290815)");
 	REFUSED("\"keyslots_size\":\"16744448\"}",
 		"\"keyslots_size\":\"16744448\",\"requirements\":{\"mandatory\":[\"online-reencrypt-v2\"]}}",
 		"online reencryption");
