@@ -31,6 +31,11 @@
  *   format.c      a new header with cryptsetup 2.6 defaults.
  *   backup.c      header backup / restore, erase.
  *   dump.c        luksDump-like text and the segment parameters for dm.
+ *   lock.c        libcryptsetup's metadata lock (/run/cryptsetup/L_<maj>:<min>
+ *                 for a block device, the file itself for an image): shared
+ *                 while a header is read, exclusive around every write,
+ *                 which first checks that the header on disk is still the
+ *                 one read (-ESTALE otherwise, nothing written).
  *   misc.c        error strings, base64, locked memory, strict number parsing.
  *
  * Errors: every function returning int returns 0 (or a non-negative value
