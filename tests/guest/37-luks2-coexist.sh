@@ -22,13 +22,15 @@ WORK=$(mktemp -d /tmp/t37.XXXXXX) || ktap_fail_all "mktemp failed"
 ktap_defer rm -rf "$WORK"
 loop_setup 20 DEV || ktap_fail_all "cannot create a loop device"
 cd "$WORK" || exit 1
+ktap_defer touch "$WORK/release"	# frees the lock holder if a check aborts
 
 # cryptsetup with its own locking (the point of this test); no udev here
 csl() { DM_DISABLE_UDEV=1 cryptsetup "$@"; }
 FAST=(--pbkdf pbkdf2 --pbkdf-force-iterations 1000)
 for i in 1 2 3; do printf 'coexist passphrase %s' $i >p$i; done
 LOCK=/run/cryptsetup/L_$((0x$(stat -c %t "$DEV"))):$((0x$(stat -c %T "$DEV")))
-hdr_sum() { head -c $((16 << 20)) "$DEV" | sha256sum | cut -d' ' -f1; }
+# both header copies and the first keyslot areas (slot 1 ends at 528 KiB)
+hdr_sum() { head -c $((1 << 20)) "$DEV" | sha256sum | cut -d' ' -f1; }
 cs_opens() { csl open --test-passphrase --key-file "$1" "$DEV" 2>/dev/null; }
 
 # wait_stdin PID: until PID blocks reading its standard input (its prompt)
@@ -58,8 +60,9 @@ ktap_check "vaultctl format" "$VAULTCTL" format -q "${FAST[@]}" --key-file p1 "$
 
 # 1. cryptsetup's lock held by another process: vaultctl waits for it.
 mkdir -p -m 0700 /run/cryptsetup
-rm -f locked
-flock -x "$LOCK" -c 'touch locked; sleep 6' &
+rm -f locked release
+# held until told: the guest is slow, a fixed sleep could end too early
+flock -x "$LOCK" -c 'touch locked; while [ ! -e release ]; do sleep 0.1; done' &
 holder=$!
 for i in $(seq 100); do [ -e locked ] && break; sleep 0.1; done
 ktap_check "positive control: cryptsetup itself waits for $LOCK" \
@@ -72,6 +75,7 @@ running=no
 kill -0 $pid 2>/dev/null && running=yes
 ktap_check "vaultctl add-key waits while the lock is held" test $running = yes
 ktap_check "and has written nothing meanwhile" test "$(hdr_sum)" = "$before"
+touch release
 wait $holder
 wait_exit $pid 60
 xrc=$?
