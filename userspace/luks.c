@@ -566,7 +566,7 @@ int cmd_header_backup(const struct vault_opts *o, int argc, char **argv)
 	else
 		log_verbose("Header of %s saved to %s.", argv[0], argv[1]);
 	luks2_free(l);
-	return r ? (r == -EEXIST ? r : -EINVAL) : 0;
+	return r ? (r == -EEXIST || r == -ESTALE ? r : -EINVAL) : 0;
 }
 
 int cmd_header_restore(const struct vault_opts *o, int argc, char **argv)

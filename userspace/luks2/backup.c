@@ -55,13 +55,29 @@ int luks2_header_backup(struct luks2 *l, const char *file)
 		l2_err(l, "%s: cannot create: %s", file, strerror(errno));
 		return r;
 	}
-	r = copy_range(l->fd, fd, 0, size);
+	/* a consistent copy: under the read lock, of the header that was read */
+	r = l2_lock(l, false);
+	if (!r) {
+		unsigned char now[L2_META_DIGEST_LEN];
+
+		r = l2_meta_digest(l, now);
+		if (!r && memcmp(now, l->meta_digest, sizeof(now))) {
+			l2_err(l, "%s: the LUKS2 header changed on disk since it was read (another "
+			       "program, e.g. cryptsetup, modified it); no backup made, run the "
+			       "command again", l->path);
+			r = -ESTALE;
+		}
+		if (!r)
+			r = copy_range(l->fd, fd, 0, size);
+		l2_unlock(l);
+	}
 	if (!r && fsync(fd))
 		r = -errno;
 	if (close(fd) && !r)
 		r = -errno;
 	if (r) {
-		l2_err(l, "%s: writing the backup failed: %s", file, strerror(-r));
+		if (r != -ESTALE)
+			l2_err(l, "%s: writing the backup failed: %s", file, strerror(-r));
 		unlink(file);
 	}
 	return r;
