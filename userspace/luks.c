@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "control.h"
@@ -51,14 +52,12 @@ int luks_load(const char *device, bool rw, struct luks2 **out)
 	if (luks2_health(l)) {
 		log_warn("%s: %s", device, luks2_health_text(l));
 		if (rw) {
-			r = luks2_repair(l);
-			if (r < 0) {
-				log_err("cannot repair the header of %s: %s", device, luks2_error(l));
-				luks2_free(l);
-				return lib_err(r);
-			}
-			log_warn("%s: the damaged header copy was rewritten from the good one",
-				 device);
+			/* a repair may roll back to the older copy: only on request */
+			log_err("%s: refusing to change a header whose two copies disagree; check "
+				"'vaultctl dump %s', back it up, then run 'vaultctl repair %s'",
+				device, device, device);
+			luks2_free(l);
+			return -EINVAL;
 		} else {
 			log_warn("%s: it is repaired by the next command that changes the header, or by 'vaultctl repair %s'",
 				 device, device);
@@ -208,7 +207,7 @@ int luks_check_pass(const struct vault_opts *o, struct luks2 *l, const char *dev
 
 int luks_confirm(const struct vault_opts *o, const char *question)
 {
-	if (o->batch_mode || o->force)
+	if (o->batch_mode)	/* as cryptsetup's -q; --force is not an answer */
 		return 0;
 	if (!isatty(STDIN_FILENO)) {
 		log_err("%s", question);
@@ -225,16 +224,18 @@ int luks_confirm(const struct vault_opts *o, const char *question)
  * header or another signature.  1 and WHAT filled when something is there,
  * 0 when nothing, negative errno when it cannot tell.
  */
-static int find_signatures(const char *device, char *what, size_t len)
+static int find_signatures(int fd, const char *device, char *what, size_t len)
 {
 	const char *type = NULL, *usage = NULL;
 	blkid_probe pr;
 	int r;
 
 	*what = '\0';
-	pr = blkid_new_probe_from_filename(device);
-	if (!pr) {
+	/* the descriptor that will be written, not whatever DEVICE names now */
+	pr = blkid_new_probe();
+	if (!pr || blkid_probe_set_device(pr, fd, 0, 0)) {
 		log_err("cannot probe %s for existing signatures", device);
+		blkid_free_probe(pr);
 		return -EINVAL;
 	}
 	blkid_probe_enable_superblocks(pr, 1);
@@ -266,21 +267,51 @@ static int find_signatures(const char *device, char *what, size_t len)
 	return r;
 }
 
-/* A block device must not be mapped, mounted or held; an image file is fine. */
-static int check_format_target(const char *device)
+/*
+ * Opens DEVICE to rewrite its header: an image file, or a block device
+ * opened with O_EXCL, which fails while it is mounted, mapped or claimed
+ * and, while this descriptor stays open, keeps anyone else from claiming
+ * it.  Every check and every write goes through this one descriptor, so
+ * the device written is the device checked.  Returns it, or -errno.
+ */
+static int open_for_rewrite(const char *device)
 {
 	struct stat st;
-	struct blkdev dev;
+	int fd, r;
 
-	if (stat(device, &st))
-		return device_stat_error(device, errno);
+	fd = open(device, O_RDWR | O_EXCL | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		r = errno;
+		if (r == EBUSY) {
+			log_err("device %s is in use (mounted, mapped or held exclusively)", device);
+			return -EBUSY;
+		}
+		if (r == EROFS) {
+			log_err("device %s is read-only", device);
+			return -EINVAL;
+		}
+		return device_stat_error(device, r);
+	}
+	if (fstat(fd, &st)) {
+		r = device_stat_error(device, errno);
+		close(fd);
+		return r;
+	}
 	if (S_ISREG(st.st_mode))
-		return 0;
+		return fd;
 	if (!S_ISBLK(st.st_mode)) {
 		log_err("%s is not a block device or an image file", device);
+		close(fd);
 		return -ENOTBLK;
 	}
-	return blkdev_probe(device, false, &dev);
+	r = blkdev_holders(major(st.st_rdev), minor(st.st_rdev));
+	if (r > 0) {
+		log_err("device %s is in use by another mapping (see /sys/dev/block/%u:%u/holders)",
+			device, major(st.st_rdev), minor(st.st_rdev));
+		close(fd);
+		return -EBUSY;
+	}
+	return fd;
 }
 
 int cmd_format(const struct vault_opts *o, int argc, char **argv)
@@ -289,38 +320,40 @@ int cmd_format(const struct vault_opts *o, int argc, char **argv)
 	struct luks2_format_params fp;
 	struct passphrase p = { 0 };
 	char what[256], question[600], err[1024], prompt[4200];
-	int r;
+	int fd, r;
 
 	(void)argc;
 	if (o->type && strcmp(o->type, "luks2") && strcmp(o->type, "luks")) {
 		log_err("format makes LUKS2 volumes only (--type luks2), not '%s'", o->type);
 		return -EINVAL;
 	}
-	r = check_format_target(device);
-	if (r)
-		return r;
-	r = find_signatures(device, what, sizeof(what));
+	/* held from the checks to the last byte written */
+	fd = open_for_rewrite(device);
+	if (fd < 0)
+		return fd;
+	r = find_signatures(fd, device, what, sizeof(what));
 	if (r < 0)
-		return r;
+		goto out;
 	if (r) {
 		snprintf(question, sizeof(question),
 			 "%s holds %s: formatting destroys it and the data on it.", device, what);
-		if (!o->force) {
-			if (o->batch_mode || !isatty(STDIN_FILENO)) {
-				log_err("%s", question);
-				log_err("refusing to format it: add --force to overwrite it anyway");
-				return -EINVAL;
-			}
-			if (ask_yes(question))
-				return -EINVAL;
-		} else {
-			log_verbose("Overwriting %s on %s (--force).", what, device);
+		r = -EINVAL;
+		if (!o->force && (o->batch_mode || !isatty(STDIN_FILENO))) {
+			log_err("%s", question);
+			log_err("refusing to format it: add --force to overwrite it anyway");
+			goto out;
 		}
-	} else if (!o->batch_mode && !o->force && isatty(STDIN_FILENO)) {
+		/* --force allows it; only --batch-mode answers the question */
+		if (!o->batch_mode && isatty(STDIN_FILENO) && ask_yes(question))
+			goto out;
+		if (o->force)
+			log_verbose("Overwriting %s on %s (--force).", what, device);
+	} else if (!o->batch_mode && isatty(STDIN_FILENO)) {
 		snprintf(question, sizeof(question), "This will overwrite data on %s irrevocably.",
 			 device);
+		r = -EINVAL;
 		if (ask_yes(question))
-			return -EINVAL;
+			goto out;
 	}
 
 	memset(&fp, 0, sizeof(fp));
@@ -337,16 +370,19 @@ int cmd_format(const struct vault_opts *o, int argc, char **argv)
 	snprintf(prompt, sizeof(prompt), "Enter passphrase for %s: ", device);
 	r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, true, &p);
 	if (r)
-		return r;
-	r = luks2_format(device, &fp, NULL, 0, p.buf, p.len, NULL, err, sizeof(err));
+		goto out;
+	r = luks2_format_fd(fd, device, &fp, NULL, 0, p.buf, p.len, NULL, err, sizeof(err));
 	pass_free(&p);
 	if (r) {
 		log_err("cannot format %s: %s", device, err);
-		return r == -ENOMEM ? r : r == -ENOENT || r == -ENODEV ? -ENODEV : -EINVAL;
+		r = r == -ENOMEM || r == -EBUSY ? r : r == -ENOENT || r == -ENODEV ? -ENODEV : -EINVAL;
+		goto out;
 	}
 	log_verbose("%s is now a LUKS2 volume; key slot %d created.", device,
 		    o->key_slot >= 0 ? o->key_slot : 0);
-	return 0;
+out:
+	close(fd);
+	return r;
 }
 
 /* ---- open ------------------------------------------------------------ */
@@ -584,40 +620,44 @@ int cmd_header_backup(const struct vault_opts *o, int argc, char **argv)
 	else
 		log_verbose("Header of %s saved to %s.", argv[0], argv[1]);
 	luks2_free(l);
-	return r ? (r == -EEXIST ? r : -EINVAL) : 0;
+	return r ? (r == -EEXIST || r == -ESTALE ? r : -EINVAL) : 0;
 }
 
 int cmd_header_restore(const struct vault_opts *o, int argc, char **argv)
 {
 	char question[8400];
 	struct luks2 *l;
-	int r;
+	int fd, r;
 
 	(void)argc;
 	if (access(argv[1], R_OK)) {
 		log_err("cannot read the backup %s: %s", argv[1], strerror(errno));
 		return -EINVAL;
 	}
-	r = check_format_target(argv[0]);
-	if (r)
-		return r;
+	/* held from the check to the last byte written */
+	fd = open_for_rewrite(argv[0]);
+	if (fd < 0)
+		return fd;
 	snprintf(question, sizeof(question),
 		 "The header and keyslots of %s will be replaced by those in %s.", argv[0],
 		 argv[1]);
 	r = luks_confirm(o, question);
-	if (r)
+	l = r ? NULL : luks2_new();
+	if (!r && !l)
+		r = -ENOMEM;
+	if (r) {
+		close(fd);
 		return r;
-	l = luks2_new();
-	if (!l)
-		return -ENOMEM;
-	r = luks2_header_restore(l, argv[0], argv[1], o->force);
+	}
+	r = luks2_header_restore_fd(l, fd, argv[0], argv[1], o->force);
+	close(fd);
 	if (r)
 		log_err("cannot restore the header of %s: %s%s", argv[0], luks2_error(l),
 			r == -EEXIST ? " (--force overrides)" : "");
 	else
 		log_verbose("Header of %s restored from %s.", argv[0], argv[1]);
 	luks2_free(l);
-	if (!r || r == -EEXIST || r == -ENOMEM)
+	if (!r || r == -EEXIST || r == -ENOMEM || r == -ESTALE)
 		return r;
 	return r == -EACCES || r == -EPERM ? -EACCES : -EINVAL;
 }
@@ -663,6 +703,8 @@ int cmd_repair(const struct vault_opts *o, int argc, char **argv)
 		luks2_free(l);
 		return r == -ENOENT ? -ENODEV : -EINVAL;
 	}
+	if (luks2_health(l))
+		printf("%s: %s\n", argv[0], luks2_health_text(l));
 	r = luks2_repair(l);
 	if (r < 0)
 		log_err("cannot repair %s: %s", argv[0], luks2_error(l));

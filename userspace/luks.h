@@ -16,7 +16,8 @@
 
 /*
  * Loads DEVICE's header (read-write when RW).  Prints why it fails; warns
- * when one copy is damaged, and with RW rewrites it from the good one.
+ * when one copy is damaged, and with RW refuses (only 'vaultctl repair'
+ * rewrites a copy: it may roll back to the older one).
  */
 int luks_load(const char *device, bool rw, struct luks2 **out);
 
@@ -44,8 +45,9 @@ int luks_check_pass(const struct vault_opts *o, struct luks2 *l, const char *dev
 		    int except, const struct passphrase *given);
 
 /*
- * 0 when the administrator agrees: --batch-mode or --force, or "YES" typed
- * on the terminal.  Without a terminal and without those options, refused.
+ * 0 when the administrator agrees: --batch-mode, or "YES" typed on the
+ * terminal (--force is not an answer).  Without a terminal and without
+ * --batch-mode, refused.
  */
 int luks_confirm(const struct vault_opts *o, const char *question);
 

@@ -23,7 +23,7 @@ static int read_new_pass(const char *new_file, struct passphrase *p)
 static int slot_error(struct luks2 *l, const char *what, const char *device, int r)
 {
 	log_err("cannot %s on %s: %s", what, device, luks2_error(l));
-	if (r == -ENOMEM || r == -EEXIST || r == -ENOSPC)
+	if (r == -ENOMEM || r == -EEXIST || r == -ENOSPC || r == -ESTALE)
 		return r == -ENOSPC ? -EINVAL : r;
 	return r == -EPERM ? -EACCES : -EINVAL;
 }

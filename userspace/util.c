@@ -102,6 +102,7 @@ int errno_to_exit(int err)
 		return EXIT_WRONG_DEVICE;
 	case -EBUSY:
 	case -EEXIST:
+	case -ESTALE:	/* the header changed under us (another program) */
 		return EXIT_BUSY;
 	default:
 		return EXIT_WRONG_PARAMS;

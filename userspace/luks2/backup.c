@@ -9,7 +9,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,24 +55,116 @@ int luks2_header_backup(struct luks2 *l, const char *file)
 		l2_err(l, "%s: cannot create: %s", file, strerror(errno));
 		return r;
 	}
-	r = copy_range(l->fd, fd, 0, size);
+	/* a consistent copy: under the read lock, of the header that was read */
+	r = l2_lock(l, false);
+	if (!r) {
+		unsigned char now[L2_META_DIGEST_LEN];
+
+		r = l2_meta_digest(l, now);
+		if (!r && memcmp(now, l->meta_digest, sizeof(now))) {
+			l2_err(l, "%s: the LUKS2 header changed on disk since it was read (another "
+			       "program, e.g. cryptsetup, modified it); no backup made, run the "
+			       "command again", l->path);
+			r = -ESTALE;
+		}
+		if (!r)
+			r = copy_range(l->fd, fd, 0, size);
+		l2_unlock(l);
+	}
 	if (!r && fsync(fd))
 		r = -errno;
 	if (close(fd) && !r)
 		r = -errno;
 	if (r) {
-		l2_err(l, "%s: writing the backup failed: %s", file, strerror(-r));
+		if (r != -ESTALE)
+			l2_err(l, "%s: writing the backup failed: %s", file, strerror(-r));
 		unlink(file);
 	}
 	return r;
 }
 
+/* Header area and data offset of a loaded header, in bytes. */
+struct layout {
+	uint64_t hdr, keyslots, area, data_off, data_size;
+};
+
+static int get_layout(struct luks2 *h, struct layout *ly)
+{
+	struct luks2_segment seg;
+
+	if (luks2_get_segment(h, &seg))
+		return -EINVAL;
+	ly->hdr = h->hdr_size;
+	ly->keyslots = h->keyslots_size;
+	ly->area = luks2_header_area_size(h);
+	ly->data_off = seg.offset * 512;
+	ly->data_size = seg.size * 512;
+	return 0;
+}
+
+/* The backup's own layout must be sane and fit the device. */
+static int check_backup_layout(struct luks2 *l, const char *device, const char *file,
+			       const struct layout *b, uint64_t dsize)
+{
+	if (b->data_off < b->area) {
+		l2_err(l, "backup %s: its data segment (offset %" PRIu64 ") overlaps its metadata "
+		       "and keyslots (%" PRIu64 " bytes); refusing to restore it", file,
+		       b->data_off, b->area);
+		return -EINVAL;
+	}
+	if (dsize < b->area || dsize <= b->data_off ||
+	    (b->data_size && b->data_off + b->data_size > dsize)) {
+		l2_err(l, "%s (%" PRIu64 " bytes) is too small for the backup's layout (header area "
+		       "%" PRIu64 ", data from %" PRIu64 "%s)", device, dsize, b->area, b->data_off,
+		       b->data_size ? ", fixed size" : "");
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+/* Keyslots first, then the secondary copy, the primary last. */
+static int write_backup(struct luks2 *l, struct luks2 *b, struct luks2 *d, const char *device)
+{
+	uint64_t size = luks2_header_area_size(b), hdr = b->hdr_size;
+	int r;
+
+	r = copy_range(b->fd, d->fd, 2 * hdr, size - 2 * hdr);
+	if (!r)
+		r = copy_range(b->fd, d->fd, hdr, hdr);
+	if (!r && fdatasync(d->fd))
+		r = -errno;
+	if (!r)
+		r = copy_range(b->fd, d->fd, 0, hdr);
+	if (!r && fdatasync(d->fd))
+		r = -errno;
+	if (r)
+		l2_err(l, "%s: writing the header failed: %s; the device may hold a partly restored "
+		       "header, restore again once it writes", device, strerror(-r));
+	return r;
+}
+
 int luks2_header_restore(struct luks2 *l, const char *device, const char *file, bool force)
 {
+	int fd = open(device, O_RDWR | O_CLOEXEC), r;
+
+	if (fd < 0) {
+		r = -errno;
+		l2_err(l, "%s: cannot open: %s", device, strerror(errno));
+		return r;
+	}
+	r = luks2_header_restore_fd(l, fd, device, file, force);
+	close(fd);
+	return r;
+}
+
+int luks2_header_restore_fd(struct luks2 *l, int dev_fd, const char *device, const char *file,
+			    bool force)
+{
 	struct luks2 *b = luks2_new(), *d = luks2_new();
-	uint64_t size, dsize, hdr;
-	struct luks2_segment seg;
-	int fd = -1, r;
+	struct layout bl, dl;
+	uint64_t size, dsize;
+	bool have_old;
+	int r;
 
 	if (!b || !d) {
 		r = -ENOMEM;
@@ -91,59 +182,67 @@ int luks2_header_restore(struct luks2 *l, const char *device, const char *file, 
 		goto out;
 	}
 	size = luks2_header_area_size(b);
-	hdr = b->hdr_size;
 	if (size > b->dev_size) {
 		r = -ENODATA;
 		l2_err(l, "backup %s is truncated (%" PRIu64 " of %" PRIu64 " bytes)", file,
 		       b->dev_size, size);
 		goto out;
 	}
-	/* a different LUKS2 volume on the device needs FORCE */
-	if (!luks2_load(d, device, 0) && strcmp(d->uuid, b->uuid) && !force) {
+	if (get_layout(b, &bl)) {
+		r = -EINVAL;
+		l2_err(l, "backup %s: %s", file, luks2_error(b));
+		goto out;
+	}
+	r = l2_device_size(dev_fd, &dsize);
+	if (r) {
+		l2_err(l, "%s: cannot get the size: %s", device, strerror(-r));
+		goto out;
+	}
+	r = check_backup_layout(l, device, file, &bl, dsize);
+	if (r)
+		goto out;
+	/* what the device holds now: another volume, or another layout, needs FORCE */
+	have_old = !l2_load_fd(d, dev_fd, device, LUKS2_RDWR);
+	if (have_old && strcmp(d->uuid, b->uuid) && !force) {
 		r = -EEXIST;
 		l2_err(l, "%s holds a LUKS2 header with another UUID (%s, backup %s); refusing",
 		       device, d->uuid, b->uuid);
 		goto out;
 	}
-	luks2_free(d);		/* drops its shared lock before we take ours */
-	d = NULL;
-	fd = open(device, O_RDWR | O_CLOEXEC);
-	if (fd < 0 || flock(fd, LOCK_EX)) {
-		r = -errno;
-		l2_err(l, "%s: %s", device, strerror(errno));
+	if (have_old && !get_layout(d, &dl) &&
+	    (dl.hdr != bl.hdr || dl.keyslots != bl.keyslots || dl.data_off != bl.data_off) &&
+	    !force) {
+		r = -EEXIST;
+		l2_err(l, "%s holds a LUKS2 header with another layout (metadata %" PRIu64
+		       ", keyslots %" PRIu64 ", data offset %" PRIu64 "; backup %" PRIu64 ", %" PRIu64
+		       ", %" PRIu64 "): the data would be read at another offset; refusing", device,
+		       dl.hdr, dl.keyslots, dl.data_off, bl.hdr, bl.keyslots, bl.data_off);
 		goto out;
 	}
-	r = l2_device_size(fd, &dsize);
+	if (!have_old) {
+		/* nothing (valid) to compare with: just lock the device */
+		luks2_free(d);
+		d = luks2_new();
+		if (!d || !(d->path = strdup(device)) ||
+		    (d->fd = fcntl(dev_fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+			r = -ENOMEM;
+			l2_err(l, "%s: cannot prepare the restore", device);
+			goto out;
+		}
+		d->rw = true;
+		d->formatting = true;
+		d->hdr_size = bl.hdr;
+		d->dev_size = dsize;
+	}
+	/* under cryptsetup's write lock, and only if the device did not change since */
+	r = l2_write_begin(d);
 	if (r) {
-		l2_err(l, "%s: cannot get the size: %s", device, strerror(-r));
+		l2_err(l, "%s", luks2_error(d));
 		goto out;
 	}
-	if (!luks2_get_segment(b, &seg) && seg.offset && dsize <= seg.offset * 512) {
-		r = -ENOSPC;
-		l2_err(l, "%s (%" PRIu64 " bytes) is smaller than the backup's data offset (%" PRIu64 ")",
-		       device, dsize, seg.offset * 512);
-		goto out;
-	}
-	if (dsize < size) {
-		r = -ENOSPC;
-		l2_err(l, "%s is smaller than the backup", device);
-		goto out;
-	}
-	/* keyslots first, then the secondary copy, the primary last */
-	r = copy_range(b->fd, fd, 2 * hdr, size - 2 * hdr);
-	if (!r)
-		r = copy_range(b->fd, fd, hdr, hdr);
-	if (!r && fdatasync(fd))
-		r = -errno;
-	if (!r)
-		r = copy_range(b->fd, fd, 0, hdr);
-	if (!r && fdatasync(fd))
-		r = -errno;
-	if (r)
-		l2_err(l, "%s: writing the header failed: %s", device, strerror(-r));
+	r = write_backup(l, b, d, device);
+	l2_write_end(d);
 out:
-	if (fd >= 0)
-		close(fd);
 	luks2_free(b);
 	luks2_free(d);
 	return r;

@@ -13,7 +13,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -357,17 +356,36 @@ int l2_disk_write(struct luks2 *l)
 		return -ENOMEM;
 	}
 	memcpy(area, js, len);
+	r = l2_write_begin(l);
+	if (r) {
+		free(area);
+		return r;
+	}
 	/*
 	 * Crash safety: the new seqid makes a completely written copy win.
 	 * Write the damaged copy first when the other is the only good one.
 	 */
 	first = (l->health & (LUKS2_SECONDARY_BAD | LUKS2_SECONDARY_STALE)) ? 1 : 0;
+	l->partial_write = false;
 	r = write_copy(l, first, l->seqid + 1, area);
-	if (!r)
-		r = write_copy(l, !first, l->seqid + 1, area);
 	if (r) {
+		l2_err(l, "%s: writing the %s header copy failed: %s; the change was not made, the "
+		       "%s copy still holds the header (seqid %" PRIu64 ")", l->path,
+		       first ? "secondary" : "primary", strerror(-r), first ? "primary" : "secondary",
+		       l->seqid);
 		free(area);
+		l2_write_end(l);
 		return r;
+	}
+	r = write_copy(l, !first, l->seqid + 1, area);
+	if (r) {
+		/* the change is on disk, in one copy: say so, keep it in memory */
+		l->partial_write = true;
+		l2_err(l, "%s: the new header (seqid %" PRIu64 ") is in the %s copy only: writing "
+		       "the %s copy failed: %s; the change is in effect, run 'vaultctl repair %s' "
+		       "once the device writes again", l->path, l->seqid + 1,
+		       first ? "secondary" : "primary", first ? "primary" : "secondary",
+		       strerror(-r), l->path);
 	}
 	l->seqid++;
 	free(l->json_area);
@@ -376,7 +394,14 @@ int l2_disk_write(struct luks2 *l)
 	l->health_text[0] = 0;
 	l->copy[0].ok = l->copy[1].ok = true;
 	l->copy[0].seqid = l->copy[1].seqid = l->seqid;
-	return 0;
+	if (r) {
+		l->health = first ? LUKS2_PRIMARY_BAD : LUKS2_SECONDARY_BAD;
+		l->copy[!first].ok = false;
+		snprintf(l->health_text, sizeof(l->health_text), "the %s header copy could not be written",
+			 first ? "primary" : "secondary");
+	}
+	l2_write_end(l);
+	return r;
 }
 
 int luks2_repair(struct luks2 *l)
@@ -389,10 +414,18 @@ int luks2_repair(struct luks2 *l)
 	if (!l->health)
 		return 0;
 	idx = (l->health & (LUKS2_PRIMARY_BAD | LUKS2_PRIMARY_STALE)) ? 0 : 1;
-	/* the copy being rewritten gets a fresh salt if it had none readable */
-	r = write_copy(l, idx, l->seqid, l->json_area);
+	r = l2_write_begin(l);
 	if (r)
 		return r;
+	/* the copy being rewritten gets a fresh salt if it had none readable */
+	r = write_copy(l, idx, l->seqid, l->json_area);
+	l2_write_end(l);
+	if (r) {
+		l2_err(l, "%s: rewriting the %s header copy failed: %s; the %s copy is unchanged "
+		       "and still in use", l->path, idx ? "secondary" : "primary", strerror(-r),
+		       idx ? "primary" : "secondary");
+		return r;
+	}
 	l->health = 0;
 	l->copy[idx].ok = true;
 	l->copy[idx].seqid = l->seqid;
@@ -405,8 +438,10 @@ struct luks2 *luks2_new(void)
 {
 	struct luks2 *l = calloc(1, sizeof(*l));
 
-	if (l)
+	if (l) {
 		l->fd = -1;
+		l->lock_fd = -1;
+	}
 	return l;
 }
 
@@ -414,6 +449,7 @@ void luks2_free(struct luks2 *l)
 {
 	if (!l)
 		return;
+	l2_unlock(l);
 	if (l->fd >= 0)
 		close(l->fd);
 	json_object_put(l->jobj);
@@ -439,6 +475,25 @@ unsigned int luks2_health(const struct luks2 *l)
 
 int luks2_load(struct luks2 *l, const char *path, unsigned int flags)
 {
+	int fd, r;
+
+	if (l->fd >= 0) {
+		l2_err(l, "context already in use");
+		return -EBUSY;
+	}
+	fd = open(path, ((flags & LUKS2_RDWR) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		l2_err(l, "%s: cannot open: %s", path, strerror(errno));
+		return r;
+	}
+	r = l2_load_fd(l, fd, path, flags);
+	close(fd);
+	return r;
+}
+
+int l2_load_fd(struct luks2 *l, int fd, const char *path, unsigned int flags)
+{
 	int r;
 
 	if (l->fd >= 0) {
@@ -453,19 +508,23 @@ int luks2_load(struct luks2 *l, const char *path, unsigned int flags)
 		return -ENOMEM;
 	}
 	l->rw = flags & LUKS2_RDWR;
-	l->fd = open(path, (l->rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	l->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (l->fd < 0) {
 		r = -errno;
-		l2_err(l, "%s: cannot open: %s", path, strerror(errno));
+		l2_err(l, "%s: %s", path, strerror(errno));
 		return r;
 	}
-	/* serialise against other vaultctl instances changing the header */
-	if (flock(l->fd, l->rw ? LOCK_EX : LOCK_SH)) {
-		r = -errno;
-		l2_err(l, "%s: cannot lock: %s", path, strerror(errno));
+	/*
+	 * A consistent read under cryptsetup's shared lock; the lock is not
+	 * kept (prompts come next): a writer compares meta_digest later.
+	 */
+	r = l2_lock(l, false);
+	if (r)
 		goto fail;
-	}
 	r = l2_disk_load(l, flags);
+	if (!r)
+		r = l2_meta_digest(l, l->meta_digest);
+	l2_unlock(l);
 	if (r)
 		goto fail;
 	/* salts of the copies we write: keep fresh random ones per write */

@@ -12,7 +12,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -113,6 +112,23 @@ int luks2_format(const char *path, const struct luks2_format_params *p,
 		 const void *vk_in, size_t vk_len, const char *pass, size_t pass_len,
 		 struct luks2 **out, char *err, size_t err_len)
 {
+	int fd = open(path, O_RDWR | O_CLOEXEC), r;
+
+	if (fd < 0) {
+		r = -errno;
+		if (out)
+			*out = NULL;
+		return ferr(err, err_len, r, "%s: cannot open: %s", path, strerror(-r));
+	}
+	r = luks2_format_fd(fd, path, p, vk_in, vk_len, pass, pass_len, out, err, err_len);
+	close(fd);
+	return r;
+}
+
+int luks2_format_fd(int dev_fd, const char *path, const struct luks2_format_params *p,
+		    const void *vk_in, size_t vk_len, const char *pass, size_t pass_len,
+		    struct luks2 **out, char *err, size_t err_len)
+{
 	struct luks2_format_params d = { 0 };
 	uint64_t md, data_off, ks_size;
 	const char *cipher, *hash;
@@ -161,13 +177,15 @@ int luks2_format(const char *path, const struct luks2_format_params *p,
 	if (!l)
 		return ferr(err, err_len, -ENOMEM, "out of memory");
 	l->path = strdup(path);
-	l->fd = open(path, O_RDWR | O_CLOEXEC);
+	/* the caller's descriptor: the device it checked (and may hold with O_EXCL) */
+	l->fd = fcntl(dev_fd, F_DUPFD_CLOEXEC, 0);
 	if (!l->path || l->fd < 0) {
-		r = ferr(err, err_len, -errno, "%s: cannot open: %s", path, strerror(errno));
+		r = ferr(err, err_len, l->path ? -errno : -ENOMEM, "%s: %s", path,
+			 l->path ? strerror(errno) : "out of memory");
 		goto fail;
 	}
 	l->rw = true;
-	if (flock(l->fd, LOCK_EX) || fstat(l->fd, &st)) {
+	if (fstat(l->fd, &st)) {
 		r = ferr(err, err_len, -errno, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
@@ -267,18 +285,26 @@ int luks2_format(const char *path, const struct luks2_format_params *p,
 	json_object_object_add(root, "config", cfg);
 	l->jobj = root;
 
+	/* cryptsetup's write lock over the whole format; nothing to compare with */
+	l->formatting = true;
+	r = l2_write_begin(l);
+	if (r) {
+		ferr(err, err_len, r, "%s", l->err);
+		goto fail;
+	}
 	/* old headers and keyslots go: zero everything before the data */
 	r = zero_range(l->fd, data_off);
 	if (r) {
-		ferr(err, err_len, r, "%s: wiping the header area failed: %s", path, strerror(-r));
-		goto fail;
+		l2_err(l, "%s: wiping the header area failed: %s", path, strerror(-r));
+	} else {
+		r = l2_disk_write(l);
+		if (!r) {
+			slot = luks2_add_keyslot(l, p->keyslot >= 0 ? p->keyslot : 0, vk, key_size,
+						 pass, pass_len, &p->pbkdf);
+			r = slot < 0 ? slot : 0;
+		}
 	}
-	r = l2_disk_write(l);
-	if (!r) {
-		slot = luks2_add_keyslot(l, p->keyslot >= 0 ? p->keyslot : 0, vk, key_size, pass,
-					 pass_len, &p->pbkdf);
-		r = slot < 0 ? slot : 0;
-	}
+	l2_write_end(l);
 	if (r) {
 		ferr(err, err_len, r, "%s", l->err);
 		goto fail;

@@ -319,6 +319,9 @@ int l2_keyslot_wipe_area(struct luks2 *l, uint64_t off, uint64_t len)
 		return 0;
 	if (off + len > l->dev_size)
 		len = l->dev_size - off;
+	r = l2_write_begin(l);
+	if (r)
+		return r;
 	for (done = 0; done < len && !r; done += sizeof(buf)) {
 		size_t n = len - done < sizeof(buf) ? (size_t)(len - done) : sizeof(buf);
 
@@ -328,17 +331,45 @@ int l2_keyslot_wipe_area(struct luks2 *l, uint64_t off, uint64_t len)
 	}
 	if (!r && fdatasync(l->fd))
 		r = -errno;
+	l2_write_end(l);
 	if (r)
 		l2_err(l, "wiping the keyslot area at %" PRIu64 " failed: %s", off, strerror(-r));
 	return r;
 }
 
+/* A keyslot made without the lock, to be stored under it. */
+struct new_keyslot {
+	json_object *ks;	/* not yet in the header */
+	unsigned char *mat;	/* encrypted AF material (locked memory) */
+	size_t mlen;
+	uint64_t off;		/* its place in the keyslots area */
+};
+
+static void new_keyslot_free(struct new_keyslot *n)
+{
+	json_object_put(n->ks);
+	l2_secure_free(n->mat, n->mlen);
+	memset(n, 0, sizeof(*n));
+}
+
+/* Writes the material of N (under l2_write_begin) before any header names it. */
+static int store_keyslot(struct luks2 *l, const struct new_keyslot *n)
+{
+	int r = l2_pwrite_all(l->fd, n->mat, n->mlen, n->off);
+
+	if (!r && fdatasync(l->fd))
+		r = -errno;
+	if (r)
+		l2_err(l, "writing the keyslot area failed: %s", strerror(-r));
+	return r;
+}
+
 /*
- * Derives a key from PASS, encrypts the AF-split VK into a free area and
- * syncs it; returns the new keyslot object (not yet in the header).
+ * Derives a key from PASS (the slow part, done without the lock) and
+ * encrypts the AF-split VK for a free area of the header as read.
  */
 static int make_keyslot(struct luks2 *l, const void *vk, size_t vk_len, const char *pass,
-			size_t pass_len, const struct luks2_pbkdf *pbkdf, json_object **out)
+			size_t pass_len, const struct luks2_pbkdf *pbkdf, struct new_keyslot *out)
 {
 	const char *seg_enc = NULL, *enc = "aes-xts-plain64";
 	size_t akey_len = 64, mlen = af_sectors_len(vk_len);
@@ -349,7 +380,7 @@ static int make_keyslot(struct luks2 *l, const void *vk, size_t vk_len, const ch
 	char *b_salt = NULL;
 	int r;
 
-	*out = NULL;
+	memset(out, 0, sizeof(*out));
 	json_object_object_foreach(segs, sid, sval) {
 		(void)sid;
 		if (!strcmp(l2_str(sval, "type") ?: "", "crypt")) {
@@ -396,14 +427,6 @@ static int make_keyslot(struct luks2 *l, const void *vk, size_t vk_len, const ch
 		l2_err(l, "keyslot encryption failed");
 		goto out;
 	}
-	r = l2_pwrite_all(l->fd, mat, mlen, off);
-	if (!r && fdatasync(l->fd))
-		r = -errno;
-	if (r) {
-		l2_err(l, "writing the keyslot area failed: %s", strerror(-r));
-		goto out;
-	}
-
 	r = -ENOMEM;
 	b_salt = l2_b64_encode(salt, sizeof(salt));
 	ks = json_object_new_object();
@@ -435,7 +458,11 @@ static int make_keyslot(struct luks2 *l, const void *vk, size_t vk_len, const ch
 	}
 	json_object_object_add(o, "salt", json_object_new_string(b_salt));
 	json_object_object_add(ks, "kdf", o);
-	*out = ks;
+	out->ks = ks;
+	out->mat = mat;
+	out->mlen = mlen;
+	out->off = off;
+	mat = NULL;
 	r = 0;
 out:
 	free(b_salt);
@@ -457,12 +484,15 @@ static int need_rw(struct luks2 *l)
 	return 0;
 }
 
-/* Writes the header; on failure puts SAVED (a copy from before) back. */
+/*
+ * Writes the header; on failure puts SAVED (a copy from before) back,
+ * unless the new header reached one copy (then it is the one in effect).
+ */
 static int commit(struct luks2 *l, json_object *saved)
 {
 	int r = l2_disk_write(l);
 
-	if (r) {
+	if (r && !l->partial_write) {
 		json_object_put(l->jobj);
 		l->jobj = saved;
 	} else {
@@ -483,7 +513,8 @@ static json_object *snapshot(struct luks2 *l)
 int luks2_add_keyslot(struct luks2 *l, int keyslot, const void *vk, size_t vk_len,
 		      const char *pass, size_t pass_len, const struct luks2_pbkdf *pbkdf)
 {
-	json_object *keyslots, *digest, *ks, *saved;
+	json_object *keyslots, *digest, *saved;
+	struct new_keyslot nk;
 	const char *did;
 	char id[12];
 	int r;
@@ -525,17 +556,25 @@ int luks2_add_keyslot(struct luks2 *l, int keyslot, const void *vk, size_t vk_le
 		l2_err(l, "keyslot %d is in use", keyslot);
 		return -EEXIST;
 	}
-	r = make_keyslot(l, vk, vk_len, pass, pass_len, pbkdf, &ks);
+	r = make_keyslot(l, vk, vk_len, pass, pass_len, pbkdf, &nk);
 	if (r)
 		return r;
-	saved = snapshot(l);
-	if (!saved) {
-		json_object_put(ks);
-		return -ENOMEM;
+	r = l2_write_begin(l);
+	if (r)
+		goto out;
+	r = store_keyslot(l, &nk);
+	saved = r ? NULL : snapshot(l);
+	if (!r && !saved)
+		r = -ENOMEM;
+	if (!r) {
+		json_object_object_add(keyslots, id, nk.ks);
+		nk.ks = NULL;
+		json_object_array_add(l2_obj(digest, "keyslots"), json_object_new_string(id));
+		r = commit(l, saved);
 	}
-	json_object_object_add(keyslots, id, ks);
-	json_object_array_add(l2_obj(digest, "keyslots"), json_object_new_string(id));
-	r = commit(l, saved);
+	l2_write_end(l);
+out:
+	new_keyslot_free(&nk);
 	return r ? r : keyslot;
 }
 
@@ -579,14 +618,20 @@ int luks2_kill_slot(struct luks2 *l, int keyslot)
 	}
 	l2_u64(l2_obj(ks, "area"), "offset", &off);
 	l2_u64(l2_obj(ks, "area"), "size", &len);
-	saved = snapshot(l);
-	if (!saved)
-		return -ENOMEM;
-	forget_keyslot(l, id);
-	r = commit(l, saved);
+	r = l2_write_begin(l);
 	if (r)
 		return r;
-	return l2_keyslot_wipe_area(l, off, len);
+	saved = snapshot(l);
+	r = saved ? 0 : -ENOMEM;
+	if (!r) {
+		forget_keyslot(l, id);
+		r = commit(l, saved);
+	}
+	/* the area goes only once no header copy names it any more */
+	if (!r)
+		r = l2_keyslot_wipe_area(l, off, len);
+	l2_write_end(l);
+	return r;
 }
 
 int luks2_remove_key(struct luks2 *l, const char *pass, size_t pass_len)
@@ -611,7 +656,8 @@ int luks2_remove_key(struct luks2 *l, const char *pass, size_t pass_len)
 int luks2_change_key(struct luks2 *l, int keyslot, const char *old_pass, size_t old_len,
 		     const char *new_pass, size_t new_len, const struct luks2_pbkdf *pbkdf)
 {
-	json_object *ks, *old, *saved;
+	struct new_keyslot nk = { 0 };
+	json_object *old, *saved;
 	uint64_t off = 0, len = 0;
 	unsigned char *vk;
 	size_t vk_len;
@@ -635,25 +681,31 @@ int luks2_change_key(struct luks2 *l, int keyslot, const char *old_pass, size_t 
 	old = l2_obj(l2_obj(l->jobj, "keyslots"), id);
 	l2_u64(l2_obj(old, "area"), "offset", &off);
 	l2_u64(l2_obj(old, "area"), "size", &len);
-	r = make_keyslot(l, vk, vk_len, new_pass, new_len, pbkdf, &ks);
+	r = make_keyslot(l, vk, vk_len, new_pass, new_len, pbkdf, &nk);
 	if (r)
 		goto out;
 	/* keep the priority the old keyslot had */
 	if (l2_obj(old, "priority"))
-		json_object_object_add(ks, "priority",
+		json_object_object_add(nk.ks, "priority",
 				       json_object_get(l2_obj(old, "priority")));
-	saved = snapshot(l);
-	if (!saved) {
-		json_object_put(ks);
-		r = -ENOMEM;
+	r = l2_write_begin(l);
+	if (r)
 		goto out;
+	r = store_keyslot(l, &nk);
+	saved = r ? NULL : snapshot(l);
+	if (!r && !saved)
+		r = -ENOMEM;
+	if (!r) {
+		/* same id: digests and tokens keep pointing at it */
+		json_object_object_add(l2_obj(l->jobj, "keyslots"), id, nk.ks);
+		nk.ks = NULL;
+		r = commit(l, saved);
 	}
-	/* same id: digests and tokens keep pointing at it */
-	json_object_object_add(l2_obj(l->jobj, "keyslots"), id, ks);
-	r = commit(l, saved);
 	if (!r)
 		r = l2_keyslot_wipe_area(l, off, len);
+	l2_write_end(l);
 out:
+	new_keyslot_free(&nk);
 	l2_secure_free(vk, LUKS2_VK_MAX);
 	return r ? r : slot;
 }
@@ -667,9 +719,14 @@ int luks2_erase(struct luks2 *l)
 	r = need_rw(l);
 	if (r)
 		return r;
+	r = l2_write_begin(l);
+	if (r)
+		return r;
 	saved = snapshot(l);
-	if (!saved)
+	if (!saved) {
+		l2_write_end(l);
 		return -ENOMEM;
+	}
 	keyslots = l2_obj(l->jobj, "keyslots");
 	for (i = 0; i < LUKS2_KEYSLOTS_MAX; i++) {
 		char id[12];
@@ -687,5 +744,6 @@ int luks2_erase(struct luks2 *l)
 	r = commit(l, saved);
 	for (i = 0; !r && i < n; i++)
 		r = l2_keyslot_wipe_area(l, areas[i].off, areas[i].len);
+	l2_write_end(l);
 	return r;
 }

@@ -31,6 +31,11 @@
  *   format.c      a new header with cryptsetup 2.6 defaults.
  *   backup.c      header backup / restore, erase.
  *   dump.c        luksDump-like text and the segment parameters for dm.
+ *   lock.c        libcryptsetup's metadata lock (/run/cryptsetup/L_<maj>:<min>
+ *                 for a block device, the file itself for an image): shared
+ *                 while a header is read, exclusive around every write,
+ *                 which first checks that the header on disk is still the
+ *                 one read (-ESTALE otherwise, nothing written).
  *   misc.c        error strings, base64, locked memory, strict number parsing.
  *
  * Errors: every function returning int returns 0 (or a non-negative value
@@ -192,6 +197,14 @@ int luks2_erase(struct luks2 *l);
 int luks2_format(const char *path, const struct luks2_format_params *p,
 		 const void *vk, size_t vk_len, const char *pass, size_t pass_len,
 		 struct luks2 **out, char *err, size_t err_len);
+/*
+ * The same on DEV_FD, a descriptor of PATH the caller opened (and checked,
+ * e.g. with O_EXCL held since): the bytes go to that device, whatever PATH
+ * names by now.  The descriptor is not closed.
+ */
+int luks2_format_fd(int dev_fd, const char *path, const struct luks2_format_params *p,
+		    const void *vk, size_t vk_len, const char *pass, size_t pass_len,
+		    struct luks2 **out, char *err, size_t err_len);
 
 /* Segment 0 as a dm table needs it; fails unless exactly one crypt segment. */
 int luks2_get_segment(struct luks2 *l, struct luks2_segment *seg);
@@ -215,5 +228,15 @@ int luks2_header_backup(struct luks2 *l, const char *file);
  * The context L receives the error text.
  */
 int luks2_header_restore(struct luks2 *l, const char *device, const char *file, bool force);
+/*
+ * The same through DEV_FD, the caller's descriptor of DEVICE (not closed).
+ * Besides the UUID, a device whose header has another layout (metadata,
+ * keyslots area, data offset) needs FORCE; a backup whose data segment
+ * overlaps its own header area, or that does not fit the device, is
+ * refused.  The write happens under cryptsetup's lock, and not at all if
+ * the device's header changed since it was checked (-ESTALE).
+ */
+int luks2_header_restore_fd(struct luks2 *l, int dev_fd, const char *device, const char *file,
+			    bool force);
 
 #endif

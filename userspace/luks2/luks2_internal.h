@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <json-c/json.h>
 
 #include "luks2.h"
@@ -29,6 +30,7 @@
 #define L2_JSON_DEPTH		16
 #define L2_ARGON2_MAX_MEMORY	4194304U	/* KiB */
 #define L2_ARGON2_MAX_THREADS	16U
+#define L2_META_DIGEST_LEN	32		/* SHA-256 */
 
 struct l2_copy_state {
 	bool ok;		/* binary header, checksum and JSON all valid */
@@ -55,6 +57,15 @@ struct luks2 {
 	unsigned char *json_area;	/* raw JSON area of the copy in use */
 	uint64_t keyslots_size;
 	bool inspect_only;	/* loaded despite requirements: dump only */
+
+	/* cryptsetup-compatible lock (lock.c), held only around a read or a write */
+	int lock_fd;
+	bool lock_bdev;
+	dev_t lock_rdev;
+	int write_depth;	/* nested l2_write_begin() calls */
+	bool formatting;	/* nothing was read: no change to detect */
+	bool partial_write;	/* the last write reached one copy only */
+	unsigned char meta_digest[L2_META_DIGEST_LEN];	/* both copies as last read */
 
 	unsigned int health;
 	struct l2_copy_state copy[2];
@@ -102,9 +113,24 @@ json_object *l2_digest_for_segment(json_object *root, const char *seg, const cha
 /* disk.c */
 int l2_usable(struct luks2 *l);	/* 0, or -EINVAL when loaded for inspection only */
 int l2_disk_load(struct luks2 *l, unsigned int flags);
+/* luks2_load() on a duplicate of FD, an open descriptor of PATH. */
+int l2_load_fd(struct luks2 *l, int fd, const char *path, unsigned int flags);
 int l2_disk_write(struct luks2 *l);	/* seqid + 1, both copies */
 int l2_checksum(const char *alg, const unsigned char *bin, const unsigned char *json,
 		size_t json_len, unsigned char *out, unsigned int *out_len);
+
+/* lock.c */
+int l2_lock(struct luks2 *l, bool exclusive);
+void l2_unlock(struct luks2 *l);
+int l2_meta_digest(struct luks2 *l, unsigned char out[L2_META_DIGEST_LEN]);
+/*
+ * Every write of metadata or keyslot areas runs between these: begin takes
+ * the exclusive lock and fails with -ESTALE (nothing written) when the
+ * metadata on disk is no longer what was read; end records what is on
+ * disk now and unlocks.  They nest.
+ */
+int l2_write_begin(struct luks2 *l);
+void l2_write_end(struct luks2 *l);
 
 /* af.c */
 int l2_af_split(const void *key, size_t key_len, unsigned int stripes, const char *hash,

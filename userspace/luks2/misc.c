@@ -286,10 +286,30 @@ int l2_pread_all(int fd, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+#ifdef LUKS2_FAULT_INJECTION
+/* Test builds only: LUKS2_FAIL_WRITE_AT=OFFSET fails every write covering it. */
+static bool fail_write(size_t len, uint64_t off)
+{
+	const char *at = getenv("LUKS2_FAIL_WRITE_AT");
+	uint64_t o;
+
+	return at && l2_parse_u64(at, &o) && o >= off && o - off < len;
+}
+#else
+static bool fail_write(size_t len, uint64_t off)
+{
+	(void)len;
+	(void)off;
+	return false;
+}
+#endif
+
 int l2_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 {
 	const char *p = buf;
 
+	if (fail_write(len, off))
+		return -EIO;
 	while (len) {
 		ssize_t n = pwrite(fd, p, len, (off_t)off);
 

@@ -8,6 +8,7 @@
 # Prints KTAP.  Usage: luks.sh VAULTCTL.  $VALGRIND_CMD prefixes vaultctl.
 
 VAULTCTL=${1:?usage: luks.sh VAULTCTL}
+CRAFT="python3 $(cd "$(dirname "$0")/.." && pwd)/luks2/tests/craft.py"
 case $VAULTCTL in /*) ;; *) VAULTCTL=$(pwd)/$VAULTCTL ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 # damaged-but-checksummed headers: the LUKS2 library's test helper
@@ -220,10 +221,11 @@ d
 ' add-key --tries 1 $FAST y.img
 	check "terminal: --tries 1 asks once" \
 		sh -c "[ '$rc' = 2 ] && [ \$(grep -c 'Enter passphrase for y.img' $OUT) = 1 ]"
-	ontty 'one
+	ontty 'YES
+one
 two
 ' format $FAST y.img --force
-	check "terminal: format asks to verify and refuses a mismatch" \
+	check "terminal: format --force still asks YES, then to verify; refuses a mismatch" \
 		sh -c "[ '$rc' = 1 ] && grep -q 'do not match' $OUT && cryptsetup --disable-locks open --test-passphrase --key-file p1 y.img"
 	before=$(sum y.img)
 	ontty 'yes
@@ -290,6 +292,70 @@ vc add-key $FAST --key-file p1 d.img p2
 check "both JSON areas damaged: dump and add-key fail with a message" \
 	sh -c "[ $r1 = 1 ] && [ $rc = 1 ] && grep -qi 'checksum\|json' $ERR"
 check "and the device bytes are unchanged" [ "$(sum d.img)" = "$before" ]
+
+# --- header-restore and repair are deliberate -----------------------------------
+img r.img
+vc format $FAST --key-file p1 r.img
+vc header-backup r.img r.backup
+vc add-key $FAST --key-file p1 r.img p2
+before=$(sum r.img)
+vc header-restore --force r.img r.backup </dev/null
+check "header-restore --force still needs the question answered (no terminal: refused)" \
+	sh -c "[ $rc = 1 ] && grep -q 'not a terminal' $ERR && [ \$(sha256sum r.img | cut -d' ' -f1) = $before ]"
+# same UUID, another layout: the data would move
+uuid=$(cs luksUUID r.img)
+vc format $FAST --force --uuid "$uuid" --luks2-metadata-size 64k --key-file p1 r.img
+before=$(sum r.img)
+vc header-restore --batch-mode r.img r.backup
+check "header-restore over the same UUID with another layout: exit 5, says so, unchanged" \
+	sh -c "[ $rc = 5 ] && grep -q 'another layout' $ERR && [ \$(sha256sum r.img | cut -d' ' -f1) = $before ]"
+# a backup whose data segment starts at 0, over its own header (detached-header style)
+cp r.backup bad.backup
+$CRAFT bad.backup json 'j["segments"]["0"]["offset"]="0"' --copies both
+img r2.img
+before=$(sum r2.img)
+vc header-restore --batch-mode r2.img bad.backup
+check "header-restore of a backup whose data overlaps its keyslots: refused, unchanged" \
+	sh -c "[ $rc = 1 ] && grep -q 'overlap' $ERR && [ \$(sha256sum r2.img | cut -d' ' -f1) = $before ]"
+# a damaged copy: read-write commands say so and leave the repair to 'repair'
+img q.img
+vc format $FAST --key-file p1 q.img
+printf 'XX' | dd of=q.img bs=1 seek=$((16384 + 4096 + 10)) conv=notrunc 2>/dev/null
+before=$(sum q.img)
+vc add-key $FAST --key-file p1 q.img p2
+check "add-key with a damaged secondary copy: refused, names the copy and 'vaultctl repair'" \
+	sh -c "[ $rc = 1 ] && grep -q 'secondary header is damaged' $ERR && grep -q 'vaultctl repair' $ERR"
+check "and wrote nothing (no silent repair)" [ "$(sum q.img)" = "$before" ]
+vc repair q.img
+check "repair says what it found and fixes it" \
+	sh -c "[ $rc = 0 ] && grep -q 'secondary header is damaged' $OUT && grep -q repaired $OUT"
+vc add-key $FAST --key-file p1 q.img p2
+check "after the repair add-key works" sh -c "[ $rc = 0 ] && cryptsetup open --test-passphrase --key-file p2 q.img"
+
+# --- the device checked is the device written -------------------------------------
+# wait_stdin PID: until PID blocks reading its standard input (its prompt)
+wait_stdin() {
+	i=0
+	while [ $i -lt 300 ]; do
+		case $(cat /proc/"$1"/syscall 2>/dev/null) in "0 0x0 "*) return 0 ;; esac
+		sleep 0.1; i=$((i + 1))
+	done
+	return 1
+}
+img s1.img; img s2.img
+s2=$(sum s2.img)
+ln -sf s1.img s.lnk
+rm -f fifo; mkfifo fifo
+$VALGRIND_CMD "$VAULTCTL" format $FAST s.lnk 0<>fifo >"$OUT" 2>"$ERR" &
+pid=$!
+wait_stdin $pid
+ln -sf s2.img s.lnk
+echo 'first pass' >fifo
+wait $pid
+rc=$?
+check "format: the path re-pointed during the prompt; the checked file is the one formatted" \
+	sh -c "[ $rc = 0 ] && cryptsetup open --test-passphrase --key-file p1 s1.img &&
+	       [ \$(sha256sum s2.img | cut -d' ' -f1) = $s2 ]"
 
 # --- cryptsetup's volumes -----------------------------------------------------------
 img c.img
