@@ -23,7 +23,7 @@ cleanup() {
 ktap_defer cleanup
 
 need_vaultctl
-vault_setup_module || ktap_skip_all "dm-vault.ko cannot be loaded"
+vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
 need_cmd dmsetup
 brd_setup 1 16 || ktap_fail_all "cannot create a ramdisk"
 DEV=/dev/ram0			# 16 MiB = 32768 sectors

@@ -28,7 +28,7 @@ cleanup() {
 ktap_defer cleanup
 
 need_vaultctl
-vault_setup_module || ktap_skip_all "dm-vault.ko cannot be loaded"
+vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
 need_cmd dmsetup blkdiscard blockdev losetup
 loop_setup 34 LOWER || ktap_fail_all "cannot create a loop device"
 LOWSZ=$(blockdev --getsz "$LOWER")
