@@ -66,8 +66,8 @@ if "$VAULTCTL" key add $T-listed --key-file "$WORK/key" --key-size 384; then
 	ktap_check "vaultctl key list shows its size" \
 		grep -qE "$T-listed.*(48|384)" "$WORK/list"
 	ktap_check "vaultctl key remove" "$VAULTCTL" key remove $T-listed
-	ktap_check "vaultctl key remove of an unknown key fails" \
-		not "$VAULTCTL" key remove $T-listed
+	ktap_check "vaultctl key remove of an unknown key fails (exit 4, says so)" \
+		fails_with 4 "no key named $T-listed is loaded" timeout 60 "$VAULTCTL" key remove $T-listed
 else
 	ktap_fail "vaultctl key add"
 fi
