@@ -19,7 +19,7 @@
 # installed under /usr/lib.  Skips when dracut is not installed.
 . "$(dirname "$0")/lib.sh"
 
-command -v dracut > /dev/null || ktap_skip "dracut is not installed (apt-get install dracut-core)"
+command -v dracut > /dev/null || ktap_skip_dep "dracut is not installed (apt-get install dracut-core)"
 [ -d /usr/lib/dracut/modules.d/99base ] || ktap_skip "dracut's modules are not in /usr/lib/dracut/modules.d"
 
 boot_prepare || ktap_fail_all "the root fs or disk image could not be made"

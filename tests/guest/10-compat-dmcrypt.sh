@@ -32,7 +32,7 @@ cleanup() {
 ktap_defer cleanup
 
 need_vaultctl
-vault_setup_module || ktap_skip_all "dm-vault.ko cannot be loaded"
+vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
 need_cmd cryptsetup dmsetup cmp
 brd_setup 2 $((MIB + 4)) || ktap_fail_all "cannot create ramdisks"
 A=/dev/ram0

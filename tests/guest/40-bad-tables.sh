@@ -23,7 +23,7 @@ cleanup() {
 ktap_defer cleanup
 
 need_vaultctl
-vault_setup_module || ktap_skip_all "dm-vault.ko cannot be loaded"
+vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
 need_cmd dmsetup
 brd_setup 1 16 || ktap_fail_all "cannot create a ramdisk"
 DEV=/dev/ram0			# 16 MiB = 32768 sectors
@@ -70,14 +70,26 @@ klog_wait 'no such line ever' # skip what is already in the log
 
 # bad NAME PATTERN LEN TABLE-ARGS...: the table (after "<start> <len> vault")
 # is given as separate words so that tricky ones need no quoting games.
+# dmsetup create must exit 1 within 30 s with the table load refused, and
+# the kernel log say why (PATTERN).
 bad() {
 	local name=$1 pattern=$2 len=$3
 	shift 3
-	local line="0 $len vault $*"
+	local line="0 $len vault $*" rc
 
-	if dmsetup create $T-bad --table "$line" >"$WORK/out" 2>&1; then
+	timeout 30 dmsetup create $T-bad --table "$line" >"$WORK/out" 2>&1
+	rc=$?
+	if [ $rc = 0 ]; then
 		ktap_fail "$name: accepted: $line"
 		dmsetup remove $T-bad
+		return
+	fi
+	# refused by the kernel (the table load), not by dmsetup or a time-out
+	if [ $rc != 1 ] || ! [[ $(<"$WORK/out") =~ ioctl\ on\ $T-bad\ .*failed ]]; then
+		ktap_diag "$name: table: $line"
+		ktap_diag "$name: exit $rc$(ktap_rc_meaning $rc), wanted 1 and a failed ioctl:"
+		ktap_diag_stream <"$WORK/out"
+		ktap_fail "$name"
 		return
 	fi
 	if ! klog_wait "$pattern"; then

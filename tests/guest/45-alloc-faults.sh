@@ -40,7 +40,7 @@ fi
 	ktap_skip_all "no failslab/fail_page_alloc in this kernel (the debug kernel of make check-debug has them)"
 
 need_vaultctl
-vault_setup_module || ktap_skip_all "dm-vault.ko cannot be loaded"
+vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
 need_cmd dmsetup fio
 
 WORK=$(mktemp -d /tmp/$T.XXXXXX)

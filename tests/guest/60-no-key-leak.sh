@@ -25,7 +25,7 @@ cleanup() {
 ktap_defer cleanup
 
 need_vaultctl
-vault_setup_module || ktap_skip_all "dm-vault.ko cannot be loaded"
+vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
 need_cmd dmsetup cryptsetup od
 brd_setup 2 8 || ktap_fail_all "cannot create ramdisks"
 

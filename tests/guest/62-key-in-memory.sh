@@ -73,7 +73,7 @@ ok\ *) ;;
 *"not installed"*) ktap_skip "host agent: $REPLY" ;;
 *) ktap_fail_all "host agent: $REPLY" ;;
 esac
-[ "$AESKF" = aeskeyfind ] || ktap_skip "aeskeyfind is not installed on the host (make deps)"
+[ "$AESKF" = aeskeyfind ] || ktap_skip_dep "aeskeyfind is not installed on the host (make deps)"
 
 WORK=$(mktemp -d /tmp/$T.XXXXXX)
 cleanup() {

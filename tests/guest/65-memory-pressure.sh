@@ -84,7 +84,7 @@ ktap_defer cleanup
 
 need_vaultctl
 need_cmd dmsetup mkswap swapon swapoff mkfs.ext4 python3 cmp grep od
-vault_setup_module || ktap_skip_all "dm-vault.ko cannot be loaded"
+vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
 [ -r /proc/swaps ] || ktap_skip_all "kernel without swap support"
 
 # ---- cgroup v2 with the memory controller

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Suspend, key wipe, resume:
-#  - key messages are refused while the device is live;
+#  - key messages are refused while the device is live; every refusal is
+#    checked for its exit status, errno and kernel-log reason, within 30 s;
 #  - after suspend + "key wipe" the status says key_wiped and a resume is
 #    refused (non-zero exit) with the device left suspended;
 #  - I/O issued while suspended (a background dd write and read) waits and
@@ -34,7 +35,7 @@ cleanup() {
 ktap_defer cleanup
 
 need_vaultctl
-vault_setup_module || ktap_skip_all "dm-vault.ko cannot be loaded"
+vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
 need_cmd dmsetup
 brd_setup 1 "$MIB" || ktap_fail_all "cannot create a ramdisk"
 
@@ -53,24 +54,46 @@ suspended() { dmsetup info $V | grep -q 'State: *SUSPENDED'; }
 key_state() { dmsetup status $V | awk '{ print $4 }'; }
 # (under a time limit: a read of a device left suspended would never return)
 same_data() { timeout 60 cmp -s -n $((MIB << 20)) "$WORK/data" $M; }
+# refused WHY ERRNO CMD...: CMD (a dmsetup message or resume) exits 1 within
+# 30 s saying "failed: ERRNO", and the kernel log gains a line matching WHY.
+refused() {
+	local why=$1 errno=$2 mark
+	shift 2
+	mark=$(dmesg | wc -l)
+	fails_with 1 "failed: $errno" timeout 30 "$@" || return 1
+	dmesg | tail -n +$((mark + 1)) | grep -qE -- "$why" && return 0
+	ktap_diag "the kernel log does not say why (/$why/)"
+	return 1
+}
+LIVE='key messages are accepted only while the device is suspended'
+UNKNOWN='unrecognised message'
+WIPED='aborting resume: the key was wiped'
+EINVAL='Invalid argument'
+EAGAIN='Resource temporarily unavailable'
 
 # ---- live device: key messages refused
 ktap_check "status: key_valid" [ "$(key_state)" = key_valid ]
-ktap_check "key wipe refused while not suspended" not dmsetup message $V 0 key wipe
-ktap_check "key set refused while not suspended" not dmsetup message $V 0 key set key:$T-key
-ktap_check "unknown message refused" not dmsetup message $V 0 frobnicate
+ktap_check "key wipe refused while not suspended (EINVAL, said why)" \
+	refused "$LIVE" "$EINVAL" dmsetup message $V 0 key wipe
+ktap_check "key set refused while not suspended (EINVAL, said why)" \
+	refused "$LIVE" "$EINVAL" dmsetup message $V 0 key set key:$T-key
+ktap_check "unknown message refused (EINVAL, said why)" \
+	refused "$UNKNOWN" "$EINVAL" dmsetup message $V 0 frobnicate
 ktap_check "device still usable after refused messages" same_data
 ktap_check "still key_valid" [ "$(key_state)" = key_valid ]
 
 # ---- suspend + wipe: resume refused
 ktap_check "suspend" dmsetup suspend $V
-ktap_check "malformed key message refused" not dmsetup message $V 0 key frob
-ktap_check "key set without a name refused" not dmsetup message $V 0 key set
+ktap_check "malformed key message refused (EINVAL, said why)" \
+	refused "$UNKNOWN" "$EINVAL" dmsetup message $V 0 key frob
+ktap_check "key set without a name refused (EINVAL, said why)" \
+	refused "$UNKNOWN" "$EINVAL" dmsetup message $V 0 key set
 ktap_check "key wipe" dmsetup message $V 0 key wipe
 ktap_check "status: key_wiped" [ "$(key_state)" = key_wiped ]
 ktap_check "table shows the key name, still" \
 	grep -q "key:$T-key" <<<"$(dmsetup table $V)"
-ktap_check "resume refused after key wipe" not timeout 30 dmsetup resume $V
+ktap_check "resume refused after key wipe (EAGAIN, said why)" \
+	refused "$WIPED" "$EAGAIN" dmsetup resume $V
 ktap_check "device stays suspended" suspended
 
 # ---- I/O while suspended waits
@@ -80,10 +103,11 @@ BG=$!
 sleep 2
 ktap_check "write issued while suspended is still waiting" kill -0 $BG
 
-ktap_check "key set with an unknown key refused" \
-	not dmsetup message $V 0 key set key:$T-nosuchkey
+ktap_check "key set with an unknown key refused (ENOKEY, said why)" \
+	refused "key set failed: Key not found" 'Required key not available' \
+	dmsetup message $V 0 key set key:$T-nosuchkey
 ktap_check "still key_wiped after the failed key set" [ "$(key_state)" = key_wiped ]
-ktap_check "resume still refused" not timeout 30 dmsetup resume $V
+ktap_check "resume still refused (EAGAIN, said why)" refused "$WIPED" "$EAGAIN" dmsetup resume $V
 ktap_check "write still waiting" kill -0 $BG
 
 ktap_check "key set key:$T-key" dmsetup message $V 0 key set key:$T-key
@@ -126,7 +150,9 @@ ktap_check "back to the right key: data intact" same_data
 "$VAULTCTL" key remove $T-key
 ktap_check "device works after its key left the key table" same_data
 ktap_check "suspend" dmsetup suspend $V
-ktap_check "key set of a removed key refused" not dmsetup message $V 0 key set key:$T-key
+ktap_check "key set of a removed key refused (ENOKEY, said why)" \
+	refused "key set failed: Key not found" 'Required key not available' \
+	dmsetup message $V 0 key set key:$T-key
 ktap_check "status still key_valid after the failed key set" [ "$(key_state)" = key_valid ]
 if ! ktap_check "the failed key set left the device resumable" timeout 30 dmsetup resume $V; then
 	# recover, so that the rest of the test can run
@@ -141,13 +167,13 @@ ktap_check "data intact" same_data
 ktap_check "vaultctl suspend" "$VAULTCTL" suspend $V
 ktap_check "vaultctl suspend: suspended" suspended
 ktap_check "vaultctl suspend: key wiped" [ "$(key_state)" = key_wiped ]
-ktap_check "dmsetup resume refused" not timeout 30 dmsetup resume $V
+ktap_check "dmsetup resume refused (EAGAIN, said why)" refused "$WIPED" "$EAGAIN" dmsetup resume $V
 ktap_check "vaultctl resume --key-file" "$VAULTCTL" resume $V --key-file "$WORK/key"
 ktap_check "vaultctl resume: running" not suspended
 ktap_check "vaultctl resume: key_valid" [ "$(key_state)" = key_valid ]
 ktap_check "vaultctl resume: data intact" same_data
 
 dmsetup remove $V
-ktap_check "device removed" not dmsetup info $V
+ktap_check "device removed" fails_with 1 'Device does not exist' dmsetup info $V
 
 ktap_finish

@@ -45,7 +45,7 @@ cleanup() {
 ktap_defer cleanup
 
 need_vaultctl
-vault_setup_module || ktap_skip_all "dm-vault.ko cannot be loaded"
+vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
 need_cmd fio dmsetup timeout blockdev
 brd_setup 1 $((3 * R)) || ktap_fail_all "cannot create a ramdisk"
 
@@ -168,7 +168,7 @@ verify_fresh grow "$(vtable $((RLEN * 3)))"
 # ---- e) a lower device failing part of the time, beside fio's region
 dm remove $V
 if ! modprobe dm-flakey 2>/dev/null && ! dmsetup targets | grep -q '^flakey '; then
-	ktap_diag "dm-flakey unavailable: skipping the lower-error case"
+	ktap_dep_missing "dm-flakey unavailable: skipping the lower-error case"
 	ktap_finish
 fi
 healthy="0 $((2 * RLEN)) linear /dev/ram0 0"

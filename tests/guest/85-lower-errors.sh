@@ -32,7 +32,7 @@ cleanup() {
 ktap_defer cleanup
 
 need_vaultctl
-vault_setup_module || ktap_skip_all "dm-vault.ko cannot be loaded"
+vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
 need_cmd dmsetup timeout
 modprobe dm-flakey 2>/dev/null
 brd_setup 1 "$MIB" || ktap_fail_all "cannot create a ramdisk"
@@ -78,7 +78,7 @@ ktap_check "error: devices removable" removable
 # ---- dm-flakey
 flakey() { echo "0 $LEN flakey /dev/ram0 0 0 3600${1:+ $1}"; }
 if ! dmsetup create $L --table "$(flakey)"; then
-	ktap_diag "dm-flakey unavailable: skipping its cases"
+	ktap_dep_missing "dm-flakey unavailable: skipping its cases"
 	ktap_finish
 fi
 dmsetup remove $L

@@ -35,7 +35,7 @@ cleanup() {
 ktap_defer cleanup
 
 need_vaultctl
-vault_setup_module || ktap_skip_all "dm-vault.ko cannot be loaded"
+vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
 need_cmd dmsetup timeout python3 cmp
 brd_setup 1 "$MIB" || ktap_fail_all "cannot create a ramdisk"
 

@@ -57,10 +57,10 @@ cleanup() {
 ktap_defer cleanup
 
 need_vaultctl
-vault_setup_module || ktap_skip_all "dm-vault.ko cannot be loaded"
+vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
 need_cmd dmsetup mkfs.ext4 e2fsck debugfs python3 cmp
 modprobe dm-log-writes 2>/dev/null
-vdmsetup targets | grep -q '^log-writes' || ktap_skip_all "no dm-log-writes target"
+vdmsetup targets | grep -q '^log-writes' || ktap_skip_dep "no dm-log-writes target"
 brd_setup 4 "$MIB" || ktap_fail_all "cannot create the ramdisks"
 mkdir -p "$MNT"
 

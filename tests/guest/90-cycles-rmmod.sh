@@ -38,7 +38,7 @@ cleanup() {
 ktap_defer cleanup
 
 need_vaultctl
-vault_setup_module || ktap_skip_all "dm-vault.ko cannot be loaded"
+vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
 need_cmd dmsetup rmmod insmod
 brd_setup 1 4 || ktap_fail_all "cannot create a ramdisk"
 
@@ -72,18 +72,20 @@ slab_after=$(sunreclaim)
 ktap_diag "SUnreclaim: $slab_before kB before, $slab_after kB after"
 ktap_check "module reference count back to $ref_before" [ "$(refcnt)" = "$ref_before" ]
 ktap_check "unreclaimable slab grew less than 4 MiB" [ $((slab_after - slab_before)) -lt 4096 ]
-ktap_check "no mapping left" not dmsetup info $V
+ktap_check "no mapping left" fails_with 1 'Device does not exist' dmsetup info $V
 
 # ---- rmmod refused while in use
 dmsetup create $V --table "0 8192 vault aes-xts-plain64 key:$T-key 0 /dev/ram0 0" ||
 	ktap_fail_all "create before rmmod"
-ktap_check "rmmod refused while a device exists" not rmmod dm_vault
+ktap_check "rmmod refused while a device exists (in use)" \
+	fails_with 1 'dm_vault is in use' timeout 60 rmmod dm_vault
 ktap_check "module still loaded" [ -d /sys/module/dm_vault ]
 ktap_check "device still works" dd if=/dev/mapper/$V of=/dev/null bs=64k count=1 iflag=direct status=none
 dmsetup remove $V
 
 exec 9<>/dev/vault-control
-ktap_check "rmmod refused while /dev/vault-control is open" not rmmod dm_vault
+ktap_check "rmmod refused while /dev/vault-control is open (in use)" \
+	fails_with 1 'dm_vault is in use' timeout 60 rmmod dm_vault
 exec 9>&-
 
 # ---- unload, reload
@@ -96,8 +98,8 @@ ktap_check "module loads again" vault_setup_module
 ktap_check "target type registered" sh -c "dmsetup targets | grep -q '^vault '"
 ktap_check "keys were wiped by the unload" \
 	not sh -c "'$VAULTCTL' key list | grep -q '$T-key'"
-ktap_check "table with the wiped key refused" \
-	not dmsetup create $V --table "0 8192 vault aes-xts-plain64 key:$T-key 0 /dev/ram0 0"
+ktap_check "table with the wiped key refused (ENOKEY)" \
+	fails_with 1 'ioctl on .*failed: Required key not available' timeout 60 dmsetup create $V --table "0 8192 vault aes-xts-plain64 key:$T-key 0 /dev/ram0 0"
 "$VAULTCTL" key add $T-key --key-file "$WORK/key" --key-size 512
 head -c $((1 << 20)) /dev/urandom > "$WORK/data"
 if dmsetup create $V --table "0 8192 vault aes-xts-plain64 key:$T-key 0 /dev/ram0 0"; then

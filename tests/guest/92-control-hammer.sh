@@ -37,7 +37,7 @@ cleanup() {
 ktap_defer cleanup
 
 need_vaultctl
-vault_setup_module || ktap_skip_all "dm-vault.ko cannot be loaded"
+vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
 need_cmd dmsetup timeout
 [ -x "$HAMMER" ] || ktap_fail_all "$HAMMER missing (make userspace)"
 brd_setup 1 4 || ktap_fail_all "cannot create a ramdisk"

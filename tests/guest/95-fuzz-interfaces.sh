@@ -39,7 +39,7 @@ ktap_defer cleanup
 [ -x "$BIN" ] || ktap_fail_all "$BIN missing (make userspace)"
 need_vaultctl
 need_cmd dmsetup
-vault_setup_module || ktap_skip_all "dm-vault.ko cannot be loaded"
+vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
 brd_setup 2 4 || ktap_fail_all "cannot create ramdisks"
 
 if [ -e /sys/kernel/debug/kmemleak ]; then	# the debug kernel: slower, run longer

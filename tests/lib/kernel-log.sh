@@ -17,9 +17,17 @@
 # positives (pointers that were only in registers or in flight).
 
 # Lockdep and DEBUG_ATOMIC_SLEEP say "WARNING: possible ...", "BUG: sleeping
-# function ..." or "INFO: ..."; KASAN "BUG: KASAN: ...".
+# function ..." or "INFO: ..."; KASAN "BUG: KASAN: ...".  BUG_ON() says
+# "kernel BUG at FILE:LINE!" and then, on 6.1, "invalid opcode: 0000 [#1]"
+# (6.12: "Oops: invalid opcode"; a user program's SIGILL says "trap invalid
+# opcode ip:..." and is not matched).  The hung-task detector says "INFO:
+# task NAME:PID blocked for more than N seconds."; RCU "rcu: INFO: rcu_sched
+# detected stalls on CPUs/tasks:" or "rcu_preempt self-detected stall on
+# CPU" (and "detected expedited stalls"); the NMI watchdog "hard LOCKUP".
 KLOG_BAD='WARNING:|BUG:|Oops|KASAN|UBSAN|refcount_t|general protection'
 KLOG_BAD+='|INFO: (possible|trying to register non-static key)'
+KLOG_BAD+='|kernel BUG at|invalid opcode: [0-9a-f]+|INFO: task .* blocked for more than'
+KLOG_BAD+='|detected (expedited )?stalls|self-detected stall|hard LOCKUP'
 KMEMLEAK=/sys/kernel/debug/kmemleak
 kmemleak_on=0
 

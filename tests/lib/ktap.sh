@@ -13,7 +13,15 @@
 #                                 "# not ok - DESC (exit N)"; count it; return
 #                                 CMD's success (0) or 1, so `|| ...` works.
 #   ktap_pass DESC / ktap_fail DESC   count a check decided by the caller.
-#   not CMD [ARG...]              succeed when CMD fails (for ktap_check).
+#   not CMD [ARG...]              succeed when CMD fails with a status of
+#                                 1..123 (for ktap_check).  A time-out (124,
+#                                 137), a command not found (126, 127) or a
+#                                 signal (>128) is not "false": it fails.
+#   fails_with STATUS ERE CMD...  a refusal: succeed only when CMD exits with
+#                                 exactly STATUS and its stdout+stderr match
+#                                 the extended regex ERE (ERE "" matches any
+#                                 message).  A time-out or any other status
+#                                 fails, printing what CMD said.
 #   ktap_finish                   print the tally and exit: 1 when any check
 #                                 failed or when no check ran at all, else 0.
 #   ktap_skip REASON              (alias ktap_skip_all) print "# SKIP REASON",
@@ -27,6 +35,14 @@
 #   need_cmd CMD...               (alias require_cmd) skip unless every CMD is
 #                                 in PATH.
 #   need_vaultctl                 skip unless $VAULTCTL is built.
+#   ktap_skip_dep REASON          skip because a declared dependency (one
+#                                 `make deps` installs) is missing; with
+#                                 VAULT_STRICT_DEPS=1 (make check, .ci/run)
+#                                 fail instead.  need_cmd and need_vaultctl
+#                                 use it.
+#   ktap_dep_missing REASON       the same for a dependency that only some
+#                                 cases need: a failed check with
+#                                 VAULT_STRICT_DEPS=1, else a diagnostic.
 #   vault_setup_module            (alias load_vault) load dm-mod, then insmod
 #                                 $VAULT_KO unless dm_vault is loaded; wait
 #                                 for /dev/vault-control.  Returns non-zero
@@ -90,7 +106,39 @@ ktap_fail() {
 }
 
 not() {
-	! "$@"
+	local rc
+	"$@"
+	rc=$?
+	[ "$rc" -ge 1 ] && [ "$rc" -le 123 ] && return 0
+	[ "$rc" -eq 0 ] || ktap_diag "not: '$*' did not fail cleanly: exit $rc$(ktap_rc_meaning "$rc")"
+	return 1
+}
+
+# ktap_rc_meaning RC: what an exit status above 123 means, for messages.
+ktap_rc_meaning() {
+	case $1 in
+	124) echo " (timed out)" ;;
+	126|127) echo " (could not be run)" ;;
+	137) echo " (killed: timed out?)" ;;
+	*) [ "$1" -gt 128 ] && echo " (killed by signal $(($1 - 128)))" ;;
+	esac
+}
+
+fails_with() {
+	local want=$1 ere=$2 out rc
+	shift 2
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" = "$want" ] && grep -qE -- "$ere" <<<"$out"; then
+		return 0
+	fi
+	if [ "$rc" != "$want" ]; then
+		ktap_diag "exit $rc$(ktap_rc_meaning "$rc"), wanted $want: $*"
+	else
+		ktap_diag "message does not match /$ere/: $*"
+	fi
+	[ -z "$out" ] || printf '%s\n' "$out" | head -n 20 | ktap_diag_stream
+	return 1
 }
 
 ktap_check() {
@@ -132,10 +180,24 @@ ktap_fail_all() {
 	exit 1
 }
 
+ktap_skip_dep() {
+	[ "${VAULT_STRICT_DEPS:-0}" = 1 ] &&
+		ktap_fail_all "$* (a declared dependency, VAULT_STRICT_DEPS=1: not a skip)"
+	ktap_skip "$@"
+}
+
+ktap_dep_missing() {
+	if [ "${VAULT_STRICT_DEPS:-0}" = 1 ]; then
+		ktap_fail "$* (a declared dependency, VAULT_STRICT_DEPS=1)"
+	else
+		ktap_diag "$*"
+	fi
+}
+
 need_cmd() {
 	local c
 	for c in "$@"; do
-		command -v "$c" >/dev/null 2>&1 || ktap_skip "$c is not installed"
+		command -v "$c" >/dev/null 2>&1 || ktap_skip_dep "$c is not installed"
 	done
 }
 
@@ -144,7 +206,7 @@ require_cmd() {
 }
 
 need_vaultctl() {
-	[ -x "$VAULTCTL" ] || ktap_skip "vaultctl is not built ($VAULTCTL)"
+	[ -x "$VAULTCTL" ] || ktap_skip_dep "vaultctl is not built ($VAULTCTL)"
 }
 
 ktap_defer() {
