@@ -11,7 +11,16 @@
 #      plaintext), i.e. both targets produce the same ciphertext;
 #   3. B (written by dm-crypt) read through vault: must equal the plaintext.
 # One more case maps with `vaultctl open --type plain` instead of dmsetup.
+# IV sector numbers beyond 32 bits for every 64-bit IV mode (plain64,
+# plain64be, essiv) come from an iv_offset above 2^32.
+#
+# Then the data path: for each option set (same_cpu_crypt, the workqueue
+# options, 4096-byte sectors) large writes (bios vault splits across CPUs)
+# and random small writes (unsplit) through vault, read back through
+# dm-crypt (tests/lib/oracle.sh) and through vault, in 1 MiB reads (split)
+# or in 4 KiB reads.
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
+. "$VAULT_REPO/tests/lib/oracle.sh"
 
 T=t10
 MIB=4				# data area of each case
@@ -33,7 +42,7 @@ ktap_defer cleanup
 
 need_vaultctl
 vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
-need_cmd cryptsetup dmsetup cmp
+need_cmd cryptsetup dmsetup cmp fio python3
 brd_setup 2 $((MIB + 4)) || ktap_fail_all "cannot create ramdisks"
 A=/dev/ram0
 B=/dev/ram1
@@ -134,5 +143,42 @@ run_case cbc-plain64be   aes-cbc-plain64be               256  77          0   51
 # plain is the low 32 bits of the sector: start just below 2^32 to wrap
 run_case cbc-plain-wrap  aes-cbc-plain                   256  4294967200  0   512  0
 run_case vaultctl-open   aes-xts-plain64                 512  40          8   4096 0 vaultctl
+# 64-bit IVs: the sector number crosses 2^32 inside the volume, or is
+# beyond 2^37 (counted in 4096-byte units)
+run_case xts-iv32        aes-xts-plain64                 512  4294967200  0   512  0
+run_case xts-iv40-4k     aes-xts-plain64                 512  1099511627000 8 4096 1
+run_case plain64be-iv32  aes-cbc-plain64be               256  4294967200  0   512  0
+run_case essiv-iv32-4k   aes-cbc-essiv:sha256            256  4294967200  8   4096 0
+
+# ---- the data path against dm-crypt: every option, split and unsplit bios
+head -c 64 /dev/urandom > "$WORK/key"
+"$VAULTCTL" key add $T-dp --key-file "$WORK/key" --key-size 512 ||
+	ktap_fail_all "vaultctl key add $T-dp"
+# datapath NAME OPTS MINBS CHUNK: CHUNK is the size of the oracle's reads
+datapath() {
+	local name=$1 opts=$2 min=$3 chunk=$4 t0=$SECONDS
+	local table="0 $LEN vault aes-xts-plain64 key:$T-dp 0 $A 0${opts:+ $opts}"
+	dmsetup create $T-vault --table "$table" ||
+		{ ktap_fail "$name: dmsetup create"; return; }
+	# 1 MiB writes: vault cuts them into pieces for other CPUs (unless
+	# same_cpu_crypt); then random writes of MINBS..256 KiB, most small
+	write_dev /dev/mapper/$T-vault
+	timeout 120 fio --name=small --filename=/dev/mapper/$T-vault \
+		--ioengine=libaio --direct=1 --rw=randwrite --iodepth=8 \
+		--bssplit="$min/40:16k/30:64k/20:256k/10" --number_ios=400 \
+		--size=$((MIB << 20)) --randrepeat=0 --output=/dev/null ||
+		ktap_fail "$name: fio random small writes"
+	ORACLE_CHUNK=$chunk oracle_check "$name, $chunk-byte reads" "$table" \
+		"$WORK/key" /dev/mapper/$T-vault
+	dmsetup remove $T-vault
+	ktap_diag "$name: $((SECONDS - t0)) s"
+}
+# (the default is no_read_workqueue no_write_workqueue)
+datapath default      ""                                  512 1048576
+datapath same-cpu     "1 same_cpu_crypt"                  512 4096
+datapath workqueues   "2 read_workqueue write_workqueue"  512 1048576
+datapath 4k-same-cpu-workqueues \
+	"4 sector_size:4096 same_cpu_crypt read_workqueue write_workqueue" 4k 4096
+"$VAULTCTL" key remove $T-dp
 
 ktap_finish

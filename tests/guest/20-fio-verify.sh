@@ -6,8 +6,10 @@
 # device over a ramdisk and verifies every block (verify_fatal), for the
 # default data path, for no_read_workqueue/no_write_workqueue, and with
 # 4096-byte encryption sectors.  Then the whole device is re-read with a
-# fresh table to prove the data was really on disk, not only in flight.
+# fresh table to prove the data was really on disk, not only in flight,
+# and read through dm-crypt (tests/lib/oracle.sh), which must see the same.
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
+. "$VAULT_REPO/tests/lib/oracle.sh"
 
 T=t20
 MIB=16				# device size
@@ -25,7 +27,7 @@ ktap_defer cleanup
 
 need_vaultctl
 vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
-need_cmd fio dmsetup
+need_cmd fio dmsetup python3
 brd_setup 1 "$MIB" || ktap_fail_all "cannot create a ramdisk"
 DEV=/dev/ram0
 
@@ -84,6 +86,7 @@ run_variant() {
 		{ ktap_fail "$vname: dmsetup re-create"; return; }
 	after=$(dd if=/dev/mapper/$T-v bs=1M iflag=direct status=none | sha256sum)
 	ktap_check "$vname: contents stable across table reload" [ "$before" = "$after" ]
+	oracle_check "$vname" "$line" "$WORK/key" /dev/mapper/$T-v
 	dmsetup remove $T-v
 }
 

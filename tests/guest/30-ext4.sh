@@ -5,8 +5,10 @@
 # files of assorted sizes, record their sha256, unmount, remove the mapping,
 # map again (a fresh table, the key loaded again from its file), fsck -fn
 # must be clean and every checksum must match.  Also checks that the lower
-# device holds no plaintext of a file (the file system really is encrypted).
+# device holds no plaintext of a file (the file system really is encrypted),
+# and that dm-crypt reads the same volume vault does (tests/lib/oracle.sh).
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
+. "$VAULT_REPO/tests/lib/oracle.sh"
 
 T=t30
 MIB=40
@@ -25,16 +27,17 @@ ktap_defer cleanup
 
 need_vaultctl
 vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
-need_cmd mkfs.ext4 e2fsck sha256sum dmsetup
+need_cmd mkfs.ext4 e2fsck sha256sum dmsetup python3
 brd_setup 1 "$MIB" || ktap_fail_all "cannot create a ramdisk"
 DEV=/dev/ram0
 mkdir -p "$MNT"
 head -c 32 /dev/urandom > "$WORK/key"
 
 # map [OPTS]: load the key and create the mapping
+table() { echo "0 $LEN vault aes-cbc-essiv:sha256 key:$T-key 0 $DEV 0$1"; }
 map() {
 	"$VAULTCTL" key add $T-key --key-file "$WORK/key" --key-size 256 &&
-	dmsetup create $T-v --table "0 $LEN vault aes-cbc-essiv:sha256 key:$T-key 0 $DEV 0$1" &&
+	dmsetup create $T-v --table "$(table "$1")" &&
 	"$VAULTCTL" key remove $T-key	# the table holds the key now
 }
 
@@ -76,6 +79,8 @@ fs_round() {
 	else
 		ktap_fail "$tag: mount after reopen"
 	fi
+	oracle_check "$tag" "$(table "$opts")" "$WORK/key" /dev/mapper/$T-v \
+		"VAULT-PLAINTEXT-MARKER-$tag"
 	dmsetup remove $T-v
 }
 

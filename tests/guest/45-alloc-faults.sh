@@ -21,11 +21,13 @@
 # (c) fio write+verify through a vault device while a share of the fio
 # tasks' non-blocking allocations fail (see below): no verify error, no
 # hang; afterwards, with injection off, the data reads back the same through
-# a fresh table and a new fio run verifies.
+# a fresh table, dm-crypt reads the same from the ramdisk
+# (tests/lib/oracle.sh), and a new fio run verifies.
 # Injected failures are counted from the attributes' `times`; a sweep or run
 # that injected nothing fails.  Leaks: run-all's kmemleak check, and a scan
 # here that fails on leaked objects allocated by dm-vault.
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
+. "$VAULT_REPO/tests/lib/oracle.sh"
 
 T=t45
 DBG=/sys/kernel/debug
@@ -41,7 +43,7 @@ fi
 
 need_vaultctl
 vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
-need_cmd dmsetup fio
+need_cmd dmsetup fio python3
 
 WORK=$(mktemp -d /tmp/$T.XXXXXX)
 GATE=$WORK/gate
@@ -409,6 +411,7 @@ if dmsetup create $T-v --table "$TABLE"; then
 	if dmsetup create $T-v --table "$TABLE"; then
 		ktap_check "after the faults: contents stable across a fresh table" \
 			[ "$before" = "$(dev_sum)" ]
+		oracle_check "after the faults" "$TABLE" "$WORK/key" /dev/mapper/$T-v
 		ktap_check "after the faults: fio write+verify passes" fio_verify clean
 		dmsetup remove $T-v
 	else

@@ -25,6 +25,7 @@
 # VAULT_ENV_MEMPRESSURE_LIMIT (seconds, default 180) sets the limit; a tiny
 # one shows what a hang report looks like.
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
+. "$VAULT_REPO/tests/lib/oracle.sh"
 
 T=t65
 RAM_MIB=64		# each ramdisk: swap device, ext4 device
@@ -118,8 +119,9 @@ done
 head -c 64 /dev/urandom > "$WORK/key"
 "$VAULTCTL" key add $T-key --key-file "$WORK/key" --key-size 512 ||
 	ktap_fail_all "vaultctl key add"
+FS_TABLE="0 $((RAM_MIB * 2048)) vault aes-xts-plain64 key:$T-key 0 /dev/ram1 0"
 dmsetup create $SW --table "0 $((RAM_MIB * 2048)) vault aes-xts-plain64 key:$T-key 0 /dev/ram0 0" &&
-dmsetup create $FS --table "0 $((RAM_MIB * 2048)) vault aes-xts-plain64 key:$T-key 0 /dev/ram1 0" ||
+dmsetup create $FS --table "$FS_TABLE" ||
 	ktap_fail_all "dmsetup create"
 other_swap=$(tail -n +2 /proc/swaps)
 [ -z "$other_swap" ] || ktap_diag "other swap already active: $other_swap"
@@ -299,6 +301,7 @@ same_files() {
 }
 ktap_check "written files read back intact" bounded 120 same_files
 ktap_check "umount ext4" bounded 60 umount "$MNT"
+oracle_check "ext4 written under pressure" "$FS_TABLE" "$WORK/key" /dev/mapper/$FS
 ktap_check "swapoff" bounded 60 swapoff /dev/mapper/$SW && SWAPON=0
 removable() { dmsetup remove $FS && dmsetup remove $SW; }
 ktap_check "devices removable" removable

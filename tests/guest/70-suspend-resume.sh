@@ -11,8 +11,11 @@
 #  - "key set" with an unknown key fails and keeps the device unresumable;
 #  - "key set" with a different key really switches the key (data reads as
 #    garbage), and switching back restores it;
-#  - the same through vaultctl suspend / resume --key-file.
+#  - the same through vaultctl suspend / resume --key-file;
+#  - after the queued write and at the end, dm-crypt reads the data the
+#    test wrote from the lower device (tests/lib/oracle.sh).
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
+. "$VAULT_REPO/tests/lib/oracle.sh"
 
 T=t70
 MIB=8
@@ -36,7 +39,7 @@ ktap_defer cleanup
 
 need_vaultctl
 vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
-need_cmd dmsetup
+need_cmd dmsetup python3
 brd_setup 1 "$MIB" || ktap_fail_all "cannot create a ramdisk"
 
 head -c 64 /dev/urandom > "$WORK/key"
@@ -123,6 +126,7 @@ head -c $(((MIB - 1) << 20)) "$WORK/data" > "$WORK/expect"
 cat "$WORK/late" >> "$WORK/expect"
 cp "$WORK/expect" "$WORK/data"
 ktap_check "data intact after resume (incl. the queued write)" same_data
+oracle_check "queued write" "$TABLE" "$WORK/key" "$WORK/data"
 
 # a read queued while suspended returns correct data after resume
 dmsetup suspend $V && dmsetup message $V 0 key wipe
@@ -172,6 +176,7 @@ ktap_check "vaultctl resume --key-file" "$VAULTCTL" resume $V --key-file "$WORK/
 ktap_check "vaultctl resume: running" not suspended
 ktap_check "vaultctl resume: key_valid" [ "$(key_state)" = key_valid ]
 ktap_check "vaultctl resume: data intact" same_data
+oracle_check "after vaultctl resume" "$TABLE" "$WORK/key" "$WORK/data"
 
 dmsetup remove $V
 ktap_check "device removed" fails_with 1 'Device does not exist' dmsetup info $V

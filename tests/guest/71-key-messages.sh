@@ -48,7 +48,7 @@ ktap_defer cleanup
 need_vaultctl
 need_cmd dmsetup od
 [ -x "$MSG_RACE" ] || ktap_fail_all "$MSG_RACE missing (make userspace)"
-vault_setup_module || ktap_skip_all "dm-vault.ko cannot be loaded"
+vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
 brd_setup 2 "$MIB" || ktap_fail_all "cannot create ramdisks"
 
 head -c 64 /dev/urandom > "$WORK/key"

@@ -18,10 +18,12 @@
 # After each case: fio ran through all the fault steps and exited 0 with
 # no verify error, every fault step succeeded, and the whole region
 # verifies (fio verify_only) through a fresh table, so the data really is
-# on the disk.  Every command runs under
+# on the disk, and reads the same through dm-crypt (tests/lib/oracle.sh).
+# Every command runs under
 # `timeout`: a hang fails the check instead of the run.  A last control
 # shows the verification can fail: the same blocks under another key.
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
+. "$VAULT_REPO/tests/lib/oracle.sh"
 
 T=t75
 R=4				# MiB: fio's region
@@ -46,7 +48,7 @@ ktap_defer cleanup
 
 need_vaultctl
 vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
-need_cmd fio dmsetup timeout blockdev
+need_cmd fio dmsetup timeout blockdev python3
 brd_setup 1 $((3 * R)) || ktap_fail_all "cannot create a ramdisk"
 
 head -c 64 /dev/urandom > "$WORK/key"
@@ -112,8 +114,10 @@ under_load() {
 }
 # after under_load: the same through a fresh table
 verify_fresh() {
-	if fresh "${2:-}"; then
+	local table=${2:-$(vtable $RLEN)}
+	if fresh "$table"; then
 		ktap_check "$1: region verifies through a fresh table" verify_region "$1-fresh"
+		oracle_check "$1" "$table" "$WORK/key" $M
 	else
 		ktap_fail "$1: re-create the device"
 	fi

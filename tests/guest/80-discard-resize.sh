@@ -11,7 +11,10 @@
 #  - Resize by table reload (grow, shrink), refused growth beyond the lower
 #    device, a reload naming a key that is gone, and `vaultctl resize`:
 #    the new size is visible (blockdev --getsz) and the data stays intact.
+#  - After the discard and after the resizes, dm-crypt reads from the lower
+#    device what vault returns (tests/lib/oracle.sh).
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
+. "$VAULT_REPO/tests/lib/oracle.sh"
 
 T=t80
 export DM_DISABLE_UDEV=1
@@ -29,7 +32,7 @@ ktap_defer cleanup
 
 need_vaultctl
 vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
-need_cmd dmsetup blkdiscard blockdev losetup
+need_cmd dmsetup blkdiscard blockdev losetup python3
 loop_setup 34 LOWER || ktap_fail_all "cannot create a loop device"
 LOWSZ=$(blockdev --getsz "$LOWER")
 
@@ -92,6 +95,7 @@ ktap_check "allow_discards: first MiB still decrypts" \
 	cmp -s -n $((1 << 20)) "$WORK/data" $M
 ktap_check "allow_discards: data after the range still decrypts" \
 	cmp -s -i $((3 << 20)) -n $((13 << 20)) "$WORK/data" $M
+oracle_check "allow_discards" "$(table $LEN "1 allow_discards")" "$WORK/key" $M
 dmsetup remove $V
 
 # ---- online resize
@@ -138,6 +142,7 @@ ktap_check "vaultctl resize to the whole device" \
 ktap_check "vaultctl resize: whole device" [ "$(blockdev --getsz $M)" = $((LOWSZ - OFF)) ]
 ktap_check "vaultctl resize: table still names a key" \
 	grep -qE "vault aes-xts-plain64 key:[^ ]+ 0 " <<<"$(dmsetup table $V)"
+oracle_check "vaultctl resize" "$(table $GROW)" "$WORK/key" $M
 dmsetup remove $V
 
 ktap_finish

@@ -11,8 +11,11 @@
 #                      the flakey table is replaced by a healthy one);
 #      error_writes    writes fail, reads return the old data;
 #      drop_writes     writes "succeed" but are dropped: old data stays.
+# After each flakey case dm-crypt reads from the ramdisk the data that should
+# be there (tests/lib/oracle.sh).
 # Every I/O runs under `timeout`: exit 124 (a hang) fails the check.
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
+. "$VAULT_REPO/tests/lib/oracle.sh"
 
 T=t85
 MIB=8
@@ -33,7 +36,7 @@ ktap_defer cleanup
 
 need_vaultctl
 vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
-need_cmd dmsetup timeout
+need_cmd dmsetup timeout python3
 modprobe dm-flakey 2>/dev/null
 brd_setup 1 "$MIB" || ktap_fail_all "cannot create a ramdisk"
 
@@ -44,6 +47,8 @@ head -c $((MIB << 20)) /dev/urandom > "$WORK/data"
 head -c $((MIB << 20)) /dev/urandom > "$WORK/new"
 
 vtable() { echo "0 $LEN vault aes-xts-plain64 key:$T-key 0 /dev/mapper/$L 0"; }
+# the same volume straight on the ramdisk, for the dm-crypt oracle
+RAW="0 $LEN vault aes-xts-plain64 key:$T-key 0 /dev/ram0 0"
 
 # I/O helpers: status of dd under a time limit (124 = hung)
 rd() { timeout 60 dd if=$M of=/dev/null bs="$1" count="$2" iflag=direct status=none; }
@@ -118,6 +123,9 @@ if [ $rc = 0 ]; then
 	ktap_check "error_reads: the rest is the old data" \
 		cmp -s -i $((2 << 20)) "$WORK/data" $M
 	ktap_check "error_reads: devices removable" removable
+	{ head -c $((2 << 20)) "$WORK/new"; tail -c +$(((2 << 20) + 1)) "$WORK/data"; } \
+		> "$WORK/expect"
+	oracle_check "error_reads" "$RAW" "$WORK/key" "$WORK/expect"
 elif [ $rc = 2 ]; then
 	ktap_diag "skipped error_reads (added to dm-flakey in a later kernel)"
 fi
@@ -127,6 +135,7 @@ if flakey_case "1 error_writes"; then
 	ktap_check "error_writes: reads return the old data" \
 		cmp -s -n $((MIB << 20)) "$WORK/data" $M
 	ktap_check "error_writes: devices removable" removable
+	oracle_check "error_writes" "$RAW" "$WORK/key" "$WORK/data"
 fi
 
 if flakey_case "1 drop_writes"; then
@@ -135,6 +144,7 @@ if flakey_case "1 drop_writes"; then
 	ktap_check "drop_writes: old data still there" \
 		cmp -s -n $((MIB << 20)) "$WORK/data" $M
 	ktap_check "drop_writes: devices removable" removable
+	oracle_check "drop_writes" "$RAW" "$WORK/key" "$WORK/data"
 fi
 
 ktap_finish

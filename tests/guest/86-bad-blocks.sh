@@ -14,7 +14,10 @@
 #    a live device: the same, and a block that fails writes once heals when
 #    written again (dm-dust drops it from its list), after which it reads
 #    back the new data.
+#  - After each part dm-crypt reads from the ramdisk exactly the expected
+#    data (tests/lib/oracle.sh).
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
+. "$VAULT_REPO/tests/lib/oracle.sh"
 
 T=t86
 MIB=8
@@ -100,6 +103,9 @@ ktap_check "error segments: a write to block 1004 succeeds" wr_block 1004
 expect_block 1004
 swap_lower $V $L "$(healthy)" || ktap_fail_all "restore the healthy lower table"
 ktap_check "error segments, healed: only block 1004 changed, as written" scan_is - -
+# the healthy lower table maps the ramdisk 1:1: dm-crypt reads it there
+RAW="0 $LEN vault aes-xts-plain64 key:$T-key 0 /dev/ram0 0"
+oracle_check "error segments, healed" "$RAW" "$WORK/key" "$WORK/expect"
 
 # ---- dm-dust: bad blocks on a live device
 if ! modprobe dm-dust 2>/dev/null; then
@@ -117,5 +123,6 @@ ktap_check "dust: the second write to block 300 succeeds" wr_block 300
 expect_block 300
 ktap_check "dust: block 300 healed with the new data; block 7 still bad" scan_is 7 -
 ktap_check "dust: disabled, every block reads back" eval 'dust disable && scan_is - -'
+oracle_check "dust" "$RAW" "$WORK/key" "$WORK/expect"
 
 ktap_finish

@@ -22,7 +22,9 @@
 #     mounted (the journal is recovered), every name fsync'd before that
 #     point and not touched since must hold its fsync'd content (or be
 #     absent after an unlink or rename), then after umount `e2fsck -fn` must
-#     be clean.  The complete replay must equal the data device.
+#     be clean.  The complete replay must equal the data device, and
+#     dm-crypt must read from the data device what vault does
+#     (tests/lib/oracle.sh).
 #  3. Positive controls, proving the checker can fail: the log replayed
 #     without the data blocks of the fsync'd file "keep" must fail the
 #     content check at its fsync mark, and the log replayed with the
@@ -31,6 +33,7 @@
 # VAULT_ENV_CRASH_FLUSHES (default 6).  python3 runs with -S: importing
 # site costs a second or more per start under TCG.
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
+. "$VAULT_REPO/tests/lib/oracle.sh"
 
 T=t87
 MIB=32
@@ -105,6 +108,8 @@ dmsetup create $C --table "$(vtable $DATA)" || ktap_fail_all "open the data devi
 KEEP_BLOCKS=$(debugfs -R "blocks /keep" $MC 2>/dev/null)
 KEEP_INODE=$(debugfs -R "imap /keep" $MC 2>/dev/null |
 	sed -n 's/.*located at block \([0-9]*\), offset \(0x[0-9a-f]*\).*/\1 \2/p')
+# what vault wrote through log-writes, read back through dm-crypt
+oracle_check "data device after the workload" "$(vtable $DATA)" "$WORK/key" $MC
 dmsetup remove $C
 
 # ---- 2. replay and check

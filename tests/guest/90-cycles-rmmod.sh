@@ -4,14 +4,19 @@
 # Lifetime of targets and of the module:
 #  - 200 create/read/remove cycles (varying options; 1000 on the debug
 #    kernel, or VAULT_ENV_CYCLES), after which the module's reference
-#    count is back to zero and unreclaimable slab has not grown by more
-#    than a few MiB (a per-device leak of a bioset or bounce mempool would
-#    show up as tens of MiB);
+#    count is back to zero, unreclaimable slab has not grown by more than
+#    a few MiB (a per-device leak of a bioset would show up as tens of MiB)
+#    and neither have pages outside every /proc/meminfo category (a bounce
+#    reserve leaked per table: 1 MiB each); a ramdisk filled on purpose
+#    shows that the page check trips (tests/lib/pageleak.sh);
 #  - rmmod is refused while a vault device exists and while a control
 #    descriptor is open; it succeeds once both are gone;
 #  - unloading wipes every key (a persistent key is gone after a reload);
-#  - the module loads again and works.
+#  - the module loads again and works, and dm-crypt reads what it wrote
+#    (tests/lib/oracle.sh).
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
+. "$VAULT_REPO/tests/lib/oracle.sh"
+. "$VAULT_REPO/tests/lib/pageleak.sh"
 
 T=t90
 # 1000 cycles take ~100 s more than 200 on a stock kernel under TCG: too
@@ -39,8 +44,10 @@ ktap_defer cleanup
 
 need_vaultctl
 vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
-need_cmd dmsetup rmmod insmod
-brd_setup 1 4 || ktap_fail_all "cannot create a ramdisk"
+need_cmd dmsetup rmmod insmod python3
+# ram0 for the devices, ram1 for the page check's positive control
+PAGE_LIMIT_KB=8192	# 41 kB a table over 200 cycles; one reserve is 1024
+brd_setup 2 $((2 * PAGE_LIMIT_KB / 1024)) || ktap_fail_all "cannot create the ramdisks"
 
 refcnt() { cat /sys/module/dm_vault/refcnt; }
 sunreclaim() { awk '/^SUnreclaim:/ { print $2 }' /proc/meminfo; }
@@ -59,6 +66,7 @@ tables=("$base" "$base 1 sector_size:4096" "$base 2 no_read_workqueue no_write_w
 "$CYCLER" $V 10 "${tables[@]}" >/dev/null
 sync; echo 3 > /proc/sys/vm/drop_caches
 slab_before=$(sunreclaim)
+page_before=$(pageleak_measure)
 ref_before=$(refcnt)
 
 # dm_cycles does create / load / resume / 4 KiB O_DIRECT read / remove in
@@ -72,6 +80,8 @@ slab_after=$(sunreclaim)
 ktap_diag "SUnreclaim: $slab_before kB before, $slab_after kB after"
 ktap_check "module reference count back to $ref_before" [ "$(refcnt)" = "$ref_before" ]
 ktap_check "unreclaimable slab grew less than 4 MiB" [ $((slab_after - slab_before)) -lt 4096 ]
+pageleak_check "$CYCLES cycles" "$page_before" $PAGE_LIMIT_KB
+pageleak_control $PAGE_LIMIT_KB /dev/ram1
 ktap_check "no mapping left" fails_with 1 'Device does not exist' dmsetup info $V
 
 # ---- rmmod refused while in use
@@ -102,9 +112,11 @@ ktap_check "table with the wiped key refused (ENOKEY)" \
 	fails_with 1 'ioctl on .*failed: Required key not available' timeout 60 dmsetup create $V --table "0 8192 vault aes-xts-plain64 key:$T-key 0 /dev/ram0 0"
 "$VAULTCTL" key add $T-key --key-file "$WORK/key" --key-size 512
 head -c $((1 << 20)) /dev/urandom > "$WORK/data"
-if dmsetup create $V --table "0 8192 vault aes-xts-plain64 key:$T-key 0 /dev/ram0 0"; then
+TABLE="0 8192 vault aes-xts-plain64 key:$T-key 0 /dev/ram0 0"
+if dmsetup create $V --table "$TABLE"; then
 	dd if="$WORK/data" of=/dev/mapper/$V bs=1M oflag=direct status=none
 	ktap_check "reloaded module works" cmp -s -n $((1 << 20)) "$WORK/data" /dev/mapper/$V
+	oracle_check "reloaded module" "$TABLE" "$WORK/key" "$WORK/data"
 	dmsetup remove $V
 else
 	ktap_fail "create after reload"

@@ -11,11 +11,16 @@
 #    key may be there or not, or be of a size the cipher refuses), reads
 #    through them, re-keys them while suspended ("key set") and removes them;
 #  - afterwards: nothing hung (all under `timeout`), no key of the test is
-#    left once every descriptor is closed, unreclaimable slab has not grown
-#    (as 90-cycles-rmmod.sh measures), and the module reference count is
-#    back where it was.
+#    left once every descriptor is closed, neither unreclaimable slab nor
+#    pages outside /proc/meminfo's categories have grown (as
+#    90-cycles-rmmod.sh measures, with the same positive control), and the
+#    module reference count is back where it was;
+#  - a key loaded again under a name the hammer raced on encrypts what
+#    dm-crypt decrypts with the key file's bytes (tests/lib/oracle.sh).
 # VAULT_ENV_HAMMER_SECONDS (default 15) sets the hammer's run time.
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
+. "$VAULT_REPO/tests/lib/oracle.sh"
+. "$VAULT_REPO/tests/lib/pageleak.sh"
 
 T=t92
 SECS=${VAULT_ENV_HAMMER_SECONDS:-15}
@@ -38,9 +43,11 @@ ktap_defer cleanup
 
 need_vaultctl
 vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
-need_cmd dmsetup timeout
+need_cmd dmsetup timeout python3
 [ -x "$HAMMER" ] || ktap_fail_all "$HAMMER missing (make userspace)"
-brd_setup 1 4 || ktap_fail_all "cannot create a ramdisk"
+# ram0 for the devices, ram1 for the page check's positive control
+PAGE_LIMIT_KB=8192
+brd_setup 2 $((2 * PAGE_LIMIT_KB / 1024)) || ktap_fail_all "cannot create the ramdisks"
 
 remove_loop_keys() {
 	local k
@@ -101,6 +108,7 @@ head -c 64 /dev/urandom > "$WORK/key"
 remove_loop_keys
 sync; echo 3 > /proc/sys/vm/drop_caches
 slab_before=$(sunreclaim)
+page_before=$(pageleak_measure)
 ref_before=$(refcnt)
 
 touch "$WORK/run"
@@ -133,5 +141,20 @@ slab_after=$(sunreclaim)
 ktap_diag "SUnreclaim: $slab_before kB before, $slab_after kB after"
 ktap_check "module reference count back to $ref_before" [ "$(refcnt)" = "$ref_before" ]
 ktap_check "unreclaimable slab grew less than 4 MiB" [ $((slab_after - slab_before)) -lt 4096 ]
+pageleak_check "hammer" "$page_before" $PAGE_LIMIT_KB
+pageleak_control $PAGE_LIMIT_KB /dev/ram1
+
+# the key table still maps a name to the bytes loaded under it
+TABLE="0 8192 vault aes-xts-plain64 key:$T-s0 0 /dev/ram0 0"
+head -c $((1 << 20)) /dev/urandom > "$WORK/data"
+if "$VAULTCTL" key add $T-s0 --key-file "$WORK/key" --key-size 512 &&
+	dmsetup create $T-d0 --table "$TABLE" &&
+	dd if="$WORK/data" of=/dev/mapper/$T-d0 bs=1M oflag=direct status=none; then
+	oracle_check "after the hammer" "$TABLE" "$WORK/key" "$WORK/data"
+else
+	ktap_fail "after the hammer: a device with a key loaded again"
+fi
+dmsetup remove $T-d0
+remove_loop_keys
 
 ktap_finish
