@@ -48,7 +48,7 @@ ktap_defer cleanup
 
 need_vaultctl
 need_cmd dmsetup cryptsetup
-[ -r "$ASYNC_KO" ] || ktap_skip "vault-test-async.ko not built ($ASYNC_KO)"
+[ -r "$ASYNC_KO" ] || ktap_skip_dep "vault-test-async.ko not built ($ASYNC_KO)"
 vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
 [ -r /sys/module/vault_test_async ] || insmod "$ASYNC_KO" ||
 	ktap_fail_all "insmod vault-test-async.ko"
