@@ -623,9 +623,25 @@ int cmd_header_backup(const struct vault_opts *o, int argc, char **argv)
 	return r ? (r == -EEXIST || r == -ESTALE ? r : -EINVAL) : 0;
 }
 
+struct restore_confirm {
+	const struct vault_opts *o;
+	char question[8400];
+	int refused;		/* what luks_confirm() answered, when it refused */
+};
+
+static int restore_confirm(void *ctx)
+{
+	struct restore_confirm *rc = ctx;
+	int r = luks_confirm(rc->o, rc->question);
+
+	if (r)
+		rc->refused = r;
+	return r;
+}
+
 int cmd_header_restore(const struct vault_opts *o, int argc, char **argv)
 {
-	char question[8400];
+	struct restore_confirm rc = { 0 };
 	struct luks2 *l;
 	int fd, r;
 
@@ -638,23 +654,22 @@ int cmd_header_restore(const struct vault_opts *o, int argc, char **argv)
 	fd = open_for_rewrite(argv[0]);
 	if (fd < 0)
 		return fd;
-	snprintf(question, sizeof(question),
+	snprintf(rc.question, sizeof(rc.question),
 		 "The header and keyslots of %s will be replaced by those in %s.", argv[0],
 		 argv[1]);
-	r = luks_confirm(o, question);
-	l = r ? NULL : luks2_new();
-	if (!r && !l)
-		r = -ENOMEM;
-	if (r) {
+	rc.o = o;
+	l = luks2_new();
+	if (!l) {
 		close(fd);
-		return r;
+		return -ENOMEM;
 	}
-	r = luks2_header_restore_fd(l, fd, argv[0], argv[1], o->force);
+	/* the question comes after the checks: no refusal after a "YES" */
+	r = luks2_header_restore_fd(l, fd, argv[0], argv[1], o->force, restore_confirm, &rc);
 	close(fd);
-	if (r)
+	if (r && r != rc.refused)	/* luks_confirm() explains its own refusal */
 		log_err("cannot restore the header of %s: %s%s", argv[0], luks2_error(l),
 			r == -EEXIST ? " (--force overrides)" : "");
-	else
+	else if (!r)
 		log_verbose("Header of %s restored from %s.", argv[0], argv[1]);
 	luks2_free(l);
 	if (!r || r == -EEXIST || r == -ENOMEM || r == -ESTALE)

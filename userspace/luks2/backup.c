@@ -152,13 +152,13 @@ int luks2_header_restore(struct luks2 *l, const char *device, const char *file, 
 		l2_err(l, "%s: cannot open: %s", device, strerror(errno));
 		return r;
 	}
-	r = luks2_header_restore_fd(l, fd, device, file, force);
+	r = luks2_header_restore_fd(l, fd, device, file, force, NULL, NULL);
 	close(fd);
 	return r;
 }
 
 int luks2_header_restore_fd(struct luks2 *l, int dev_fd, const char *device, const char *file,
-			    bool force)
+			    bool force, int (*confirm)(void *ctx), void *ctx)
 {
 	struct luks2 *b = luks2_new(), *d = luks2_new();
 	struct layout bl, dl;
@@ -233,6 +233,12 @@ int luks2_header_restore_fd(struct luks2 *l, int dev_fd, const char *device, con
 		d->formatting = true;
 		d->hdr_size = bl.hdr;
 		d->dev_size = dsize;
+	}
+	/* asked only now, and not under the lock (a prompt may wait for ever) */
+	if (confirm) {
+		r = confirm(ctx);
+		if (r)
+			goto out;
 	}
 	/* under cryptsetup's write lock, and only if the device did not change since */
 	r = l2_write_begin(d);

@@ -234,9 +234,12 @@ int luks2_header_restore(struct luks2 *l, const char *device, const char *file, 
  * keyslots area, data offset) needs FORCE; a backup whose data segment
  * overlaps its own header area, or that does not fit the device, is
  * refused.  The write happens under cryptsetup's lock, and not at all if
- * the device's header changed since it was checked (-ESTALE).
+ * the device's header changed since it was checked (-ESTALE).  CONFIRM,
+ * when not NULL, is asked after every check passed and before the lock
+ * (so a refusal never follows the user's "YES"); a non-zero answer is
+ * returned and nothing is written.
  */
 int luks2_header_restore_fd(struct luks2 *l, int dev_fd, const char *device, const char *file,
-			    bool force);
+			    bool force, int (*confirm)(void *ctx), void *ctx);
 
 #endif

@@ -330,6 +330,9 @@ before=$(sum r.img)
 vc header-restore --batch-mode r.img r.backup
 check "header-restore over the same UUID with another layout: exit 5, says so, unchanged" \
 	sh -c "[ $rc = 5 ] && grep -q 'another layout' $ERR && [ \$(sha256sum r.img | cut -d' ' -f1) = $before ]"
+vc header-restore r.img r.backup </dev/null
+check "header-restore checks before it asks: the layout refusal comes first (exit 5, no question)" \
+	sh -c "[ $rc = 5 ] && grep -q 'another layout' $ERR && ! grep -q 'not a terminal' $ERR && [ \$(sha256sum r.img | cut -d' ' -f1) = $before ]"
 # a backup whose data segment starts at 0, over its own header (detached-header style)
 cp r.backup bad.backup
 $CRAFT bad.backup json 'j["segments"]["0"]["offset"]="0"' --copies both
