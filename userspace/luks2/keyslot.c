@@ -510,6 +510,23 @@ static json_object *snapshot(struct luks2 *l)
 	return copy;
 }
 
+/*
+ * Writes N's key material, then copies the JSON tree to roll back to if the
+ * header write fails.  *R is 0 on success; the copy is NULL otherwise.
+ */
+static json_object *store_then_snapshot(struct luks2 *l, const struct new_keyslot *n, int *r)
+{
+	json_object *saved;
+
+	*r = store_keyslot(l, n);
+	if (*r)
+		return NULL;
+	saved = snapshot(l);
+	if (!saved)
+		*r = -ENOMEM;
+	return saved;
+}
+
 int luks2_add_keyslot(struct luks2 *l, int keyslot, const void *vk, size_t vk_len,
 		      const char *pass, size_t pass_len, const struct luks2_pbkdf *pbkdf)
 {
@@ -562,10 +579,7 @@ int luks2_add_keyslot(struct luks2 *l, int keyslot, const void *vk, size_t vk_le
 	r = l2_write_begin(l);
 	if (r)
 		goto out;
-	r = store_keyslot(l, &nk);
-	saved = r ? NULL : snapshot(l);
-	if (!r && !saved)
-		r = -ENOMEM;
+	saved = store_then_snapshot(l, &nk, &r);
 	if (!r) {
 		json_object_object_add(keyslots, id, nk.ks);
 		nk.ks = NULL;
@@ -691,10 +705,7 @@ int luks2_change_key(struct luks2 *l, int keyslot, const char *old_pass, size_t 
 	r = l2_write_begin(l);
 	if (r)
 		goto out;
-	r = store_keyslot(l, &nk);
-	saved = r ? NULL : snapshot(l);
-	if (!r && !saved)
-		r = -ENOMEM;
+	saved = store_then_snapshot(l, &nk, &r);
 	if (!r) {
 		/* same id: digests and tokens keep pointing at it */
 		json_object_object_add(l2_obj(l->jobj, "keyslots"), id, nk.ks);
