@@ -459,14 +459,19 @@ static int vault_message(struct dm_target *ti, unsigned int argc, char **argv,
 	return r;
 }
 
-/* I/O has drained: from here until a resume begins, keys may change. */
-static void vault_postsuspend(struct dm_target *ti)
+static void vault_set_state(struct dm_target *ti, enum vault_run_state state)
 {
 	struct vault_c *vc = ti->private;
 
 	mutex_lock(&vc->state_lock);
-	vc->state = VAULT_SUSPENDED;
+	vc->state = state;
 	mutex_unlock(&vc->state_lock);
+}
+
+/* I/O has drained: from here until a resume begins, keys may change. */
+static void vault_postsuspend(struct dm_target *ti)
+{
+	vault_set_state(ti, VAULT_SUSPENDED);
 }
 
 static int vault_preresume(struct dm_target *ti)
@@ -488,11 +493,7 @@ static int vault_preresume(struct dm_target *ti)
 
 static void vault_resume(struct dm_target *ti)
 {
-	struct vault_c *vc = ti->private;
-
-	mutex_lock(&vc->state_lock);
-	vc->state = VAULT_RUNNING;
-	mutex_unlock(&vc->state_lock);
+	vault_set_state(ti, VAULT_RUNNING);
 }
 
 static int vault_iterate_devices(struct dm_target *ti,
