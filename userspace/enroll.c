@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "luks.h"
 #include "secure_mem.h"
@@ -206,6 +207,7 @@ int cmd_enroll(const struct vault_opts *o, int argc, char **argv)
 	struct token_ctx ctx = { .o = o, .device = device };
 	struct wipe_req w;
 	struct luks2 *l = NULL;
+	struct stat st;
 	uint32_t keep = 0, missing;
 	size_t vk_len = 0, i, wanted = 0;
 	void *vk = NULL;
@@ -217,13 +219,19 @@ int cmd_enroll(const struct vault_opts *o, int argc, char **argv)
 		if (token_methods[i]->wanted && token_methods[i]->wanted(o))
 			wanted++;
 	if (!wanted && !o->wipe_slot) {
-		log_err("nothing to enroll: give an enrolment option and/or --wipe-slot=...");
+		log_err("nothing to enroll: give --recovery-key (and/or --wipe-slot=...)");
 		return -EINVAL;
 	}
 	if (o->wipe_slot) {
 		r = parse_wipe(o->wipe_slot, &w);
 		if (r)
 			return r;
+	}
+	/* refused before any prompt; created with O_EXCL at enrolment */
+	if (o->recovery_key_file && !lstat(o->recovery_key_file, &st)) {
+		log_err("%s already exists: refusing to overwrite it with a recovery key",
+			o->recovery_key_file);
+		return -EEXIST;
 	}
 	r = luks_load(device, true, &l);
 	if (r)

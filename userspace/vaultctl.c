@@ -106,6 +106,12 @@ static const struct opt_desc opt_descs[] = {
 	  "do not try tokens: passphrase only" },
 	{ "test-passphrase", 0, no_argument, OPT_TEST_PASSPHRASE, NULL,
 	  "only check that the passphrase or a token opens a keyslot; map nothing" },
+	{ "recovery-key", 0, no_argument, OPT_RECOVERY_KEY, NULL,
+	  "enroll a recovery key (systemd's format) and print it once" },
+	{ "recovery-key-file", 0, required_argument, OPT_RECOVERY_KEY_FILE, "FILE",
+	  "also write the recovery key to FILE, a new file, mode 0600" },
+	{ "qrcode", 0, required_argument, OPT_QRCODE, "WHEN",
+	  "show the recovery key as a QR code: auto (on a terminal), always, never" },
 	{ "wipe-slot", 0, required_argument, OPT_WIPE_SLOT, "LIST",
 	  "remove keyslots: all, empty, password, recovery, tpm2, pkcs11, fido2, N[,...]" },
 	{ "verbose", 'v', no_argument, OPT_VERBOSE, NULL,
@@ -139,7 +145,8 @@ static const struct opt_desc opt_descs[] = {
 
 #define OPTS_TOKEN	(OPTB(OPT_TOKEN_ID) | OPTB(OPT_TOKEN_TYPE) | OPTB(OPT_TOKEN_ONLY) |	\
 			 OPTB(OPT_DISABLE_TOKENS))
-#define OPTS_ENROLL	OPTB(OPT_WIPE_SLOT)
+#define OPTS_ENROLL	(OPTB(OPT_RECOVERY_KEY) | OPTB(OPT_RECOVERY_KEY_FILE) | OPTB(OPT_QRCODE) | \
+			 OPTB(OPT_WIPE_SLOT))
 
 /* The --all commands check root themselves, after reading the vaulttab. */
 #define OPTS_TAB	(OPTB(OPT_ALL) | OPTB(OPT_VAULTTAB))
@@ -175,7 +182,7 @@ static const struct vault_action actions[] = {
 	{ "kill-slot", cmd_kill_slot, 2, 2, OPTS_PASS | OPTB(OPT_BATCH_MODE), 0, false,
 	  "DEVICE N", "remove keyslot N (asks for a remaining passphrase)" },
 	{ "enroll", cmd_enroll, 1, 1, OPTS_PASS | OPTS_ENROLL | OPTB(OPT_BATCH_MODE), 0, false,
-	  "DEVICE", "add keyslots with their tokens; --wipe-slot removes keyslots" },
+	  "DEVICE", "add a recovery key keyslot and its token; --wipe-slot removes keyslots" },
 	{ "dump", cmd_dump, 1, 1, 0, 0, false,
 	  "DEVICE", "show the LUKS2 header (no secrets)" },
 	{ "header-backup", cmd_header_backup, 2, 2, 0, 0, false,
@@ -449,6 +456,25 @@ static int set_option(struct vault_opts *o, const struct opt_desc *d, const char
 	case OPT_TEST_PASSPHRASE:
 		o->test_passphrase = true;
 		break;
+	case OPT_RECOVERY_KEY:
+		o->recovery_key = true;
+		break;
+	case OPT_RECOVERY_KEY_FILE:
+		if (!*val)
+			return bad_value(d->name, val, "empty file name");
+		o->recovery_key_file = val;
+		o->recovery_key = true;
+		break;
+	case OPT_QRCODE:
+		if (!strcmp(val, "auto"))
+			o->qrcode = -1;
+		else if (!strcmp(val, "always"))
+			o->qrcode = 1;
+		else if (!strcmp(val, "never"))
+			o->qrcode = 0;
+		else
+			return bad_value(d->name, val, "auto, always or never");
+		break;
 	case OPT_WIPE_SLOT:
 		if (!*val)
 			return bad_value(d->name, val, "a list such as password or 0,2");
@@ -490,6 +516,7 @@ int vault_cli_parse(int argc, char **argv, struct vault_cli *cli)
 	cli->opts.key_slot = -1;
 	cli->opts.tries = DEFAULT_TRIES;
 	cli->opts.token_id = -1;
+	cli->opts.qrcode = -1;
 	shortopts[sp++] = ':';
 	for (i = 0; i < NR_OPTS; i++) {
 		longopts[i].name = opt_descs[i].name;

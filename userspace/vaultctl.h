@@ -55,6 +55,9 @@ enum vault_opt {
 	OPT_TOKEN_ONLY,
 	OPT_DISABLE_TOKENS,
 	OPT_TEST_PASSPHRASE,
+	OPT_RECOVERY_KEY,
+	OPT_RECOVERY_KEY_FILE,
+	OPT_QRCODE,
 	OPT_WIPE_SLOT,
 	OPT_VERBOSE,
 	OPT_DEBUG,
@@ -108,6 +111,9 @@ struct vault_opts {
 	bool test_passphrase;		/* open: check the key, map nothing */
 
 	/* enroll */
+	bool recovery_key;		/* --recovery-key */
+	const char *recovery_key_file;	/* also write it there (0600, new file) */
+	int qrcode;			/* --qrcode: 1 always, 0 never, -1 auto */
 	const char *wipe_slot;		/* --wipe-slot list, parsed by enroll */
 
 	/* --all */
