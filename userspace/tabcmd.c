@@ -93,6 +93,7 @@ static void entry_opts(const struct vt_entry *e, struct vault_opts *o)
 	o->keyfile_offset = e->keyfile_offset;
 	o->sector_size = SECTOR_SIZE;
 	o->key_slot = e->key_slot;
+	o->token_id = -1;	/* any token */
 	o->tries = e->tries;
 	o->allow_discards = e->discard;
 	o->readonly = e->readonly;

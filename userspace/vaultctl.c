@@ -259,7 +259,9 @@ static void usage_action(FILE *f, const struct vault_action *a)
 		toupper((unsigned char)a->summary[0]), a->summary + 1);
 	if (a->handler == cmd_open)
 		fprintf(f, "\n  LUKS2: vaultctl open [--key-file FILE] [--key-slot N] DEVICE NAME\n"
-			"         (the passphrase: FILE, else the terminal, else one line of stdin)\n"
+			"         (the tokens first, then the passphrase: FILE, else the terminal,\n"
+			"         else one line of stdin; a recovery key is a passphrase)\n"
+			"  test:  vaultctl open --test-passphrase [--key-file FILE] DEVICE\n"
 			"  plain: vaultctl open --type plain --key-file FILE [OPTIONS] DEVICE NAME\n"
 			"         (FILE holds the raw key)\n"
 			"  vaulttab: vaultctl open --all [--vaulttab FILE] [NAME...]\n");
