@@ -118,6 +118,21 @@ check "dump's Tokens section is cryptsetup luksDump's" sh -c "[ $rc = 0 ] && cmp
 check "dump names the systemd-recovery token and its keyslot" \
 	sh -c "grep -qx '  0: systemd-recovery' ours && grep -qxP '\tKeyslot:    1' ours"
 
+# killing a token's keyslot leaves the token with no keyslots, as luksKillSlot
+cp d.img k.img
+vc kill-slot --key-file p1 k.img 1
+check "kill-slot of a token's keyslot: the token stays with \"keyslots\":[] (cryptsetup's way)" \
+	sh -c "[ $rc = 0 ] && [ \"\$(cryptsetup --disable-locks token export --token-id 0 k.img)\" = '{\"type\":\"systemd-recovery\",\"keyslots\":[]}' ]"
+# a token type is untrusted text: escaped in dump, defanged in messages
+printf '{"type":"x\\u001b[31mred","keyslots":["0"]}' >esc.json
+cs token import --token-id 7 --json-file esc.json k.img
+vc dump k.img
+check "dump escapes control characters of a token type" \
+	sh -c "[ $rc = 0 ] && grep -qxF '  7: x\\x1b[31mred' $OUT && ! grep -q \"\$(printf '\\033')\" $OUT"
+vc open --test-passphrase -v k.img <p1
+check "open's messages about it carry no escape character" \
+	sh -c "[ $rc = 0 ] && grep -q 'Token 7 (x?\[31mred)' $OUT && ! grep -q \"\$(printf '\\033')\" $OUT $ERR"
+
 # --- open --test-passphrase and the token options ---------------------------------
 vc open --test-passphrase --key-file p1 d.img
 check "--test-passphrase: the passphrase opens a keyslot of an image file, no NAME" [ "$rc" = 0 ]
