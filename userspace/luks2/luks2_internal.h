@@ -27,7 +27,7 @@
 #define L2_STRIPES		4000
 #define L2_SALT_SIZE		32		/* keyslot and digest salts */
 #define L2_DEFAULT_DATA_OFFSET	0x1000000ULL	/* 16 MiB */
-#define L2_JSON_DEPTH		16
+#define L2_JSON_DEPTH		32	/* json-c's default, which cryptsetup parses with */
 #define L2_ARGON2_MAX_MEMORY	4194304U	/* KiB */
 #define L2_ARGON2_MAX_THREADS	16U
 #define L2_META_DIGEST_LEN	32		/* SHA-256 */

@@ -104,6 +104,20 @@ check "cryptsetup still accepts the header and both passphrases" \
 	sh -c "cs() { cryptsetup --disable-locks \"\$@\"; }; cs luksDump a.img >/dev/null &&
 	       cs open --test-passphrase --key-file p1 a.img && cs open --test-passphrase --key-file p2 a.img"
 
+# the deepest token cryptsetup still loads (json-c's depth limit, 32) loads here
+# too: vaultctl must not refuse a header cryptsetup accepts
+cp a.img deep.img
+python3 -c 'import json
+d = "x"
+for i in range(28): d = {"a": d}
+print(json.dumps({"type": "x-deep", "keyslots": [], "d": d}))' >deep.json
+cs token import --token-id 9 --json-file deep.json deep.img
+cs token export --token-id 9 deep.img >deep.before
+vc add-key $FAST --key-file p1 deep.img p3
+cs token export --token-id 9 deep.img >deep.after
+check "a token nested as deep as cryptsetup loads: add-key works and keeps it" \
+	sh -c "[ $rc = 0 ] && [ -s deep.before ] && cmp -s deep.before deep.after"
+
 # --- dump lists tokens as cryptsetup luksDump does -------------------------------
 img d.img
 vc format $FAST --key-file p1 d.img
