@@ -110,6 +110,13 @@ if command -v systemd-cryptenroll >/dev/null 2>&1; then
 	vc dump s.img
 	check "vaultctl dump lists systemd's recovery token" \
 		sh -c "[ $rc = 0 ] && grep -qx '  0: systemd-recovery' $OUT"
+	cp a.img sw.img
+	PASSWORD='first pass' systemd-cryptenroll --wipe-slot=recovery sw.img >sw.out 2>&1
+	src=$?
+	sd_wiped() { [ $src = 0 ] && ! cryptsetup --disable-locks luksDump sw.img | grep -q systemd-recovery &&
+		     ! cryptsetup --disable-locks open --test-passphrase --key-file key sw.img 2>/dev/null &&
+		     cryptsetup --disable-locks open --test-passphrase --key-file p1 sw.img; }
+	check "systemd-cryptenroll --wipe-slot=recovery finds and removes our recovery keyslot and token" sd_wiped
 	printf '%s' "$skey" >skey
 	vc add-key $FAST --key-file skey s.img p1
 	check "systemd's recovery key unlocks vaultctl add-key" \
