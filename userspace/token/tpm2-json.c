@@ -164,6 +164,11 @@ int tpm2_token_from_json(json_object *tok, struct tpm2_token *t, const char **wh
 	}
 	if (json_object_object_get_ex(tok, "tpm2_pubkey", &o))
 		t->signed_policy = true;
+	/* PolicyAuthorize needs a signature file we do not read. */
+	if (t->signed_policy) {
+		*why = "signed PCR policies are not supported (it has 'tpm2_pubkey')";
+		return -TPM2_E_TOKEN;
+	}
 	return 0;
 }
 

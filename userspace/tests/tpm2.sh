@@ -1,0 +1,210 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Host-side tests of the TPM2 token (userspace/token/tpm2*.c) against a
+# software TPM (swtpm, TCTI "swtpm:path=..."), on LUKS2 image files, with
+# systemd-cryptenroll 252, cryptsetup and tpm2-tools as the oracles:
+# tokens systemd wrote unseal with our code (with and without PIN), tokens
+# we write carry systemd's fields and policy digest, a wrong PIN is counted
+# by the TPM's dictionary-attack protection, an extended PCR 7 or 15 makes
+# the TPM refuse while the passphrase still works.  Prints KTAP.
+# Usage: tpm2.sh VAULTCTL (tpm2_tool is found next to the unit tests).
+
+# shellcheck disable=SC2016
+VAULTCTL=${1:?usage: tpm2.sh VAULTCTL}
+case $VAULTCTL in /*) ;; *) VAULTCTL=$(pwd)/$VAULTCTL ;; esac
+TOOL=${TPM2_TOOL:-$(dirname "$VAULTCTL")/userspace/tests/tpm2_tool}
+T=$(mktemp -d /tmp/vaultctl-tpm2.XXXXXX)
+SWTPM_PID=
+cleanup() {
+	[ -z "$SWTPM_PID" ] || kill "$SWTPM_PID" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+cd "$T" || exit 1
+echo "KTAP version 1"
+
+n=0; pass=0; fail=0; skip=0
+OUT=$T/out; ERR=$T/err
+ok()   { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $1"; }
+nok()  { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"
+	 sed 's/^/# stdout: /' "$OUT"; sed 's/^/# stderr: /' "$ERR"; }
+skp()  { n=$((n + 1)); skip=$((skip + 1)); echo "ok $n $1 # SKIP $2"; }
+skp_dep() {
+	if [ "${VAULT_STRICT_DEPS:-0}" = 1 ]; then
+		n=$((n + 1)); fail=$((fail + 1))
+		echo "not ok $n $1"; echo "# $2 (a declared dependency, VAULT_STRICT_DEPS=1)"
+	else
+		skp "$@"
+	fi
+}
+check() { if eval "$2"; then ok "$1"; else echo "# failed: $2"; nok "$1"; fi; }
+finish() {
+	echo "# $pass passed, $fail failed${skip:+, $skip skipped}" | sed 's/, 0 skipped//'
+	[ "$fail" = 0 ]
+	exit
+}
+
+if [ "$(id -u)" != 0 ]; then
+	skp "tpm2 host tests" "needs root (cryptsetup on image files)"
+	finish
+fi
+for tool in swtpm tpm2_pcrextend tpm2_getcap systemd-cryptenroll cryptsetup python3; do
+	if ! command -v $tool >/dev/null 2>&1; then
+		skp_dep "tpm2 host tests" "$tool is not installed"
+		finish
+	fi
+done
+
+# A fresh software TPM; restarted (same state) by tpm_restart, because
+# systemd-cryptenroll 252 leaves sessions loaded on a TPM without a
+# resource manager and the next command would find no session slot.
+SOCK=$T/swtpm.sock
+TCTI=swtpm:path=$SOCK
+export TPM2TOOLS_TCTI=$TCTI
+mkdir "$T/tpmstate"
+tpm_start() {
+	swtpm socket --tpm2 --tpmstate dir="$T/tpmstate" --server type=unixio,path="$SOCK" \
+		--ctrl type=unixio,path="$SOCK.ctrl" --flags startup-clear,not-need-init \
+		--daemon --pid file="$T/swtpm.pid" 2>"$T/swtpm.err" || return 1
+	SWTPM_PID=$(cat "$T/swtpm.pid")
+	i=0
+	while [ ! -S "$SOCK" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+}
+# An orderly TPM2_Shutdown first: after a disorderly one the TPM's
+# dictionary-attack logic locks out at the first failed authorization.
+tpm_restart() {
+	tpm2_shutdown >/dev/null 2>&1
+	kill "$SWTPM_PID"
+	while kill -0 "$SWTPM_PID" 2>/dev/null; do sleep 0.05; done
+	rm -f "$SOCK" "$SOCK.ctrl"
+	tpm_start
+}
+if ! tpm_start; then
+	echo "# swtpm did not start: $(cat "$T/swtpm.err")"
+	nok "swtpm starts"
+	finish
+fi
+
+FAST="--pbkdf pbkdf2 --pbkdf-force-iterations 1000"
+printf pw >pw
+newimg() { truncate -s 20M "$1" && cryptsetup --disable-locks luksFormat --batch-mode $FAST --key-file pw "$1"; }
+# token IMG [ID]: the token's JSON (one line)
+token() {
+	cryptsetup --disable-locks luksDump --dump-json-metadata "$1" |
+		python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["tokens"][sys.argv[1]]))' "${2:-0}"
+}
+# t ARGS... [< input]: runs tpm2_tool; status in $rc
+t() { "$TOOL" "$@" >"$OUT" 2>"$ERR"; rc=$?; }
+# passphrase_opens IMG: tpm2_tool's output opens IMG in cryptsetup
+passphrase_opens() {
+	tr -d '\n' <"$OUT" >"$T/pass"
+	cryptsetup --disable-locks open --test-passphrase --key-file "$T/pass" "$1"
+}
+da_counter() { printf '%d' "$(tpm2_getcap properties-variable | awk '/TPM2_PT_LOCKOUT_COUNTER/ { print $2 }')"; }
+
+# --- systemd-cryptenroll wrote it, we unseal ---
+newimg sd.img
+PASSWORD=pw systemd-cryptenroll --tpm2-device="$TCTI" --tpm2-pcrs=7 sd.img >"$OUT" 2>"$ERR" </dev/null
+tpm_restart
+token sd.img >sd.tok
+t unseal "$TCTI" <sd.tok
+check "a systemd-cryptenroll token (PCR 7) unseals to its keyslot's passphrase" \
+	'[ $rc = 0 ] && passphrase_opens sd.img'
+
+newimg sdpin.img
+NEWPIN=2468 PASSWORD=pw systemd-cryptenroll --tpm2-device="$TCTI" --tpm2-pcrs=7 \
+	--tpm2-with-pin=yes sdpin.img >"$OUT" 2>"$ERR" </dev/null
+tpm_restart
+token sdpin.img >sdpin.tok
+t unseal "$TCTI" 2468 <sdpin.tok
+check "a systemd-cryptenroll token with a PIN unseals with that PIN" \
+	'[ $rc = 0 ] && passphrase_opens sdpin.img'
+
+t unseal "$TCTI" 1357 <sdpin.tok
+check "a wrong PIN is refused, counted by the TPM, and the tries left are said" \
+	'[ $rc = 12 ] && grep -q "2 of 3 tries left before the TPM locks out" "$ERR" && [ "$(da_counter)" = 1 ]'
+tpm2_dictionarylockout -c >/dev/null 2>&1
+
+# --- we seal; the token is systemd's ---
+newimg our.img
+t seal "$TCTI" 7
+head -n 1 "$OUT" >our.tok
+sed -n 2p "$OUT" | tr -d '\n' >our.pass
+check "seal writes systemd 252's token fields, PCR 15 added, a 44-character base64 passphrase" \
+	'[ $rc = 0 ] && python3 - our.tok our.pass <<"PY"
+import json, sys, base64, re
+t = json.load(open(sys.argv[1]))
+assert list(t) == ["type", "keyslots", "tpm2-blob", "tpm2-pcrs", "tpm2-pcr-bank",
+                   "tpm2-primary-alg", "tpm2-policy-hash", "tpm2-pin"], list(t)
+assert t["type"] == "systemd-tpm2" and t["keyslots"] == ["1"]
+assert t["tpm2-pcrs"] == [7, 15] and t["tpm2-pcr-bank"] == "sha256"
+assert t["tpm2-primary-alg"] == "ecc" and t["tpm2-pin"] is False
+assert re.fullmatch("[0-9a-f]{64}", t["tpm2-policy-hash"])
+blob = base64.b64decode(t["tpm2-blob"], validate=True)
+priv = int.from_bytes(blob[:2], "big")
+pub = int.from_bytes(blob[2 + priv:4 + priv], "big")
+assert len(blob) == 4 + priv + pub
+assert blob[4 + priv:6 + priv] == b"\x00\x08"   # TPM2_ALG_KEYEDHASH
+assert len(base64.b64decode(open(sys.argv[2]).read(), validate=True)) == 32
+PY'
+
+# Our computed-zero PCR 15 gives the digest systemd reads from a zero PCR 15.
+newimg sd15.img
+PASSWORD=pw systemd-cryptenroll --tpm2-device="$TCTI" --tpm2-pcrs=7+15 sd15.img >"$OUT" 2>"$ERR" </dev/null
+tpm_restart
+sd15=$(token sd15.img | python3 -c 'import json,sys; print(json.load(sys.stdin)["tpm2-policy-hash"])')
+ours=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tpm2-policy-hash"])' our.tok)
+check "the policy digest of PCR 7 + computed-zero PCR 15 equals systemd-cryptenroll's for 7+15" \
+	'[ -n "$sd15" ] && [ "$sd15" = "$ours" ]'
+
+cryptsetup --disable-locks luksAddKey --batch-mode $FAST --hash sha512 --key-file pw our.img our.pass &&
+	cryptsetup --disable-locks token import --json-file our.tok --token-id 0 --key-slot 1 our.img
+t unseal "$TCTI" <our.tok
+check "our token unseals to the passphrase of its keyslot" \
+	'[ $rc = 0 ] && passphrase_opens our.img && [ "$(tr -d "\n" <"$OUT")" = "$(cat our.pass)" ]'
+
+t seal "$TCTI" 7 1234
+head -n 1 "$OUT" >ourpin.tok
+t unseal "$TCTI" 1234 <ourpin.tok
+check "our PIN token unseals with the PIN" '[ $rc = 0 ]'
+t unseal "$TCTI" 4321 <ourpin.tok
+check "our PIN token refuses a wrong PIN as a counted failure" \
+	'[ $rc = 12 ] && grep -q "tries left before the TPM locks out" "$ERR"'
+tpm2_dictionarylockout -c >/dev/null 2>&1
+
+# --- malformed and unsupported tokens ---
+echo '{"type":"systemd-tpm2","keyslots":["1"],"tpm2-pcrs":[7],"tpm2-blob":"!!!","tpm2-policy-hash":"00"}' >bad.tok
+t unseal "$TCTI" <bad.tok
+check "a token with a broken tpm2-blob is refused with the reason" \
+	'[ $rc = 14 ] && grep -q "tpm2-blob. is not valid base64" "$ERR"'
+python3 -c 'import json,sys; t=json.load(open(sys.argv[1])); t["tpm2-pcrs"]=[7,99]; print(json.dumps(t))' sd.tok >bad2.tok
+t unseal "$TCTI" <bad2.tok
+check "a token with PCR 99 is refused with the reason" \
+	'[ $rc = 14 ] && grep -q "tpm2-pcrs. is not an array of PCR numbers" "$ERR"'
+python3 -c 'import json,sys; t=json.load(open(sys.argv[1])); t["tpm2-blob"]="AAAA"; print(json.dumps(t))' sd.tok >bad3.tok
+t unseal "$TCTI" <bad3.tok
+check "a token whose blob is no sealed object is refused with the reason" \
+	'[ $rc = 14 ] && grep -q "not a sealed TPM2 object" "$ERR"'
+python3 -c 'import json,sys; t=json.load(open(sys.argv[1])); t["tpm2_pubkey_pcrs"]=[11]; t["tpm2_pubkey"]="AAAA"; print(json.dumps(t))' sd.tok >signed.tok
+t unseal "$TCTI" <signed.tok
+check "a signed-policy token says signed PCR policies are not supported" \
+	'[ $rc = 14 ] && grep -q "signed PCR policies are not supported" "$ERR"'
+
+# --- PCRs change: the TPM refuses, the passphrase still works ---
+tpm2_pcrextend 15:sha256=$(printf x | sha256sum | cut -d" " -f1) >/dev/null
+t unseal "$TCTI" <our.tok
+check "after PCR 15 is extended our token is refused (policy)" '[ $rc = 11 ]'
+t unseal "$TCTI" <sd.tok
+check "a PCR-7-only token still unseals after PCR 15 is extended" '[ $rc = 0 ]'
+t seal "$TCTI" 7
+ours2=$(head -n 1 "$OUT" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tpm2-policy-hash"])')
+check "sealing after PCR 15 was extended still binds PCR 15 to zero (computed, not read)" \
+	'[ "$ours2" = "$sd15" ]'
+tpm2_pcrextend 7:sha256=$(printf y | sha256sum | cut -d" " -f1) >/dev/null
+t unseal "$TCTI" <sd.tok
+check "after PCR 7 is extended the systemd token is refused (policy)" '[ $rc = 11 ]'
+check "the passphrase still opens the volume" \
+	'cryptsetup --disable-locks open --test-passphrase --key-file pw sd.img'
+
+finish
