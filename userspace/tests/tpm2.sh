@@ -66,7 +66,7 @@ mkdir "$T/tpmstate"
 tpm_start() {
 	swtpm socket --tpm2 --tpmstate dir="$T/tpmstate" --server type=unixio,path="$SOCK" \
 		--ctrl type=unixio,path="$SOCK.ctrl" --flags startup-clear,not-need-init \
-		--daemon --pid file="$T/swtpm.pid" 2>"$T/swtpm.err" || return 1
+		--daemon --pid file="$T/swtpm.pid" $SWTPM_LOG 2>"$T/swtpm.err" || return 1
 	SWTPM_PID=$(cat "$T/swtpm.pid")
 	i=0
 	while [ ! -S "$SOCK" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -172,6 +172,25 @@ t unseal "$TCTI" 4321 <ourpin.tok
 check "our PIN token refuses a wrong PIN as a counted failure" \
 	'[ $rc = 12 ] && grep -q "tries left before the TPM locks out" "$ERR"'
 tpm2_dictionarylockout -c >/dev/null 2>&1
+
+# --- what crosses the bus: swtpm logs every command and response ---
+SWTPM_LOG="--log file=$T/bus.log,level=20" tpm_restart
+t unseal "$TCTI" 1234 <ourpin.tok
+tr -d '\n' <"$OUT" >ourpin.pass
+SWTPM_LOG= tpm_restart
+check "the PIN token's unseal sends neither the secret, the PIN nor its hash in the clear (the log sees the policy digest)" \
+	'[ $rc = 0 ] && python3 - "$T/bus.log" ourpin.pass ourpin.tok <<"PY"
+import base64, hashlib, json, re, sys
+stream = bytearray()
+for line in open(sys.argv[1], errors="replace"):
+    if re.fullmatch(r"( [0-9A-F]{2})+ ?", line.rstrip("\n")):
+        stream += bytes.fromhex(line.replace(" ", ""))
+secret = base64.b64decode(open(sys.argv[2]).read())
+policy = bytes.fromhex(json.load(open(sys.argv[3]))["tpm2-policy-hash"])
+assert policy in stream, "the log does not show the traffic"
+assert len(secret) == 32 and secret[:16] not in stream and secret[16:] not in stream, "secret seen"
+assert b"1234" not in stream and hashlib.sha256(b"1234").digest()[:16] not in stream, "PIN seen"
+PY'
 
 # --- malformed and unsupported tokens ---
 echo '{"type":"systemd-tpm2","keyslots":["1"],"tpm2-pcrs":[7],"tpm2-blob":"!!!","tpm2-policy-hash":"00"}' >bad.tok
