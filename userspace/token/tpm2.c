@@ -501,6 +501,19 @@ out:
 	return r;
 }
 
+/*
+ * ESYS decrypts the Unseal response in its command/response buffer and
+ * frees that buffer unwiped: a larger response overwrites the secret.
+ */
+static void scrub_response_buffer(struct tpm2_ctx *c)
+{
+	TPM2B_DIGEST *rnd = NULL;
+
+	if (Esys_GetRandom(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, 48, &rnd) ==
+	    TSS2_RC_SUCCESS)
+		Esys_Free(rnd);
+}
+
 static int unseal_once(struct tpm2_ctx *c, const struct tpm2_token *t, ESYS_TR primary,
 		       ESYS_TR obj, const char *pin, uint8_t *secret, size_t *secret_len)
 {
@@ -566,6 +579,7 @@ static int unseal_once(struct tpm2_ctx *c, const struct tpm2_token *t, ESYS_TR p
 	}
 	memcpy(secret, out->buffer, out->size);
 	*secret_len = out->size;
+	scrub_response_buffer(c);
 	r = 0;
 out:
 	if (out) {
