@@ -128,6 +128,11 @@ int tpm2_unlock(json_object *tok, int token_id, const char *volume, const struct
 	r = tpm2_open(o->device, &c);
 	if (r)
 		goto out;
+	r = tpm2_policy_check(c, &t);
+	if (r == -TPM2_E_POLICY)
+		policy_message(&t, volume);
+	if (r)
+		goto out;
 	if (t.pin) {
 		struct tpm2_da da;
 		char prompt[512], state[160];

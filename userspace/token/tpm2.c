@@ -629,6 +629,11 @@ int tpm2_unseal(struct tpm2_ctx *c, const struct tpm2_token *t, const char *pin,
 	if (r)
 		goto out;
 	rc = Esys_Load(c->esys, primary, enc, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &obj);
+	if (rc != TSS2_RC_SUCCESS && rc_base(rc) == TPM2_RC_LOCKOUT) {
+		obj = ESYS_TR_NONE;
+		r = -TPM2_E_LOCKOUT;
+		goto out;
+	}
 	if (rc != TSS2_RC_SUCCESS) {
 		obj = ESYS_TR_NONE;
 		log_err("TPM2: this TPM cannot load the sealed object (sealed by another TPM, or its owner seed changed): %s",
@@ -650,6 +655,34 @@ out:
 	flush(c, &enc);
 	flush(c, &obj);
 	flush(c, &primary);
+	return r;
+}
+
+int tpm2_policy_check(struct tpm2_ctx *c, const struct tpm2_token *t)
+{
+	ESYS_TR trial = ESYS_TR_NONE;
+	TPM2B_DIGEST *digest = NULL;
+	TSS2_RC rc;
+	int r;
+
+	if (!t->policy_hash_size)
+		return 0;
+	if (!bank_md(t->pcr_bank))
+		return -TPM2_E_TOKEN;
+	rc = Esys_StartAuthSession(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				   ESYS_TR_NONE, ESYS_TR_NONE, NULL, TPM2_SE_TRIAL,
+				   &(TPMT_SYM_DEF){ .algorithm = TPM2_ALG_NULL },
+				   TPM2_ALG_SHA256, &trial);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail("starting a trial session", rc);
+	r = run_policy(c, trial, t->pcr_bank, t->pcr_mask, NULL, t->pin, &digest);
+	if (!r && (digest->size != t->policy_hash_size ||
+		   memcmp(digest->buffer, t->policy_hash, digest->size)))
+		r = -TPM2_E_POLICY;
+	if (r == -EAGAIN)
+		r = 0;	/* a PCR moved meanwhile: let the unseal decide */
+	Esys_Free(digest);
+	flush(c, &trial);
 	return r;
 }
 

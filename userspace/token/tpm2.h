@@ -98,6 +98,13 @@ int tpm2_seal(struct tpm2_ctx *ctx, uint32_t pcr_mask, uint16_t bank_hint,
 int tpm2_unseal(struct tpm2_ctx *ctx, const struct tpm2_token *t,
 		const char *pin, uint8_t *secret, size_t *secret_len);
 
+/*
+ * 0 when T's policy digest matches the TPM's current PCR values (computed
+ * in a trial session, no secret involved), -TPM2_E_POLICY when not: asked
+ * before a PIN prompt that could not succeed.
+ */
+int tpm2_policy_check(struct tpm2_ctx *ctx, const struct tpm2_token *t);
+
 /* Dictionary-attack state; fields -1 when the TPM does not say. */
 struct tpm2_da {
 	long failed;		/* TPM_PT_LOCKOUT_COUNTER */
