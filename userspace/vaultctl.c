@@ -12,6 +12,7 @@
 
 #include "control.h"
 #include "dm.h"
+#include "luks2.h"
 #include "passphrase.h"
 #include "secure_mem.h"
 #include "table.h"
@@ -95,6 +96,18 @@ static const struct opt_desc opt_descs[] = {
 	  "ask no questions (confirmations are taken as given)" },
 	{ "force", 0, no_argument, OPT_FORCE, NULL,
 	  "format over an existing signature; restore over another volume" },
+	{ "token-id", 0, required_argument, OPT_TOKEN_ID, "N",
+	  "try only token N (then the passphrase)" },
+	{ "token-type", 0, required_argument, OPT_TOKEN_TYPE, "TYPE",
+	  "try only tokens of TYPE, e.g. systemd-tpm2" },
+	{ "token-only", 0, no_argument, OPT_TOKEN_ONLY, NULL,
+	  "unlock with a token or fail: no passphrase prompt" },
+	{ "disable-tokens", 0, no_argument, OPT_DISABLE_TOKENS, NULL,
+	  "do not try tokens: passphrase only" },
+	{ "test-passphrase", 0, no_argument, OPT_TEST_PASSPHRASE, NULL,
+	  "only check that the passphrase or a token opens a keyslot; map nothing" },
+	{ "wipe-slot", 0, required_argument, OPT_WIPE_SLOT, "LIST",
+	  "remove keyslots: all, empty, password, recovery, tpm2, pkcs11, fido2, N[,...]" },
 	{ "verbose", 'v', no_argument, OPT_VERBOSE, NULL,
 	  "say more" },
 	{ "debug", 0, no_argument, OPT_DEBUG, NULL,
@@ -124,12 +137,17 @@ static const struct opt_desc opt_descs[] = {
 			 OPTB(OPT_UUID) | OPTB(OPT_METADATA_SIZE) | OPTB(OPT_KEY_SLOT) |	\
 			 OPTB(OPT_BATCH_MODE) | OPTB(OPT_FORCE))
 
+#define OPTS_TOKEN	(OPTB(OPT_TOKEN_ID) | OPTB(OPT_TOKEN_TYPE) | OPTB(OPT_TOKEN_ONLY) |	\
+			 OPTB(OPT_DISABLE_TOKENS))
+#define OPTS_ENROLL	OPTB(OPT_WIPE_SLOT)
+
 /* The --all commands check root themselves, after reading the vaulttab. */
 #define OPTS_TAB	(OPTB(OPT_ALL) | OPTB(OPT_VAULTTAB))
 
 static const struct vault_action actions[] = {
-	{ "open", cmd_open, 2, 2, OPTS_OPEN | OPTS_PASS | OPTB(OPT_KEY_SLOT), 0, true,
-	  "DEVICE NAME", "map DEVICE as /dev/mapper/NAME: LUKS2 with a passphrase, or plain" },
+	{ "open", cmd_open, 1, 2, OPTS_OPEN | OPTS_PASS | OPTB(OPT_KEY_SLOT) | OPTS_TOKEN |
+	  OPTB(OPT_TEST_PASSPHRASE), 0, true,
+	  "DEVICE NAME", "map DEVICE as /dev/mapper/NAME: LUKS2 with a token or passphrase, or plain" },
 	{ "close", cmd_close, 1, 1, 0, 0, true,
 	  "NAME", "remove the mapping NAME" },
 	{ "status", cmd_status, 1, 1, 0, 0, true,
@@ -156,6 +174,8 @@ static const struct vault_action actions[] = {
 	  "DEVICE [NEW_KEY_FILE]", "change a passphrase, keeping its keyslot number" },
 	{ "kill-slot", cmd_kill_slot, 2, 2, OPTS_PASS | OPTB(OPT_BATCH_MODE), 0, false,
 	  "DEVICE N", "remove keyslot N (asks for a remaining passphrase)" },
+	{ "enroll", cmd_enroll, 1, 1, OPTS_PASS | OPTS_ENROLL | OPTB(OPT_BATCH_MODE), 0, false,
+	  "DEVICE", "add keyslots with their tokens; --wipe-slot removes keyslots" },
 	{ "dump", cmd_dump, 1, 1, 0, 0, false,
 	  "DEVICE", "show the LUKS2 header (no secrets)" },
 	{ "header-backup", cmd_header_backup, 2, 2, 0, 0, false,
@@ -410,6 +430,30 @@ static int set_option(struct vault_opts *o, const struct opt_desc *d, const char
 	case OPT_FORCE:
 		o->force = true;
 		break;
+	case OPT_TOKEN_ID:
+		if (parse_uint(val, &u) || u >= LUKS2_TOKENS_MAX)
+			return bad_value(d->name, val, "0 to 31");
+		o->token_id = (int)u;
+		break;
+	case OPT_TOKEN_TYPE:
+		if (!*val)
+			return bad_value(d->name, val, "a token type such as systemd-tpm2");
+		o->token_type = val;
+		break;
+	case OPT_TOKEN_ONLY:
+		o->token_only = true;
+		break;
+	case OPT_DISABLE_TOKENS:
+		o->disable_tokens = true;
+		break;
+	case OPT_TEST_PASSPHRASE:
+		o->test_passphrase = true;
+		break;
+	case OPT_WIPE_SLOT:
+		if (!*val)
+			return bad_value(d->name, val, "a list such as password or 0,2");
+		o->wipe_slot = val;
+		break;
 	case OPT_VERBOSE:
 		log_verbose_level++;
 		break;
@@ -445,6 +489,7 @@ int vault_cli_parse(int argc, char **argv, struct vault_cli *cli)
 	cli->opts.sector_size = SECTOR_SIZE;
 	cli->opts.key_slot = -1;
 	cli->opts.tries = DEFAULT_TRIES;
+	cli->opts.token_id = -1;
 	shortopts[sp++] = ':';
 	for (i = 0; i < NR_OPTS; i++) {
 		longopts[i].name = opt_descs[i].name;
@@ -566,6 +611,12 @@ int vault_cli_parse(int argc, char **argv, struct vault_cli *cli)
 			return -EINVAL;
 		}
 	}
+	/* Only --test-passphrase (which maps nothing) goes without a NAME. */
+	if (a->handler == cmd_open && cli->argc < 2 && !cli->opts.test_passphrase) {
+		log_err("'open' needs DEVICE NAME (only --test-passphrase takes DEVICE alone)");
+		fprintf(stderr, "Try 'vaultctl %s --help'.\n", a->name);
+		return -EINVAL;
+	}
 	/* Plain mode has no header to find a key through: it needs a key file. */
 	if (a->handler == cmd_open && cli->opts.type && !strcmp(cli->opts.type, "plain") &&
 	    !(cli->opts.set & OPTB(OPT_KEY_FILE))) {
@@ -594,7 +645,8 @@ int vaultctl_main(int argc, char **argv)
 	if (!cli.action)	/* only --version */
 		return errno_to_exit(cmd_version(&cli.opts, 0, NULL));
 
-	if (cli.action->needs_admin && !have_cap_sys_admin()) {
+	/* --test-passphrase maps nothing: no privilege needed (image files) */
+	if (cli.action->needs_admin && !cli.opts.test_passphrase && !have_cap_sys_admin()) {
 		log_err("'%s' needs root privileges (CAP_SYS_ADMIN)", cli.action->name);
 		return EXIT_NO_PERM;
 	}

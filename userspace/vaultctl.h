@@ -50,6 +50,12 @@ enum vault_opt {
 	OPT_VAULTTAB,
 	OPT_BATCH_MODE,
 	OPT_FORCE,
+	OPT_TOKEN_ID,
+	OPT_TOKEN_TYPE,
+	OPT_TOKEN_ONLY,
+	OPT_DISABLE_TOKENS,
+	OPT_TEST_PASSPHRASE,
+	OPT_WIPE_SLOT,
 	OPT_VERBOSE,
 	OPT_DEBUG,
 	OPT_HELP,
@@ -94,6 +100,16 @@ struct vault_opts {
 	bool batch_mode;		/* ask nothing */
 	bool force;			/* overwrite signatures */
 
+	/* tokens (token/token.h), cryptsetup's names and meanings */
+	int token_id;			/* --token-id, -1: any */
+	const char *token_type;		/* --token-type */
+	bool token_only;		/* no passphrase prompt after the tokens */
+	bool disable_tokens;		/* passphrase only */
+	bool test_passphrase;		/* open: check the key, map nothing */
+
+	/* enroll */
+	const char *wipe_slot;		/* --wipe-slot list, parsed by enroll */
+
 	/* --all */
 	const char *vaulttab;		/* --vaulttab FILE */
 	const char *volume;		/* the vaulttab NAME being opened: prompts name it */
@@ -132,11 +148,13 @@ const struct vault_action *vault_action_find(const char *name);
 int cmd_open(const struct vault_opts *o, int argc, char **argv);
 int plain_open(const struct vault_opts *o, const char *device, const char *name);
 int luks_open(const struct vault_opts *o, const char *device, const char *name);
+int luks_test_passphrase(const struct vault_opts *o, const char *device);
 int cmd_format(const struct vault_opts *o, int argc, char **argv);
 int cmd_add_key(const struct vault_opts *o, int argc, char **argv);
 int cmd_remove_key(const struct vault_opts *o, int argc, char **argv);
 int cmd_change_key(const struct vault_opts *o, int argc, char **argv);
 int cmd_kill_slot(const struct vault_opts *o, int argc, char **argv);
+int cmd_enroll(const struct vault_opts *o, int argc, char **argv);	/* enroll.c */
 int cmd_dump(const struct vault_opts *o, int argc, char **argv);
 int cmd_header_backup(const struct vault_opts *o, int argc, char **argv);
 int cmd_header_restore(const struct vault_opts *o, int argc, char **argv);
