@@ -16,6 +16,7 @@
 #include "passphrase.h"
 #include "secure_mem.h"
 #include "table.h"
+#include "token/tpm2.h"
 #include "util.h"
 #include "vaultctl.h"
 #include "vaulttab.h"
@@ -108,6 +109,12 @@ static const struct opt_desc opt_descs[] = {
 	  "only check that the passphrase or a token opens a keyslot; map nothing" },
 	{ "wipe-slot", 0, required_argument, OPT_WIPE_SLOT, "LIST",
 	  "remove keyslots: all, empty, password, recovery, tpm2, pkcs11, fido2, N[,...]" },
+	{ "tpm2-device", 0, required_argument, OPT_TPM2_DEVICE, "DEV",
+	  "TPM2: auto, a device path or a TCTI such as swtpm:path=SOCKET" },
+	{ "tpm2-pcrs", 0, required_argument, OPT_TPM2_PCRS, "[BANK:]N+N",
+	  "enroll: PCRs to seal to, e.g. 7 or sha256:0+7 (default 7; 15 is always added)" },
+	{ "tpm2-with-pin", 0, optional_argument, OPT_TPM2_WITH_PIN, NULL,
+	  "enroll: require a PIN too (asked twice, or $NEWPIN); =no: without" },
 	{ "verbose", 'v', no_argument, OPT_VERBOSE, NULL,
 	  "say more" },
 	{ "debug", 0, no_argument, OPT_DEBUG, NULL,
@@ -139,14 +146,15 @@ static const struct opt_desc opt_descs[] = {
 
 #define OPTS_TOKEN	(OPTB(OPT_TOKEN_ID) | OPTB(OPT_TOKEN_TYPE) | OPTB(OPT_TOKEN_ONLY) |	\
 			 OPTB(OPT_DISABLE_TOKENS))
-#define OPTS_ENROLL	OPTB(OPT_WIPE_SLOT)
+#define OPTS_TPM2_ENROLL (OPTB(OPT_TPM2_DEVICE) | OPTB(OPT_TPM2_PCRS) | OPTB(OPT_TPM2_WITH_PIN))
+#define OPTS_ENROLL	(OPTB(OPT_WIPE_SLOT) | OPTS_TPM2_ENROLL)
 
 /* The --all commands check root themselves, after reading the vaulttab. */
 #define OPTS_TAB	(OPTB(OPT_ALL) | OPTB(OPT_VAULTTAB))
 
 static const struct vault_action actions[] = {
 	{ "open", cmd_open, 1, 2, OPTS_OPEN | OPTS_PASS | OPTB(OPT_KEY_SLOT) | OPTS_TOKEN |
-	  OPTB(OPT_TEST_PASSPHRASE), 0, true,
+	  OPTB(OPT_TEST_PASSPHRASE) | OPTB(OPT_TPM2_DEVICE), 0, true,
 	  "DEVICE NAME", "map DEVICE as /dev/mapper/NAME: LUKS2 with a token or passphrase, or plain" },
 	{ "close", cmd_close, 1, 1, 0, 0, true,
 	  "NAME", "remove the mapping NAME" },
@@ -453,6 +461,20 @@ static int set_option(struct vault_opts *o, const struct opt_desc *d, const char
 		if (!*val)
 			return bad_value(d->name, val, "a list such as password or 0,2");
 		o->wipe_slot = val;
+		break;
+	case OPT_TPM2_DEVICE:
+		if (!*val)
+			return bad_value(d->name, val, "auto, a device path or a TCTI string");
+		o->tpm2_device = val;
+		break;
+	case OPT_TPM2_PCRS:
+		if (tpm2_parse_pcrs(val, &o->tpm2_pcr_mask, &o->tpm2_pcr_bank))
+			return bad_value(d->name, val, "PCR numbers 0-23 joined by + or , with an optional bank prefix (sha256:7+11)");
+		break;
+	case OPT_TPM2_WITH_PIN:
+		o->tpm2_with_pin = true;
+		if (val && tpm2_parse_bool(val, &o->tpm2_with_pin))
+			return bad_value(d->name, val, "yes or no");
 		break;
 	case OPT_VERBOSE:
 		log_verbose_level++;

@@ -56,6 +56,9 @@ enum vault_opt {
 	OPT_DISABLE_TOKENS,
 	OPT_TEST_PASSPHRASE,
 	OPT_WIPE_SLOT,
+	OPT_TPM2_DEVICE,
+	OPT_TPM2_PCRS,
+	OPT_TPM2_WITH_PIN,
 	OPT_VERBOSE,
 	OPT_DEBUG,
 	OPT_HELP,
@@ -109,6 +112,12 @@ struct vault_opts {
 
 	/* enroll */
 	const char *wipe_slot;		/* --wipe-slot list, parsed by enroll */
+
+	/* TPM2 (token/tpm2*.c), systemd-cryptenroll's names and meanings */
+	const char *tpm2_device;	/* auto, a path or a TCTI; NULL: auto */
+	uint32_t tpm2_pcr_mask;		/* --tpm2-pcrs (PCR 15 is always added) */
+	uint16_t tpm2_pcr_bank;		/* its bank prefix, 0: the best bank */
+	bool tpm2_with_pin;
 
 	/* --all */
 	const char *vaulttab;		/* --vaulttab FILE */

@@ -40,8 +40,10 @@ int main(int argc, char **argv)
 	if (getenv("TPM2_TOOL_DEBUG"))
 		log_debug_level = 1;
 	r = tpm2_open(argv[2], &c);
-	if (r)
+	if (r) {
+		fprintf(stderr, "%s\n", tpm2_last_error());
 		return status(r);
+	}
 	if (!strcmp(argv[1], "seal") && argc >= 4) {
 		uint32_t mask;
 		uint16_t bank = 0;
@@ -72,6 +74,8 @@ int main(int argc, char **argv)
 		json_object_put(j);
 		if (r) {
 			fprintf(stderr, "malformed token: %s\n", why);
+			tpm2_close(c);
+			return status(r);
 		} else {
 			r = tpm2_unseal(c, &t, argc > 3 ? argv[3] : NULL, secret, &len);
 			if (!r) {
@@ -90,6 +94,8 @@ int main(int argc, char **argv)
 	} else {
 		r = -EINVAL;
 	}
+	if (r && r != -TPM2_E_BADPIN && r != -TPM2_E_LOCKOUT)
+		fprintf(stderr, "%s\n", tpm2_last_error());
 	tpm2_close(c);
 	return status(r);
 }

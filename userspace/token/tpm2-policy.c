@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <tss2/tss2_tpm2_types.h>
 
@@ -112,5 +113,23 @@ int tpm2_alg_from_name(const char *name, uint16_t *alg)
 			*alg = algs[i].alg;
 			return 0;
 		}
+	return -EINVAL;
+}
+
+int tpm2_parse_bool(const char *s, bool *v)
+{
+	static const char *const yes[] = { "1", "yes", "y", "true", "t", "on" };
+	static const char *const no[] = { "0", "no", "n", "false", "f", "off" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcasecmp(s, yes[i])) {
+			*v = true;
+			return 0;
+		}
+		if (!strcasecmp(s, no[i])) {
+			*v = false;
+			return 0;
+		}
+	}
 	return -EINVAL;
 }

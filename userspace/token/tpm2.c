@@ -13,6 +13,7 @@
  * until the next boot.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,9 +61,28 @@ static TSS2_RC rc_base(TSS2_RC rc)
 	return rc;
 }
 
+/* Failures are recorded, not printed: the token loop reports them. */
+static char last_error[512];
+
+static void set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void set_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	log_dbg("TPM2: %s", last_error);
+}
+
+const char *tpm2_last_error(void)
+{
+	return last_error[0] ? last_error : "unknown TPM2 error";
+}
+
 static int tpm_fail(const char *what, TSS2_RC rc)
 {
-	log_err("TPM2: %s failed: %s", what, Tss2_RC_Decode(rc));
+	set_error("%s failed: %s", what, Tss2_RC_Decode(rc));
 	return -TPM2_E_TPM;
 }
 
@@ -74,13 +94,13 @@ static int tcti_conf(const char *device, char *buf, size_t len)
 		else if (!access("/dev/tpm0", F_OK))
 			device = "/dev/tpm0";
 		else {
-			log_err("no TPM2 device found (neither /dev/tpmrm0 nor /dev/tpm0 exists)");
+			set_error("no TPM2 device found (neither /dev/tpmrm0 nor /dev/tpm0 exists)");
 			return -TPM2_E_NODEV;
 		}
 	}
 	/* A path is the kernel device; anything else is a TCTI "driver:config". */
 	if ((size_t)snprintf(buf, len, "%s%s", device[0] == '/' ? "device:" : "", device) >= len) {
-		log_err("TPM2 device name too long: %s", device);
+		set_error("TPM2 device name too long: %s", device);
 		return -EINVAL;
 	}
 	return 0;
@@ -92,6 +112,7 @@ int tpm2_open(const char *device, struct tpm2_ctx **ctxp)
 	TSS2_RC rc;
 	int r;
 
+	last_error[0] = '\0';
 	/* tss2 logs warnings for errors we handle and report ourselves. */
 	if (!log_debug_level)
 		setenv("TSS2_LOG", "all+none", 0);
@@ -103,19 +124,19 @@ int tpm2_open(const char *device, struct tpm2_ctx **ctxp)
 		goto fail;
 	rc = Tss2_TctiLdr_Initialize(c->device, &c->tcti);
 	if (rc != TSS2_RC_SUCCESS) {
-		log_err("cannot open TPM2 device %s: %s", c->device, Tss2_RC_Decode(rc));
+		set_error("cannot open TPM2 device %s: %s", c->device, Tss2_RC_Decode(rc));
 		r = -TPM2_E_NODEV;
 		goto fail;
 	}
 	rc = Esys_Initialize(&c->esys, c->tcti, NULL);
 	if (rc != TSS2_RC_SUCCESS) {
-		log_err("cannot talk to TPM2 device %s: %s", c->device, Tss2_RC_Decode(rc));
+		set_error("cannot talk to TPM2 device %s: %s", c->device, Tss2_RC_Decode(rc));
 		r = -TPM2_E_NODEV;
 		goto fail;
 	}
 	rc = Esys_Startup(c->esys, TPM2_SU_CLEAR);
 	if (rc != TSS2_RC_SUCCESS && rc_base(rc) != TPM2_RC_INITIALIZE) {
-		log_err("TPM2 device %s does not start: %s", c->device, Tss2_RC_Decode(rc));
+		set_error("TPM2 device %s does not start: %s", c->device, Tss2_RC_Decode(rc));
 		r = -TPM2_E_NODEV;
 		goto fail;
 	}
@@ -305,7 +326,7 @@ static int expected_pcr_digest(struct tpm2_ctx *c, uint16_t bank, uint32_t mask,
 		Esys_Free(got_sel);
 		Esys_Free(got);
 		if (!got_mask) {
-			log_err("TPM2: the TPM does not return PCRs of bank %s", tpm2_bank_name(bank));
+			set_error("the TPM does not return PCRs of bank %s", tpm2_bank_name(bank));
 			return -TPM2_E_TPM;
 		}
 		todo &= ~got_mask;
@@ -368,7 +389,7 @@ static int choose_bank(struct tpm2_ctx *c, uint16_t hint, uint16_t *bank)
 		return r;
 	if (hint) {
 		if (!bank_allocated(&banks, hint)) {
-			log_err("the TPM has no complete %s PCR bank", tpm2_bank_name(hint));
+			set_error("the TPM has no complete %s PCR bank", tpm2_bank_name(hint));
 			return -TPM2_E_TPM;
 		}
 		*bank = hint;
@@ -378,7 +399,7 @@ static int choose_bank(struct tpm2_ctx *c, uint16_t hint, uint16_t *bank)
 		log_warn("the TPM has no SHA-256 PCR bank; sealing to the SHA-1 bank");
 		*bank = TPM2_ALG_SHA1;
 	} else {
-		log_err("the TPM has neither a SHA-256 nor a SHA-1 PCR bank");
+		set_error("the TPM has neither a SHA-256 nor a SHA-1 PCR bank");
 		return -TPM2_E_TPM;
 	}
 	return 0;
@@ -419,7 +440,7 @@ int tpm2_seal(struct tpm2_ctx *c, uint32_t pcr_mask, uint16_t bank_hint, const c
 		log_warn("the TPM does not create an ECC primary key; using RSA (slower)");
 		t->primary_alg = TPM2_ALG_RSA;
 		if (create_primary(c, TPM2_ALG_RSA, &primary)) {
-			log_err("TPM2: cannot create a primary key (neither ECC nor RSA)");
+			set_error("cannot create a primary key (neither ECC nor RSA)");
 			return -TPM2_E_TPM;
 		}
 	}
@@ -457,7 +478,7 @@ int tpm2_seal(struct tpm2_ctx *c, uint32_t pcr_mask, uint16_t bank_hint, const c
 	}
 	sens->sensitive.data.size = TPM2_SECRET_SIZE;
 	if (RAND_priv_bytes(sens->sensitive.data.buffer, TPM2_SECRET_SIZE) != 1) {
-		log_err("cannot get random bytes for the TPM2 secret");
+		set_error("cannot get random bytes for the TPM2 secret");
 		r = -EIO;
 		goto out;
 	}
@@ -611,18 +632,18 @@ int tpm2_unseal(struct tpm2_ctx *c, const struct tpm2_token *t, const char *pin,
 	if (t->pin && !pin)
 		return -EINVAL;
 	if (!bank_md(t->pcr_bank)) {
-		log_err("TPM2 PCR bank %#x is not supported", t->pcr_bank);
+		set_error("TPM2 PCR bank %#x is not supported", t->pcr_bank);
 		return -TPM2_E_TOKEN;
 	}
 	rc = Tss2_MU_TPM2B_PRIVATE_Unmarshal(t->blob, t->blob_size, &off, &priv);
 	if (rc == TSS2_RC_SUCCESS)
 		rc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(t->blob, t->blob_size, &off, &pub);
 	if (rc != TSS2_RC_SUCCESS || off != t->blob_size) {
-		log_err("the TPM2 token's 'tpm2-blob' is not a sealed TPM2 object");
+		set_error("its tpm2-blob is not a sealed TPM2 object");
 		return -TPM2_E_TOKEN;
 	}
 	if (create_primary(c, t->primary_alg, &primary)) {
-		log_err("TPM2: cannot create the %s primary key", tpm2_alg_name(t->primary_alg));
+		set_error("cannot create the %s primary key", tpm2_alg_name(t->primary_alg));
 		return -TPM2_E_TPM;
 	}
 	r = start_salted(c, primary, TPM2_SE_HMAC, TPMA_SESSION_CONTINUESESSION, &enc);
@@ -636,7 +657,7 @@ int tpm2_unseal(struct tpm2_ctx *c, const struct tpm2_token *t, const char *pin,
 	}
 	if (rc != TSS2_RC_SUCCESS) {
 		obj = ESYS_TR_NONE;
-		log_err("TPM2: this TPM cannot load the sealed object (sealed by another TPM, or its owner seed changed): %s",
+		set_error("this TPM cannot load the sealed object (sealed by another TPM, or its owner seed changed): %s",
 			Tss2_RC_Decode(rc));
 		r = -TPM2_E_TPM;
 		goto out;
@@ -758,7 +779,7 @@ int tpm2_extend_pcr(struct tpm2_ctx *c, unsigned int pcr, const char *what)
 		d.count++;
 	}
 	if (!d.count) {
-		log_err("TPM2: no PCR bank to extend PCR %u in", pcr);
+		set_error("no PCR bank to extend PCR %u in", pcr);
 		return -TPM2_E_TPM;
 	}
 	rc = Esys_PCR_Extend(c->esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE,

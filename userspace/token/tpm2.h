@@ -9,6 +9,8 @@
  * tpm2.c         device, primary key, seal, unseal, PCR extend, DA state
  * tpm2-policy.c  PCR lists, banks and algorithm names (no TPM needed)
  * tpm2-json.c    the token JSON as systemd 252 writes and reads it
+ * tpm2-token.c   the "systemd-tpm2" token method (token/token.h): enroll,
+ *                unlock with PIN prompt, dump lines; PCR 15 after open
  */
 #ifndef VAULTCTL_TOKEN_TPM2_H
 #define VAULTCTL_TOKEN_TPM2_H
@@ -56,6 +58,8 @@ struct tpm2_token {
 int tpm2_parse_pcrs(const char *s, uint32_t *mask, uint16_t *bank);
 /* "7+11+15" into BUF. */
 void tpm2_format_pcrs(uint32_t mask, char *buf, size_t len);
+/* systemd's booleans: yes/no, true/false, on/off, 1/0, y/n, t/f. */
+int tpm2_parse_bool(const char *s, bool *v);
 const char *tpm2_bank_name(uint16_t bank);		/* "sha256" or NULL */
 int tpm2_bank_from_name(const char *name, uint16_t *bank);
 const char *tpm2_alg_name(uint16_t alg);		/* "ecc", "rsa" or NULL */
@@ -78,6 +82,9 @@ struct json_object *tpm2_token_to_json(const struct tpm2_token *t, int keyslot);
  */
 struct tpm2_ctx;
 int tpm2_open(const char *device, struct tpm2_ctx **ctx);
+
+/* Why the last tpm2_*() call failed, for the caller's message. */
+const char *tpm2_last_error(void);
 void tpm2_close(struct tpm2_ctx *ctx);
 
 /*
