@@ -115,6 +115,8 @@ static const struct opt_desc opt_descs[] = {
 	  "enroll: PCRs to seal to, e.g. 7 or sha256:0+7 (default 7; 15 is always added)" },
 	{ "tpm2-with-pin", 0, optional_argument, OPT_TPM2_WITH_PIN, NULL,
 	  "enroll: require a PIN too (asked twice, or $NEWPIN); =no: without" },
+	{ "tpm2-measure-pcr", 0, required_argument, OPT_TPM2_MEASURE_PCR, "yes|no",
+	  "open: after the unlock, extend PCR 15 so that a TPM2 token bound to it cannot unseal again until reboot (default yes)" },
 	{ "verbose", 'v', no_argument, OPT_VERBOSE, NULL,
 	  "say more" },
 	{ "debug", 0, no_argument, OPT_DEBUG, NULL,
@@ -154,7 +156,7 @@ static const struct opt_desc opt_descs[] = {
 
 static const struct vault_action actions[] = {
 	{ "open", cmd_open, 1, 2, OPTS_OPEN | OPTS_PASS | OPTB(OPT_KEY_SLOT) | OPTS_TOKEN |
-	  OPTB(OPT_TEST_PASSPHRASE) | OPTB(OPT_TPM2_DEVICE), 0, true,
+	  OPTB(OPT_TEST_PASSPHRASE) | OPTB(OPT_TPM2_DEVICE) | OPTB(OPT_TPM2_MEASURE_PCR), 0, true,
 	  "DEVICE NAME", "map DEVICE as /dev/mapper/NAME: LUKS2 with a token or passphrase, or plain" },
 	{ "close", cmd_close, 1, 1, 0, 0, true,
 	  "NAME", "remove the mapping NAME" },
@@ -199,7 +201,7 @@ static const struct vault_action actions[] = {
 	{ "repair", cmd_repair, 1, 1, 0, 0, false,
 	  "DEVICE", "rewrite a damaged LUKS2 header copy from the good one" },
 	/* "--all" variants: chosen by vault_cli_parse when --all is given */
-	{ "open --all", cmd_open_all, 0, VAULTTAB_ENTRIES_MAX, OPTS_TAB, 0, false,
+	{ "open --all", cmd_open_all, 0, VAULTTAB_ENTRIES_MAX, OPTS_TAB | OPTB(OPT_TPM2_MEASURE_PCR), 0, false,
 	  "[NAME...]", "open the vaulttab's volumes (without NAMEs: all but noauto ones)" },
 	{ "close --all", cmd_close_all, 0, VAULTTAB_ENTRIES_MAX, OPTS_TAB, 0, false,
 	  "[NAME...]", "close the vaulttab's open volumes, last listed first" },
@@ -476,6 +478,14 @@ static int set_option(struct vault_opts *o, const struct opt_desc *d, const char
 		if (val && tpm2_parse_bool(val, &o->tpm2_with_pin))
 			return bad_value(d->name, val, "yes or no");
 		break;
+	case OPT_TPM2_MEASURE_PCR: {
+		bool yes;
+
+		if (tpm2_parse_bool(val, &yes))
+			return bad_value(d->name, val, "yes or no");
+		o->tpm2_no_measure = !yes;
+		break;
+	}
 	case OPT_VERBOSE:
 		log_verbose_level++;
 		break;

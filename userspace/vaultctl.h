@@ -59,6 +59,7 @@ enum vault_opt {
 	OPT_TPM2_DEVICE,
 	OPT_TPM2_PCRS,
 	OPT_TPM2_WITH_PIN,
+	OPT_TPM2_MEASURE_PCR,
 	OPT_VERBOSE,
 	OPT_DEBUG,
 	OPT_HELP,
@@ -118,6 +119,7 @@ struct vault_opts {
 	uint32_t tpm2_pcr_mask;		/* --tpm2-pcrs (PCR 15 is always added) */
 	uint16_t tpm2_pcr_bank;		/* its bank prefix, 0: the best bank */
 	bool tpm2_with_pin;
+	bool tpm2_no_measure;		/* open: --tpm2-measure-pcr=no */
 
 	/* --all */
 	const char *vaulttab;		/* --vaulttab FILE */

@@ -16,6 +16,7 @@
 #include "token/token.h"
 #include "token/tpm2.h"
 #include "util.h"
+#include "vaultctl.h"
 
 /* Keyslot passphrase: base64 of the secret. */
 #define TPM2_PASS_MAX	(((TPM2_SECRET_MAX + 2) / 3) * 4 + 1)
@@ -237,3 +238,88 @@ const struct token_method token_tpm2 = {
 	.wanted = tpm2_token_wanted,
 	.enroll = tpm2_token_enroll,
 };
+
+bool tpm2_measure_wanted(const struct vault_opts *o, struct luks2 *l)
+{
+	static struct tpm2_token t;
+	const char *why;
+	int id;
+
+	if (o->tpm2_no_measure)
+		return false;
+	luks2_token_foreach(l, id) {
+		const char *type = luks2_token_type(l, id);
+
+		if (type && !strcmp(type, token_tpm2.type) &&
+		    !tpm2_token_from_json(luks2_token_get(l, id), &t, &why) &&
+		    (t.pcr_mask & (1U << TPM2_PCR_CAP)))
+			return true;
+	}
+	return false;
+}
+
+#define MEASURE_BATCH_MAX	64
+
+static struct {
+	bool batch, disabled;
+	unsigned int n;
+	char *device[MEASURE_BATCH_MAX];
+	char *what[MEASURE_BATCH_MAX];
+} pending;
+
+static void extend(const char *device, const char *what, const char *volume)
+{
+	struct tpm2_ctx *c = NULL;
+	int r;
+
+	r = tpm2_open(device, &c);
+	if (!r)
+		r = tpm2_extend_pcr(c, TPM2_PCR_CAP, what);
+	tpm2_close(c);
+	if (r)
+		log_warn("could not extend PCR %u after opening %s (%s): its TPM2 token can still be unsealed on this boot",
+			 TPM2_PCR_CAP, volume, tpm2_last_error());
+	else
+		log_verbose("PCR %u extended: the TPM2 token of %s cannot unseal again until reboot.",
+			    TPM2_PCR_CAP, volume);
+}
+
+void tpm2_measure_open(const struct vault_opts *o, const char *volume, const char *uuid)
+{
+	char what[512];
+
+	if (pending.disabled)
+		return;
+	snprintf(what, sizeof(what), "vaultctl:%s:%s", volume, uuid ? uuid : "");
+	if (pending.batch && pending.n < MEASURE_BATCH_MAX) {
+		pending.device[pending.n] = o->tpm2_device ? strdup(o->tpm2_device) : NULL;
+		pending.what[pending.n] = strdup(what);
+		if (pending.what[pending.n]) {
+			pending.n++;
+			return;
+		}
+		free(pending.device[pending.n]);
+	}
+	extend(o->tpm2_device, what, volume);
+}
+
+void tpm2_measure_batch(bool start, bool disabled)
+{
+	if (start) {
+		pending.batch = true;
+		pending.disabled = disabled;
+		return;
+	}
+	for (unsigned int i = 0; i < pending.n; i++) {
+		/* "vaultctl:NAME:UUID": the volume's name for the message */
+		char *name = strdup(pending.what[i] + strlen("vaultctl:")), *colon;
+
+		if (name && (colon = strrchr(name, ':')))
+			*colon = '\0';
+		extend(pending.device[i], pending.what[i], name ? name : "a volume");
+		free(name);
+		free(pending.device[i]);
+		free(pending.what[i]);
+	}
+	memset(&pending, 0, sizeof(pending));
+}

@@ -129,6 +129,28 @@ void tpm2_da_describe(const struct tpm2_da *da, char *buf, size_t len);
  */
 int tpm2_extend_pcr(struct tpm2_ctx *ctx, unsigned int pcr, const char *what);
 
+/* --- tpm2-token.c: PCR 15 after an open --- */
+
+struct vault_opts;
+struct luks2;
+
+/*
+ * True when L carries a systemd-tpm2 token whose policy binds PCR 15 and O
+ * does not say --tpm2-measure-pcr=no (asked before the header is freed).
+ */
+bool tpm2_measure_wanted(const struct vault_opts *o, struct luks2 *l);
+
+/*
+ * After VOLUME (LUKS2 UUID) opened: extends PCR 15 with SHA-256("vaultctl:"
+ * VOLUME ":" UUID), public values that reveal nothing of the key, so that
+ * tokens bound to PCR 15 = 0 cannot unseal again until reboot.  Between
+ * tpm2_measure_batch(true) and tpm2_measure_batch(false) (open --all) the
+ * extensions wait for the end, so every volume of the batch unlocks first.
+ * Failures are warnings: the volume is open.
+ */
+void tpm2_measure_open(const struct vault_opts *o, const char *volume, const char *uuid);
+void tpm2_measure_batch(bool start, bool disabled);
+
 /* Secret -> keyslot passphrase, as systemd: base64 (NUL-terminated, OUT
  * needs 4 * ceil(len / 3) + 1 bytes, should be locked memory). */
 size_t tpm2_secret_to_passphrase(const uint8_t *secret, size_t len, char *out);
