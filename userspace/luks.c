@@ -23,6 +23,7 @@
 #include "table.h"
 #include "tempkey.h"
 #include "token/token.h"
+#include "token/tpm2.h"
 #include "util.h"
 
 /* The library's errors use errno values; -EPERM means "wrong passphrase". */
@@ -459,7 +460,8 @@ static int luks_dm_uuid(const char *luks_uuid, const char *name, char *out, size
 
 int luks_open(const struct vault_opts *o, const char *device, const char *name)
 {
-	char uuid[VDM_UUID_MAX];
+	char uuid[VDM_UUID_MAX], luks_uuid[40];
+	bool measure;
 	struct luks2_segment seg;
 	struct vault_table t;
 	struct luks2 *l = NULL;
@@ -531,6 +533,8 @@ int luks_open(const struct vault_opts *o, const char *device, const char *name)
 		r = -EINVAL;
 		goto out;
 	}
+	measure = !o->test_passphrase && tpm2_measure_wanted(o, l);
+	snprintf(luks_uuid, sizeof(luks_uuid), "%s", luks2_uuid(l));
 	luks2_free(l);
 	l = NULL;
 	/*
@@ -551,6 +555,8 @@ int luks_open(const struct vault_opts *o, const char *device, const char *name)
 	t.no_read_workqueue = o->no_read_workqueue;
 	t.no_write_workqueue = o->no_write_workqueue;
 	r = vault_map(name, uuid, &t, size, vk, vk_len, o->readonly);
+	if (!r && measure)
+		tpm2_measure_open(o, name, luks_uuid);
 out:
 	secure_free(vk);
 	luks2_free(l);

@@ -18,6 +18,7 @@
 #include "luks2.h"
 #include "passphrase.h"
 #include "secure_mem.h"
+#include "token/tpm2.h"
 #include "util.h"
 #include "vaultctl.h"
 #include "vaulttab.h"
@@ -204,6 +205,8 @@ int cmd_open_all(const struct vault_opts *o, int argc, char **argv)
 	r = load_selection(o, argc, argv, true, &t, &want, &first);
 	if (r)
 		goto out;
+	/* PCR 15 once every volume had its turn at the TPM */
+	tpm2_measure_batch(true, o->tpm2_no_measure);
 	for (i = 0; i < t.count; i++) {
 		const struct vt_entry *e = &t.entries[i];
 
@@ -222,6 +225,7 @@ int cmd_open_all(const struct vault_opts *o, int argc, char **argv)
 			keep_first(&first, r);
 		log_set_context(NULL);
 	}
+	tpm2_measure_batch(false, false);
 	r = first;
 out:
 	if (cache)

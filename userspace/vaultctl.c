@@ -16,6 +16,7 @@
 #include "passphrase.h"
 #include "secure_mem.h"
 #include "table.h"
+#include "token/tpm2.h"
 #include "util.h"
 #include "vaultctl.h"
 #include "vaulttab.h"
@@ -114,6 +115,14 @@ static const struct opt_desc opt_descs[] = {
 	  "show the recovery key as a QR code: auto (on a terminal), always, never" },
 	{ "wipe-slot", 0, required_argument, OPT_WIPE_SLOT, "LIST",
 	  "remove keyslots: all, empty, password, recovery, tpm2, pkcs11, fido2, N[,...]" },
+	{ "tpm2-device", 0, required_argument, OPT_TPM2_DEVICE, "DEV",
+	  "TPM2: auto, a device path or a TCTI such as swtpm:path=SOCKET" },
+	{ "tpm2-pcrs", 0, required_argument, OPT_TPM2_PCRS, "[BANK:]N+N",
+	  "enroll: PCRs to seal to, e.g. 7 or sha256:0+7 (default 7; 15 is always added)" },
+	{ "tpm2-with-pin", 0, optional_argument, OPT_TPM2_WITH_PIN, NULL,
+	  "enroll: require a PIN too (asked twice, or $NEWPIN); =no: without" },
+	{ "tpm2-measure-pcr", 0, required_argument, OPT_TPM2_MEASURE_PCR, "yes|no",
+	  "open: after the unlock, extend PCR 15 so that a TPM2 token bound to it cannot unseal again until reboot (default yes)" },
 	{ "verbose", 'v', no_argument, OPT_VERBOSE, NULL,
 	  "say more" },
 	{ "debug", 0, no_argument, OPT_DEBUG, NULL,
@@ -145,15 +154,16 @@ static const struct opt_desc opt_descs[] = {
 
 #define OPTS_TOKEN	(OPTB(OPT_TOKEN_ID) | OPTB(OPT_TOKEN_TYPE) | OPTB(OPT_TOKEN_ONLY) |	\
 			 OPTB(OPT_DISABLE_TOKENS))
+#define OPTS_TPM2_ENROLL (OPTB(OPT_TPM2_DEVICE) | OPTB(OPT_TPM2_PCRS) | OPTB(OPT_TPM2_WITH_PIN))
 #define OPTS_ENROLL	(OPTB(OPT_RECOVERY_KEY) | OPTB(OPT_RECOVERY_KEY_FILE) | OPTB(OPT_QRCODE) | \
-			 OPTB(OPT_WIPE_SLOT))
+			 OPTB(OPT_WIPE_SLOT) | OPTS_TPM2_ENROLL)
 
 /* The --all commands check root themselves, after reading the vaulttab. */
 #define OPTS_TAB	(OPTB(OPT_ALL) | OPTB(OPT_VAULTTAB))
 
 static const struct vault_action actions[] = {
 	{ "open", cmd_open, 1, 2, OPTS_OPEN | OPTS_PASS | OPTB(OPT_KEY_SLOT) | OPTS_TOKEN |
-	  OPTB(OPT_TEST_PASSPHRASE), 0, true,
+	  OPTB(OPT_TEST_PASSPHRASE) | OPTB(OPT_TPM2_DEVICE) | OPTB(OPT_TPM2_MEASURE_PCR), 0, true,
 	  "DEVICE NAME", "map DEVICE as /dev/mapper/NAME: LUKS2 with a token or passphrase, or plain" },
 	{ "close", cmd_close, 1, 1, 0, 0, true,
 	  "NAME", "remove the mapping NAME" },
@@ -198,7 +208,7 @@ static const struct vault_action actions[] = {
 	{ "repair", cmd_repair, 1, 1, 0, 0, false,
 	  "DEVICE", "rewrite a damaged LUKS2 header copy from the good one" },
 	/* "--all" variants: chosen by vault_cli_parse when --all is given */
-	{ "open --all", cmd_open_all, 0, VAULTTAB_ENTRIES_MAX, OPTS_TAB, 0, false,
+	{ "open --all", cmd_open_all, 0, VAULTTAB_ENTRIES_MAX, OPTS_TAB | OPTB(OPT_TPM2_MEASURE_PCR), 0, false,
 	  "[NAME...]", "open the vaulttab's volumes (without NAMEs: all but noauto ones)" },
 	{ "close --all", cmd_close_all, 0, VAULTTAB_ENTRIES_MAX, OPTS_TAB, 0, false,
 	  "[NAME...]", "close the vaulttab's open volumes, last listed first" },
@@ -482,6 +492,28 @@ static int set_option(struct vault_opts *o, const struct opt_desc *d, const char
 			return bad_value(d->name, val, "a list such as password or 0,2");
 		o->wipe_slot = val;
 		break;
+	case OPT_TPM2_DEVICE:
+		if (!*val)
+			return bad_value(d->name, val, "auto, a device path or a TCTI string");
+		o->tpm2_device = val;
+		break;
+	case OPT_TPM2_PCRS:
+		if (tpm2_parse_pcrs(val, &o->tpm2_pcr_mask, &o->tpm2_pcr_bank))
+			return bad_value(d->name, val, "PCR numbers 0-23 joined by + or , with an optional bank prefix (sha256:7+11)");
+		break;
+	case OPT_TPM2_WITH_PIN:
+		o->tpm2_with_pin = true;
+		if (val && tpm2_parse_bool(val, &o->tpm2_with_pin))
+			return bad_value(d->name, val, "yes or no");
+		break;
+	case OPT_TPM2_MEASURE_PCR: {
+		bool yes;
+
+		if (tpm2_parse_bool(val, &yes))
+			return bad_value(d->name, val, "yes or no");
+		o->tpm2_no_measure = !yes;
+		break;
+	}
 	case OPT_VERBOSE:
 		log_verbose_level++;
 		break;

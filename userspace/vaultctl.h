@@ -59,6 +59,10 @@ enum vault_opt {
 	OPT_RECOVERY_KEY_FILE,
 	OPT_QRCODE,
 	OPT_WIPE_SLOT,
+	OPT_TPM2_DEVICE,
+	OPT_TPM2_PCRS,
+	OPT_TPM2_WITH_PIN,
+	OPT_TPM2_MEASURE_PCR,
 	OPT_VERBOSE,
 	OPT_DEBUG,
 	OPT_HELP,
@@ -67,6 +71,7 @@ enum vault_opt {
 };
 
 #define OPTB(o)	(1ULL << (o))
+_Static_assert(OPT_COUNT <= 64, "vault_opts.set has one bit per option");
 #define OPTS_GLOBAL	(OPTB(OPT_VERBOSE) | OPTB(OPT_DEBUG) | OPTB(OPT_HELP))
 
 struct vault_opts {
@@ -115,6 +120,13 @@ struct vault_opts {
 	const char *recovery_key_file;	/* also write it there (0600, new file) */
 	int qrcode;			/* --qrcode: 1 always, 0 never, -1 auto */
 	const char *wipe_slot;		/* --wipe-slot list, parsed by enroll */
+
+	/* TPM2 (token/tpm2*.c), systemd-cryptenroll's names and meanings */
+	const char *tpm2_device;	/* auto, a path or a TCTI; NULL: auto */
+	uint32_t tpm2_pcr_mask;		/* --tpm2-pcrs (PCR 15 is always added) */
+	uint16_t tpm2_pcr_bank;		/* its bank prefix, 0: the best bank */
+	bool tpm2_with_pin;
+	bool tpm2_no_measure;		/* open: --tpm2-measure-pcr=no */
 
 	/* --all */
 	const char *vaulttab;		/* --vaulttab FILE */

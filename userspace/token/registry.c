@@ -9,5 +9,6 @@
 
 const struct token_method *const token_methods[] = {
 	&token_recovery,
+	&token_tpm2,
 	NULL
 };

@@ -65,6 +65,7 @@ struct token_method {
 };
 
 extern const struct token_method token_recovery;	/* recovery.c */
+extern const struct token_method token_tpm2;		/* tpm2-token.c */
 
 /* NULL-terminated, in the order enroll runs them. */
 extern const struct token_method *const token_methods[];
