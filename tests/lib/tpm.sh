@@ -44,7 +44,7 @@
 #                        response, ciphertext when it did.
 #   tpm_hex STRING       the bytes of STRING as hex.
 #
-# The bus proof (tests/guest/39-tpm2-bus.sh) and the PCR-cap proof:
+# The bus proof (tests/guest/38-tpm2-bus.sh) and the PCR-cap proof:
 #   tpm_token_secret DEV TOKEN_ID [PIN]  unseal the secret of a systemd-tpm2
 #                        token with tpm2-tools alone, in a session that
 #                        encrypts nothing (so it is in the log), and print it
