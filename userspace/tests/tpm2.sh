@@ -53,7 +53,7 @@ if [ "$(id -u)" != 0 ]; then
 	skp "tpm2 host tests" "needs root (cryptsetup on image files)"
 	finish
 fi
-for tool in swtpm tpm2_pcrextend tpm2_getcap systemd-cryptenroll cryptsetup python3; do
+for tool in swtpm tpm2_pcrextend tpm2_getcap systemd-cryptenroll cryptsetup python3 openssl; do
 	if ! command -v $tool >/dev/null 2>&1; then
 		skp_dep "tpm2 host tests" "$tool is not installed"
 		finish
@@ -276,6 +276,16 @@ check "a malformed systemd-tpm2 token: a clear message, then the passphrase open
 v open --test-passphrase -v --tpm2-device=swtpm:path="$T/no-such-socket" v.img <pw
 check "no TPM: the token is skipped and the passphrase opens" \
 	'[ $rc = 0 ] && grep -q "Token 0 (systemd-tpm2) is not usable here: cannot open TPM2 device" "$OUT"'
+
+newimg sig.img
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out pcr-sign.pem 2>/dev/null &&
+	openssl pkey -in pcr-sign.pem -pubout -out pcr-pub.pem &&
+	PASSWORD=pw systemd-cryptenroll --tpm2-device="$TCTI" --tpm2-public-key=pcr-pub.pem \
+		--tpm2-public-key-pcrs=11 --tpm2-pcrs=7 sig.img >/dev/null 2>&1 </dev/null
+tpm_restart
+v open --test-passphrase --tpm2-device="$TCTI" sig.img <pw
+check "systemd-cryptenroll's signed-policy token: 'signed PCR policies are not supported', the passphrase opens" \
+	'[ $rc = 0 ] && grep -q "token 0 (systemd-tpm2) of sig.img failed: signed PCR policies are not supported" "$ERR"'
 
 # --- PCRs change: the TPM refuses, the passphrase still works ---
 tpm2_pcrextend 15:sha256=$(printf x | sha256sum | cut -d" " -f1) >/dev/null

@@ -104,7 +104,8 @@ static int tpm2_token_unlock(struct token_ctx *ctx, int id, json_object *tok,
 	(void)id;
 	if (tpm2_token_from_json(tok, &t, &why)) {
 		token_why(ctx, "%s", why);
-		return -EINVAL;
+		/* well-formed for systemd, but beyond what vaultctl does */
+		return t.signed_policy ? -EOPNOTSUPP : -EINVAL;
 	}
 	sec = secure_alloc(TPM2_SECRET_MAX);
 	pass = secure_alloc(TPM2_PASS_MAX);

@@ -13,6 +13,7 @@
  * until the next boot.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +114,14 @@ int tpm2_open(const char *device, struct tpm2_ctx **ctxp)
 	int r;
 
 	last_error[0] = '\0';
+	/*
+	 * ESYS keeps copies of what it sends and computes in its own heap
+	 * memory (Create's input with the secret and the PIN's hash, a
+	 * session's HMAC key made of it) and frees them unwiped: have glibc
+	 * overwrite freed blocks from here on.  (Blocks small enough for its
+	 * per-thread cache are not; ESYS's context and objects are larger.)
+	 */
+	mallopt(M_PERTURB, 0xa5);
 	/* tss2 logs warnings for errors we handle and report ourselves. */
 	if (!log_debug_level)
 		setenv("TSS2_LOG", "all+none", 0);
