@@ -4,7 +4,9 @@
  * Each entry is opened by the same code as "vaultctl open" (luks_open,
  * plain_open); errors carry "FILE:LINE: NAME: " through the log context.
  * One entry failing does not stop the others: boot must get as far as it
- * can, and the exit code is that of the first failure that counts.
+ * can, and the exit code is that of the first failure that counts.  A
+ * passphrase typed for one entry is tried on the later ones before they
+ * ask (one passphrase for root and home).
  */
 #include <blkid/blkid.h>
 #include <errno.h>
@@ -99,6 +101,13 @@ static void entry_opts(const struct vt_entry *e, struct vault_opts *o)
 	o->same_cpu_crypt = e->same_cpu_crypt;
 	o->no_read_workqueue = e->no_read_workqueue;
 	o->no_write_workqueue = e->no_write_workqueue;
+	o->headless = e->headless;
+	o->prompt_timeout_us = e->timeout_us;
+	o->token_timeout_us = e->token_timeout_us;
+	o->tpm2_device = e->tpm2_device;
+	o->tpm2_pcrs = e->tpm2_pcrs;
+	o->tpm2_pcrs_set = e->tpm2_pcrs_set;
+	o->tpm2_pin = e->tpm2_pin;
 	if (e->type == VT_PLAIN) {
 		o->type = "plain";
 		o->cipher = e->cipher;
@@ -114,7 +123,7 @@ static void entry_opts(const struct vt_entry *e, struct vault_opts *o)
 	}
 }
 
-static int open_entry(const struct vt_entry *e, blkid_cache *cache)
+static int open_entry(const struct vt_entry *e, blkid_cache *cache, struct pass_cache *typed)
 {
 	struct vault_opts o;
 	struct vdm_info info;
@@ -134,6 +143,7 @@ static int open_entry(const struct vt_entry *e, blkid_cache *cache)
 	if (!dev)
 		return -ENODEV;
 	entry_opts(e, &o);
+	o.pass_cache = typed;
 	if (e->type == VT_AUTO) {
 		if (access(dev, F_OK)) {
 			log_err("device %s does not exist", dev);
@@ -193,6 +203,8 @@ static int load_selection(const struct vault_opts *o, int argc, char **argv, boo
 
 int cmd_open_all(const struct vault_opts *o, int argc, char **argv)
 {
+	/* passphrases typed, for all the volumes they open (wiped below) */
+	struct pass_cache typed = { 0 };
 	char ctx[CONTEXT_MAX];
 	blkid_cache cache = NULL;
 	struct vaulttab t;
@@ -209,7 +221,7 @@ int cmd_open_all(const struct vault_opts *o, int argc, char **argv)
 		if (!want[i])
 			continue;
 		set_context(ctx, &t, e);
-		r = open_entry(e, &cache);
+		r = open_entry(e, &cache, &typed);
 		if (pass_interrupted()) {	/* Ctrl-C at a prompt stops them all */
 			log_set_context(NULL);
 			first = r;
@@ -223,6 +235,7 @@ int cmd_open_all(const struct vault_opts *o, int argc, char **argv)
 	}
 	r = first;
 out:
+	pass_cache_free(&typed);
 	if (cache)
 		blkid_put_cache(cache);
 	free(want);

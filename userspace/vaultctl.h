@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct pass_cache;
+
 #define VAULTCTL_VERSION	"0.1.0"
 
 #define DEFAULT_CIPHER		"aes-xts-plain64"
@@ -97,6 +99,20 @@ struct vault_opts {
 	/* --all */
 	const char *vaulttab;		/* --vaulttab FILE */
 	const char *volume;		/* the vaulttab NAME being opened: prompts name it */
+
+	/* a vaulttab entry's crypttab options (systemd's meanings) */
+	bool headless;			/* never ask: a key file or a token, or fail */
+	uint64_t prompt_timeout_us;	/* timeout=: a prompt gives up after it; 0: never */
+	uint64_t token_timeout_us;	/* token-timeout=: wait for the TPM; 0: for ever */
+	const char *tpm2_device;	/* tpm2-device=; NULL: not given */
+	uint32_t tpm2_pcrs;		/* tpm2-pcrs=, when tpm2_pcrs_set */
+	bool tpm2_pcrs_set;
+	int tpm2_pin;			/* tpm2-pin=: -1 not given, 0, 1 */
+	/*
+	 * open --all: the typed passphrases that opened earlier volumes,
+	 * tried on each later one before its prompt (wiped when it ends).
+	 */
+	struct pass_cache *pass_cache;
 };
 
 struct vault_action {
