@@ -22,6 +22,8 @@
 #include "secure_mem.h"
 #include "table.h"
 #include "tempkey.h"
+#include "token/token.h"
+#include "token/tpm2.h"
 #include "util.h"
 
 /* The library's errors use errno values; -EPERM means "wrong passphrase". */
@@ -454,6 +456,49 @@ static const char *const plain_only_names[] = {
 	[OPT_IV_LARGE_SECTORS] = "--iv-large-sectors", [OPT_SIZE] = "--size",
 };
 
+/*
+ * The volume key for open: the tokens first (token/token.h), unless
+ * --disable-tokens, or a --key-file says where the passphrase is and no
+ * token option asks for tokens; then, unless --token-only, the passphrase
+ * (a recovery key is one).  Returns the keyslot.
+ */
+static int open_key(const struct vault_opts *o, struct luks2 *l, const char *device, void **vk,
+		    size_t *vk_len)
+{
+	bool tokens = !o->disable_tokens &&
+		      (!o->key_file || o->token_only || o->token_id >= 0 || o->token_type);
+	struct token_ctx ctx = { .o = o, .l = l, .device = device };
+	int r;
+
+	if (tokens) {
+		r = token_unlock_volume(&ctx, vk, vk_len);
+		if (r >= 0 || r != -ENOENT)
+			return r;
+		if (o->token_only) {
+			/* cryptsetup's words and exit status (1) */
+			log_err("No usable token is available for %s.", device);
+			return -EINVAL;
+		}
+	}
+	return luks_unlock(o, l, device, o->key_slot, vk, vk_len, NULL);
+}
+
+int luks_test_passphrase(const struct vault_opts *o, const char *device)
+{
+	struct luks2 *l;
+	size_t vk_len;
+	void *vk = NULL;
+	int r;
+
+	r = luks_load(device, false, &l);
+	if (r)
+		return r;
+	r = open_key(o, l, device, &vk, &vk_len);
+	secure_free(vk);
+	luks2_free(l);
+	return r < 0 ? r : 0;
+}
+
 /* "VAULT-LUKS2-<uuid without dashes>-<name>", like cryptsetup's CRYPT-LUKS2-... */
 static int luks_dm_uuid(const char *luks_uuid, const char *name, char *out, size_t len)
 {
@@ -471,7 +516,8 @@ static int luks_dm_uuid(const char *luks_uuid, const char *name, char *out, size
 
 int luks_open(const struct vault_opts *o, const char *device, const char *name)
 {
-	char uuid[VDM_UUID_MAX];
+	char uuid[VDM_UUID_MAX], luks_uuid[40];
+	bool measure;
 	struct luks2_segment seg;
 	struct vault_table t;
 	struct luks2 *l = NULL;
@@ -532,7 +578,7 @@ int luks_open(const struct vault_opts *o, const char *device, const char *name)
 	if (r)
 		goto out;
 
-	slot = luks_unlock(o, l, device, o->key_slot, &vk, &vk_len, NULL);
+	slot = open_key(o, l, device, &vk, &vk_len);
 	if (slot < 0) {
 		r = slot;
 		goto out;
@@ -543,6 +589,8 @@ int luks_open(const struct vault_opts *o, const char *device, const char *name)
 		r = -EINVAL;
 		goto out;
 	}
+	measure = !o->test_passphrase && tpm2_measure_wanted(o, l);
+	snprintf(luks_uuid, sizeof(luks_uuid), "%s", luks2_uuid(l));
 	luks2_free(l);
 	l = NULL;
 	/*
@@ -563,6 +611,8 @@ int luks_open(const struct vault_opts *o, const char *device, const char *name)
 	t.no_read_workqueue = o->no_read_workqueue;
 	t.no_write_workqueue = o->no_write_workqueue;
 	r = vault_map(name, uuid, &t, size, vk, vk_len, o->readonly);
+	if (!r && measure)
+		tpm2_measure_open(o, name, luks_uuid);
 out:
 	secure_free(vk);
 	luks2_free(l);
@@ -607,7 +657,7 @@ int cmd_dump(const struct vault_opts *o, int argc, char **argv)
 	r = luks_load(argv[0], false, &l);
 	if (r)
 		return r;
-	r = luks2_dump(l, stdout);
+	r = luks2_dump_ex(l, stdout, token_describe);
 	if (r)
 		log_err("cannot dump %s: %s", argv[0], luks2_error(l));
 	luks2_free(l);

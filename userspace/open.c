@@ -22,17 +22,29 @@ static const struct open_type open_types[] = {
 };
 
 /* Options plain mode does not take (they are about passphrases and keyslots). */
-#define OPTS_LUKS_ONLY	(OPTB(OPT_KEYFILE_SIZE) | OPTB(OPT_TRIES) | OPTB(OPT_KEY_SLOT))
+#define OPTS_LUKS_ONLY	(OPTB(OPT_KEYFILE_SIZE) | OPTB(OPT_TRIES) | OPTB(OPT_KEY_SLOT) |	\
+			 OPTB(OPT_TOKEN_ID) | OPTB(OPT_TOKEN_TYPE) | OPTB(OPT_TOKEN_ONLY) |	\
+			 OPTB(OPT_DISABLE_TOKENS) | OPTB(OPT_TEST_PASSPHRASE))
 
 int cmd_open(const struct vault_opts *o, int argc, char **argv)
 {
 	size_t i;
 
-	(void)argc;
+	/* as cryptsetup: --test-passphrase needs no NAME (it maps nothing) */
+	if (argc < 2 && !o->test_passphrase) {
+		log_err("'open' needs DEVICE NAME");
+		return -EINVAL;
+	}
+	if (o->token_only && o->disable_tokens) {
+		log_err("--token-only and --disable-tokens contradict each other");
+		return -EINVAL;
+	}
+	if (o->test_passphrase && (!o->type || strcmp(o->type, "plain")))
+		return luks_test_passphrase(o, argv[0]);
 	if (!o->type)
 		return luks_open(o, argv[0], argv[1]);
 	if (!strcmp(o->type, "plain") && (o->set & OPTS_LUKS_ONLY)) {
-		log_err("--keyfile-size, --tries and --key-slot are for LUKS2, not plain mode");
+		log_err("--keyfile-size, --tries, --key-slot, the token options and --test-passphrase are for LUKS2, not plain mode");
 		return -EINVAL;
 	}
 	for (i = 0; i < sizeof(open_types) / sizeof(open_types[0]); i++)

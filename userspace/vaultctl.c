@@ -12,9 +12,11 @@
 
 #include "control.h"
 #include "dm.h"
+#include "luks2.h"
 #include "passphrase.h"
 #include "secure_mem.h"
 #include "table.h"
+#include "token/tpm2.h"
 #include "util.h"
 #include "vaultctl.h"
 #include "vaulttab.h"
@@ -95,6 +97,26 @@ static const struct opt_desc opt_descs[] = {
 	  "ask no questions (confirmations are taken as given)" },
 	{ "force", 0, no_argument, OPT_FORCE, NULL,
 	  "format over an existing signature; restore over another volume" },
+	{ "token-id", 0, required_argument, OPT_TOKEN_ID, "N",
+	  "try only token N (then the passphrase)" },
+	{ "token-type", 0, required_argument, OPT_TOKEN_TYPE, "TYPE",
+	  "try only tokens of TYPE, e.g. systemd-tpm2" },
+	{ "token-only", 0, no_argument, OPT_TOKEN_ONLY, NULL,
+	  "unlock with a token or fail: no passphrase prompt" },
+	{ "disable-tokens", 0, no_argument, OPT_DISABLE_TOKENS, NULL,
+	  "do not try tokens: passphrase only" },
+	{ "test-passphrase", 0, no_argument, OPT_TEST_PASSPHRASE, NULL,
+	  "only check that the passphrase or a token opens a keyslot; map nothing" },
+	{ "wipe-slot", 0, required_argument, OPT_WIPE_SLOT, "LIST",
+	  "remove keyslots: all, empty, password, recovery, tpm2, pkcs11, fido2, N[,...]" },
+	{ "tpm2-device", 0, required_argument, OPT_TPM2_DEVICE, "DEV",
+	  "TPM2: auto, a device path or a TCTI such as swtpm:path=SOCKET" },
+	{ "tpm2-pcrs", 0, required_argument, OPT_TPM2_PCRS, "[BANK:]N+N",
+	  "enroll: PCRs to seal to, e.g. 7 or sha256:0+7 (default 7; 15 is always added)" },
+	{ "tpm2-with-pin", 0, optional_argument, OPT_TPM2_WITH_PIN, NULL,
+	  "enroll: require a PIN too (asked twice, or $NEWPIN); =no: without" },
+	{ "tpm2-measure-pcr", 0, required_argument, OPT_TPM2_MEASURE_PCR, "yes|no",
+	  "open: after the unlock, extend PCR 15 so that a TPM2 token bound to it cannot unseal again until reboot (default yes)" },
 	{ "verbose", 'v', no_argument, OPT_VERBOSE, NULL,
 	  "say more" },
 	{ "debug", 0, no_argument, OPT_DEBUG, NULL,
@@ -124,12 +146,18 @@ static const struct opt_desc opt_descs[] = {
 			 OPTB(OPT_UUID) | OPTB(OPT_METADATA_SIZE) | OPTB(OPT_KEY_SLOT) |	\
 			 OPTB(OPT_BATCH_MODE) | OPTB(OPT_FORCE))
 
+#define OPTS_TOKEN	(OPTB(OPT_TOKEN_ID) | OPTB(OPT_TOKEN_TYPE) | OPTB(OPT_TOKEN_ONLY) |	\
+			 OPTB(OPT_DISABLE_TOKENS))
+#define OPTS_TPM2_ENROLL (OPTB(OPT_TPM2_DEVICE) | OPTB(OPT_TPM2_PCRS) | OPTB(OPT_TPM2_WITH_PIN))
+#define OPTS_ENROLL	(OPTB(OPT_WIPE_SLOT) | OPTS_TPM2_ENROLL)
+
 /* The --all commands check root themselves, after reading the vaulttab. */
 #define OPTS_TAB	(OPTB(OPT_ALL) | OPTB(OPT_VAULTTAB))
 
 static const struct vault_action actions[] = {
-	{ "open", cmd_open, 2, 2, OPTS_OPEN | OPTS_PASS | OPTB(OPT_KEY_SLOT), 0, true,
-	  "DEVICE NAME", "map DEVICE as /dev/mapper/NAME: LUKS2 with a passphrase, or plain" },
+	{ "open", cmd_open, 1, 2, OPTS_OPEN | OPTS_PASS | OPTB(OPT_KEY_SLOT) | OPTS_TOKEN |
+	  OPTB(OPT_TEST_PASSPHRASE) | OPTB(OPT_TPM2_DEVICE) | OPTB(OPT_TPM2_MEASURE_PCR), 0, true,
+	  "DEVICE NAME", "map DEVICE as /dev/mapper/NAME: LUKS2 with a token or passphrase, or plain" },
 	{ "close", cmd_close, 1, 1, 0, 0, true,
 	  "NAME", "remove the mapping NAME" },
 	{ "status", cmd_status, 1, 1, 0, 0, true,
@@ -156,6 +184,8 @@ static const struct vault_action actions[] = {
 	  "DEVICE [NEW_KEY_FILE]", "change a passphrase, keeping its keyslot number" },
 	{ "kill-slot", cmd_kill_slot, 2, 2, OPTS_PASS | OPTB(OPT_BATCH_MODE), 0, false,
 	  "DEVICE N", "remove keyslot N (asks for a remaining passphrase)" },
+	{ "enroll", cmd_enroll, 1, 1, OPTS_PASS | OPTS_ENROLL | OPTB(OPT_BATCH_MODE), 0, false,
+	  "DEVICE", "add keyslots with their tokens; --wipe-slot removes keyslots" },
 	{ "dump", cmd_dump, 1, 1, 0, 0, false,
 	  "DEVICE", "show the LUKS2 header (no secrets)" },
 	{ "header-backup", cmd_header_backup, 2, 2, 0, 0, false,
@@ -171,7 +201,7 @@ static const struct vault_action actions[] = {
 	{ "repair", cmd_repair, 1, 1, 0, 0, false,
 	  "DEVICE", "rewrite a damaged LUKS2 header copy from the good one" },
 	/* "--all" variants: chosen by vault_cli_parse when --all is given */
-	{ "open --all", cmd_open_all, 0, VAULTTAB_ENTRIES_MAX, OPTS_TAB, 0, false,
+	{ "open --all", cmd_open_all, 0, VAULTTAB_ENTRIES_MAX, OPTS_TAB | OPTB(OPT_TPM2_MEASURE_PCR), 0, false,
 	  "[NAME...]", "open the vaulttab's volumes (without NAMEs: all but noauto ones)" },
 	{ "close --all", cmd_close_all, 0, VAULTTAB_ENTRIES_MAX, OPTS_TAB, 0, false,
 	  "[NAME...]", "close the vaulttab's open volumes, last listed first" },
@@ -410,6 +440,52 @@ static int set_option(struct vault_opts *o, const struct opt_desc *d, const char
 	case OPT_FORCE:
 		o->force = true;
 		break;
+	case OPT_TOKEN_ID:
+		if (parse_uint(val, &u) || u >= LUKS2_TOKENS_MAX)
+			return bad_value(d->name, val, "0 to 31");
+		o->token_id = (int)u;
+		break;
+	case OPT_TOKEN_TYPE:
+		if (!*val)
+			return bad_value(d->name, val, "a token type such as systemd-tpm2");
+		o->token_type = val;
+		break;
+	case OPT_TOKEN_ONLY:
+		o->token_only = true;
+		break;
+	case OPT_DISABLE_TOKENS:
+		o->disable_tokens = true;
+		break;
+	case OPT_TEST_PASSPHRASE:
+		o->test_passphrase = true;
+		break;
+	case OPT_WIPE_SLOT:
+		if (!*val)
+			return bad_value(d->name, val, "a list such as password or 0,2");
+		o->wipe_slot = val;
+		break;
+	case OPT_TPM2_DEVICE:
+		if (!*val)
+			return bad_value(d->name, val, "auto, a device path or a TCTI string");
+		o->tpm2_device = val;
+		break;
+	case OPT_TPM2_PCRS:
+		if (tpm2_parse_pcrs(val, &o->tpm2_pcr_mask, &o->tpm2_pcr_bank))
+			return bad_value(d->name, val, "PCR numbers 0-23 joined by + or , with an optional bank prefix (sha256:7+11)");
+		break;
+	case OPT_TPM2_WITH_PIN:
+		o->tpm2_with_pin = true;
+		if (val && tpm2_parse_bool(val, &o->tpm2_with_pin))
+			return bad_value(d->name, val, "yes or no");
+		break;
+	case OPT_TPM2_MEASURE_PCR: {
+		bool yes;
+
+		if (tpm2_parse_bool(val, &yes))
+			return bad_value(d->name, val, "yes or no");
+		o->tpm2_no_measure = !yes;
+		break;
+	}
 	case OPT_VERBOSE:
 		log_verbose_level++;
 		break;
@@ -445,6 +521,7 @@ int vault_cli_parse(int argc, char **argv, struct vault_cli *cli)
 	cli->opts.sector_size = SECTOR_SIZE;
 	cli->opts.key_slot = -1;
 	cli->opts.tries = DEFAULT_TRIES;
+	cli->opts.token_id = -1;
 	shortopts[sp++] = ':';
 	for (i = 0; i < NR_OPTS; i++) {
 		longopts[i].name = opt_descs[i].name;
@@ -566,6 +643,12 @@ int vault_cli_parse(int argc, char **argv, struct vault_cli *cli)
 			return -EINVAL;
 		}
 	}
+	/* Only --test-passphrase (which maps nothing) goes without a NAME. */
+	if (a->handler == cmd_open && cli->argc < 2 && !cli->opts.test_passphrase) {
+		log_err("'open' needs DEVICE NAME (only --test-passphrase takes DEVICE alone)");
+		fprintf(stderr, "Try 'vaultctl %s --help'.\n", a->name);
+		return -EINVAL;
+	}
 	/* Plain mode has no header to find a key through: it needs a key file. */
 	if (a->handler == cmd_open && cli->opts.type && !strcmp(cli->opts.type, "plain") &&
 	    !(cli->opts.set & OPTB(OPT_KEY_FILE))) {
@@ -594,7 +677,8 @@ int vaultctl_main(int argc, char **argv)
 	if (!cli.action)	/* only --version */
 		return errno_to_exit(cmd_version(&cli.opts, 0, NULL));
 
-	if (cli.action->needs_admin && !have_cap_sys_admin()) {
+	/* --test-passphrase maps nothing: no privilege needed (image files) */
+	if (cli.action->needs_admin && !cli.opts.test_passphrase && !have_cap_sys_admin()) {
 		log_err("'%s' needs root privileges (CAP_SYS_ADMIN)", cli.action->name);
 		return EXIT_NO_PERM;
 	}

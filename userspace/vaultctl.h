@@ -52,6 +52,16 @@ enum vault_opt {
 	OPT_VAULTTAB,
 	OPT_BATCH_MODE,
 	OPT_FORCE,
+	OPT_TOKEN_ID,
+	OPT_TOKEN_TYPE,
+	OPT_TOKEN_ONLY,
+	OPT_DISABLE_TOKENS,
+	OPT_TEST_PASSPHRASE,
+	OPT_WIPE_SLOT,
+	OPT_TPM2_DEVICE,
+	OPT_TPM2_PCRS,
+	OPT_TPM2_WITH_PIN,
+	OPT_TPM2_MEASURE_PCR,
 	OPT_VERBOSE,
 	OPT_DEBUG,
 	OPT_HELP,
@@ -96,18 +106,32 @@ struct vault_opts {
 	bool batch_mode;		/* ask nothing */
 	bool force;			/* overwrite signatures */
 
+	/* tokens (token/token.h), cryptsetup's names and meanings */
+	int token_id;			/* --token-id, -1: any */
+	const char *token_type;		/* --token-type */
+	bool token_only;		/* no passphrase prompt after the tokens */
+	bool disable_tokens;		/* passphrase only */
+	bool test_passphrase;		/* open: check the key, map nothing */
+
+	/* enroll */
+	const char *wipe_slot;		/* --wipe-slot list, parsed by enroll */
+
+	/* TPM2 (token/tpm2*.c), systemd-cryptenroll's names and meanings */
+	const char *tpm2_device;	/* auto, a path or a TCTI; NULL: auto */
+	uint32_t tpm2_pcr_mask;		/* --tpm2-pcrs (PCR 15 is always added) */
+	uint16_t tpm2_pcr_bank;		/* its bank prefix, 0: the best bank */
+	bool tpm2_with_pin;
+	bool tpm2_no_measure;		/* open: --tpm2-measure-pcr=no */
+
 	/* --all */
 	const char *vaulttab;		/* --vaulttab FILE */
 	const char *volume;		/* the vaulttab NAME being opened: prompts name it */
 
 	/* a vaulttab entry's crypttab options (systemd's meanings) */
-	bool headless;			/* never ask: a key file or a token, or fail */
+	bool headless;			/* never ask (passphrase, PIN): a key file or a token */
 	uint64_t prompt_timeout_us;	/* timeout=: a prompt gives up after it; 0: never */
 	uint64_t token_timeout_us;	/* token-timeout=: wait for the TPM; 0: for ever */
-	const char *tpm2_device;	/* tpm2-device=; NULL: not given */
-	uint32_t tpm2_pcrs;		/* tpm2-pcrs=, when tpm2_pcrs_set */
-	bool tpm2_pcrs_set;
-	int tpm2_pin;			/* tpm2-pin=: -1 not given, 0, 1 */
+	/* (tpm2-device=, tpm2-pcrs=, tpm2-pin= go to the TPM2 fields above) */
 	/*
 	 * open --all: the typed passphrases that opened earlier volumes,
 	 * tried on each later one before its prompt (wiped when it ends).
@@ -148,11 +172,13 @@ const struct vault_action *vault_action_find(const char *name);
 int cmd_open(const struct vault_opts *o, int argc, char **argv);
 int plain_open(const struct vault_opts *o, const char *device, const char *name);
 int luks_open(const struct vault_opts *o, const char *device, const char *name);
+int luks_test_passphrase(const struct vault_opts *o, const char *device);
 int cmd_format(const struct vault_opts *o, int argc, char **argv);
 int cmd_add_key(const struct vault_opts *o, int argc, char **argv);
 int cmd_remove_key(const struct vault_opts *o, int argc, char **argv);
 int cmd_change_key(const struct vault_opts *o, int argc, char **argv);
 int cmd_kill_slot(const struct vault_opts *o, int argc, char **argv);
+int cmd_enroll(const struct vault_opts *o, int argc, char **argv);	/* enroll.c */
 int cmd_dump(const struct vault_opts *o, int argc, char **argv);
 int cmd_header_backup(const struct vault_opts *o, int argc, char **argv);
 int cmd_header_restore(const struct vault_opts *o, int argc, char **argv);

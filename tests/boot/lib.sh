@@ -66,6 +66,27 @@
 #                    status.  BOOT_QEMU_EXTRA adds QEMU arguments.
 #   BOOT_FAIL_STEPS  steps worth adding to every boot (kernel panic, ...).
 #
+# The software TPM (each case has its own; tests/boot/run makes BOOT_TPM_DIR,
+# a case run by hand gets a temporary one).  Every boot_qemu starts a swtpm
+# on the case's TPM state and gives it to the guest as tpm-crb (the kernel's
+# /dev/tpm0, /dev/tpmrm0); the state (seeds, sealed objects' parents) lasts
+# across the case's boots, PCRs start afresh at each boot (SeaBIOS measures
+# into PCRs 0-7).  BOOT_TPM=0: boot without a TPM.
+#   BOOT_TPM_DIR     the case's TPM directory: state/ (swtpm's state), log
+#                    (every command and response of every boot, as hex,
+#                    appended; tests/lib/tpm.sh's tpm_log_* read it when
+#                    VAULT_TPM_LOG=$BOOT_TPM_DIR/log)
+#   boot_tpm_require skip (fail with VAULT_STRICT_DEPS=1) without swtpm or
+#                    tpm2-tools.
+#   boot_tpm_host CMD...  run CMD on the host with a swtpm on the case's TPM
+#                    (not while a boot runs): TPM2TOOLS_TCTI and BOOT_TPM_TCTI
+#                    are "swtpm:path=SOCKET", the TCTI string systemd-cryptenroll
+#                    --tpm2-device= and tss2 take.  Its PCRs are those of a TPM
+#                    no firmware measured into (0-7 all zeros), unlike a boot's.
+#   boot_tpm_guest CMD...  run CMD in a tests/vm/run-guest guest whose TPM is
+#                    the case's (VAULT_TPM_STATE): what it seals can be
+#                    unsealed by the case's boots.  Returns run-guest's status.
+#
 # Environment: BOOT_KVER (or KVER), VAULT_QEMU_ACCEL / VAULT_QEMU_CPU (as
 # run-guest), BOOT_RUN_ID (set by run: a failed disk build is not retried
 # within one run).
@@ -304,22 +325,106 @@ boot_marker() {
 	echo "VAULT-ROOT-OK $BOOT_TOKEN $BOOT_NONCE root=/dev/mapper/$BOOT_NAME"
 }
 
+# The case's TPM directory (tests/boot/run makes one per case).
+if [ -z "${BOOT_TPM_DIR:-}" ]; then
+	BOOT_TPM_DIR=$(mktemp -d "$BOOT_KDIR/tmp-tpm.XXXXXX")
+	ktap_defer rm -rf "$BOOT_TPM_DIR"
+fi
+mkdir -p "$BOOT_TPM_DIR/state"
+chmod 700 "$BOOT_TPM_DIR" "$BOOT_TPM_DIR/state"
+_boot_tpm_pid=
+ktap_defer _boot_tpm_stop
+
+_boot_tpm_missing() {
+	[ "${BOOT_TPM:-1}" = 0 ] && { echo "BOOT_TPM=0"; return 0; }
+	[ -x "$(command -v swtpm)" ] || { echo "swtpm is not installed (make deps)"; return 0; }
+	return 1
+}
+
+boot_tpm_require() {
+	local why
+	if why=$(_boot_tpm_missing); then
+		ktap_skip_dep "no software TPM: $why"
+	fi
+	need_cmd tpm2_pcrread
+}
+
+# _boot_tpm_start MODE: a swtpm on the case's state; MODE qemu (control
+# socket only: QEMU hands it the data channel) or host (a data socket
+# $BOOT_TPM_DIR/sock too).  Its pid in _boot_tpm_pid.
+_boot_tpm_start() {
+	local mode=$1 i args=(--flags startup-clear --terminate)
+	rm -f "$BOOT_TPM_DIR/sock" "$BOOT_TPM_DIR/sock.ctrl"
+	if [ "$mode" = host ]; then
+		# Each tss2 client opens and closes the control socket: no --terminate.
+		# shellcheck disable=SC2054 # option strings, not array elements
+		args=(--server "type=unixio,path=$BOOT_TPM_DIR/sock" --flags startup-clear,not-need-init)
+	fi
+	swtpm socket --tpm2 --tpmstate "dir=$BOOT_TPM_DIR/state" \
+		--ctrl "type=unixio,path=$BOOT_TPM_DIR/sock.ctrl" "${args[@]}" \
+		--log "file=$BOOT_TPM_DIR/log,level=4" < /dev/null 2> "$BOOT_TPM_DIR/err" &
+	_boot_tpm_pid=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$BOOT_TPM_DIR/sock.ctrl" ] && { [ "$mode" = qemu ] || [ -S "$BOOT_TPM_DIR/sock" ]; } &&
+			return 0
+		kill -0 "$_boot_tpm_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	ktap_diag "swtpm did not start:"
+	sed 's/^/#   /' "$BOOT_TPM_DIR/err"
+	_boot_tpm_stop
+	return 1
+}
+
+_boot_tpm_stop() {
+	[ -n "$_boot_tpm_pid" ] || return 0
+	kill "$_boot_tpm_pid" 2>/dev/null
+	wait "$_boot_tpm_pid" 2>/dev/null
+	_boot_tpm_pid=
+}
+
+boot_tpm_host() {
+	local rc
+	boot_tpm_require
+	_boot_tpm_start host || return 1
+	BOOT_TPM_TCTI=swtpm:path=$BOOT_TPM_DIR/sock TPM2TOOLS_TCTI=swtpm:path=$BOOT_TPM_DIR/sock "$@"
+	rc=$?
+	_boot_tpm_stop
+	return "$rc"
+}
+
+boot_tpm_guest() {
+	boot_tpm_require
+	VAULT_TPM_STATE=$BOOT_TPM_DIR/state "$BOOT_REPO/tests/vm/run-guest" "$BOOT_KVER" -- "$@"
+}
+
 boot_qemu() {
-	local name=$1 initrd=$2 cmdline=$3 steps log extra
+	local name=$1 initrd=$2 cmdline=$3 steps log extra tpm=() why
 	steps=$(mktemp "$BOOT_KDIR/tmp-steps.XXXXXX")
 	cat > "$steps"
 	log=$BOOT_LOGS/boot-$BOOT_KVER-$name.log
 	read -r -a extra <<< "${BOOT_QEMU_EXTRA:-}"
+	if why=$(_boot_tpm_missing); then
+		[ "$why" = BOOT_TPM=0 ] || ktap_diag "booting without a TPM: $why"
+	elif _boot_tpm_start qemu; then
+		# shellcheck disable=SC2054 # QEMU option strings, not array elements
+		tpm=(-chardev "socket,id=chrtpm,path=$BOOT_TPM_DIR/sock.ctrl"
+			-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-crb,tpmdev=tpm0)
+	else
+		rm -f "$steps"
+		return 1
+	fi
 	python3 "$BOOT_REPO/tests/boot/console.py" --log "$log" --steps "$steps" -- \
 		qemu-system-x86_64 \
 		-accel "${VAULT_QEMU_ACCEL:-tcg,thread=multi}" -cpu "${VAULT_QEMU_CPU:-max}" \
 		-smp 2 -m 1G -display none -nodefaults -no-reboot -monitor none \
 		-serial stdio -device virtio-rng-pci \
 		-drive "file=$BOOT_DIR/disk.img,format=raw,if=virtio,snapshot=on" \
-		"${extra[@]}" \
+		"${extra[@]}" "${tpm[@]}" \
 		-kernel "/boot/vmlinuz-$BOOT_KVER" -initrd "$initrd" \
 		-append "console=ttyS0 no_timer_check vault.nonce=$BOOT_NONCE $cmdline"
 	local rc=$?
+	_boot_tpm_stop
 	rm -f "$steps"
 	ktap_diag "console transcript: $log"
 	return "$rc"

@@ -108,6 +108,11 @@ static void dump_keyslot(FILE *f, struct luks2 *l, const char *id, json_object *
 
 int luks2_dump(struct luks2 *l, FILE *f)
 {
+	return luks2_dump_ex(l, f, NULL);
+}
+
+int luks2_dump_ex(struct luks2 *l, FILE *f, void (*describe)(struct json_object *token, FILE *f))
+{
 	json_object *cfg, *sec, *val, *o;
 	char id[12];
 	uint64_t u;
@@ -180,6 +185,8 @@ int luks2_dump(struct luks2 *l, FILE *f)
 			print_str_array(f, o);
 			fprintf(f, "\n");
 		}
+		if (describe)
+			describe(val, f);
 	}
 
 	fprintf(f, "Digests:\n");

@@ -371,7 +371,7 @@ static int store_keyslot(struct luks2 *l, const struct new_keyslot *n)
 static int make_keyslot(struct luks2 *l, const void *vk, size_t vk_len, const char *pass,
 			size_t pass_len, const struct luks2_pbkdf *pbkdf, struct new_keyslot *out)
 {
-	const char *seg_enc = NULL, *enc = "aes-xts-plain64";
+	const char *seg_enc = NULL, *enc = "aes-xts-plain64", *af_hash;
 	size_t akey_len = 64, mlen = af_sectors_len(vk_len);
 	uint64_t area_len = (vk_len * L2_STRIPES + 4095) / 4096 * 4096, off;
 	unsigned char salt[L2_SALT_SIZE], *dkey = NULL, *mat = NULL;
@@ -420,7 +420,9 @@ static int make_keyslot(struct luks2 *l, const void *vk, size_t vk_len, const ch
 		       r == -ENOMEM ? " (not enough memory)" : "");
 		goto out;
 	}
-	r = l2_af_split(vk, vk_len, L2_STRIPES, "sha256", mat);
+	/* like cryptsetup: a pbkdf2 keyslot's AF hash is its KDF hash */
+	af_hash = k.type == LUKS2_KDF_PBKDF2 ? k.hash : "sha256";
+	r = l2_af_split(vk, vk_len, L2_STRIPES, af_hash, mat);
 	if (!r)
 		r = l2_area_crypt(enc, dkey, akey_len, mat, mlen, true);
 	if (r) {
@@ -437,7 +439,7 @@ static int make_keyslot(struct luks2 *l, const void *vk, size_t vk_len, const ch
 	o = json_object_new_object();
 	json_object_object_add(o, "type", json_object_new_string("luks1"));
 	json_object_object_add(o, "stripes", json_object_new_int(L2_STRIPES));
-	json_object_object_add(o, "hash", json_object_new_string("sha256"));
+	json_object_object_add(o, "hash", json_object_new_string(af_hash));
 	json_object_object_add(ks, "af", o);
 	o = json_object_new_object();
 	json_object_object_add(o, "type", json_object_new_string("raw"));
@@ -471,7 +473,7 @@ out:
 	return r;
 }
 
-static int need_rw(struct luks2 *l)
+int l2_need_rw(struct luks2 *l)
 {
 	int r = l2_usable(l);
 
@@ -488,7 +490,7 @@ static int need_rw(struct luks2 *l)
  * Writes the header; on failure puts SAVED (a copy from before) back,
  * unless the new header reached one copy (then it is the one in effect).
  */
-static int commit(struct luks2 *l, json_object *saved)
+int l2_commit(struct luks2 *l, json_object *saved)
 {
 	int r = l2_disk_write(l);
 
@@ -501,7 +503,7 @@ static int commit(struct luks2 *l, json_object *saved)
 	return r;
 }
 
-static json_object *snapshot(struct luks2 *l)
+json_object *l2_snapshot(struct luks2 *l)
 {
 	json_object *copy = NULL;
 
@@ -521,7 +523,7 @@ static json_object *store_then_snapshot(struct luks2 *l, const struct new_keyslo
 	*r = store_keyslot(l, n);
 	if (*r)
 		return NULL;
-	saved = snapshot(l);
+	saved = l2_snapshot(l);
 	if (!saved)
 		*r = -ENOMEM;
 	return saved;
@@ -536,7 +538,7 @@ int luks2_add_keyslot(struct luks2 *l, int keyslot, const void *vk, size_t vk_le
 	char id[12];
 	int r;
 
-	r = need_rw(l);
+	r = l2_need_rw(l);
 	if (r)
 		return r;
 	keyslots = l2_obj(l->jobj, "keyslots");
@@ -584,7 +586,7 @@ int luks2_add_keyslot(struct luks2 *l, int keyslot, const void *vk, size_t vk_le
 		json_object_object_add(keyslots, id, nk.ks);
 		nk.ks = NULL;
 		json_object_array_add(l2_obj(digest, "keyslots"), json_object_new_string(id));
-		r = commit(l, saved);
+		r = l2_commit(l, saved);
 	}
 	l2_write_end(l);
 out:
@@ -617,7 +619,7 @@ int luks2_kill_slot(struct luks2 *l, int keyslot)
 	char id[12];
 	int r;
 
-	r = need_rw(l);
+	r = l2_need_rw(l);
 	if (r)
 		return r;
 	if (keyslot < 0 || keyslot >= LUKS2_KEYSLOTS_MAX) {
@@ -635,11 +637,11 @@ int luks2_kill_slot(struct luks2 *l, int keyslot)
 	r = l2_write_begin(l);
 	if (r)
 		return r;
-	saved = snapshot(l);
+	saved = l2_snapshot(l);
 	r = saved ? 0 : -ENOMEM;
 	if (!r) {
 		forget_keyslot(l, id);
-		r = commit(l, saved);
+		r = l2_commit(l, saved);
 	}
 	/* the area goes only once no header copy names it any more */
 	if (!r)
@@ -658,7 +660,7 @@ int luks2_remove_key(struct luks2 *l, const char *pass, size_t pass_len)
 		l2_err(l, "cannot allocate locked memory");
 		return -ENOMEM;
 	}
-	r = need_rw(l);
+	r = l2_need_rw(l);
 	slot = r ? r : luks2_unlock(l, -1, pass, pass_len, vk, LUKS2_VK_MAX, &vk_len);
 	l2_secure_free(vk, LUKS2_VK_MAX);
 	if (slot < 0)
@@ -678,7 +680,7 @@ int luks2_change_key(struct luks2 *l, int keyslot, const char *old_pass, size_t 
 	char id[12];
 	int slot, r;
 
-	r = need_rw(l);
+	r = l2_need_rw(l);
 	if (r)
 		return r;
 	vk = l2_secure_alloc(LUKS2_VK_MAX);
@@ -710,7 +712,7 @@ int luks2_change_key(struct luks2 *l, int keyslot, const char *old_pass, size_t 
 		/* same id: digests and tokens keep pointing at it */
 		json_object_object_add(l2_obj(l->jobj, "keyslots"), id, nk.ks);
 		nk.ks = NULL;
-		r = commit(l, saved);
+		r = l2_commit(l, saved);
 	}
 	if (!r)
 		r = l2_keyslot_wipe_area(l, off, len);
@@ -727,13 +729,13 @@ int luks2_erase(struct luks2 *l)
 	json_object *saved, *keyslots;
 	int n = 0, i, r;
 
-	r = need_rw(l);
+	r = l2_need_rw(l);
 	if (r)
 		return r;
 	r = l2_write_begin(l);
 	if (r)
 		return r;
-	saved = snapshot(l);
+	saved = l2_snapshot(l);
 	if (!saved) {
 		l2_write_end(l);
 		return -ENOMEM;
@@ -752,7 +754,7 @@ int luks2_erase(struct luks2 *l)
 			n++;
 		forget_keyslot(l, id);
 	}
-	r = commit(l, saved);
+	r = l2_commit(l, saved);
 	for (i = 0; !r && i < n; i++)
 		r = l2_keyslot_wipe_area(l, areas[i].off, areas[i].len);
 	l2_write_end(l);

@@ -31,6 +31,8 @@
  *   format.c      a new header with cryptsetup 2.6 defaults.
  *   backup.c      header backup / restore, erase.
  *   dump.c        luksDump-like text and the segment parameters for dm.
+ *   token.c       the "tokens" object: list, read, add, remove (token.h in
+ *                 ../token/ is what each unlock method does with them).
  *   lock.c        libcryptsetup's metadata lock (/run/cryptsetup/L_<maj>:<min>
  *                 for a block device, the file itself for an image): shared
  *                 while a header is read, exclusive around every write,
@@ -55,8 +57,10 @@
 
 #define LUKS2_KEYSLOTS_MAX	32
 #define LUKS2_VK_MAX		512	/* bytes: largest volume key accepted */
+#define LUKS2_TOKENS_MAX	32	/* token ids 0..31, as cryptsetup */
 
 struct luks2;
+struct json_object;
 
 /* Flags for luks2_load(). */
 #define LUKS2_RDWR			(1U << 0) /* allow writes (else O_RDONLY) */
@@ -206,6 +210,31 @@ int luks2_format_fd(int dev_fd, const char *path, const struct luks2_format_para
 		    const void *vk, size_t vk_len, const char *pass, size_t pass_len,
 		    struct luks2 **out, char *err, size_t err_len);
 
+/*
+ * Tokens (the JSON "tokens" object).  A token is an object with a "type"
+ * string and a "keyslots" array of keyslot ids; its other fields belong to
+ * its type and are kept as they are by every write of this library.
+ */
+unsigned int luks2_token_count(const struct luks2 *l);
+/* The lowest token id above AFTER (-1: the first), or -ENOENT. */
+int luks2_token_next(const struct luks2 *l, int after);
+#define luks2_token_foreach(l, id) \
+	for ((id) = luks2_token_next((l), -1); (id) >= 0; (id) = luks2_token_next((l), (id)))
+/* Token ID, borrowed (valid until the next change of L), or NULL. */
+struct json_object *luks2_token_get(const struct luks2 *l, int id);
+/* Its "type" (NULL when absent), and its keyslots as a mask (bit N: "N"). */
+const char *luks2_token_type(const struct luks2 *l, int id);
+uint32_t luks2_token_keyslots(const struct luks2 *l, int id);
+/*
+ * Adds the token JSON (text of one object) as ID, or with ID < 0 the lowest
+ * free id (as cryptsetup).  "type" must be a non-empty string and
+ * "keyslots" an array naming existing keyslots; an id in use is refused
+ * (-EEXIST).  Returns the token id.
+ */
+int luks2_token_add(struct luks2 *l, int id, const char *json);
+/* Removes token ID (its keyslots stay). */
+int luks2_token_remove(struct luks2 *l, int id);
+
 /* Segment 0 as a dm table needs it; fails unless exactly one crypt segment. */
 int luks2_get_segment(struct luks2 *l, struct luks2_segment *seg);
 
@@ -218,6 +247,9 @@ void luks2_fputs_escaped(FILE *f, const char *s);
 
 /* luksDump-like text (salts and digests, never keys); strings escaped. */
 int luks2_dump(struct luks2 *l, FILE *out);
+/* The same, with DESCRIBE adding lines after each token's keyslots. */
+int luks2_dump_ex(struct luks2 *l, FILE *out,
+		  void (*describe)(struct json_object *token, FILE *out));
 
 /* Copies metadata and keyslot areas to a new file (mode 0600, O_EXCL). */
 int luks2_header_backup(struct luks2 *l, const char *file);

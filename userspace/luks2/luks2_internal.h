@@ -166,5 +166,12 @@ json_object *l2_digest_new(const void *vk, size_t vk_len, const char *hash,
 
 /* keyslot.c */
 int l2_keyslot_wipe_area(struct luks2 *l, uint64_t off, uint64_t len);
+/* 0 when L may be written (loaded read-write, not for inspection only). */
+int l2_need_rw(struct luks2 *l);
+/* A deep copy of the JSON tree to roll back to (NULL: out of memory). */
+json_object *l2_snapshot(struct luks2 *l);
+/* Writes the header (under l2_write_begin); on failure restores SAVED
+ * unless one copy already holds the new header.  Consumes SAVED. */
+int l2_commit(struct luks2 *l, json_object *saved);
 
 #endif

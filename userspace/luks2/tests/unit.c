@@ -321,6 +321,71 @@ static void t_api_roundtrip(void)
 	unlink(path);
 }
 
+/* The token API: ids, validation, ordering, no overwrite, kept fields. */
+static void t_tokens(void)
+{
+	struct luks2_format_params p = {
+		.keyslot = -1, .sector_size = 512,
+		.pbkdf = { .type = LUKS2_KDF_PBKDF2, .iterations = 1000 },
+	};
+	struct luks2_pbkdf fast = { .type = LUKS2_KDF_PBKDF2, .iterations = 1000 };
+	const char *odd = "{\"type\":\"x-odd\",\"keyslots\":[\"1\"],\"n\":[1,{\"a\":null}],\"s\":\"\\u00e9\"}";
+	char path[] = "/tmp/luks2-unit.XXXXXX", err[256], *text;
+	unsigned char vk[64];
+	struct luks2 *l;
+	int fd = mkstemp(path), id, seen[4], n = 0;
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	CHECK(!ftruncate(fd, 17 << 20));
+	close(fd);
+	l2_random(vk, sizeof(vk));
+	CHECK(!luks2_format(path, &p, vk, sizeof(vk), "pw", 2, NULL, err, sizeof(err)));
+	l = luks2_new();
+	CHECK(l && !luks2_load(l, path, LUKS2_RDWR));
+	CHECK(luks2_add_keyslot(l, -1, vk, sizeof(vk), "two", 3, &fast) == 1);
+	CHECK(luks2_token_count(l) == 0 && luks2_token_next(l, -1) == -ENOENT);
+	CHECK(luks2_token_add(l, -1, "{\"type\":\"a\",\"keyslots\":[\"0\"]}") == 0);
+	CHECK(luks2_token_add(l, 5, odd) == 5);
+	CHECK(luks2_token_add(l, 5, "{\"type\":\"b\",\"keyslots\":[]}") == -EEXIST);
+	CHECK(luks2_token_add(l, -1, "{\"type\":\"b\",\"keyslots\":[]}") == 1);
+	/* refused: no type, empty type, no keyslots, a missing keyslot, not JSON */
+	CHECK(luks2_token_add(l, -1, "{\"keyslots\":[]}") == -EINVAL);
+	CHECK(luks2_token_add(l, -1, "{\"type\":\"\",\"keyslots\":[]}") == -EINVAL);
+	CHECK(luks2_token_add(l, -1, "{\"type\":\"c\"}") == -EINVAL);
+	CHECK(luks2_token_add(l, -1, "{\"type\":\"c\",\"keyslots\":[\"7\"]}") == -EINVAL);
+	CHECK(strstr(luks2_error(l), "\"7\"") != NULL);
+	CHECK(luks2_token_add(l, -1, "{\"type\":\"c\",\"keyslots\":[1]}") == -EINVAL);
+	CHECK(luks2_token_add(l, -1, "{\"type\":\"c\",\"keyslots\":[]} x") == -EINVAL);
+	CHECK(luks2_token_add(l, 32, "{\"type\":\"c\",\"keyslots\":[]}") == -EINVAL);
+	CHECK(luks2_token_count(l) == 3);
+	luks2_token_foreach(l, id)
+		if (n < 4)
+			seen[n++] = id;
+	CHECK(n == 3 && seen[0] == 0 && seen[1] == 1 && seen[2] == 5);
+	CHECK(luks2_token_keyslots(l, 5) == 2 && luks2_token_keyslots(l, 0) == 1);
+	CHECK(!strcmp(luks2_token_type(l, 5), "x-odd"));
+	luks2_free(l);
+
+	/* reloaded: the same tokens, unknown fields as written */
+	l = luks2_new();
+	CHECK(l && !luks2_load(l, path, LUKS2_RDWR));
+	text = strdup(json_object_to_json_string_ext(luks2_token_get(l, 5), JSON_C_TO_STRING_PLAIN));
+	/* json-c writes the escaped e-acute as UTF-8, as cryptsetup (json-c) does */
+	CHECK(text && !strcmp(text, "{\"type\":\"x-odd\",\"keyslots\":[\"1\"],\"n\":[1,{\"a\":null}],\"s\":\"\xc3\xa9\"}"));
+	CHECK(!luks2_token_remove(l, 1));
+	CHECK(luks2_token_remove(l, 1) == -ENOENT);
+	CHECK(luks2_token_next(l, 0) == 5);
+	/* killing keyslot 1 drops it from token 5, which stays */
+	CHECK(!luks2_kill_slot(l, 1));
+	CHECK(luks2_token_get(l, 5) && luks2_token_keyslots(l, 5) == 0);
+	CHECK(luks2_token_add(l, -1, "{\"type\":\"b\",\"keyslots\":[]}") == 1);
+	luks2_free(l);
+	free(text);
+	unlink(path);
+}
+
 int main(void)
 {
 	static const struct {
@@ -335,6 +400,7 @@ int main(void)
 		{ "json_validation", t_json_validation },
 		{ "json_unterminated", t_json_unterminated },
 		{ "api_roundtrip", t_api_roundtrip },
+		{ "tokens", t_tokens },
 	};
 	size_t i, n = sizeof(cases) / sizeof(cases[0]), fails = 0;
 
