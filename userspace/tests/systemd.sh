@@ -200,6 +200,10 @@ echo "$*" >>"$STUB/args"
 case $1 in
 status) [ -e "$STUB/open" ]; exit ;;
 esac
+case " $* " in
+*" --token-only "*) [ -e "$STUB/token" ] && { : >"$STUB/open"; exit 0; }
+	echo "No usable token is available for /dev/sdb1." >&2; exit 1 ;;
+esac
 [ -e "$STUB/fail" ] && exit "$(cat "$STUB/fail")"
 read -r p
 [ "$p" = right ] && { : >"$STUB/open"; exit 0; }
@@ -223,6 +227,12 @@ check "unlock: right passphrase at once" '[ "$urc" = 0 ] && [ "$asked" = 1 ]'
 check "unlock: prompt names the volume and device" \
 	'[ "$(cat "$T/prompt")" = "Enter passphrase for home (/dev/sdb1):" ]'
 check "unlock: vaultctl open --all NAME" 'grep -qx "open --all home" "$T/args"'
+check "unlock: the tokens are tried first, alone (--token-only)" \
+	'[ "$(sed -n 2,3p "$T/args" | tr "\n" ,)" = "open --all --token-only home,open --all home," ]'
+: >"$T/token"
+unlock "right" --tries 3 home /dev/sdb1
+rm -f "$T/token"
+check "unlock: a token that opens: no question asked" '[ "$urc" = 0 ] && [ "$asked" = 0 ]'
 unlock "$(printf 'wrong\nright')" --tries 3 home /dev/sdb1
 check "unlock: wrong, then right: asked twice, success" '[ "$urc" = 0 ] && [ "$asked" = 2 ]'
 check "unlock: the first question accepts the keyring's cached passphrase, the second not" \
