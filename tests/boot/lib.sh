@@ -53,7 +53,8 @@
 #   boot_new_nonce   sets BOOT_NONCE, a fresh random word for one boot; the
 #                    root's init prints it back (from vault.nonce=).
 #   boot_marker      the line the real root prints: "VAULT-ROOT-OK TOKEN
-#                    NONCE root=/dev/mapper/NAME".
+#                    NONCE root=/dev/mapper/NAME".  Then one line
+#                    "VAULT-DM NAME" per device-mapper device open.
 #   boot_qemu NAME INITRD CMDLINE  < STEPS
 #                    boots BOOT_KVER in QEMU (TCG, 2 CPUs, 1 GiB, the disk as
 #                    virtio /dev/vda with snapshot=on, serial console on
@@ -178,6 +179,12 @@ _boot_rootfs_build() {
 	nonce=\$(sed -n 's/.*vault\\.nonce=\\([^ ]*\\).*/\\1/p' /proc/cmdline)
 	root=\$(awk '\$2 == "/" { r = \$1 } END { print r }' /proc/mounts)
 	echo "VAULT-ROOT-OK $token \$nonce root=\$root"
+	# the device-mapper devices the initramfs left open, one a line
+	# (initramfs-tools moves its /sys here; dracut may not)
+	[ -d /sys/block ] || mount -t sysfs sysfs /sys
+	for d in /sys/block/dm-*/dm/name; do
+		[ -r "\$d" ] && echo "VAULT-DM \$(cat "\$d")"
+	done
 	sync
 	poweroff -f
 	echo o > /proc/sysrq-trigger
