@@ -118,12 +118,45 @@ static void wrong_pass_msg(const struct vault_opts *o, const char *device, int k
 		log_err("No key available with this passphrase (%s).", device);
 }
 
+/*
+ * open --all: the passphrases typed for earlier volumes, tried first
+ * without asking (systemd's and cryptsetup's cached passphrases).  The
+ * slot with the volume key in BUF and a copy of the passphrase in *P;
+ * -EPERM when none opens this volume; another error as unlock_core's.
+ */
+static int try_cached(const struct vault_opts *o, struct luks2 *l, int keyslot, void *buf,
+		      size_t *len, struct passphrase *p)
+{
+	unsigned int i;
+	int r = -EPERM;
+
+	for (i = 0; o->pass_cache && i < o->pass_cache->n; i++) {
+		r = try_pass(l, keyslot, -1, &o->pass_cache->p[i], buf, len);
+		if (r != -EPERM)
+			break;
+	}
+	if (r == -EPERM) {
+		if (i)
+			log_dbg("no passphrase entered for an earlier volume opens this one");
+		return r;
+	}
+	if (r < 0) {
+		log_err("cannot unlock: %s", luks2_error(l));
+		return r == -ENOENT ? -EINVAL : lib_err(r);
+	}
+	log_verbose("Opened with a passphrase entered for an earlier volume.");
+	if (pass_copy(p, &o->pass_cache->p[i]))
+		log_dbg("cannot copy the passphrase: out of locked memory");
+	return r;
+}
+
 static int unlock_core(const struct vault_opts *o, struct luks2 *l, const char *device,
 		       int keyslot, int except, const struct passphrase *given, void **vk,
 		       size_t *vk_len, struct passphrase *kept)
 {
 	unsigned int tries = pass_source(o->key_file) == PASS_TTY ? o->tries : 1, i;
 	struct passphrase p = { 0 };
+	uint64_t deadline = 0;
 	char prompt[4200];
 	void *buf;
 	size_t len = 0;
@@ -148,12 +181,30 @@ static int unlock_core(const struct vault_opts *o, struct luks2 *l, const char *
 		snprintf(prompt, sizeof(prompt), "Enter passphrase for %s: ", device);
 	if (given)
 		tries = 1;
+	if (!given && except < 0 && pass_source(o->key_file) != PASS_KEYFILE) {
+		r = try_cached(o, l, keyslot, buf, &len, &p);
+		if (r != -EPERM)
+			goto done;
+		if (o->headless) {
+			log_err("not asking for a passphrase (headless), and no key file or token opened %s",
+				device);
+			secure_free(buf);
+			return -ENOKEY;
+		}
+	}
+	if (o->prompt_timeout_us)
+		deadline = pass_now_us() + o->prompt_timeout_us;
 	for (i = 0; !tries || i < tries; i++) {
 		if (given) {
 			r = 0;
 		} else {
-			r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, false,
-				      &p);
+			r = pass_read_until(o->key_file, o->keyfile_offset, o->keyfile_size, prompt,
+					    false, deadline, &p);
+			if (r == -ETIMEDOUT) {
+				log_err("no passphrase entered within %llu s (timeout=); giving up",
+					(unsigned long long)((o->prompt_timeout_us + 999999) / 1000000));
+				break;
+			}
 			/* Enter alone on a terminal is one more try, not the end. */
 			if (r == -ENODATA && tries != 1) {
 				r = -EPERM;
@@ -176,6 +227,11 @@ static int unlock_core(const struct vault_opts *o, struct luks2 *l, const char *
 	}
 	if (r == -EPERM && o->volume)
 		log_err("no passphrase matched after %u %s", i, i == 1 ? "try" : "tries");
+	/* open --all: keep what was typed for the next volumes */
+	if (r >= 0 && !given && o->pass_cache && pass_source(o->key_file) != PASS_KEYFILE &&
+	    pass_cache_add(o->pass_cache, &p))
+		log_dbg("cannot keep the passphrase for the next volumes: out of locked memory");
+done:
 	if (r < 0) {
 		secure_free(buf);
 		pass_free(&p);

@@ -4,14 +4,17 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "passphrase.h"
+#include "plymouth.h"
 #include "secure_mem.h"
 #include "util.h"
 
@@ -29,8 +32,93 @@ void pass_free(struct passphrase *p)
 	p->len = 0;
 }
 
+int pass_copy(struct passphrase *dst, const struct passphrase *src)
+{
+	char *n;
+
+	if (dst == src)
+		return 0;
+	n = secure_alloc(src->len + 1);
+	if (!n)
+		return -ENOMEM;
+	if (src->len)
+		memcpy(n, src->buf, src->len);
+	n[src->len] = '\0';
+	pass_free(dst);
+	dst->buf = n;
+	dst->len = src->len;
+	return 0;
+}
+
+int pass_cache_add(struct pass_cache *c, const struct passphrase *p)
+{
+	struct passphrase copy = { 0 };
+	unsigned int i, j;
+	int r;
+
+	r = pass_copy(&copy, p);
+	if (r)
+		return r;
+	/* a duplicate goes; otherwise the oldest when full */
+	for (i = 0; i < c->n; i++)
+		if (c->p[i].len == p->len && !memcmp(c->p[i].buf, p->buf, p->len))
+			break;
+	if (i == c->n && c->n == PASS_CACHE_MAX)
+		i = PASS_CACHE_MAX - 1;
+	if (i < c->n)
+		pass_free(&c->p[i]);
+	else
+		c->n++;
+	for (j = i; j > 0; j--)
+		c->p[j] = c->p[j - 1];
+	c->p[0] = copy;
+	return 0;
+}
+
+void pass_cache_free(struct pass_cache *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n; i++)
+		pass_free(&c->p[i]);
+	c->n = 0;
+}
+
 /* The signal (SIGINT, SIGTERM, SIGQUIT) that interrupted a terminal prompt. */
 static volatile sig_atomic_t tty_interrupted;
+
+uint64_t pass_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+int pass_wait_readable(int fd, uint64_t deadline_us)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	uint64_t now;
+	int r;
+
+	if (!deadline_us)
+		return 0;
+	for (;;) {
+		now = pass_now_us();
+		if (now >= deadline_us)
+			return -ETIMEDOUT;
+		/* rounded up: never return before the deadline */
+		r = poll(&pfd, 1, (int)((deadline_us - now + 999) / 1000 > 0x7fffffff
+					  ? 0x7fffffff : (deadline_us - now + 999) / 1000));
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (r < 0 && tty_interrupted)
+			return -EINTR;
+	}
+}
+
 
 static void on_signal(int sig)
 {
@@ -71,9 +159,11 @@ static int grow(struct passphrase *p, size_t *cap, size_t max)
  * LINE (the newline is dropped).  Byte by byte when LINE so that nothing
  * after the newline is consumed (a second passphrase may follow).  When
  * more than MAX bytes come: -E2BIG, or with TRUNCATE the first MAX bytes.
- * When LINE and the input ends before its first byte: -ENODATA.
+ * When LINE and the input ends before its first byte: -ENODATA.  With
+ * DEADLINE_US (CLOCK_MONOTONIC, 0: none), -ETIMEDOUT when it passes first.
  */
-static int read_stream(int fd, bool line, size_t max, bool truncate, struct passphrase *p)
+static int read_stream(int fd, bool line, size_t max, bool truncate, uint64_t deadline_us,
+		       struct passphrase *p)
 {
 	size_t cap = 0;
 	ssize_t n;
@@ -102,6 +192,9 @@ static int read_stream(int fd, bool line, size_t max, bool truncate, struct pass
 			if (r)
 				goto fail;
 		}
+		r = pass_wait_readable(fd, deadline_us);
+		if (r)
+			goto fail;
 		n = read(fd, p->buf + p->len, line ? 1 : cap - 1 - p->len);
 		if (n < 0) {
 			/* Ctrl-C at a prompt ends the read now, not at Enter */
@@ -141,7 +234,7 @@ fail:
 }
 
 /* Reads one line from the terminal, echo off unless ECHO_ON. */
-static int tty_read(const char *prompt, bool echo_on, struct passphrase *p)
+static int tty_read(const char *prompt, bool echo_on, uint64_t deadline_us, struct passphrase *p)
 {
 	struct sigaction sa, old_int, old_term, old_quit;
 	struct termios old, raw;
@@ -184,7 +277,7 @@ static int tty_read(const char *prompt, bool echo_on, struct passphrase *p)
 	}
 	if (write(out, prompt, strlen(prompt)) < 0)
 		log_dbg("cannot write the prompt: %s", strerror(errno));
-	r = read_stream(fd, true, PASS_INTERACTIVE_MAX, false, p);
+	r = read_stream(fd, true, PASS_INTERACTIVE_MAX, false, deadline_us, p);
 	if (restore)
 		tcsetattr(fd, TCSADRAIN, &old);
 	close(fd);
@@ -197,7 +290,9 @@ static int tty_read(const char *prompt, bool echo_on, struct passphrase *p)
 		fputc('\n', stderr);
 		return -EINTR;
 	}
-	if (r == -E2BIG) {
+	if (r == -ETIMEDOUT) {
+		fputc('\n', stderr);	/* the prompt's line stays unfinished otherwise */
+	} else if (r == -E2BIG) {
 		log_err("the passphrase is longer than %u characters", PASS_INTERACTIVE_MAX);
 	} else if (r == -ENODATA) {
 		/* distinct from an empty line, which callers may ask again after */
@@ -251,7 +346,7 @@ static int keyfile_pass(const char *path, uint64_t offset, uint64_t size, struct
 		explicit_bzero(junk, sizeof(junk));
 	}
 	/* --keyfile-size: the first SIZE bytes, the rest ignored */
-	r = read_stream(fd, false, (size_t)max, size != 0, p);
+	r = read_stream(fd, false, (size_t)max, size != 0, 0, p);
 	if (r == -E2BIG) {
 		log_err("key file %s is larger than %u bytes", shown, PASS_KEYFILE_MAX);
 		r = -EINVAL;
@@ -272,6 +367,12 @@ out:
 int pass_read(const char *key_file, uint64_t offset, uint64_t size, const char *prompt,
 	      bool verify, struct passphrase *p)
 {
+	return pass_read_until(key_file, offset, size, prompt, verify, 0, p);
+}
+
+int pass_read_until(const char *key_file, uint64_t offset, uint64_t size, const char *prompt,
+		    bool verify, uint64_t deadline_us, struct passphrase *p)
+{
 	struct passphrase again = { 0 };
 	int r;
 
@@ -282,10 +383,19 @@ int pass_read(const char *key_file, uint64_t offset, uint64_t size, const char *
 		r = keyfile_pass(key_file, offset, size, p);
 		break;
 	case PASS_TTY:
-		r = tty_read(prompt, false, p);
+		/*
+		 * A boot splash owns the console: a prompt written there is
+		 * hidden (quiet splash).  Ask through plymouth while it runs.
+		 * New passphrases (VERIFY) are never typed at boot.
+		 */
+		if (!verify && plymouth_running()) {
+			r = plymouth_ask(prompt, deadline_us, p);
+			break;
+		}
+		r = tty_read(prompt, false, deadline_us, p);
 		if (r || !verify || !p->len)
 			break;
-		r = tty_read("Verify passphrase: ", false, &again);
+		r = tty_read("Verify passphrase: ", false, deadline_us, &again);
 		if (r)
 			break;
 		if (again.len != p->len || memcmp(again.buf, p->buf, p->len)) {
@@ -295,13 +405,13 @@ int pass_read(const char *key_file, uint64_t offset, uint64_t size, const char *
 		pass_free(&again);
 		break;
 	default:
-		r = read_stream(STDIN_FILENO, true, PASS_INTERACTIVE_MAX, false, p);
+		r = read_stream(STDIN_FILENO, true, PASS_INTERACTIVE_MAX, false, deadline_us, p);
 		if (r == -ENODATA)
 			r = 0;	/* nothing at all: "no passphrase given" below */
 		if (r == -E2BIG)
 			log_err("the passphrase on standard input is longer than %u bytes",
 				PASS_INTERACTIVE_MAX);
-		else if (r)
+		else if (r && r != -ETIMEDOUT)
 			log_err("cannot read the passphrase from standard input: %s", strerror(-r));
 		break;
 	}
@@ -318,7 +428,7 @@ int pass_read_optional(struct passphrase *p)
 {
 	int r;
 
-	r = read_stream(STDIN_FILENO, true, PASS_INTERACTIVE_MAX, false, p);
+	r = read_stream(STDIN_FILENO, true, PASS_INTERACTIVE_MAX, false, 0, p);
 	if (r == -ENODATA)
 		return 0;	/* nothing at all: p->len is 0 */
 	if (r == -E2BIG)
@@ -342,7 +452,7 @@ int ask_yes(const char *question)
 	}
 	snprintf(prompt, sizeof(prompt), "\nWARNING!\n========\n%s\n\nAre you sure? (Type 'YES' in capital letters): ",
 		 question);
-	r = tty_read(prompt, true, &answer);
+	r = tty_read(prompt, true, 0, &answer);
 	if (r)
 		return r;
 	r = answer.len == 3 && !memcmp(answer.buf, "YES", 3) ? 0 : -EPERM;

@@ -43,6 +43,25 @@ int pass_read(const char *key_file, uint64_t offset, uint64_t size, const char *
 	      bool verify, struct passphrase *p);
 
 /*
+ * pass_read() that gives up with -ETIMEDOUT (and no message: the caller
+ * knows which limit it set) when nothing has been entered by DEADLINE_US,
+ * a pass_now_us() time; 0 waits for ever.  Key files are never timed.
+ * On a terminal while plymouth runs (a boot splash), the question is asked
+ * through plymouth instead (not for VERIFY).
+ */
+int pass_read_until(const char *key_file, uint64_t offset, uint64_t size, const char *prompt,
+		    bool verify, uint64_t deadline_us, struct passphrase *p);
+
+/* CLOCK_MONOTONIC in microseconds: the clock of pass_read_until()'s deadline. */
+uint64_t pass_now_us(void);
+
+/*
+ * Waits until FD is readable or DEADLINE_US (0: returns at once) passes:
+ * 0, -ETIMEDOUT, -EINTR after a prompt's signal, or another -errno.
+ */
+int pass_wait_readable(int fd, uint64_t deadline_us);
+
+/*
  * One line of standard input (not a terminal) into P, as pass_read() does
  * without a key file, except that no input at all is not an error: 0 with
  * P->len 0.
@@ -58,6 +77,26 @@ int pass_interrupted(void);
 
 /* Wipes and frees P's buffer (P itself may be reused). */
 void pass_free(struct passphrase *p);
+
+/* Replaces DST (wiping it) with a copy of SRC in secure memory: 0 or -ENOMEM. */
+int pass_copy(struct passphrase *dst, const struct passphrase *src);
+
+/*
+ * The passphrases typed during one command (open --all), to try on the
+ * next volumes before asking: the newest first, at most PASS_CACHE_MAX.
+ */
+#define PASS_CACHE_MAX	8
+
+struct pass_cache {
+	struct passphrase p[PASS_CACHE_MAX];	/* p[0] the newest */
+	unsigned int n;
+};
+
+/* Adds a copy of P (first; a duplicate moves up; the oldest may drop): 0 or -ENOMEM. */
+int pass_cache_add(struct pass_cache *c, const struct passphrase *p);
+
+/* Wipes and forgets them all. */
+void pass_cache_free(struct pass_cache *c);
 
 /*
  * Asks QUESTION on the terminal and waits for "YES".  0 when confirmed;

@@ -4,7 +4,9 @@
  * Each entry is opened by the same code as "vaultctl open" (luks_open,
  * plain_open); errors carry "FILE:LINE: NAME: " through the log context.
  * One entry failing does not stop the others: boot must get as far as it
- * can, and the exit code is that of the first failure that counts.
+ * can, and the exit code is that of the first failure that counts.  A
+ * passphrase typed for one entry is tried on the later ones before they
+ * ask (one passphrase for root and home).
  */
 #include <blkid/blkid.h>
 #include <errno.h>
@@ -85,8 +87,9 @@ static char *resolve_device(const struct vt_entry *e, blkid_cache *cache)
 	return path;
 }
 
-/* The options "vaultctl open" would get for E. */
-static void entry_opts(const struct vt_entry *e, struct vault_opts *o)
+/* The options "vaultctl open" would get for E (ALL: open --all's own). */
+static void entry_opts(const struct vault_opts *all, const struct vt_entry *e,
+		       struct vault_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->volume = e->name;
@@ -101,6 +104,22 @@ static void entry_opts(const struct vt_entry *e, struct vault_opts *o)
 	o->same_cpu_crypt = e->same_cpu_crypt;
 	o->no_read_workqueue = e->no_read_workqueue;
 	o->no_write_workqueue = e->no_write_workqueue;
+	o->headless = e->headless;
+	o->prompt_timeout_us = e->timeout_us;
+	o->token_timeout_us = e->token_timeout_us;
+	/* every token, as "vaultctl open" without --token-id */
+	o->token_id = -1;
+	o->tpm2_no_measure = all->tpm2_no_measure;
+	o->token_only = all->token_only;	/* vault-unlock: the TPM before any question */
+	o->tpm2_device = e->tpm2_device;
+	/*
+	 * systemd uses these only for a volume whose header has no TPM2
+	 * metadata; a systemd-tpm2 token always has it (its PCRs, whether it
+	 * needs a PIN), so they only matter to an enrolment.
+	 */
+	if (e->tpm2_pcrs_set)
+		o->tpm2_pcr_mask = e->tpm2_pcrs;
+	o->tpm2_with_pin = e->tpm2_pin == 1;
 	if (e->type == VT_PLAIN) {
 		o->type = "plain";
 		o->cipher = e->cipher;
@@ -116,7 +135,72 @@ static void entry_opts(const struct vt_entry *e, struct vault_opts *o)
 	}
 }
 
-static int open_entry(const struct vt_entry *e, blkid_cache *cache)
+/* The device node a tpm2-device= value names (auto: NULL, any TPM), or "" for another TCTI. */
+static const char *tpm_node(const char *spec)
+{
+	if (!spec || !strcmp(spec, "auto"))
+		return NULL;
+	if (spec[0] == '/')
+		return spec;
+	if (!strncmp(spec, "device:", 7) && spec[7] == '/')
+		return spec + 7;
+	return "";
+}
+
+static bool tpm_present(const char *node)
+{
+	if (!node)
+		return !access("/dev/tpmrm0", F_OK) || !access("/dev/tpm0", F_OK);
+	return !*node || !access(node, F_OK);
+}
+
+/*
+ * token-timeout=: a volume whose header holds a systemd-tpm2 token waits
+ * for its TPM to show up (a driver still probing at boot) up to the
+ * entry's token-timeout (0: for ever), polling, before its tokens run.
+ * After that the token reports the missing device and the passphrase is
+ * asked, as systemd-cryptsetup does.
+ */
+static void wait_for_tpm(const struct vt_entry *e, const char *dev)
+{
+	const char *node = tpm_node(e->tpm2_device);
+	struct luks2 *l;
+	bool has = false;
+	uint64_t end;
+	int id;
+
+	if (e->type == VT_PLAIN || e->key_file || tpm_present(node))
+		return;
+	l = luks2_new();
+	if (!l)
+		return;
+	if (!luks2_load(l, dev, 0)) {
+		luks2_token_foreach(l, id) {
+			const char *type = luks2_token_type(l, id);
+
+			if (type && !strcmp(type, "systemd-tpm2"))
+				has = true;
+		}
+	}
+	luks2_free(l);
+	if (!has)
+		return;
+	log_warn("waiting %s%llu s for the TPM2 device %s (token-timeout=)",
+		 e->token_timeout_us ? "up to " : "", (unsigned long long)(e->token_timeout_us / 1000000),
+		 node ? node : "/dev/tpmrm0");
+	end = pass_now_us() + e->token_timeout_us;
+	while (!tpm_present(node)) {
+		if (e->token_timeout_us && pass_now_us() >= end) {
+			log_warn("no TPM2 device after %llu s (token-timeout=)",
+				 (unsigned long long)(e->token_timeout_us / 1000000));
+			return;
+		}
+		usleep(100000);
+	}
+}
+
+static int open_entry(const struct vault_opts *all, const struct vt_entry *e, blkid_cache *cache,
+		      struct pass_cache *typed)
 {
 	struct vault_opts o;
 	struct vdm_info info;
@@ -135,7 +219,8 @@ static int open_entry(const struct vt_entry *e, blkid_cache *cache)
 	dev = resolve_device(e, cache);
 	if (!dev)
 		return -ENODEV;
-	entry_opts(e, &o);
+	entry_opts(all, e, &o);
+	o.pass_cache = typed;
 	if (e->type == VT_AUTO) {
 		if (access(dev, F_OK)) {
 			log_err("device %s does not exist", dev);
@@ -148,6 +233,7 @@ static int open_entry(const struct vt_entry *e, blkid_cache *cache)
 			return -EINVAL;
 		}
 	}
+	wait_for_tpm(e, dev);
 	if (e->type == VT_PLAIN)
 		r = plain_open(&o, dev, e->name);
 	else
@@ -195,6 +281,8 @@ static int load_selection(const struct vault_opts *o, int argc, char **argv, boo
 
 int cmd_open_all(const struct vault_opts *o, int argc, char **argv)
 {
+	/* passphrases typed, for all the volumes they open (wiped below) */
+	struct pass_cache typed = { 0 };
 	char ctx[CONTEXT_MAX];
 	blkid_cache cache = NULL;
 	struct vaulttab t;
@@ -213,7 +301,7 @@ int cmd_open_all(const struct vault_opts *o, int argc, char **argv)
 		if (!want[i])
 			continue;
 		set_context(ctx, &t, e);
-		r = open_entry(e, &cache);
+		r = open_entry(o, e, &cache, &typed);
 		if (pass_interrupted()) {	/* Ctrl-C at a prompt stops them all */
 			log_set_context(NULL);
 			first = r;
@@ -228,6 +316,7 @@ int cmd_open_all(const struct vault_opts *o, int argc, char **argv)
 	tpm2_measure_batch(false, false);
 	r = first;
 out:
+	pass_cache_free(&typed);
 	if (cache)
 		blkid_put_cache(cache);
 	free(want);

@@ -208,7 +208,8 @@ static const struct vault_action actions[] = {
 	{ "repair", cmd_repair, 1, 1, 0, 0, false,
 	  "DEVICE", "rewrite a damaged LUKS2 header copy from the good one" },
 	/* "--all" variants: chosen by vault_cli_parse when --all is given */
-	{ "open --all", cmd_open_all, 0, VAULTTAB_ENTRIES_MAX, OPTS_TAB | OPTB(OPT_TPM2_MEASURE_PCR), 0, false,
+	{ "open --all", cmd_open_all, 0, VAULTTAB_ENTRIES_MAX,
+	  OPTS_TAB | OPTB(OPT_TPM2_MEASURE_PCR) | OPTB(OPT_TOKEN_ONLY), 0, false,
 	  "[NAME...]", "open the vaulttab's volumes (without NAMEs: all but noauto ones)" },
 	{ "close --all", cmd_close_all, 0, VAULTTAB_ENTRIES_MAX, OPTS_TAB, 0, false,
 	  "[NAME...]", "close the vaulttab's open volumes, last listed first" },

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct pass_cache;
+
 #define VAULTCTL_VERSION	"0.1.0"
 
 #define DEFAULT_CIPHER		"aes-xts-plain64"
@@ -131,6 +133,17 @@ struct vault_opts {
 	/* --all */
 	const char *vaulttab;		/* --vaulttab FILE */
 	const char *volume;		/* the vaulttab NAME being opened: prompts name it */
+
+	/* a vaulttab entry's crypttab options (systemd's meanings) */
+	bool headless;			/* never ask (passphrase, PIN): a key file or a token */
+	uint64_t prompt_timeout_us;	/* timeout=: a prompt gives up after it; 0: never */
+	uint64_t token_timeout_us;	/* token-timeout=: wait for the TPM; 0: for ever */
+	/* (tpm2-device=, tpm2-pcrs=, tpm2-pin= go to the TPM2 fields above) */
+	/*
+	 * open --all: the typed passphrases that opened earlier volumes,
+	 * tried on each later one before its prompt (wiped when it ends).
+	 */
+	struct pass_cache *pass_cache;
 };
 
 struct vault_action {

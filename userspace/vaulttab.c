@@ -6,9 +6,11 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "control.h"
 #include "passphrase.h"
@@ -27,7 +29,8 @@ enum vt_opt {
 	VO_LUKS, VO_PLAIN, VO_CIPHER, VO_SIZE, VO_HASH, VO_OFFSET, VO_SKIP, VO_SECTOR_SIZE,
 	VO_IV_LARGE_SECTORS, VO_DISCARD, VO_READONLY, VO_TRIES, VO_KEYFILE_OFFSET,
 	VO_KEYFILE_SIZE, VO_KEYSLOT, VO_INITRAMFS, VO_NOAUTO, VO_NOFAIL, VO_SAME_CPU_CRYPT,
-	VO_NO_READ_WORKQUEUE, VO_NO_WRITE_WORKQUEUE, VO_HEADLESS, VO_IGNORED,
+	VO_NO_READ_WORKQUEUE, VO_NO_WRITE_WORKQUEUE, VO_HEADLESS, VO_HEADLESS_BOOL, VO_TIMEOUT,
+	VO_TOKEN_TIMEOUT, VO_TPM2_DEVICE, VO_TPM2_PCRS, VO_TPM2_PIN, VO_UNSUPPORTED, VO_IGNORED,
 };
 
 struct vt_opt_desc {
@@ -35,36 +38,47 @@ struct vt_opt_desc {
 	enum vt_opt id;
 	bool value;		/* takes "=VALUE" */
 	bool plain_only;
+	bool empty_ok;		/* "NAME=" means something (tpm2-pcrs=: no PCR) */
 };
 
 static const struct vt_opt_desc vt_opts[] = {
-	{ "luks", VO_LUKS, false, false },
-	{ "plain", VO_PLAIN, false, false },
-	{ "cipher", VO_CIPHER, true, true },
-	{ "size", VO_SIZE, true, true },
-	{ "hash", VO_HASH, true, true },
-	{ "offset", VO_OFFSET, true, true },
-	{ "skip", VO_SKIP, true, true },
-	{ "sector-size", VO_SECTOR_SIZE, true, true },
-	{ "iv-large-sectors", VO_IV_LARGE_SECTORS, false, true },
-	{ "discard", VO_DISCARD, false, false },
-	{ "readonly", VO_READONLY, false, false },
-	{ "read-only", VO_READONLY, false, false },
-	{ "tries", VO_TRIES, true, false },
-	{ "keyfile-offset", VO_KEYFILE_OFFSET, true, false },
-	{ "keyfile-size", VO_KEYFILE_SIZE, true, false },
-	{ "keyslot", VO_KEYSLOT, true, false },
-	{ "key-slot", VO_KEYSLOT, true, false },
-	{ "initramfs", VO_INITRAMFS, false, false },
-	{ "noauto", VO_NOAUTO, false, false },
-	{ "nofail", VO_NOFAIL, false, false },
-	{ "same-cpu-crypt", VO_SAME_CPU_CRYPT, false, false },
-	{ "no-read-workqueue", VO_NO_READ_WORKQUEUE, false, false },
-	{ "no-write-workqueue", VO_NO_WRITE_WORKQUEUE, false, false },
-	{ "headless", VO_HEADLESS, false, false },
+	{ "luks", VO_LUKS, false, false, false },
+	{ "plain", VO_PLAIN, false, false, false },
+	{ "cipher", VO_CIPHER, true, true, false },
+	{ "size", VO_SIZE, true, true, false },
+	{ "hash", VO_HASH, true, true, false },
+	{ "offset", VO_OFFSET, true, true, false },
+	{ "skip", VO_SKIP, true, true, false },
+	{ "sector-size", VO_SECTOR_SIZE, true, true, false },
+	{ "iv-large-sectors", VO_IV_LARGE_SECTORS, false, true, false },
+	{ "discard", VO_DISCARD, false, false, false },
+	{ "readonly", VO_READONLY, false, false, false },
+	{ "read-only", VO_READONLY, false, false, false },
+	{ "tries", VO_TRIES, true, false, false },
+	{ "keyfile-offset", VO_KEYFILE_OFFSET, true, false, false },
+	{ "keyfile-size", VO_KEYFILE_SIZE, true, false, false },
+	{ "keyslot", VO_KEYSLOT, true, false, false },
+	{ "key-slot", VO_KEYSLOT, true, false, false },
+	{ "initramfs", VO_INITRAMFS, false, false, false },
+	{ "noauto", VO_NOAUTO, false, false, false },
+	{ "nofail", VO_NOFAIL, false, false, false },
+	{ "same-cpu-crypt", VO_SAME_CPU_CRYPT, false, false, false },
+	{ "no-read-workqueue", VO_NO_READ_WORKQUEUE, false, false, false },
+	{ "no-write-workqueue", VO_NO_WRITE_WORKQUEUE, false, false, false },
+	{ "headless", VO_HEADLESS, false, false, false },
+	{ "headless", VO_HEADLESS_BOOL, true, false, false },
+	{ "timeout", VO_TIMEOUT, true, false, false },
+	{ "token-timeout", VO_TOKEN_TIMEOUT, true, false, false },
+	{ "tpm2-device", VO_TPM2_DEVICE, true, false, false },
+	{ "tpm2-pcrs", VO_TPM2_PCRS, true, false, true },
+	{ "tpm2-pin", VO_TPM2_PIN, true, false, false },
+	/* systemd 252 options for what vaultctl does not do: say so, not "unknown" */
+	{ "tpm2-signature", VO_UNSUPPORTED, true, false, false },
+	{ "fido2-device", VO_UNSUPPORTED, true, false, false },
+	{ "pkcs11-uri", VO_UNSUPPORTED, true, false, false },
 	/* for other tools (systemd, mount): accepted, not used by vaultctl */
-	{ "_netdev", VO_IGNORED, false, false },
-	{ "x-initrd.attach", VO_IGNORED, false, false },
+	{ "_netdev", VO_IGNORED, false, false, false },
+	{ "x-initrd.attach", VO_IGNORED, false, false, false },
 };
 
 #define NR_VT_OPTS (sizeof(vt_opts) / sizeof(vt_opts[0]))
@@ -99,17 +113,158 @@ void vt_entry_free(struct vt_entry *e)
 	free(e->device);
 	free(e->key_file);
 	free(e->cipher);
+	free(e->tpm2_device);
 	memset(e, 0, sizeof(*e));
 }
 
-static const struct vt_opt_desc *find_opt(const char *name, size_t n)
+/* The option NAME (N bytes); where a name has a flag and a "=VALUE" form, the one WITH_VALUE. */
+static const struct vt_opt_desc *find_opt(const char *name, size_t n, bool with_value)
 {
+	const struct vt_opt_desc *found = NULL;
 	size_t i;
 
-	for (i = 0; i < NR_VT_OPTS; i++)
-		if (strlen(vt_opts[i].name) == n && !strncmp(vt_opts[i].name, name, n))
-			return &vt_opts[i];
-	return NULL;
+	for (i = 0; i < NR_VT_OPTS; i++) {
+		if (strlen(vt_opts[i].name) != n || strncmp(vt_opts[i].name, name, n))
+			continue;
+		if (!found || vt_opts[i].value == with_value)
+			found = &vt_opts[i];
+	}
+	return found;
+}
+
+/* systemd's parse_boolean(). */
+static int parse_bool(const char *s, bool *b)
+{
+	static const char *const yes[] = { "1", "yes", "y", "true", "t", "on" };
+	static const char *const no[] = { "0", "no", "n", "false", "f", "off" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcasecmp(s, yes[i])) {
+			*b = true;
+			return 0;
+		}
+		if (!strcasecmp(s, no[i])) {
+			*b = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+struct time_unit {
+	const char *name;
+	uint64_t us;
+};
+
+/* systemd.time(7)'s units for spans of seconds to weeks */
+static const struct time_unit time_units[] = {
+	{ "us", 1 }, { "usec", 1 },
+	{ "ms", 1000 }, { "msec", 1000 },
+	{ "s", 1000000 }, { "sec", 1000000 }, { "second", 1000000 }, { "seconds", 1000000 },
+	{ "m", 60000000 }, { "min", 60000000 }, { "minute", 60000000 },
+	{ "minutes", 60000000 },
+	{ "h", 3600000000ULL }, { "hr", 3600000000ULL }, { "hour", 3600000000ULL },
+	{ "hours", 3600000000ULL },
+	{ "d", 86400000000ULL }, { "day", 86400000000ULL }, { "days", 86400000000ULL },
+	{ "w", 604800000000ULL }, { "week", 604800000000ULL }, { "weeks", 604800000000ULL },
+};
+
+int vt_parse_timespan(const char *s, uint64_t *us)
+{
+	uint64_t total = 0, n, mult;
+	const char *p = s, *u;
+	size_t i, ulen;
+
+	if (!strcmp(s, "infinity")) {
+		*us = 0;
+		return 0;
+	}
+	if (!*s)
+		return -EINVAL;
+	while (*p) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		for (n = 0; *p >= '0' && *p <= '9'; p++) {
+			if (n > (UINT64_MAX - 9) / 10)
+				return -ERANGE;
+			n = n * 10 + (uint64_t)(*p - '0');
+		}
+		for (u = p; (*p >= 'a' && *p <= 'z'); p++)
+			;
+		ulen = (size_t)(p - u);
+		mult = 0;
+		if (!ulen) {
+			/* a bare number: seconds, and only as the last part */
+			if (*p)
+				return -EINVAL;
+			mult = 1000000;
+		}
+		for (i = 0; ulen && i < sizeof(time_units) / sizeof(time_units[0]); i++)
+			if (strlen(time_units[i].name) == ulen && !strncmp(u, time_units[i].name, ulen))
+				mult = time_units[i].us;
+		if (!mult)
+			return -EINVAL;
+		if (n > UINT64_MAX / mult || total > UINT64_MAX - n * mult)
+			return -ERANGE;
+		total += n * mult;
+	}
+	*us = total;
+	return 0;
+}
+
+int vt_parse_pcrs(const char *s, uint32_t *mask, char *err, size_t len)
+{
+	const char *p = s;
+	unsigned long n;
+	uint32_t m = 0;
+	char *end;
+
+	/* systemd: "" binds to no PCR at all */
+	while (*p) {
+		if (*p < '0' || *p > '9') {
+			fail(err, len, "invalid value '%s' for option 'tpm2-pcrs': PCR numbers 0 to %d joined by '+', e.g. 7 or 0+7",
+			     s, VT_TPM2_PCR_MAX);
+			return -EINVAL;
+		}
+		errno = 0;
+		n = strtoul(p, &end, 10);
+		if (errno || n > VT_TPM2_PCR_MAX) {
+			fail(err, len, "invalid value '%s' for option 'tpm2-pcrs': PCR %.*s is out of range (0 to %d)",
+			     s, (int)(end - p), p, VT_TPM2_PCR_MAX);
+			return -EINVAL;
+		}
+		m |= 1U << n;
+		p = end;
+		if (*p == '+' || *p == ',') {
+			p++;
+			if (!*p) {
+				fail(err, len, "invalid value '%s' for option 'tpm2-pcrs': it ends with '%c'",
+				     s, p[-1]);
+				return -EINVAL;
+			}
+		} else if (*p) {
+			fail(err, len, "invalid value '%s' for option 'tpm2-pcrs': PCR numbers 0 to %d joined by '+', e.g. 7 or 0+7",
+			     s, VT_TPM2_PCR_MAX);
+			return -EINVAL;
+		}
+	}
+	*mask = m;
+	return 0;
+}
+
+/* tpm2-device=: "auto", an absolute device path, or a tpm2-tss TCTI "NAME[:CONF]". */
+static bool tpm2_device_valid(const char *v)
+{
+	const char *p;
+
+	if (!strcmp(v, "auto") || v[0] == '/')
+		return true;
+	for (p = v; *p && *p != ':'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+		      *p == '_'))
+			return false;
+	return p != v && *p == ':';
 }
 
 /* Applies one "NAME[=VALUE]" option (TOK is NUL-terminated) to E. */
@@ -126,10 +281,18 @@ static int apply_option(struct vt_entry *e, char *tok, const char **plain_opt, c
 		return fail(err, len, "empty option (two commas in a row, or a comma at an end)");
 	if (!strncmp(tok, "x-systemd.", 10))
 		return 0;
-	d = find_opt(tok, n);
+	d = find_opt(tok, n, val != NULL);
+	if (!d && strspn(tok, "0123456789") == strlen(tok))
+		return fail(err, len,
+			    "unknown option '%s' (a ',' splits options: tpm2-pcrs= joins PCRs with '+', e.g. tpm2-pcrs=7+11)",
+			    tok);
 	if (!d)
 		return fail(err, len, "unknown option '%s'", tok);
-	if (d->value && (!val || !*val))
+	if (d->id == VO_UNSUPPORTED)
+		return fail(err, len,
+			    "option '%s' is not supported by vaultctl (TPM2 with tpm2-device=, key files and passphrases are)",
+			    d->name);
+	if (d->value && !d->empty_ok && (!val || !*val))
 		return fail(err, len, "option '%s' needs a value (%s=...)", d->name, d->name);
 	if (!d->value && val)
 		return fail(err, len, "option '%s' takes no value", d->name);
@@ -229,6 +392,38 @@ static int apply_option(struct vt_entry *e, char *tok, const char **plain_opt, c
 	case VO_HEADLESS:
 		e->headless = true;
 		break;
+	case VO_HEADLESS_BOOL:
+		if (parse_bool(val, &e->headless))
+			return BAD("yes or no (or 1/0, true/false, on/off)");
+		break;
+	case VO_TIMEOUT:
+	case VO_TOKEN_TIMEOUT:
+		if (vt_parse_timespan(val, d->id == VO_TIMEOUT ? &e->timeout_us
+							       : &e->token_timeout_us))
+			return BAD("a time span such as 30 (seconds), 30s, 500ms, 2min or 1min30s; 0 for no limit");
+		break;
+	case VO_TPM2_DEVICE:
+		if (!tpm2_device_valid(val) || strlen(val) > 255)
+			return BAD("auto, a device path such as /dev/tpmrm0, or a TCTI such as device:/dev/tpmrm0");
+		free(e->tpm2_device);
+		e->tpm2_device = strdup(val);
+		if (!e->tpm2_device)
+			return fail(err, len, "out of memory");
+		break;
+	case VO_TPM2_PCRS:
+		if (vt_parse_pcrs(val, &e->tpm2_pcrs, err, len))
+			return -1;
+		e->tpm2_pcrs_set = true;
+		break;
+	case VO_TPM2_PIN: {
+		bool b;
+
+		if (parse_bool(val, &b))
+			return BAD("yes or no (or 1/0, true/false, on/off)");
+		e->tpm2_pin = b;
+		break;
+	}
+	case VO_UNSUPPORTED:
 	case VO_IGNORED:
 		break;
 	}
@@ -271,9 +466,9 @@ static int check_entry(struct vt_entry *e, const char *plain_opt, char *err, siz
 				    "with iv-large-sectors, skip= must be a multiple of %u (sector-size= in 512-byte sectors)",
 				    e->sector_size / SECTOR_SIZE);
 	}
-	if (e->headless && !e->key_file)
+	if (e->type == VT_PLAIN && (e->tpm2_device || e->tpm2_pcrs_set || e->tpm2_pin >= 0))
 		return fail(err, len,
-			    "'headless' without a key file: nothing could ever open this volume");
+			    "TPM2 options are for LUKS2 volumes (their token is in the header), not plain mode");
 	return 0;
 }
 
@@ -295,6 +490,8 @@ int vaulttab_parse_line(const char *line, size_t len, unsigned int lineno, struc
 	e->line = lineno;
 	e->key_slot = -1;
 	e->tries = DEFAULT_TRIES;
+	e->token_timeout_us = VT_TOKEN_TIMEOUT_DEFAULT_US;
+	e->tpm2_pin = -1;
 	*bad_name = NULL;
 	if (len >= sizeof(buf))
 		return fail(err, err_len, "line too long (more than %zu bytes)", sizeof(buf) - 1);
@@ -569,6 +766,30 @@ static void add_opt(char *buf, size_t len, size_t *pos, bool *ovf, const char *f
 		*pos += (size_t)n;
 }
 
+/* A span in the largest unit that is exact: "30s", "1500ms", "7us"; 0 as "0". */
+static void add_timespan(char *buf, size_t len, size_t *pos, bool *ovf, const char *name,
+			 uint64_t us)
+{
+	if (us % 1000)
+		add_opt(buf, len, pos, ovf, "%s=%lluus", name, (unsigned long long)us);
+	else if (us % 1000000)
+		add_opt(buf, len, pos, ovf, "%s=%llums", name, (unsigned long long)(us / 1000));
+	else
+		add_opt(buf, len, pos, ovf, "%s=%llus", name, (unsigned long long)(us / 1000000));
+}
+
+static void add_pcrs(char *buf, size_t len, size_t *pos, bool *ovf, uint32_t mask)
+{
+	char list[VT_TPM2_PCR_MAX * 3 + 4] = "";
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i <= VT_TPM2_PCR_MAX; i++)
+		if (mask & (1U << i))
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%d", n ? "+" : "", i);
+	add_opt(buf, len, pos, ovf, "tpm2-pcrs=%s", list);
+}
+
 int vt_entry_format(const struct vt_entry *e, char *buf, size_t len)
 {
 	bool ovf = false;
@@ -611,6 +832,16 @@ int vt_entry_format(const struct vt_entry *e, char *buf, size_t len)
 	if (e->tries != DEFAULT_TRIES)
 		add_opt(buf, len, &pos, &ovf, "tries=%u", e->tries);
 	FLAG(headless, "headless");
+	if (e->timeout_us)
+		add_timespan(buf, len, &pos, &ovf, "timeout", e->timeout_us);
+	if (e->token_timeout_us != VT_TOKEN_TIMEOUT_DEFAULT_US)
+		add_timespan(buf, len, &pos, &ovf, "token-timeout", e->token_timeout_us);
+	if (e->tpm2_device)
+		add_opt(buf, len, &pos, &ovf, "tpm2-device=%s", e->tpm2_device);
+	if (e->tpm2_pcrs_set)
+		add_pcrs(buf, len, &pos, &ovf, e->tpm2_pcrs);
+	if (e->tpm2_pin >= 0)
+		add_opt(buf, len, &pos, &ovf, "tpm2-pin=%s", e->tpm2_pin ? "yes" : "no");
 	FLAG(initramfs, "initramfs");
 	FLAG(noauto, "noauto");
 	FLAG(nofail, "nofail");

@@ -17,6 +17,8 @@
 #define VAULTTAB_ERR_MAX	512	/* bytes of one error message */
 #define VAULTTAB_SIZE_MAX	(1 << 20)	/* bytes of the file */
 #define VAULTTAB_ERRORS_MAX	50	/* then the rest is not read */
+#define VT_TOKEN_TIMEOUT_DEFAULT_US	(30ULL * 1000000)	/* systemd's token-timeout= */
+#define VT_TPM2_PCR_MAX		23
 
 enum vt_type {
 	VT_AUTO,	/* LUKS2 when the device holds a LUKS2 header */
@@ -52,7 +54,15 @@ struct vt_entry {
 	uint64_t keyfile_size;	/* 0: the whole file */
 	int key_slot;		/* -1: any */
 	unsigned int tries;	/* 0: unlimited */
-	bool headless;		/* never ask for a passphrase */
+
+	/* tokens and prompts: systemd 252's crypttab(5) options and meanings */
+	bool headless;		/* headless=: never ask (passphrase or PIN) */
+	uint64_t timeout_us;	/* timeout=: give up a prompt after this; 0: never */
+	uint64_t token_timeout_us;	/* token-timeout=: wait for a TPM; 0: for ever */
+	char *tpm2_device;	/* tpm2-device=: "auto", a device path or a TCTI; NULL: unset */
+	uint32_t tpm2_pcrs;	/* tpm2-pcrs=: PCR mask, when tpm2_pcrs_set */
+	bool tpm2_pcrs_set;
+	int tpm2_pin;		/* tpm2-pin=: -1 unset, 0 no, 1 yes */
 
 	/* for the boot scripts */
 	bool initramfs;
@@ -102,6 +112,21 @@ bool vaulttab_is_bad(const struct vaulttab *t, const char *name);
  * in a fixed order, defaults left out.  Returns 0, or -ENOSPC.
  */
 int vt_entry_format(const struct vt_entry *e, char *buf, size_t len);
+
+/*
+ * Parses a systemd time span ("30", "30s", "1min30s", "500ms", "infinity":
+ * units us, ms, s, min, h, d and their systemd spellings; no unit means
+ * seconds) into microseconds.  "infinity" is 0, as 0 is ("no limit").
+ * Returns 0, -EINVAL, or -ERANGE when it does not fit 64 bits.
+ */
+int vt_parse_timespan(const char *s, uint64_t *us);
+
+/*
+ * Parses a tpm2-pcrs= list as systemd 252 does: PCR numbers 0 to 23
+ * separated by "+" (or ","), empty for none.  Returns 0 or -EINVAL (ERR
+ * then says why).
+ */
+int vt_parse_pcrs(const char *s, uint32_t *mask, char *err, size_t len);
 
 /* True when DEVICE is a TAG=VALUE the parser accepts (UUID=, LABEL=, ...). */
 bool vt_device_is_tag(const char *device);

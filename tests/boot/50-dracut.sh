@@ -13,7 +13,9 @@
 #   4. with systemd in the initramfs (dracut's default on Debian), the
 #      units of vault-generator ask through systemd-ask-password, again
 #      after a wrong passphrase, and open the root; `tries` wrong ones
-#      start emergency mode at once.
+#      start emergency mode at once;
+#   5. with a systemd-tpm2 token sealed on the case's TPM, both inits open
+#      the root with no console input.
 # The module is used from the repository through a private dracut base
 # directory (symlinks to /usr/lib/dracut plus 90vault): nothing is
 # installed under /usr/lib.  Skips when dracut is not installed.
@@ -227,5 +229,50 @@ EOF
 		test $? -eq 0
 else
 	ktap_fail "dracut could not build the systemd initramfs"
+fi
+
+# --- 5: a TPM2 token, both inits ----------------------------------------------
+# The root's header holds a systemd-tpm2 token sealed on this case's TPM:
+# no console input, with dracut's shell init (vault-dracut-open) and with
+# systemd (vault-unlock tries the tokens before asking).
+if _boot_tpm_missing > /dev/null; then
+	ktap_diag "no software TPM: the TPM2 boots are not run"
+else
+	tpmdisk=$BOOT_KDIR/disk-dracut-tpm2.img
+	ktap_defer rm -f "$tpmdisk" "$tpmdisk.log"
+	if boot_tpm2_disk "$tpmdisk"; then
+		img=$(dracut_build pass "$BOOT_KDIR/vaulttab-dracut-pass") &&
+		ktap_check "the initramfs holds the TCTI libraries tpm2-tss dlopens" \
+			bash -c "lsinitrd '$img' 2>/dev/null | grep -Eq '/libtss2-tcti-device\.so\.0( ->|\$)' &&
+				lsinitrd '$img' 2>/dev/null | grep -Eq '/libtss2-tctildr\.so\.0( ->|\$)'"
+		boot_new_nonce
+		BOOT_DISK=$tpmdisk boot_qemu 50-dracut-tpm2 "$img" "$cmdline" <<EOF
+$BOOT_FAIL_STEPS
+fail Enter passphrase
+fail refused to unlock
+fail Dropping to debug shell
+expect 240 $(boot_marker)
+exit 30
+EOF
+		ktap_check "dracut: a TPM2 token unlocks the root with no console input" test $? -eq 0
+		img=$(dracut_build systemd "$BOOT_KDIR/vaulttab-dracut-systemd" systemd) &&
+		boot_new_nonce &&
+		BOOT_DISK=$tpmdisk boot_qemu 50-dracut-systemd-tpm2 "$img" \
+			"$cmdline SYSTEMD_COLORS=0 systemd.journald.forward_to_console=1" <<EOF
+$BOOT_FAIL_STEPS
+fail Enter passphrase
+fail refused to unlock
+fail Entering emergency mode
+expect 300 Starting vault@$BOOT_NAME.service
+expect 60 Finished vault@$BOOT_NAME.service
+expect 120 $(boot_marker)
+exit 30
+EOF
+		ktap_check "dracut + systemd: vault-unlock opens the root with its TPM2 token, nothing asked" \
+			test $? -eq 0
+	else
+		sed 's/^/# enroll: /' "$tpmdisk.log"
+		ktap_fail "vaultctl enroll --tpm2-pcrs=7 in a guest with the case's TPM"
+	fi
 fi
 ktap_finish

@@ -53,7 +53,8 @@
 #   boot_new_nonce   sets BOOT_NONCE, a fresh random word for one boot; the
 #                    root's init prints it back (from vault.nonce=).
 #   boot_marker      the line the real root prints: "VAULT-ROOT-OK TOKEN
-#                    NONCE root=/dev/mapper/NAME".
+#                    NONCE root=/dev/mapper/NAME".  Then one line
+#                    "VAULT-DM NAME" per device-mapper device open.
 #   boot_qemu NAME INITRD CMDLINE  < STEPS
 #                    boots BOOT_KVER in QEMU (TCG, 2 CPUs, 1 GiB, the disk as
 #                    virtio /dev/vda with snapshot=on, serial console on
@@ -63,7 +64,8 @@
 #                    (see console.py: expect SECS TEXT, send TEXT, fail TEXT,
 #                    absent TEXT, exit SECS).  Transcript:
 #                    build/logs/boot-KVER-NAME.log.  Returns console.py's
-#                    status.  BOOT_QEMU_EXTRA adds QEMU arguments.
+#                    status.  BOOT_QEMU_EXTRA adds QEMU arguments; BOOT_DISK
+#                    boots another disk image (a case's copy of disk.img).
 #   BOOT_FAIL_STEPS  steps worth adding to every boot (kernel panic, ...).
 #
 # The software TPM (each case has its own; tests/boot/run makes BOOT_TPM_DIR,
@@ -86,6 +88,9 @@
 #   boot_tpm_guest CMD...  run CMD in a tests/vm/run-guest guest whose TPM is
 #                    the case's (VAULT_TPM_STATE): what it seals can be
 #                    unsealed by the case's boots.  Returns run-guest's status.
+#   boot_tpm2_disk OUT  OUT: a copy of disk.img with a systemd-tpm2 token
+#                    (PCRs 7+15) enrolled on the case's TPM in a guest; boot
+#                    it with BOOT_DISK=OUT.  Log: OUT.log.
 #
 # Environment: BOOT_KVER (or KVER), VAULT_QEMU_ACCEL / VAULT_QEMU_CPU (as
 # run-guest), BOOT_RUN_ID (set by run: a failed disk build is not retried
@@ -174,6 +179,12 @@ _boot_rootfs_build() {
 	nonce=\$(sed -n 's/.*vault\\.nonce=\\([^ ]*\\).*/\\1/p' /proc/cmdline)
 	root=\$(awk '\$2 == "/" { r = \$1 } END { print r }' /proc/mounts)
 	echo "VAULT-ROOT-OK $token \$nonce root=\$root"
+	# the device-mapper devices the initramfs left open, one a line
+	# (initramfs-tools moves its /sys here; dracut may not)
+	[ -d /sys/block ] || mount -t sysfs sysfs /sys
+	for d in /sys/block/dm-*/dm/name; do
+		[ -r "\$d" ] && echo "VAULT-DM \$(cat "\$d")"
+	done
 	sync
 	poweroff -f
 	echo o > /proc/sysrq-trigger
@@ -398,6 +409,23 @@ boot_tpm_guest() {
 	VAULT_TPM_STATE=$BOOT_TPM_DIR/state "$BOOT_REPO/tests/vm/run-guest" "$BOOT_KVER" -- "$@"
 }
 
+# boot_tpm2_disk OUT: OUT becomes a copy of disk.img with a systemd-tpm2
+# token (vaultctl enroll --tpm2-pcrs=7) sealed in a run-guest guest on the
+# case's TPM, so to the PCR 7 SeaBIOS measures in the case's boots (PCR 15
+# computed as zero).  Its output in OUT.log.  Returns enroll's status.
+boot_tpm2_disk() {
+	local out=$1
+	boot_tpm_require
+	cp --sparse=always "$BOOT_DIR/disk.img" "$out" || return 1
+	# shellcheck disable=SC2016 # expanded by the guest's shell
+	VAULT_QEMU_EXTRA="-drive file=$out,format=raw,if=virtio" VAULT_MEMDUMP=0 \
+		boot_tpm_guest sh -c 'modprobe virtio_blk; modprobe tpm_crb
+			i=0; while [ ! -b /dev/vda ] || [ ! -e /dev/tpmrm0 ]; do
+				i=$((i + 1)); [ $i -lt 100 ] || break; sleep 0.1; done
+			"$0" enroll --tpm2-device=auto --tpm2-pcrs=7 --key-file "$1" /dev/vda' \
+			"$VAULTCTL" "$BOOT_DIR/disk.pass" > "$out.log" 2>&1
+}
+
 boot_qemu() {
 	local name=$1 initrd=$2 cmdline=$3 steps log extra tpm=() why
 	steps=$(mktemp "$BOOT_KDIR/tmp-steps.XXXXXX")
@@ -419,7 +447,7 @@ boot_qemu() {
 		-accel "${VAULT_QEMU_ACCEL:-tcg,thread=multi}" -cpu "${VAULT_QEMU_CPU:-max}" \
 		-smp 2 -m 1G -display none -nodefaults -no-reboot -monitor none \
 		-serial stdio -device virtio-rng-pci \
-		-drive "file=$BOOT_DIR/disk.img,format=raw,if=virtio,snapshot=on" \
+		-drive "file=${BOOT_DISK:-$BOOT_DIR/disk.img},format=raw,if=virtio,snapshot=on" \
 		"${extra[@]}" "${tpm[@]}" \
 		-kernel "/boot/vmlinuz-$BOOT_KVER" -initrd "$initrd" \
 		-append "console=ttyS0 no_timer_check vault.nonce=$BOOT_NONCE $cmdline"

@@ -49,6 +49,11 @@ net /dev/sdc /etc/vault/net.key _netdev
 later /dev/sdd none noauto,tries=5
 img /srv/vault.img /dev/disk/by-id/usb-KEY headless
 EOF
+# systemd's spellings of headless=, and timeout= (another file: the counts below stay)
+cat >"$T/tab2" <<'EOF'
+tpm /dev/sde none headless=yes,tpm2-device=auto
+asks /dev/sdf none headless=no,timeout=90s
+EOF
 gen "$T/tab"
 check "generator exits 0" '[ "$grc" = 0 ]'
 check "generator is silent on a good vaulttab" '[ ! -s "$T/err" ] && [ ! -s "$T/stdout" ]'
@@ -107,6 +112,13 @@ check "key file on a device: bound to that device" \
 	'has $u "BindsTo=dev-disk-by\\x2did-usb\\x2dKEY.device"'
 check "headless: vaultctl open --all, never a prompt" \
 	'has $u "ExecStart=$VAULTCTL open --all --vaulttab $T/tab img"'
+
+gen "$T/tab2"
+check "headless=yes: vaultctl open --all, never a prompt" \
+	'has vault@tpm.service "ExecStart=$VAULTCTL open --all --vaulttab $T/tab2 tpm"'
+check "headless=no, timeout=90s: vault-unlock asks, for 90s at most" \
+	'has vault@asks.service "ExecStart=$UNLOCK --vaulttab $T/tab2 --tries 3 --timeout 90s asks /dev/sdf"'
+gen "$T/tab"
 
 if command -v systemd-analyze >/dev/null 2>&1; then
 	SYSTEMD_UNIT_PATH=$T/out: systemd-analyze verify --man=no "$T/out"/*.service \
@@ -177,6 +189,7 @@ mkdir -p "$T/bin"
 cat >"$T/bin/systemd-ask-password" <<'EOF'
 #!/bin/sh
 c=$(cat "$STUB/asked" 2>/dev/null || echo 0); c=$((c + 1)); echo $c >"$STUB/asked"
+echo "$*" >>"$STUB/askargs"
 for a; do last=$a; done
 echo "$last" >"$STUB/prompt"
 sed -n "${c}p" "$STUB/answers"
@@ -186,6 +199,10 @@ cat >"$T/bin/vaultctl" <<'EOF'
 echo "$*" >>"$STUB/args"
 case $1 in
 status) [ -e "$STUB/open" ]; exit ;;
+esac
+case " $* " in
+*" --token-only "*) [ -e "$STUB/token" ] && { : >"$STUB/open"; exit 0; }
+	echo "No usable token is available for /dev/sdb1." >&2; exit 1 ;;
 esac
 [ -e "$STUB/fail" ] && exit "$(cat "$STUB/fail")"
 read -r p
@@ -197,7 +214,7 @@ chmod +x "$T/bin/systemd-ask-password" "$T/bin/vaultctl"
 
 # unlock ANSWERS ARGS...: runs vault-unlock with the answers given (one a line)
 unlock() {
-	rm -f "$T/asked" "$T/args" "$T/open" "$T/prompt"
+	rm -f "$T/asked" "$T/args" "$T/open" "$T/prompt" "$T/askargs"
 	printf '%s\n' "$1" >"$T/answers"; shift
 	STUB=$T PATH=$T/bin:$PATH VAULTCTL=$T/bin/vaultctl sh "$UNLOCK" "$@" \
 		>"$T/stdout" 2>"$T/err"
@@ -210,8 +227,19 @@ check "unlock: right passphrase at once" '[ "$urc" = 0 ] && [ "$asked" = 1 ]'
 check "unlock: prompt names the volume and device" \
 	'[ "$(cat "$T/prompt")" = "Enter passphrase for home (/dev/sdb1):" ]'
 check "unlock: vaultctl open --all NAME" 'grep -qx "open --all home" "$T/args"'
+check "unlock: the tokens are tried first, alone (--token-only)" \
+	'[ "$(sed -n 2,3p "$T/args" | tr "\n" ,)" = "open --all --token-only home,open --all home," ]'
+: >"$T/token"
+unlock "right" --tries 3 home /dev/sdb1
+rm -f "$T/token"
+check "unlock: a token that opens: no question asked" '[ "$urc" = 0 ] && [ "$asked" = 0 ]'
 unlock "$(printf 'wrong\nright')" --tries 3 home /dev/sdb1
 check "unlock: wrong, then right: asked twice, success" '[ "$urc" = 0 ] && [ "$asked" = 2 ]'
+check "unlock: the first question accepts the keyring's cached passphrase, the second not" \
+	'[ "$(sed -n 1p "$T/askargs")" = "--id=vault:home --timeout=0 --keyname=cryptsetup --accept-cached Enter passphrase for home (/dev/sdb1):" ] &&
+	 [ "$(sed -n 2p "$T/askargs")" = "--id=vault:home --timeout=0 --keyname=cryptsetup Enter passphrase for home (/dev/sdb1):" ]'
+unlock "right" --tries 3 --timeout 90s home /dev/sdb1
+check "unlock: --timeout limits the question" 'grep -q -- "--timeout=90s " "$T/askargs"'
 unlock "$(printf 'a\nb\nc\nright')" --tries 3 home /dev/sdb1
 check "unlock: gives up after tries, exit 2, says so" \
 	'[ "$urc" = 2 ] && [ "$asked" = 3 ] && grep -q "home: no passphrase matched after 3 tries" "$T/err"'

@@ -254,8 +254,116 @@ static void combination_errors(void)
 		   "iv-large-sectors needs sector-size= larger than 512");
 	EXPECT_ERR("a /dev/x /k plain,iv-large-sectors,sector-size=4096,skip=3",
 		   "with iv-large-sectors, skip= must be a multiple of 8 (sector-size= in 512-byte sectors)");
-	EXPECT_ERR("a /dev/x none luks,headless",
-		   "'headless' without a key file: nothing could ever open this volume");
+	EXPECT_ERR("a /dev/x /k plain,tpm2-device=auto",
+		   "TPM2 options are for LUKS2 volumes (their token is in the header), not plain mode");
+	EXPECT_ERR("a /dev/x /k plain,tpm2-pin=no",
+		   "TPM2 options are for LUKS2 volumes (their token is in the header), not plain mode");
+}
+
+/* systemd 252's crypttab options for tokens and prompts, with its meanings. */
+static void token_and_prompt_options(void)
+{
+	struct vt_entry e;
+	uint64_t us;
+
+	/* defaults: token-timeout=30s (systemd's), no prompt timeout, nothing set */
+	EXPECT_INT(parse("r /dev/x", &e), 1);
+	EXPECT_INT(e.token_timeout_us, 30000000);
+	EXPECT_INT(e.timeout_us, 0);
+	EXPECT(!e.headless && !e.tpm2_device && !e.tpm2_pcrs_set);
+	EXPECT_INT(e.tpm2_pin, -1);
+	vt_entry_free(&e);
+
+	/* headless without a key file: a TPM2 token may open it (systemd's use) */
+	EXPECT_INT(parse("r /dev/x none luks,headless", &e), 1);
+	EXPECT(e.headless);
+	vt_entry_free(&e);
+	EXPECT_INT(parse("r /dev/x none headless=true,tpm2-device=auto,tpm2-pcrs=0+7+15,"
+			 "tpm2-pin=no,token-timeout=0,timeout=1min30s", &e), 1);
+	EXPECT(e.headless);
+	EXPECT_STR(e.tpm2_device, "auto");
+	EXPECT(e.tpm2_pcrs_set);
+	EXPECT_INT(e.tpm2_pcrs, (1U << 0) | (1U << 7) | (1U << 15));
+	EXPECT_INT(e.tpm2_pin, 0);
+	EXPECT_INT(e.token_timeout_us, 0);
+	EXPECT_INT(e.timeout_us, 90000000);
+	vt_entry_free(&e);
+	EXPECT_INT(parse("r /dev/x none headless=0,headless=off,tpm2-pin=YES,tpm2-pcrs=", &e), 1);
+	EXPECT(!e.headless);
+	EXPECT_INT(e.tpm2_pin, 1);
+	EXPECT(e.tpm2_pcrs_set);
+	EXPECT_INT(e.tpm2_pcrs, 0);
+	vt_entry_free(&e);
+	EXPECT_INT(parse("r /dev/x none tpm2-device=/dev/tpmrm0,timeout=10", &e), 1);
+	EXPECT_STR(e.tpm2_device, "/dev/tpmrm0");
+	EXPECT_INT(e.timeout_us, 10000000);
+	vt_entry_free(&e);
+	EXPECT_INT(parse("r /dev/x none tpm2-device=swtpm:path=/run/s,tpm2-pcrs=23", &e), 1);
+	EXPECT_STR(e.tpm2_device, "swtpm:path=/run/s");
+	EXPECT_INT(e.tpm2_pcrs, 1U << 23);
+	vt_entry_free(&e);
+
+	/* time spans as systemd.time(7) writes them */
+	EXPECT_INT(vt_parse_timespan("0", &us), 0);
+	EXPECT_INT(us, 0);
+	EXPECT_INT(vt_parse_timespan("infinity", &us), 0);
+	EXPECT_INT(us, 0);
+	EXPECT_INT(vt_parse_timespan("500ms", &us), 0);
+	EXPECT_INT(us, 500000);
+	EXPECT_INT(vt_parse_timespan("2min", &us), 0);
+	EXPECT_INT(us, 120000000);
+	EXPECT_INT(vt_parse_timespan("1h5m3s", &us), 0);
+	EXPECT_INT(us, 3903000000ULL);
+	EXPECT_INT(vt_parse_timespan("7us", &us), 0);
+	EXPECT_INT(us, 7);
+	EXPECT_INT(vt_parse_timespan("1d", &us), 0);
+	EXPECT_INT(us, 86400000000ULL);
+	EXPECT_INT(vt_parse_timespan("", &us), -EINVAL);
+	EXPECT_INT(vt_parse_timespan("s", &us), -EINVAL);
+	EXPECT_INT(vt_parse_timespan("5x", &us), -EINVAL);
+	EXPECT_INT(vt_parse_timespan("1.5s", &us), -EINVAL);
+	EXPECT_INT(vt_parse_timespan("-5", &us), -EINVAL);
+	EXPECT_INT(vt_parse_timespan("5 s", &us), -EINVAL);
+	EXPECT_INT(vt_parse_timespan("5s6", &us), 0);	/* trailing bare number: seconds */
+	EXPECT_INT(us, 11000000);
+	EXPECT_INT(vt_parse_timespan("99999999999999999999", &us), -ERANGE);
+	EXPECT_INT(vt_parse_timespan("999999999999w", &us), -ERANGE);
+
+	/* precise errors */
+	EXPECT_ERR("a /dev/x none timeout=1.5s",
+		   "invalid value '1.5s' for option 'timeout': a time span such as 30 (seconds), 30s, 500ms, 2min or 1min30s; 0 for no limit");
+	EXPECT_ERR("a /dev/x none token-timeout=soon",
+		   "invalid value 'soon' for option 'token-timeout': a time span such as 30 (seconds), 30s, 500ms, 2min or 1min30s; 0 for no limit");
+	EXPECT_ERR("a /dev/x none timeout", "option 'timeout' needs a value (timeout=...)");
+	EXPECT_ERR("a /dev/x none headless=", "option 'headless' needs a value (headless=...)");
+	EXPECT_ERR("a /dev/x none headless=maybe",
+		   "invalid value 'maybe' for option 'headless': yes or no (or 1/0, true/false, on/off)");
+	EXPECT_ERR("a /dev/x none tpm2-pin", "option 'tpm2-pin' needs a value (tpm2-pin=...)");
+	EXPECT_ERR("a /dev/x none tpm2-pin=2",
+		   "invalid value '2' for option 'tpm2-pin': yes or no (or 1/0, true/false, on/off)");
+	EXPECT_ERR("a /dev/x none tpm2-device=",
+		   "option 'tpm2-device' needs a value (tpm2-device=...)");
+	EXPECT_ERR("a /dev/x none tpm2-device=tpmrm0",
+		   "invalid value 'tpmrm0' for option 'tpm2-device': auto, a device path such as /dev/tpmrm0, or a TCTI such as device:/dev/tpmrm0");
+	EXPECT_ERR("a /dev/x none tpm2-device=Dev:x",
+		   "invalid value 'Dev:x' for option 'tpm2-device': auto, a device path such as /dev/tpmrm0, or a TCTI such as device:/dev/tpmrm0");
+	EXPECT_ERR("a /dev/x none tpm2-pcrs=24",
+		   "invalid value '24' for option 'tpm2-pcrs': PCR 24 is out of range (0 to 23)");
+	EXPECT_ERR("a /dev/x none tpm2-pcrs=7+99999999999999999999",
+		   "invalid value '7+99999999999999999999' for option 'tpm2-pcrs': PCR 99999999999999999999 is out of range (0 to 23)");
+	EXPECT_ERR("a /dev/x none tpm2-pcrs=7+",
+		   "invalid value '7+' for option 'tpm2-pcrs': it ends with '+'");
+	EXPECT_ERR("a /dev/x none tpm2-pcrs=+7",
+		   "invalid value '+7' for option 'tpm2-pcrs': PCR numbers 0 to 23 joined by '+', e.g. 7 or 0+7");
+	EXPECT_ERR("a /dev/x none tpm2-pcrs=secure-boot-policy",
+		   "invalid value 'secure-boot-policy' for option 'tpm2-pcrs': PCR numbers 0 to 23 joined by '+', e.g. 7 or 0+7");
+	EXPECT_ERR("a /dev/x none tpm2-pcrs=7 x", "too many fields: expected NAME DEVICE [KEYFILE [OPTIONS]] (no blanks inside OPTIONS)");
+	EXPECT_ERR("a /dev/x none tpm2-pcrs=0,7",
+		   "unknown option '7' (a ',' splits options: tpm2-pcrs= joins PCRs with '+', e.g. tpm2-pcrs=7+11)");
+	EXPECT_ERR("a /dev/x none tpm2-signature=/etc/sig.json",
+		   "option 'tpm2-signature' is not supported by vaultctl (TPM2 with tpm2-device=, key files and passphrases are)");
+	EXPECT_ERR("a /dev/x none fido2-device=auto",
+		   "option 'fido2-device' is not supported by vaultctl (TPM2 with tpm2-device=, key files and passphrases are)");
 }
 
 static void bad_bytes(void)
@@ -298,6 +406,8 @@ static void format_round_trip(void)
 		"p /dev/x /k plain,cipher=aes-xts-plain64,size=512,offset=8,skip=8,sector-size=4096,iv-large-sectors,same-cpu-crypt,no-read-workqueue,no-write-workqueue",
 		"m LABEL=x none",
 		"n /dev/y none tries=0",
+		"t /dev/z none luks,headless,timeout=90s,token-timeout=0s,tpm2-device=auto,tpm2-pcrs=0+7+15,tpm2-pin=yes",
+		"u /dev/z none timeout=1500ms,token-timeout=7us,tpm2-device=device:/dev/tpmrm0,tpm2-pcrs=,tpm2-pin=no",
 	};
 	char out[VAULTTAB_LINE_MAX], out2[VAULTTAB_LINE_MAX];
 	struct vt_entry e, e2;
@@ -318,6 +428,11 @@ static void format_round_trip(void)
 	EXPECT_INT(parse("q /dev/z - luks,read-only,key-slot=2,_netdev", &e), 1);
 	EXPECT_INT(vt_entry_format(&e, out, sizeof(out)), 0);
 	EXPECT_STR(out, "q /dev/z none luks,readonly,keyslot=2");
+	vt_entry_free(&e);
+	/* systemd's spellings come out in one form; token-timeout=30s is the default */
+	EXPECT_INT(parse("q /dev/z - headless=yes,timeout=2min,token-timeout=30,tpm2-pcrs=7,tpm2-pin=1", &e), 1);
+	EXPECT_INT(vt_entry_format(&e, out, sizeof(out)), 0);
+	EXPECT_STR(out, "q /dev/z none headless,timeout=120s,tpm2-pcrs=7,tpm2-pin=yes");
 	vt_entry_free(&e);
 }
 
@@ -529,6 +644,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(ignored_options),
 	KTAP_CASE(option_errors),
 	KTAP_CASE(combination_errors),
+	KTAP_CASE(token_and_prompt_options),
 	KTAP_CASE(bad_bytes),
 	KTAP_CASE(bad_name_kept),
 	KTAP_CASE(format_round_trip),

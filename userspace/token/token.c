@@ -37,7 +37,8 @@ void token_why(struct token_ctx *ctx, const char *fmt, ...)
 
 bool token_may_ask(const struct token_ctx *ctx)
 {
-	return !ctx->o->batch_mode && isatty(STDIN_FILENO);
+	/* vaulttab's headless=: never a PIN prompt either (systemd's meaning) */
+	return !ctx->o->batch_mode && !ctx->o->headless && isatty(STDIN_FILENO);
 }
 
 int pass_set(struct passphrase *p, const void *data, size_t len)

@@ -109,11 +109,22 @@ depends() {
     return 0
 }
 
+# vault_tpm2: vaultctl is built with TPM2 support (links libtss2-esys).
+# Then the TPM drivers and the TCTI libraries tpm2-tss dlopens go in, always
+# (an enrolment after this image was built must still work at boot); they
+# hold no secret: the sealed key stays in the LUKS2 header.
+vault_tpm2() {
+    ldd "$(vault_ctl)" 2> /dev/null | grep -q libtss2-esys
+}
+
 # called by dracut
 installkernel() {
     local ko
     # dm-vault uses the kernel's crypto API: take what a volume may use.
     hostonly='' instmods dm-mod "=crypto" aesni_intel sha256_ssse3 sha512_ssse3
+    if vault_tpm2; then
+        hostonly='' instmods tpm_crb tpm_tis tpm_tis_core
+    fi
     if modinfo -k "$kernel" dm-vault > /dev/null 2>&1; then
         instmods dm-vault
     elif [[ $VAULT_MODULE ]]; then
@@ -182,6 +193,15 @@ install() {
         derror "vault: cannot install $ctl"
         return 1
     }
+
+    if vault_tpm2; then
+        # The loader finds libtss2-tcti-device.so.0 by name with dlopen().
+        inst_libdir_file "libtss2-tctildr.so.*" "libtss2-tcti-device.so.*" || {
+            dwarn "vault: the tpm2-tss TCTI libraries were not found: no TPM2 unlock at boot"
+        }
+        mkdir -p "$initdir/etc/vault"
+        : > "$initdir/etc/vault/tpm2"
+    fi
 
     sel=$(vault_select) || {
         dwarn "vault: no entry of $tab is needed for the root or marked initramfs"
