@@ -113,6 +113,16 @@ class Console:
                 return t
         return None
 
+    def capture_report(self, secs=3.0):
+        # A kernel report is many lines: keep reading briefly after its
+        # first line so that the transcript holds the trace, not just "BUG:".
+        deadline = time.monotonic() + secs
+        while not self.eof:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self.pump(min(left, 0.5))
+
     def expect(self, secs, text):
         deadline = time.monotonic() + secs
         while True:
@@ -122,6 +132,7 @@ class Console:
                 return None
             bad = self.failed_text()
             if bad:
+                self.capture_report()
                 return f"saw '{bad}'"
             left = deadline - time.monotonic()
             if left <= 0:
@@ -144,6 +155,7 @@ class Console:
         while time.monotonic() < deadline:
             bad = self.failed_text()
             if bad:
+                self.capture_report()
                 return f"saw '{bad}'"
             self.pump(0.5)
             if self.eof and self.proc.poll() is not None:
@@ -210,9 +222,9 @@ def main():
                 rc = 1
         con.note(f"done, status {rc}")
     if rc:
-        tail = con.buf[-1500:].replace("\r", "")
+        tail = con.buf[-6000:].replace("\r", "")
         print("# last console output:", flush=True)
-        for line in tail.splitlines()[-25:]:
+        for line in tail.splitlines()[-60:]:
             print("#   " + line, flush=True)
     return rc
 
