@@ -17,28 +17,8 @@ T=$(mktemp -d /tmp/vaultctl-luks.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
 
-n=0; pass=0; fail=0; skip=0
 OUT=$T/out; ERR=$T/err
-
-ok()   { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $1"; }
-nok()  { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"
-	 sed 's/^/# stdout: /' "$OUT"; sed 's/^/# stderr: /' "$ERR"; }
-skp()  { n=$((n + 1)); skip=$((skip + 1)); echo "ok $n $1 # SKIP $2"; }
-# skp_dep NAME REASON: a declared dependency is missing: a skip, but a
-# failure under VAULT_STRICT_DEPS=1 (make check, .ci/run)
-skp_dep() {
-	if [ "${VAULT_STRICT_DEPS:-0}" = 1 ]; then
-		n=$((n + 1)); fail=$((fail + 1))
-		echo "not ok $n $1"; echo "# $2 (a declared dependency, VAULT_STRICT_DEPS=1)"
-	else
-		skp "$@"
-	fi
-}
-finish() {
-	echo "# $pass passed, $fail failed${skip:+, $skip skipped}" | sed 's/, 0 skipped//'
-	[ "$fail" = 0 ]
-	exit
-}
+. "$HERE/lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
 	# Image files need no root, but cryptsetup's locking and the loop
@@ -51,18 +31,12 @@ if ! command -v cryptsetup >/dev/null 2>&1; then
 	finish
 fi
 
-# Cheap KDFs: these tests are about the format, not the KDF cost.
-FAST="--pbkdf pbkdf2 --pbkdf-force-iterations 1000"
 ARGON="--pbkdf argon2id --pbkdf-force-iterations 4 --pbkdf-memory 32 --pbkdf-parallel 1"
 CS_FAST="--pbkdf pbkdf2 --pbkdf-force-iterations 1000"
-cs() { cryptsetup --disable-locks "$@"; }
 
-# vc ARGS... [< input]: runs vaultctl; status in $rc
-vc() { $VALGRIND_CMD "$VAULTCTL" "$@" >"$OUT" 2>"$ERR"; rc=$?; }
 # check NAME CONDITION...: ok when the shell condition holds
 check() { name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
 img() { rm -f "$1"; truncate -s "${2:-24M}" "$1"; }
-sum() { sha256sum "$1" | cut -d' ' -f1; }
 # the passphrase files given as key files to cryptsetup
 printf 'first pass' >p1; printf 'second pass' >p2; printf 'third pass' >p3
 printf 'wrong pass' >bad

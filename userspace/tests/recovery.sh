@@ -14,27 +14,9 @@ T=$(mktemp -d /tmp/vaultctl-recovery.XXXXXX)
 trap '[ -n "$KEEP" ] || rm -rf "$T"' EXIT
 cd "$T" || exit 1
 
-n=0; pass=0; fail=0; skip=0
 OUT=$T/out; ERR=$T/err
 : >"$OUT"; : >"$ERR"
-
-ok()   { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $1"; }
-nok()  { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"
-	 sed 's/^/# stdout: /' "$OUT"; sed 's/^/# stderr: /' "$ERR"; }
-skp()  { n=$((n + 1)); skip=$((skip + 1)); echo "ok $n $1 # SKIP $2"; }
-skp_dep() {
-	if [ "${VAULT_STRICT_DEPS:-0}" = 1 ]; then
-		n=$((n + 1)); fail=$((fail + 1))
-		echo "not ok $n $1"; echo "# $2 (a declared dependency, VAULT_STRICT_DEPS=1)"
-	else
-		skp "$@"
-	fi
-}
-finish() {
-	echo "# $pass passed, $fail failed${skip:+, $skip skipped}" | sed 's/, 0 skipped//'
-	[ "$fail" = 0 ]
-	exit
-}
+. "$HERE/lib.sh"
 
 echo "KTAP version 1"
 if [ "$(id -u)" != 0 ]; then
@@ -46,12 +28,8 @@ if ! command -v cryptsetup >/dev/null 2>&1; then
 	finish
 fi
 
-FAST="--pbkdf pbkdf2 --pbkdf-force-iterations 1000"
-cs() { cryptsetup --disable-locks "$@"; }
-vc() { $VALGRIND_CMD "$VAULTCTL" "$@" >"$OUT" 2>"$ERR"; rc=$?; }
 check() { name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
 img() { rm -f "$1"; truncate -s "${2:-20M}" "$1"; }
-sum() { sha256sum "$1" | cut -d' ' -f1; }
 printf 'first pass' >p1
 # systemd 252's format: 8 groups of 8 modhex characters
 KEY_RE='^[cbdefghijklnrtuv]\{8\}\(-[cbdefghijklnrtuv]\{8\}\)\{7\}$'

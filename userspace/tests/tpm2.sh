@@ -28,26 +28,9 @@ trap cleanup EXIT
 cd "$T" || exit 1
 echo "KTAP version 1"
 
-n=0; pass=0; fail=0; skip=0
 OUT=$T/out; ERR=$T/err
-ok()   { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $1"; }
-nok()  { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"
-	 sed 's/^/# stdout: /' "$OUT"; sed 's/^/# stderr: /' "$ERR"; }
-skp()  { n=$((n + 1)); skip=$((skip + 1)); echo "ok $n $1 # SKIP $2"; }
-skp_dep() {
-	if [ "${VAULT_STRICT_DEPS:-0}" = 1 ]; then
-		n=$((n + 1)); fail=$((fail + 1))
-		echo "not ok $n $1"; echo "# $2 (a declared dependency, VAULT_STRICT_DEPS=1)"
-	else
-		skp "$@"
-	fi
-}
 check() { if eval "$2"; then ok "$1"; else echo "# failed: $2"; nok "$1"; fi; }
-finish() {
-	echo "# $pass passed, $fail failed${skip:+, $skip skipped}" | sed 's/, 0 skipped//'
-	[ "$fail" = 0 ]
-	exit
-}
+. "$HERE/lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
 	skp "tpm2 host tests" "needs root (cryptsetup on image files)"
@@ -90,7 +73,6 @@ if ! tpm_start; then
 	finish
 fi
 
-FAST="--pbkdf pbkdf2 --pbkdf-force-iterations 1000"
 printf pw >pw
 newimg() { truncate -s 20M "$1" && cryptsetup --disable-locks luksFormat --batch-mode $FAST --key-file pw "$1"; }
 # token IMG [ID]: the token's JSON (one line)
