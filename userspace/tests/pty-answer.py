@@ -8,25 +8,9 @@
 # PATTERN never came, killing the command).
 import os
 import pty
-import select
 import sys
-import time
 
-
-def read_until(fd, pattern, limit):
-    out = b""
-    end = time.monotonic() + limit
-    while (pattern is None or pattern not in out) and time.monotonic() < end:
-        r, _, _ = select.select([fd], [], [], 0.1)
-        if r:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-    return out
+from ptyio import read_until
 
 
 def main():

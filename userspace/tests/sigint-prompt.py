@@ -8,27 +8,12 @@
 # echo back on.  Prints one line per finding; exits 0 when all hold.
 import os
 import pty
-import select
 import signal
 import sys
 import termios
 import time
 
-
-def read_until(fd, pattern, limit):
-    out = b""
-    end = time.monotonic() + limit
-    while pattern not in out and time.monotonic() < end:
-        r, _, _ = select.select([fd], [], [], 0.1)
-        if r:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-    return out
+from ptyio import read_until
 
 
 def main():
