@@ -107,8 +107,6 @@ static void entry_opts(const struct vault_opts *all, const struct vt_entry *e,
 	o->headless = e->headless;
 	o->prompt_timeout_us = e->timeout_us;
 	o->token_timeout_us = e->token_timeout_us;
-	/* every token, as "vaultctl open" without --token-id */
-	o->token_id = -1;
 	o->tpm2_no_measure = all->tpm2_no_measure;
 	o->token_only = all->token_only;	/* vault-unlock: the TPM before any question */
 	o->tpm2_device = e->tpm2_device;
