@@ -526,6 +526,8 @@ out:
 	flush(c, &enc);
 	flush(c, &trial);
 	flush(c, &primary);
+	/* ESYS built Create's parameters (secret, authValue) on its stack */
+	secure_wipe_stack();
 	return r;
 }
 
@@ -669,6 +671,8 @@ out:
 	flush(c, &enc);
 	flush(c, &obj);
 	flush(c, &primary);
+	/* ESYS decrypted the response, the secret, into a stack array */
+	secure_wipe_stack();
 	return r;
 }
 
