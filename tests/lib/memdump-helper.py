@@ -9,7 +9,7 @@
 #   hold DEVICE      open DEVICE with O_EXCL (as a mount would), print
 #                    "held" and keep it until killed.
 #
-# For tests/guest/63-tpm2-in-memory.sh, which must give vaultctl a PIN
+# For tests/guest/38-tpm2-in-memory.sh, which must give vaultctl a PIN
 # without leaving copies of it where vaultctl's own would be: the PIN exists
 # only in the pages of two small tmpfs files (whose frames the test then
 # knows and excuses), never in a Python object or a shell variable.

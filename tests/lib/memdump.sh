@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 #
 # tests/lib/memdump.sh - the guest side of the memory-dump channel
-# (tests/vm/memdump-agent on the host), for tests/guest/63-*.sh.
+# (tests/vm/memdump-agent on the host), for tests/guest/38-tpm2-in-memory.sh.
 #
 #   memdump_connect      find the virtio port, say hello (the host makes
 #                        a LUKS2 volume: "ok IMAGE PASSPHRASE AESKEYFIND" in

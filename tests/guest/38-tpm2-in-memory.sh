@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Key hygiene in RAM after TPM2 and recovery-key unlocks, 62's method
-# (the host dumps the guest's memory through tests/vm/memdump-agent and
-# searches the pages that changed since a baseline) on a volume the host
+# Key hygiene in RAM after TPM2 and recovery-key unlocks, the method of
+# 62-key-in-memory (the host dumps the guest's memory through
+# tests/vm/memdump-agent and searches the pages that changed since a
+# baseline) on a volume the host
 # formatted: vaultctl enrols a systemd-tpm2 token without PIN, one with a
 # PIN, and a recovery key; opens it through each token and once through
 # the recovery key, closing each time.  Searched for (16-byte pieces, so a
@@ -41,7 +42,7 @@
 . "$VAULT_REPO/tests/lib/tpm.sh"
 . "$VAULT_REPO/tests/lib/memdump.sh"
 
-T=t63
+T=t38m
 HELPER=$VAULT_REPO/tests/lib/memdump-helper.py
 export DM_DISABLE_UDEV=1
 # The volume key's and keyslot 0's needles (62's), then those added later.
@@ -55,6 +56,9 @@ vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
 memdump_connect
 read -r _ IMAGE PASS _ <<<"$REPLY"
 tpm_reset || ktap_fail_all "cannot reset the TPM"
+# vaultctl's tokens bind PCR 15 as zero: 38-tpm2-unlock extends it.
+[ "$(tpm_pcr 15)" = "$(printf '%064d' 0)" ] ||
+	ktap_fail_all "PCR 15 was extended by an earlier test in this guest: run this test before 38-tpm2-unlock"
 
 WORK=$(mktemp -d /tmp/$T.XXXXXX)
 cleanup() {
