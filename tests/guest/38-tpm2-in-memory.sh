@@ -111,15 +111,17 @@ clean() {
 		test -z "$bad" -a "${R[hitsmore]:-0}" = 0
 }
 
-# token_id TYPE PIN: the id of DEV's token of TYPE (systemd-tpm2: with
-# tpm2-pin PIN, true or false)
-token_id() {
+# token_ids: the ids of DEV's systemd-tpm2 tokens without and with PIN and
+# of its systemd-recovery token (one python3: each costs seconds under TCG)
+token_ids() {
 	cryptsetup --disable-locks luksDump --dump-json-metadata "$DEV" 2>/dev/null | python3 -c '
 import json, sys
 tok = json.load(sys.stdin)["tokens"]
-ids = [i for i, t in tok.items() if t["type"] == sys.argv[1] and
-       (sys.argv[1] != "systemd-tpm2" or t.get("tpm2-pin", False) == (sys.argv[2] == "true"))]
-print(ids[0] if len(ids) == 1 else "")' "$@"
+def one(typ, pin=None):
+    ids = [i for i, t in tok.items() if t["type"] == typ and
+           (pin is None or t.get("tpm2-pin", False) == pin)]
+    return ids[0] if len(ids) == 1 else "-"
+print(one("systemd-tpm2", False), one("systemd-tpm2", True), one("systemd-recovery"))'
 }
 
 # ---- 0. baseline: nothing secret exists in the guest yet
@@ -137,10 +139,9 @@ enroll_rk() {
 		"$DEV" >/dev/null 2>"$WORK/err" || { ktap_diag_stream <"$WORK/err"; return 1; }
 }
 ktap_check "enroll --recovery-key (into a file; stdout to /dev/null)" enroll_rk
-T0=$(token_id systemd-tpm2 false)
-T1=$(token_id systemd-tpm2 true)
-T2=$(token_id systemd-recovery)
-ktap_check "the three tokens are there ($T0, $T1, $T2)" test -n "$T0" -a -n "$T1" -a -n "$T2"
+read -r T0 T1 T2 < <(token_ids)
+ids_ok() { [[ "${T0:-} ${T1:-} ${T2:-}" =~ ^[0-9]+\ [0-9]+\ [0-9]+$ ]]; }
+ktap_check "the three tokens are there (${T0:-}, ${T1:-}, ${T2:-})" ids_ok
 
 # ---- 2. open through each (PCR 15 left alone: the test unseals again)
 OPEN=(open --token-only --tpm2-measure-pcr=no)
