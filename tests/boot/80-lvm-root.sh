@@ -22,6 +22,10 @@ echo "$BOOT_NAME /dev/vda none luks,tries=2,initramfs" > "$tab"
 initrd=$(boot_mkinitramfs lvm "$tab" 0077 "VAULT_ROOT=$lvroot") ||
 	ktap_fail_all "mkinitramfs failed"
 ktap_check "the hook wrote no warning" not grep -a 'W: vault' "$BOOT_KDIR/initrd-lvm.log"
+# lvm2's hook: the activation is its udev rule's (no local-top script).
+ktap_check "the image holds lvm and lvm2's udev rule 69-lvm.rules" \
+	bash -c "lsinitramfs '$initrd' | grep -qx 'usr/sbin/lvm' &&
+		lsinitramfs '$initrd' | grep -qx 'usr/lib/udev/rules.d/69-lvm.rules'"
 
 boot_new_nonce
 BOOT_DISK=$BOOT_DIR/disk-lvm.img boot_qemu 80-lvm-root "$initrd" "root=$lvroot panic=-1" <<EOF
