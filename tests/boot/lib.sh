@@ -256,6 +256,50 @@ boot_prepare() {
 	boot_disk
 }
 
+# boot_lvm_disk (after boot_prepare): build/boot/disk-lvm.img, a disk whose
+# LUKS2 vault volume (keyslot 0 = BOOT_PASS, pbkdf2 1000 iterations) holds
+# an LVM PV, VG $BOOT_LVM_VG, LV $BOOT_LVM_LV carrying the root fs, made in
+# a guest by tests/boot/make-lvm-disk (log: build/logs/boot-lvm-disk.log).
+# Boot it with BOOT_DISK=$BOOT_DIR/disk-lvm.img.
+BOOT_LVM_VG=vaultvg
+BOOT_LVM_LV=root
+_boot_lvm_disk_build() {
+	local out=$BOOT_DIR/disk-lvm.img pass=$BOOT_DIR/disk.pass h rc t
+	local failed=$BOOT_DIR/disk-lvm.failed script=$BOOT_REPO/tests/boot/make-lvm-disk
+	h=$(_boot_hash "$(declare -f _boot_lvm_disk_build)" "$script" \
+		"$BOOT_DIR/rootfs.ext4" "$pass" "$BOOT_UUID" "$BOOT_LVM_VG" "$BOOT_LVM_LV")
+	_boot_fresh "$out" "$h" && return 0
+	if [ "$(cat "$failed" 2>/dev/null)" = "$BOOT_RUN_ID $h" ]; then
+		ktap_diag "the LVM disk image could not be made earlier in this run"
+		return 1
+	fi
+	ktap_diag "making the LVM disk image $out in a $BOOT_KVER guest"
+	rm -f "$out" "$out.stamp"
+	truncate -s 40M "$out.new"
+	t=$SECONDS
+	VAULT_QEMU_EXTRA="-drive file=$out.new,format=raw,if=virtio" VAULT_MEMDUMP=0 \
+	VAULT_GUEST_TIMEOUT=300 VAULT_CONSOLE_LOG=$BOOT_LOGS/boot-lvm-disk-console.log \
+		"$BOOT_REPO/tests/vm/run-guest" "$BOOT_KVER" -- "$script" /dev/vda \
+		"$BOOT_DIR/rootfs.ext4" "$pass" "$BOOT_UUID" "$BOOT_LVM_VG" "$BOOT_LVM_LV" \
+		> "$BOOT_LOGS/boot-lvm-disk.log" 2>&1
+	rc=$?
+	sed 's/^/#   /' "$BOOT_LOGS/boot-lvm-disk.log"
+	if [ "$rc" -ne 0 ]; then
+		ktap_diag "making the LVM disk failed (exit $rc; log $BOOT_LOGS/boot-lvm-disk.log)"
+		echo "$BOOT_RUN_ID $h" > "$failed"
+		rm -f "$out.new"
+		return 1
+	fi
+	mv "$out.new" "$out"
+	echo "$h" > "$out.stamp"
+	ktap_diag "LVM disk image made in $((SECONDS - t)) s"
+}
+
+boot_lvm_disk() {
+	boot_disk || return 1
+	_boot_locked _boot_lvm_disk_build
+}
+
 _boot_mkinitramfs_build() {
 	local variant=$1 tab=$2 umask=$3 h conf out log rc
 	shift 3

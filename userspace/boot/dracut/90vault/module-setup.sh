@@ -36,11 +36,13 @@ vault_ctl() {
 
 # The device-mapper names of DEV and of what it is stacked on.
 vault_dm_names() {
-    local node sys
+    local node maj min
     node=$(readlink -f "$1" 2> /dev/null) || return 0
     [[ -b $node ]] || return 0
-    sys=/sys/class/block/${node##*/}
-    vault_dm_names_sys "$sys"
+    # By device number: /dev/mapper/VG-LV is a node of its own, not a
+    # link to dm-N, where udev does not make the links.
+    read -r maj min < <(stat -L -c '%t %T' "$node") || return 0
+    vault_dm_names_sys "/sys/dev/block/$((16#$maj)):$((16#$min))"
 }
 
 vault_dm_names_sys() {
