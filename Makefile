@@ -39,9 +39,6 @@ DEPS_PKGS := build-essential bc flex bison libelf-dev kmod xz-utils cpio \
 # Debian 12): make check fails unless a guest ran on a kernel of each
 # (tests/vm/kernels.sh).
 KERNEL_SERIES := 6.1 6.12
-# Root on LVM inside a vault volume (tests/boot/80-lvm-root.sh,
-# tests/guest/44-initramfs-lvm.sh).
-DEPS_PKGS += lvm2
 
 MODULE_SRCS := $(wildcard $(REPO)/module/*.c $(REPO)/module/*.h)
 UAPI_HDR    := $(REPO)/module/uapi/linux/dm-vault.h
