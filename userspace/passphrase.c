@@ -386,11 +386,13 @@ int pass_read_until(const char *key_file, uint64_t offset, uint64_t size, const 
 		/*
 		 * A boot splash owns the console: a prompt written there is
 		 * hidden (quiet splash).  Ask through plymouth while it runs.
-		 * New passphrases (VERIFY) are never typed at boot.
+		 * New passphrases (VERIFY) are never typed at boot.  When it
+		 * shows no splash it cannot ask: the console is visible then.
 		 */
 		if (!verify && plymouth_running()) {
 			r = plymouth_ask(prompt, deadline_us, p);
-			break;
+			if (r != -ENOTCONN)
+				break;
 		}
 		r = tty_read(prompt, false, deadline_us, p);
 		if (r || !verify || !p->len)
