@@ -271,7 +271,13 @@ static int tty_read(const char *prompt, bool echo_on, uint64_t deadline_us, stru
 	if (!echo_on && !tcgetattr(fd, &old)) {
 		raw = old;
 		raw.c_lflag &= ~(tcflag_t)ECHO;
-		raw.c_lflag |= ECHONL;
+		/*
+		 * A line, with its editing (erase, kill) and Enter shown as a
+		 * newline, even on a terminal someone left raw: plymouth does
+		 * so to the serial console when it hides its splash.
+		 */
+		raw.c_lflag |= ICANON | ECHONL;
+		raw.c_iflag |= ICRNL;
 		if (!tcsetattr(fd, TCSADRAIN, &raw))
 			restore = true;
 	}
