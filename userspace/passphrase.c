@@ -233,12 +233,41 @@ fail:
 	return r;
 }
 
+/*
+ * Line editing for a terminal that stays out of canonical mode: Delete or
+ * Backspace erases the last character (all of its UTF-8 bytes), Ctrl-U
+ * the whole line.  The bytes dropped are wiped.
+ */
+static void edit_line(struct passphrase *p)
+{
+	size_t i, n = 0;
+
+	if (!p->buf)
+		return;
+	for (i = 0; i < p->len; i++) {
+		unsigned char c = (unsigned char)p->buf[i];
+
+		if (c == 0x7f || c == '\b') {
+			while (n && ((unsigned char)p->buf[n - 1] & 0xc0) == 0x80)
+				n--;
+			if (n)
+				n--;
+		} else if (c == 0x15) {
+			n = 0;
+		} else {
+			p->buf[n++] = (char)c;
+		}
+	}
+	explicit_bzero(p->buf + n, p->len - n);
+	p->len = n;
+}
+
 /* Reads one line from the terminal, echo off unless ECHO_ON. */
 static int tty_read(const char *prompt, bool echo_on, uint64_t deadline_us, struct passphrase *p)
 {
 	struct sigaction sa, old_int, old_term, old_quit;
 	struct termios old, raw;
-	bool restore = false;
+	bool restore = false, edit = false;
 	int fd, out, r;
 
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -280,10 +309,20 @@ static int tty_read(const char *prompt, bool echo_on, uint64_t deadline_us, stru
 		raw.c_iflag |= ICRNL;
 		if (!tcsetattr(fd, TCSADRAIN, &raw))
 			restore = true;
+		/*
+		 * plymouth also locks the modes it set (TIOCSLCKTRMIOS): the
+		 * change above does not take.  Edit the line here then.
+		 */
+		edit = !tcgetattr(fd, &raw) && !(raw.c_lflag & ICANON);
 	}
 	if (write(out, prompt, strlen(prompt)) < 0)
 		log_dbg("cannot write the prompt: %s", strerror(errno));
 	r = read_stream(fd, true, PASS_INTERACTIVE_MAX, false, deadline_us, p);
+	if (edit && !r) {
+		edit_line(p);
+		if (write(out, "\n", 1) < 0)	/* what ECHONL shows in canonical mode */
+			log_dbg("cannot end the prompt's line: %s", strerror(errno));
+	}
 	if (restore)
 		tcsetattr(fd, TCSADRAIN, &old);
 	close(fd);
