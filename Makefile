@@ -35,6 +35,9 @@ DEPS_PKGS := build-essential bc flex bison libelf-dev kmod xz-utils cpio \
 	libjson-c-dev libblkid-dev valgrind clang libclang-rt-14-dev python3 \
 	fio e2fsprogs util-linux bsdextrautils coreutils procps iproute2 aeskeyfind strace \
 	swtpm swtpm-tools tpm2-tools libtss2-dev libqrencode-dev
+# The boot splash: its initramfs hook puts plymouth in every image
+# (tests/boot/65-plymouth.sh).
+DEPS_PKGS += plymouth
 # The kernel series those packages install (linux-image-amd64 is 6.1 on
 # Debian 12): make check fails unless a guest ran on a kernel of each
 # (tests/vm/kernels.sh).
