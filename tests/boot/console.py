@@ -14,7 +14,8 @@ The steps file holds one step a line (blank lines and '#' lines skipped):
   absent TEXT            TEXT must not appear in the whole output (checked
                          when the run ends)
   exit SECONDS           wait up to SECONDS for QEMU to exit by itself
-TEXT runs to the end of the line; \\n \\r \\t \\\\ are unescaped.
+TEXT runs to the end of the line; \\n \\r \\t \\\\ and \\xHH (a byte, e.g.
+\\x7f: Delete, the terminal's erase key) are unescaped.
 
 Each step prints "# step N: ... ok|FAILED (T s)".  The whole transcript
 (guest output, with "[console +T s] ..." notes between) goes to the log.
@@ -37,6 +38,13 @@ def unescape(text):
         c = text[i]
         if c == "\\" and i + 1 < len(text):
             n = text[i + 1]
+            if n == "x" and len(text[i + 2:i + 4]) == 2:
+                try:
+                    out.append(chr(int(text[i + 2:i + 4], 16)))
+                    i += 4
+                    continue
+                except ValueError:
+                    pass
             out.append({"n": "\n", "r": "\r", "t": "\t", "\\": "\\"}.get(n, "\\" + n))
             i += 2
             continue

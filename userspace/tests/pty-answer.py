@@ -5,18 +5,33 @@
 # pseudo-terminal, waits (up to 30 s) for PATTERN in its output, types
 # ANSWER and a newline, and waits for it to end.  Prints everything the
 # command wrote to the terminal; exits with the command's status (99 when
-# PATTERN never came, killing the command).
+# PATTERN never came, killing the command).  ANSWER may hold \\xHH bytes
+# (\\x7f: Delete).  PTY_LOCKED_RAW=1: the terminal is made raw and its modes
+# locked (TIOCSLCKTRMIOS, needs root) first, as plymouth leaves the serial
+# console.
+import codecs
+import fcntl
 import os
 import pty
 import sys
+import termios
+import tty
 
 from ptyio import read_until
 
 
 def main():
-    pattern, answer = sys.argv[1].encode(), sys.argv[2].encode()
+    pattern = sys.argv[1].encode()
+    answer = codecs.escape_decode(sys.argv[2].encode())[0]
     pid, fd = pty.fork()
     if pid == 0:
+        if os.environ.get("PTY_LOCKED_RAW") == "1":
+            tty.setraw(0)
+            mode = termios.tcgetattr(0)
+            mode[0] |= termios.ICRNL
+            mode[1] |= termios.OPOST | termios.ONLCR
+            termios.tcsetattr(0, termios.TCSANOW, mode)
+            fcntl.ioctl(0, termios.TIOCSLCKTRMIOS, b"\xff" * 60)
         os.execvp(sys.argv[3], sys.argv[3:])
     out = read_until(fd, pattern, 30)
     if pattern not in out:
