@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "askpass.h"
 #include "secure_mem.h"
 #include "token/token.h"
 #include "token/tpm2.h"
@@ -23,7 +24,8 @@
 
 /*
  * A PIN from environment variable ENV (then wiped and unset; *FROM_ENV set),
- * else asked on the terminal (or plymouth), giving up at DEADLINE_US (0:
+ * else asked on the terminal (or plymouth), or without a terminal through
+ * systemd-ask-password (--token-pin-agent), giving up at DEADLINE_US (0:
  * never) with -ETIMEDOUT.
  */
 static int read_pin(struct token_ctx *ctx, const char *env, const char *prompt, bool verify,
@@ -42,11 +44,16 @@ static int read_pin(struct token_ctx *ctx, const char *env, const char *prompt, 
 			*from_env = true;
 		return r;
 	}
-	if (!token_may_ask(ctx)) {
-		token_why(ctx, "it needs a PIN: run on a terminal or set $%s", env);
-		return -ENOENT;
+	if (token_may_ask(ctx))
+		return pass_read_until(NULL, 0, 0, prompt, verify, deadline_us, p);
+	if (!verify && token_may_ask_agent(ctx)) {
+		char id[300];
+
+		snprintf(id, sizeof(id), "vault:%s", ctx->o->volume ? ctx->o->volume : ctx->device);
+		return askpass_agent(id, prompt, deadline_us, p);
 	}
-	return pass_read_until(NULL, 0, 0, prompt, verify, deadline_us, p);
+	token_why(ctx, "it needs a PIN: run on a terminal or set $%s", env);
+	return -ENOENT;
 }
 
 /* TPM2_E_* to the token interface's codes, with the reason recorded. */
@@ -123,7 +130,7 @@ static int ask_pin(struct token_ctx *ctx, struct tpm2_ctx *c, const char *volume
 	if (r == -ETIMEDOUT)
 		token_why(ctx, "no PIN entered within %llu s (timeout=)",
 			  (unsigned long long)((o->prompt_timeout_us + 999999) / 1000000));
-	else if (r == -ENODATA) {
+	else if (r == -ENODATA || r == -ECANCELED) {
 		token_why(ctx, "no PIN entered");
 		r = -ENOENT;
 	}
