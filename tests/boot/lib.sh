@@ -90,9 +90,11 @@
 #   boot_tpm_guest CMD...  run CMD in a tests/vm/run-guest guest whose TPM is
 #                    the case's (VAULT_TPM_STATE): what it seals can be
 #                    unsealed by the case's boots.  Returns run-guest's status.
-#   boot_tpm2_disk OUT  OUT: a copy of disk.img with a systemd-tpm2 token
-#                    (PCRs 7+15) enrolled on the case's TPM in a guest; boot
-#                    it with BOOT_DISK=OUT.  Log: OUT.log.
+#   boot_tpm2_disk OUT [--with-pin PIN PIN_OUT]  OUT: a copy of disk.img
+#                    with a systemd-tpm2 token (PCRs 7+15) enrolled on the
+#                    case's TPM in a guest; boot it with BOOT_DISK=OUT.
+#                    --with-pin: PIN_OUT too, its token sealed with PIN
+#                    (--tpm2-with-pin), in the same guest.  Log: OUT.log.
 #
 # Environment: BOOT_KVER (or KVER), VAULT_QEMU_ACCEL / VAULT_QEMU_CPU (as
 # run-guest), BOOT_RUN_ID (set by run: a failed disk build is not retried
@@ -455,21 +457,34 @@ boot_tpm_guest() {
 	VAULT_TPM_STATE=$BOOT_TPM_DIR/state "$BOOT_REPO/tests/vm/run-guest" "$BOOT_KVER" -- "$@"
 }
 
-# boot_tpm2_disk OUT: OUT becomes a copy of disk.img with a systemd-tpm2
-# token (vaultctl enroll --tpm2-pcrs=7) sealed in a run-guest guest on the
-# case's TPM, so to the PCR 7 SeaBIOS measures in the case's boots (PCR 15
-# computed as zero).  Its output in OUT.log.  Returns enroll's status.
+# boot_tpm2_disk OUT [--with-pin PIN PIN_OUT]: OUT becomes a copy of
+# disk.img with a systemd-tpm2 token (vaultctl enroll --tpm2-pcrs=7) sealed
+# in a run-guest guest on the case's TPM, so to the PCR 7 SeaBIOS measures
+# in the case's boots (PCR 15 computed as zero).  With --with-pin, PIN_OUT
+# too, in the same guest (one guest boot less), its token sealed with the
+# PIN (--tpm2-with-pin).  Their output in OUT.log.  Returns enroll's status.
 boot_tpm2_disk() {
-	local out=$1
+	local out=$1 pin="" pinout="" drives
+	if [ "${2:-}" = --with-pin ]; then
+		pin=$3 pinout=$4
+	fi
 	boot_tpm_require
 	cp --sparse=always "$BOOT_DIR/disk.img" "$out" || return 1
+	drives="-drive file=$out,format=raw,if=virtio"
+	if [ -n "$pinout" ]; then
+		cp --sparse=always "$BOOT_DIR/disk.img" "$pinout" || return 1
+		drives="$drives -drive file=$pinout,format=raw,if=virtio"
+	fi
 	# shellcheck disable=SC2016 # expanded by the guest's shell
-	VAULT_QEMU_EXTRA="-drive file=$out,format=raw,if=virtio" VAULT_MEMDUMP=0 \
+	VAULT_QEMU_EXTRA=$drives VAULT_MEMDUMP=0 \
 		boot_tpm_guest sh -c 'modprobe virtio_blk; modprobe tpm_crb
-			i=0; while [ ! -b /dev/vda ] || [ ! -e /dev/tpmrm0 ]; do
+			i=0; while [ ! -b /dev/vda ] || [ ! -e /dev/tpmrm0 ] ||
+				{ [ -n "$2" ] && [ ! -b /dev/vdb ]; }; do
 				i=$((i + 1)); [ $i -lt 100 ] || break; sleep 0.1; done
-			"$0" enroll --tpm2-device=auto --tpm2-pcrs=7 --key-file "$1" /dev/vda' \
-			"$VAULTCTL" "$BOOT_DIR/disk.pass" > "$out.log" 2>&1
+			"$0" enroll --tpm2-device=auto --tpm2-pcrs=7 --key-file "$1" /dev/vda || exit
+			[ -z "$2" ] || NEWPIN=$2 "$0" enroll --tpm2-device=auto --tpm2-pcrs=7 \
+				--tpm2-with-pin --key-file "$1" /dev/vdb' \
+			"$VAULTCTL" "$BOOT_DIR/disk.pass" "$pin" > "$out.log" 2>&1
 }
 
 # _boot_splash_args CMDLINE: CMDLINE, plus plymouth.enable=0 unless it asks

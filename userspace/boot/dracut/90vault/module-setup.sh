@@ -115,8 +115,10 @@ depends() {
 # Then the TPM drivers and the TCTI libraries tpm2-tss dlopens go in, always
 # (an enrolment after this image was built must still work at boot); they
 # hold no secret: the sealed key stays in the LUKS2 header.
+# Not `ldd | grep -q`: dracut runs with pipefail, and grep -q stopping at
+# the first match can kill ldd by SIGPIPE, making this false at random.
 vault_tpm2() {
-    ldd "$(vault_ctl)" 2> /dev/null | grep -q libtss2-esys
+    [[ $(ldd "$(vault_ctl)" 2> /dev/null) == *libtss2-esys* ]]
 }
 
 # called by dracut
@@ -224,7 +226,7 @@ install() {
 
     # Check the entries as vaultctl will read them (key files are at their
     # initramfs path, so only the syntax is checked here).
-    if [[ -s $initdir/etc/vaulttab ]] && "$ctl" help 2> /dev/null | grep -q tab-check; then
+    if [[ -s $initdir/etc/vaulttab ]] && [[ $("$ctl" help 2> /dev/null) == *tab-check* ]]; then
         local out
         if ! out=$("$ctl" tab-check --vaulttab "$initdir/etc/vaulttab" 2>&1); then
             derror "vault: the entries taken from $tab are not valid:"
