@@ -119,16 +119,18 @@ static int vta_crypt(struct skcipher_request *req, bool encrypt)
 	struct vta_req *rctx = skcipher_request_ctx(req);
 	int n = atomic_inc_return(&vta_inflight);
 	int max = atomic_read(&vta_inflight_max);
+	bool backlogged = atomic_inc_return(&vta_counter) % 4 == 0 &&
+			  (req->base.flags & CRYPTO_TFM_REQ_MAY_BACKLOG);
 
 	while (n > max && !atomic_try_cmpxchg(&vta_inflight_max, &max, n))
 		;
 	rctx->req = req;
 	rctx->encrypt = encrypt;
-	rctx->backlogged = atomic_inc_return(&vta_counter) % 4 == 0 &&
-			   (req->base.flags & CRYPTO_TFM_REQ_MAY_BACKLOG);
+	rctx->backlogged = backlogged;
 	INIT_WORK(&rctx->work, vta_work);
 	queue_work(vta_wq, &rctx->work);
-	return rctx->backlogged ? -EBUSY : -EINPROGRESS;
+	/* The work item may complete and free REQ already: not one access more. */
+	return backlogged ? -EBUSY : -EINPROGRESS;
 }
 
 static int vta_encrypt(struct skcipher_request *req)
