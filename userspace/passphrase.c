@@ -233,12 +233,41 @@ fail:
 	return r;
 }
 
+/*
+ * Line editing for a terminal that stays out of canonical mode: Delete or
+ * Backspace erases the last character (all of its UTF-8 bytes), Ctrl-U
+ * the whole line.  The bytes dropped are wiped.
+ */
+static void edit_line(struct passphrase *p)
+{
+	size_t i, n = 0;
+
+	if (!p->buf)
+		return;
+	for (i = 0; i < p->len; i++) {
+		unsigned char c = (unsigned char)p->buf[i];
+
+		if (c == 0x7f || c == '\b') {
+			while (n && ((unsigned char)p->buf[n - 1] & 0xc0) == 0x80)
+				n--;
+			if (n)
+				n--;
+		} else if (c == 0x15) {
+			n = 0;
+		} else {
+			p->buf[n++] = (char)c;
+		}
+	}
+	explicit_bzero(p->buf + n, p->len - n);
+	p->len = n;
+}
+
 /* Reads one line from the terminal, echo off unless ECHO_ON. */
 static int tty_read(const char *prompt, bool echo_on, uint64_t deadline_us, struct passphrase *p)
 {
 	struct sigaction sa, old_int, old_term, old_quit;
 	struct termios old, raw;
-	bool restore = false;
+	bool restore = false, edit = false;
 	int fd, out, r;
 
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -271,13 +300,29 @@ static int tty_read(const char *prompt, bool echo_on, uint64_t deadline_us, stru
 	if (!echo_on && !tcgetattr(fd, &old)) {
 		raw = old;
 		raw.c_lflag &= ~(tcflag_t)ECHO;
-		raw.c_lflag |= ECHONL;
+		/*
+		 * A line, with its editing (erase, kill) and Enter shown as a
+		 * newline, even on a terminal someone left raw: plymouth does
+		 * so to the serial console when it hides its splash.
+		 */
+		raw.c_lflag |= ICANON | ECHONL;
+		raw.c_iflag |= ICRNL;
 		if (!tcsetattr(fd, TCSADRAIN, &raw))
 			restore = true;
+		/*
+		 * plymouth also locks the modes it set (TIOCSLCKTRMIOS): the
+		 * change above does not take.  Edit the line here then.
+		 */
+		edit = !tcgetattr(fd, &raw) && !(raw.c_lflag & ICANON);
 	}
 	if (write(out, prompt, strlen(prompt)) < 0)
 		log_dbg("cannot write the prompt: %s", strerror(errno));
 	r = read_stream(fd, true, PASS_INTERACTIVE_MAX, false, deadline_us, p);
+	if (edit && !r) {
+		edit_line(p);
+		if (write(out, "\n", 1) < 0)	/* what ECHONL shows in canonical mode */
+			log_dbg("cannot end the prompt's line: %s", strerror(errno));
+	}
 	if (restore)
 		tcsetattr(fd, TCSADRAIN, &old);
 	close(fd);
@@ -386,11 +431,13 @@ int pass_read_until(const char *key_file, uint64_t offset, uint64_t size, const 
 		/*
 		 * A boot splash owns the console: a prompt written there is
 		 * hidden (quiet splash).  Ask through plymouth while it runs.
-		 * New passphrases (VERIFY) are never typed at boot.
+		 * New passphrases (VERIFY) are never typed at boot.  When it
+		 * shows no splash it cannot ask: the console is visible then.
 		 */
 		if (!verify && plymouth_running()) {
 			r = plymouth_ask(prompt, deadline_us, p);
-			break;
+			if (r != -ENOTCONN)
+				break;
 		}
 		r = tty_read(prompt, false, deadline_us, p);
 		if (r || !verify || !p->len)

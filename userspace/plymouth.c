@@ -134,14 +134,22 @@ int plymouth_ask(const char *prompt, uint64_t deadline_us, struct passphrase *p)
 	if (p->len && p->buf[p->len - 1] == '\n')
 		p->len--;
 	p->buf[p->len] = '\0';
-	if (!r && status) {
+	/*
+	 * A failure with no answer: plymouthd shows no splash (hide-splash,
+	 * plymouth.ignore-show-splash: it then answers at once, without asking
+	 * anyone) or it quit.  The console is the user's again: ask there.
+	 */
+	if (!r && status > 0 && !p->len) {
+		log_dbg("plymouth did not ask (exit status %d): asking on the terminal", status);
+		r = -ENOTCONN;
+	} else if (!r && status) {
 		log_err("the passphrase question on the boot splash was cancelled (plymouth exit status %d)",
 			status);
 		r = -ECANCELED;
 	}
 	if (r == -E2BIG)
 		log_err("the passphrase is longer than %u characters", PASS_INTERACTIVE_MAX);
-	else if (r && r != -ETIMEDOUT && r != -ECANCELED)
+	else if (r && r != -ETIMEDOUT && r != -ECANCELED && r != -ENOTCONN)
 		log_err("cannot read the answer from plymouth: %s", strerror(-r));
 	if (r)
 		pass_free(p);

@@ -20,6 +20,8 @@ bool plymouth_running(void);
 /*
  * Shows PROMPT on the splash and reads the answer into P (secure memory).
  * DEADLINE_US as pass_read_until(): -ETIMEDOUT when it passes first.
+ * -ENOTCONN (no message) when plymouth did not ask: it runs but shows no
+ * splash, or it quit; the caller asks on the console instead.
  * -ECANCELED (after a message) when the question was cancelled or plymouth
  * failed; -E2BIG when the answer is longer than PASS_INTERACTIVE_MAX.
  */

@@ -158,6 +158,14 @@ void secure_free(void *p)
 	munmap(h, len);
 }
 
+__attribute__((noinline)) void secure_wipe_stack(void)
+{
+	unsigned char buf[SECURE_STACK_WIPE];
+
+	explicit_bzero(buf, sizeof(buf));
+	__asm__ __volatile__("" : : "r"(buf) : "memory");
+}
+
 int secure_process_init(void)
 {
 	struct rlimit rl = { 0, 0 };

@@ -23,6 +23,14 @@ size_t secure_size(const void *p);
 /* explicit_bzero(), kept as one name for every wipe in vaultctl. */
 void secure_wipe(void *p, size_t n);
 
+/*
+ * Zeroes SECURE_STACK_WIPE bytes of stack below the caller's frame: what
+ * functions that returned left there (tpm2-tss decrypts a response
+ * parameter, the unsealed secret, into a local array).
+ */
+#define SECURE_STACK_WIPE	(64 * 1024)
+void secure_wipe_stack(void);
+
 /* No core dumps, not ptrace-attachable by other users: call once at start. */
 int secure_process_init(void);
 

@@ -109,6 +109,7 @@ static void entry_opts(const struct vault_opts *all, const struct vt_entry *e,
 	o->token_timeout_us = e->token_timeout_us;
 	o->tpm2_no_measure = all->tpm2_no_measure;
 	o->token_only = all->token_only;	/* vault-unlock: the TPM before any question */
+	o->token_pin_agent = all->token_pin_agent;	/* ... and its PIN through the agents */
 	o->tpm2_device = e->tpm2_device;
 	/*
 	 * systemd uses these only for a volume whose header has no TPM2

@@ -103,6 +103,8 @@ static const struct opt_desc opt_descs[] = {
 	  "try only tokens of TYPE, e.g. systemd-tpm2" },
 	{ "token-only", 0, no_argument, OPT_TOKEN_ONLY, NULL,
 	  "unlock with a token or fail: no passphrase prompt" },
+	{ "token-pin-agent", 0, no_argument, OPT_TOKEN_PIN_AGENT, NULL,
+	  "without a terminal, ask a token's PIN through systemd-ask-password (vault-unlock)" },
 	{ "disable-tokens", 0, no_argument, OPT_DISABLE_TOKENS, NULL,
 	  "do not try tokens: passphrase only" },
 	{ "test-passphrase", 0, no_argument, OPT_TEST_PASSPHRASE, NULL,
@@ -153,7 +155,7 @@ static const struct opt_desc opt_descs[] = {
 			 OPTB(OPT_BATCH_MODE) | OPTB(OPT_FORCE))
 
 #define OPTS_TOKEN	(OPTB(OPT_TOKEN_ID) | OPTB(OPT_TOKEN_TYPE) | OPTB(OPT_TOKEN_ONLY) |	\
-			 OPTB(OPT_DISABLE_TOKENS))
+			 OPTB(OPT_TOKEN_PIN_AGENT) | OPTB(OPT_DISABLE_TOKENS))
 #define OPTS_TPM2_ENROLL (OPTB(OPT_TPM2_DEVICE) | OPTB(OPT_TPM2_PCRS) | OPTB(OPT_TPM2_WITH_PIN))
 #define OPTS_ENROLL	(OPTB(OPT_RECOVERY_KEY) | OPTB(OPT_RECOVERY_KEY_FILE) | OPTB(OPT_QRCODE) | \
 			 OPTB(OPT_WIPE_SLOT) | OPTS_TPM2_ENROLL)
@@ -209,7 +211,8 @@ static const struct vault_action actions[] = {
 	  "DEVICE", "rewrite a damaged LUKS2 header copy from the good one" },
 	/* "--all" variants: chosen by vault_cli_parse when --all is given */
 	{ "open --all", cmd_open_all, 0, VAULTTAB_ENTRIES_MAX,
-	  OPTS_TAB | OPTB(OPT_TPM2_MEASURE_PCR) | OPTB(OPT_TOKEN_ONLY), 0, false,
+	  OPTS_TAB | OPTB(OPT_TPM2_MEASURE_PCR) | OPTB(OPT_TOKEN_ONLY) | OPTB(OPT_TOKEN_PIN_AGENT),
+	  0, false,
 	  "[NAME...]", "open the vaulttab's volumes (without NAMEs: all but noauto ones)" },
 	{ "close --all", cmd_close_all, 0, VAULTTAB_ENTRIES_MAX, OPTS_TAB, 0, false,
 	  "[NAME...]", "close the vaulttab's open volumes, last listed first" },
@@ -462,6 +465,9 @@ static int set_option(struct vault_opts *o, const struct opt_desc *d, const char
 		break;
 	case OPT_TOKEN_ONLY:
 		o->token_only = true;
+		break;
+	case OPT_TOKEN_PIN_AGENT:
+		o->token_pin_agent = true;
 		break;
 	case OPT_DISABLE_TOKENS:
 		o->disable_tokens = true;

@@ -55,6 +55,7 @@ enum vault_opt {
 	OPT_TOKEN_ID,
 	OPT_TOKEN_TYPE,
 	OPT_TOKEN_ONLY,
+	OPT_TOKEN_PIN_AGENT,
 	OPT_DISABLE_TOKENS,
 	OPT_TEST_PASSPHRASE,
 	OPT_RECOVERY_KEY,
@@ -114,6 +115,7 @@ struct vault_opts {
 	int token_id;			/* --token-id, -1: any */
 	const char *token_type;		/* --token-type */
 	bool token_only;		/* no passphrase prompt after the tokens */
+	bool token_pin_agent;		/* no terminal: a PIN via systemd-ask-password */
 	bool disable_tokens;		/* passphrase only */
 	bool test_passphrase;		/* open: check the key, map nothing */
 

@@ -14,8 +14,7 @@
 #      units of vault-generator ask through systemd-ask-password, again
 #      after a wrong passphrase, and open the root; `tries` wrong ones
 #      start emergency mode at once;
-#   5. with a systemd-tpm2 token sealed on the case's TPM, both inits open
-#      the root with no console input.
+# (5, a TPM2 token with both inits, is 55-dracut-tpm2.sh.)
 # The module is used from the repository through a private dracut base
 # directory (symlinks to /usr/lib/dracut plus 90vault): nothing is
 # installed under /usr/lib.  Skips when dracut is not installed.
@@ -25,73 +24,7 @@ command -v dracut > /dev/null || ktap_skip_dep "dracut is not installed (apt-get
 [ -d /usr/lib/dracut/modules.d/99base ] || ktap_skip "dracut's modules are not in /usr/lib/dracut/modules.d"
 
 boot_prepare || ktap_fail_all "the root fs or disk image could not be made"
-
-module=$BOOT_REPO/userspace/boot/dracut/90vault
-
-# A dracut base directory whose modules.d holds the system's modules and ours.
-dracut_base() {
-	local base=$BOOT_DIR/dracut-base f
-	rm -rf "$base.new"
-	mkdir -p "$base.new/modules.d"
-	for f in /usr/lib/dracut/*; do
-		[ "${f##*/}" = modules.d ] || ln -s "$f" "$base.new/"
-	done
-	for f in /usr/lib/dracut/modules.d/*; do
-		ln -s "$f" "$base.new/modules.d/"
-	done
-	ln -s "$module" "$base.new/modules.d/90vault"
-	rm -rf "$base" && mv "$base.new" "$base"
-	echo "$base"
-}
-
-# _dracut_build VARIANT TAB [systemd]: build/boot/KVER/dracut-VARIANT.img
-# (cached); with "systemd", an initramfs run by systemd (vault-generator's
-# units unlock the root) instead of dracut's shell init.
-_dracut_build() {
-	local variant=$1 tab=$2 mode=${3:-shell} out log h base k keys=() rc mods omit
-	out=$BOOT_KDIR/dracut-$variant.img
-	log=$BOOT_KDIR/dracut-$variant.log
-	while read -r _ _ k _; do
-		[ -f "$k" ] && keys+=("$k")
-	done < <(grep -v '^[[:space:]]*#' "$tab")
-	h=$(_boot_hash "$0" "$module"/* "$BOOT_REPO/userspace/boot/systemd"/* \
-		"$tab" "${keys[@]}" "$VAULTCTL" "$VAULT_KO" "/lib/modules/$BOOT_KVER/modules.dep" \
-		"$(command -v dracut)" "$mode")
-	if _boot_fresh "$out" "$h"; then
-		echo "$out"
-		return 0
-	fi
-	base=$(dracut_base)
-	mods="bash base fs-lib rootfs-block dm udev-rules vault"
-	omit="systemd plymouth"
-	if [ "$mode" = systemd ]; then
-		mods="systemd systemd-initrd systemd-ask-password systemd-udevd systemd-journald dracut-systemd $mods"
-		omit=plymouth
-	fi
-	mkdir -p "$BOOT_KDIR/dracut-conf.d" "$BOOT_KDIR/tmp"
-	rm -f "$out"
-	env dracutbasedir="$base" VAULTTAB="$tab" VAULT_MODULE="$VAULT_KO" VAULTCTL="$VAULTCTL" \
-		dracut --force --no-hostonly --no-hostonly-cmdline \
-		--conf /dev/null --confdir "$BOOT_KDIR/dracut-conf.d" --tmpdir "$BOOT_KDIR/tmp" \
-		--modules "$mods" --omit "$omit" \
-		--drivers "virtio_pci virtio_blk ext4" \
-		--no-early-microcode --compress "gzip -1" \
-		--kver "$BOOT_KVER" "$out" > "$log" 2>&1
-	rc=$?
-	if [ "$rc" -ne 0 ] || [ ! -s "$out" ]; then
-		ktap_diag "dracut for $variant failed (exit $rc):"
-		sed 's/^/#   /' "$log"
-		rm -f "$out"
-		return 1
-	fi
-	echo "$h" > "$out.stamp"
-	echo "$out"
-}
-
-dracut_build() {
-	_boot_locked _dracut_build "$@"
-}
-
+. "$(dirname "$0")/dracut.sh"
 
 cmdline="root=/dev/mapper/$BOOT_NAME rootfstype=ext4 panic=-1 rd.retry=60"
 
@@ -231,48 +164,4 @@ else
 	ktap_fail "dracut could not build the systemd initramfs"
 fi
 
-# --- 5: a TPM2 token, both inits ----------------------------------------------
-# The root's header holds a systemd-tpm2 token sealed on this case's TPM:
-# no console input, with dracut's shell init (vault-dracut-open) and with
-# systemd (vault-unlock tries the tokens before asking).
-if _boot_tpm_missing > /dev/null; then
-	ktap_diag "no software TPM: the TPM2 boots are not run"
-else
-	tpmdisk=$BOOT_KDIR/disk-dracut-tpm2.img
-	ktap_defer rm -f "$tpmdisk" "$tpmdisk.log"
-	if boot_tpm2_disk "$tpmdisk"; then
-		img=$(dracut_build pass "$BOOT_KDIR/vaulttab-dracut-pass") &&
-		ktap_check "the initramfs holds the TCTI libraries tpm2-tss dlopens" \
-			bash -c "lsinitrd '$img' 2>/dev/null | grep -Eq '/libtss2-tcti-device\.so\.0( ->|\$)' &&
-				lsinitrd '$img' 2>/dev/null | grep -Eq '/libtss2-tctildr\.so\.0( ->|\$)'"
-		boot_new_nonce
-		BOOT_DISK=$tpmdisk boot_qemu 50-dracut-tpm2 "$img" "$cmdline" <<EOF
-$BOOT_FAIL_STEPS
-fail Enter passphrase
-fail refused to unlock
-fail Dropping to debug shell
-expect 240 $(boot_marker)
-exit 30
-EOF
-		ktap_check "dracut: a TPM2 token unlocks the root with no console input" test $? -eq 0
-		img=$(dracut_build systemd "$BOOT_KDIR/vaulttab-dracut-systemd" systemd) &&
-		boot_new_nonce &&
-		BOOT_DISK=$tpmdisk boot_qemu 50-dracut-systemd-tpm2 "$img" \
-			"$cmdline SYSTEMD_COLORS=0 systemd.journald.forward_to_console=1" <<EOF
-$BOOT_FAIL_STEPS
-fail Enter passphrase
-fail refused to unlock
-fail Entering emergency mode
-expect 300 Starting vault@$BOOT_NAME.service
-expect 60 Finished vault@$BOOT_NAME.service
-expect 120 $(boot_marker)
-exit 30
-EOF
-		ktap_check "dracut + systemd: vault-unlock opens the root with its TPM2 token, nothing asked" \
-			test $? -eq 0
-	else
-		sed 's/^/# enroll: /' "$tpmdisk.log"
-		ktap_fail "vaultctl enroll --tpm2-pcrs=7 in a guest with the case's TPM"
-	fi
-fi
 ktap_finish

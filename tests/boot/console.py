@@ -13,8 +13,11 @@ The steps file holds one step a line (blank lines and '#' lines skipped):
                          run at once (e.g. "Kernel panic")
   absent TEXT            TEXT must not appear in the whole output (checked
                          when the run ends)
+  pause SECONDS          keep reading the output for SECONDS (a human's
+                         pace before typing)
   exit SECONDS           wait up to SECONDS for QEMU to exit by itself
-TEXT runs to the end of the line; \\n \\r \\t \\\\ are unescaped.
+TEXT runs to the end of the line; \\n \\r \\t \\\\ and \\xHH (a byte, e.g.
+\\x7f: Delete, the terminal's erase key) are unescaped.
 
 Each step prints "# step N: ... ok|FAILED (T s)".  The whole transcript
 (guest output, with "[console +T s] ..." notes between) goes to the log.
@@ -37,6 +40,13 @@ def unescape(text):
         c = text[i]
         if c == "\\" and i + 1 < len(text):
             n = text[i + 1]
+            if n == "x" and len(text[i + 2:i + 4]) == 2:
+                try:
+                    out.append(chr(int(text[i + 2:i + 4], 16)))
+                    i += 4
+                    continue
+                except ValueError:
+                    pass
             out.append({"n": "\n", "r": "\r", "t": "\t", "\\": "\\"}.get(n, "\\" + n))
             i += 2
             continue
@@ -53,7 +63,7 @@ def parse_steps(path):
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
             op, _, rest = line.partition(" ")
-            if op in ("expect", "exit"):
+            if op in ("expect", "exit", "pause"):
                 secs, _, text = rest.partition(" ")
                 try:
                     secs = float(secs)
@@ -180,6 +190,8 @@ def describe(op, secs, text):
         return "send a line"  # may be a passphrase: not shown
     if op == "exit":
         return f"QEMU exits within {secs:g} s"
+    if op == "pause":
+        return f"pause {secs:g} s"
     if op == "expect":
         return f"expect '{shown}' within {secs:g} s"
     return f"{op} '{shown}'"
@@ -243,6 +255,10 @@ def run_steps(con, steps, absent):
             absent.append(text)
         elif op == "exit":
             err = con.wait_exit(secs)
+        elif op == "pause":
+            end = con.elapsed() + secs
+            while con.elapsed() < end and not con.eof:
+                con.pump(0.1)
         what = describe(op, secs, text)
         result = "FAILED: " + err if err else "ok"
         con.note(f"step {n}: {what}: {result}")

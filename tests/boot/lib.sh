@@ -62,8 +62,10 @@
 #                    vault.nonce=$BOOT_NONCE CMDLINE", driven by
 #                    tests/boot/console.py with the steps read from stdin
 #                    (see console.py: expect SECS TEXT, send TEXT, fail TEXT,
-#                    absent TEXT, exit SECS).  Transcript:
-#                    build/logs/boot-KVER-NAME.log.  Returns console.py's
+#                    absent TEXT, exit SECS).  Without `splash` (or a
+#                    plymouth.* option) in CMDLINE it adds plymouth.enable=0:
+#                    plymouthd stays off, vaultctl asks on the console.
+#                    Transcript: build/logs/boot-KVER-NAME.log.  Returns console.py's
 #                    status.  BOOT_QEMU_EXTRA adds QEMU arguments; BOOT_DISK
 #                    boots another disk image (a case's copy of disk.img).
 #   BOOT_FAIL_STEPS  steps worth adding to every boot (kernel panic, ...).
@@ -88,9 +90,11 @@
 #   boot_tpm_guest CMD...  run CMD in a tests/vm/run-guest guest whose TPM is
 #                    the case's (VAULT_TPM_STATE): what it seals can be
 #                    unsealed by the case's boots.  Returns run-guest's status.
-#   boot_tpm2_disk OUT  OUT: a copy of disk.img with a systemd-tpm2 token
-#                    (PCRs 7+15) enrolled on the case's TPM in a guest; boot
-#                    it with BOOT_DISK=OUT.  Log: OUT.log.
+#   boot_tpm2_disk OUT [--with-pin PIN PIN_OUT]  OUT: a copy of disk.img
+#                    with a systemd-tpm2 token (PCRs 7+15) enrolled on the
+#                    case's TPM in a guest; boot it with BOOT_DISK=OUT.
+#                    --with-pin: PIN_OUT too, its token sealed with PIN
+#                    (--tpm2-with-pin), in the same guest.  Log: OUT.log.
 #
 # Environment: BOOT_KVER (or KVER), VAULT_QEMU_ACCEL / VAULT_QEMU_CPU (as
 # run-guest), BOOT_RUN_ID (set by run: a failed disk build is not retried
@@ -256,6 +260,50 @@ boot_prepare() {
 	boot_disk
 }
 
+# boot_lvm_disk (after boot_prepare): build/boot/disk-lvm.img, a disk whose
+# LUKS2 vault volume (keyslot 0 = BOOT_PASS, pbkdf2 1000 iterations) holds
+# an LVM PV, VG $BOOT_LVM_VG, LV $BOOT_LVM_LV carrying the root fs, made in
+# a guest by tests/boot/make-lvm-disk (log: build/logs/boot-lvm-disk.log).
+# Boot it with BOOT_DISK=$BOOT_DIR/disk-lvm.img.
+BOOT_LVM_VG=vaultvg
+BOOT_LVM_LV=root
+_boot_lvm_disk_build() {
+	local out=$BOOT_DIR/disk-lvm.img pass=$BOOT_DIR/disk.pass h rc t
+	local failed=$BOOT_DIR/disk-lvm.failed script=$BOOT_REPO/tests/boot/make-lvm-disk
+	h=$(_boot_hash "$(declare -f _boot_lvm_disk_build)" "$script" \
+		"$BOOT_DIR/rootfs.ext4" "$pass" "$BOOT_UUID" "$BOOT_LVM_VG" "$BOOT_LVM_LV")
+	_boot_fresh "$out" "$h" && return 0
+	if [ "$(cat "$failed" 2>/dev/null)" = "$BOOT_RUN_ID $h" ]; then
+		ktap_diag "the LVM disk image could not be made earlier in this run"
+		return 1
+	fi
+	ktap_diag "making the LVM disk image $out in a $BOOT_KVER guest"
+	rm -f "$out" "$out.stamp"
+	truncate -s 40M "$out.new"
+	t=$SECONDS
+	VAULT_QEMU_EXTRA="-drive file=$out.new,format=raw,if=virtio" VAULT_MEMDUMP=0 \
+	VAULT_GUEST_TIMEOUT=300 VAULT_CONSOLE_LOG=$BOOT_LOGS/boot-lvm-disk-console.log \
+		"$BOOT_REPO/tests/vm/run-guest" "$BOOT_KVER" -- "$script" /dev/vda \
+		"$BOOT_DIR/rootfs.ext4" "$pass" "$BOOT_UUID" "$BOOT_LVM_VG" "$BOOT_LVM_LV" \
+		> "$BOOT_LOGS/boot-lvm-disk.log" 2>&1
+	rc=$?
+	sed 's/^/#   /' "$BOOT_LOGS/boot-lvm-disk.log"
+	if [ "$rc" -ne 0 ]; then
+		ktap_diag "making the LVM disk failed (exit $rc; log $BOOT_LOGS/boot-lvm-disk.log)"
+		echo "$BOOT_RUN_ID $h" > "$failed"
+		rm -f "$out.new"
+		return 1
+	fi
+	mv "$out.new" "$out"
+	echo "$h" > "$out.stamp"
+	ktap_diag "LVM disk image made in $((SECONDS - t)) s"
+}
+
+boot_lvm_disk() {
+	boot_disk || return 1
+	_boot_locked _boot_lvm_disk_build
+}
+
 _boot_mkinitramfs_build() {
 	local variant=$1 tab=$2 umask=$3 h conf out log rc
 	shift 3
@@ -409,25 +457,52 @@ boot_tpm_guest() {
 	VAULT_TPM_STATE=$BOOT_TPM_DIR/state "$BOOT_REPO/tests/vm/run-guest" "$BOOT_KVER" -- "$@"
 }
 
-# boot_tpm2_disk OUT: OUT becomes a copy of disk.img with a systemd-tpm2
-# token (vaultctl enroll --tpm2-pcrs=7) sealed in a run-guest guest on the
-# case's TPM, so to the PCR 7 SeaBIOS measures in the case's boots (PCR 15
-# computed as zero).  Its output in OUT.log.  Returns enroll's status.
+# boot_tpm2_disk OUT [--with-pin PIN PIN_OUT]: OUT becomes a copy of
+# disk.img with a systemd-tpm2 token (vaultctl enroll --tpm2-pcrs=7) sealed
+# in a run-guest guest on the case's TPM, so to the PCR 7 SeaBIOS measures
+# in the case's boots (PCR 15 computed as zero).  With --with-pin, PIN_OUT
+# too, in the same guest (one guest boot less), its token sealed with the
+# PIN (--tpm2-with-pin).  Their output in OUT.log.  Returns enroll's status.
 boot_tpm2_disk() {
-	local out=$1
+	local out=$1 pin="" pinout="" drives
+	if [ "${2:-}" = --with-pin ]; then
+		pin=$3 pinout=$4
+	fi
 	boot_tpm_require
 	cp --sparse=always "$BOOT_DIR/disk.img" "$out" || return 1
+	drives="-drive file=$out,format=raw,if=virtio"
+	if [ -n "$pinout" ]; then
+		cp --sparse=always "$BOOT_DIR/disk.img" "$pinout" || return 1
+		drives="$drives -drive file=$pinout,format=raw,if=virtio"
+	fi
 	# shellcheck disable=SC2016 # expanded by the guest's shell
-	VAULT_QEMU_EXTRA="-drive file=$out,format=raw,if=virtio" VAULT_MEMDUMP=0 \
+	VAULT_QEMU_EXTRA=$drives VAULT_MEMDUMP=0 \
 		boot_tpm_guest sh -c 'modprobe virtio_blk; modprobe tpm_crb
-			i=0; while [ ! -b /dev/vda ] || [ ! -e /dev/tpmrm0 ]; do
+			i=0; while [ ! -b /dev/vda ] || [ ! -e /dev/tpmrm0 ] ||
+				{ [ -n "$2" ] && [ ! -b /dev/vdb ]; }; do
 				i=$((i + 1)); [ $i -lt 100 ] || break; sleep 0.1; done
-			"$0" enroll --tpm2-device=auto --tpm2-pcrs=7 --key-file "$1" /dev/vda' \
-			"$VAULTCTL" "$BOOT_DIR/disk.pass" > "$out.log" 2>&1
+			"$0" enroll --tpm2-device=auto --tpm2-pcrs=7 --key-file "$1" /dev/vda || exit
+			[ -z "$2" ] || NEWPIN=$2 "$0" enroll --tpm2-device=auto --tpm2-pcrs=7 \
+				--tpm2-with-pin --key-file "$1" /dev/vdb' \
+			"$VAULTCTL" "$BOOT_DIR/disk.pass" "$pin" > "$out.log" 2>&1
+}
+
+# _boot_splash_args CMDLINE: CMDLINE, plus plymouth.enable=0 unless it asks
+# for the splash or sets a plymouth option.  Debian's plymouth (in every
+# mkinitramfs image once installed) starts plymouthd on every boot but
+# `nosplash`/`plymouth.enable=0` (its init-premount script), and on a serial
+# console plymouthd then asks every question itself (details renderer): the
+# console prompt would go untested.  Cases with `splash` test plymouth.
+_boot_splash_args() {
+	case " $1 " in
+	*" splash "* | *" plymouth."*) echo "$1" ;;
+	*) echo "$1 plymouth.enable=0" ;;
+	esac
 }
 
 boot_qemu() {
 	local name=$1 initrd=$2 cmdline=$3 steps log extra tpm=() why
+	cmdline=$(_boot_splash_args "$cmdline")
 	steps=$(mktemp "$BOOT_KDIR/tmp-steps.XXXXXX")
 	cat > "$steps"
 	log=$BOOT_LOGS/boot-$BOOT_KVER-$name.log

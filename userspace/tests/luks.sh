@@ -512,4 +512,15 @@ else
 	skp "open refuses a data segment over the header before mapping anything" "no loop device"
 fi
 
+# --- a terminal left raw and locked (plymouth's serial console) -------------
+# The prompt cannot turn canonical mode on: it edits the line itself
+# (Ctrl-U, Delete) and ends it with a newline.
+img tty.img
+vc format $FAST --key-file p1 tty.img
+PTY_LOCKED_RAW=1 python3 "$HERE/pty-answer.py" "Enter passphrase" 'junk\x15first pasX\x7fs' \
+	$VALGRIND_CMD "$VAULTCTL" open --test-passphrase --tries 1 tty.img >"$OUT" 2>&1
+rc=$?
+check "a raw, locked terminal: the prompt erases (Ctrl-U, Delete) and ends its line" \
+	sh -c "[ $rc = 0 ] && grep -q 'Enter passphrase for tty.img: .\$' $OUT"
+
 finish

@@ -227,8 +227,8 @@ check "unlock: right passphrase at once" '[ "$urc" = 0 ] && [ "$asked" = 1 ]'
 check "unlock: prompt names the volume and device" \
 	'[ "$(cat "$T/prompt")" = "Enter passphrase for home (/dev/sdb1):" ]'
 check "unlock: vaultctl open --all NAME" 'grep -qx "open --all home" "$T/args"'
-check "unlock: the tokens are tried first, alone (--token-only)" \
-	'[ "$(sed -n 2,3p "$T/args" | tr "\n" ,)" = "open --all --token-only home,open --all home," ]'
+check "unlock: the tokens are tried first, alone (--token-only), a PIN through the agents" \
+	'[ "$(sed -n 2,3p "$T/args" | tr "\n" ,)" = "open --all --token-only --token-pin-agent home,open --all home," ]'
 : >"$T/token"
 unlock "right" --tries 3 home /dev/sdb1
 rm -f "$T/token"

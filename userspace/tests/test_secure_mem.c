@@ -4,7 +4,9 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -181,6 +183,135 @@ static void wipe_zeroes(void)
 	secure_wipe(NULL, 10);
 }
 
+/* Fills N bytes with 0x5a through a volatile pointer (no dead-store removal). */
+static void fill(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = 0x5a;
+}
+
+/* How many of N bytes at P are still 0x5a. */
+static size_t left(const void *p, size_t n)
+{
+	const volatile unsigned char *v = p;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += v[i] == 0x5a;
+	return k;
+}
+
+/*
+ * secure_mem_heap.c: a freed block holds nothing of what it held, checked
+ * when malloc() hands the same block out again (it does, single-threaded,
+ * for a block freed just before: per-thread cache, bins or the top chunk).
+ */
+static void heap_free_wipes(void)
+{
+	static const size_t sizes[] = { 24, 200, 1000, 5000, 60000 };
+	unsigned int reused = 0;
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		unsigned char *p = malloc(sizes[i]), *q;
+
+		EXPECT(p != NULL);
+		if (!p)
+			return;
+		fill(p, sizes[i]);
+		free(p);
+		q = malloc(sizes[i]);
+		EXPECT(q != NULL);
+		if (q == p) {
+			reused++;
+			/* the first 16 bytes hold the allocator's list
+			 * pointers, written after free() wiped the block */
+			EXPECT_INT(left(q + 16, sizes[i] - 16), 0);
+		}
+		free(q);
+	}
+	if (!reused)
+		ktap_skip("malloc() never handed a freed block out again (valgrind?)");
+}
+
+/* realloc() keeps the contents and wipes the block it leaves. */
+static void heap_realloc_wipes(void)
+{
+	unsigned char *p = malloc(100), *q, *r;
+	int same = 1;
+
+	EXPECT(p != NULL);
+	if (!p)
+		return;
+	for (int i = 0; i < 100; i++)
+		p[i] = (unsigned char)i;
+	q = realloc(p, 3000);
+	EXPECT(q != NULL);
+	if (!q)
+		return;
+	for (int i = 0; i < 100; i++)
+		same &= q[i] == i;
+	EXPECT(same);
+	fill(q, 3000);
+	r = realloc(q, 20000);
+	EXPECT(r != NULL);
+	if (r)
+		EXPECT_INT(left(r, 3000), 3000);
+	free(r);
+	r = realloc(NULL, 10);
+	EXPECT(r != NULL);
+	free(r);
+}
+
+/* The old block of a realloc() that moved is wiped: malloc() hands it out again. */
+static void heap_realloc_old_wiped(void)
+{
+	unsigned char *p = malloc(2000), *q, *r;
+	uintptr_t old = (uintptr_t)p;
+
+	EXPECT(p != NULL);
+	if (!p)
+		return;
+	fill(p, 2000);
+	q = realloc(p, 100000);
+	EXPECT(q != NULL);
+	r = malloc(2000);
+	EXPECT(r != NULL);
+	if ((uintptr_t)r == old)
+		EXPECT_INT(left(r + 16, 2000 - 16), 0);
+	else
+		ktap_skip("malloc() did not hand the old block out again (valgrind?)");
+	free(r);
+	free(q);
+}
+
+/* Leaves 0x5a in a 4 KiB local array and returns where it was. */
+static __attribute__((noinline)) uintptr_t stack_leftover(void)
+{
+	volatile unsigned char buf[4096];
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = 0x5a;
+	return (uintptr_t)buf;
+}
+
+/* secure_wipe_stack() zeroes what a returned function left on the stack. */
+static void stack_wipe(void)
+{
+	uintptr_t at = stack_leftover();
+	const volatile unsigned char *v = (const void *)at;
+	size_t before = 0, after = 0;
+
+	for (size_t i = 0; i < 4096; i++)
+		before += v[i] == 0x5a;
+	secure_wipe_stack();
+	for (size_t i = 0; i < 4096; i++)
+		after += v[i] == 0x5a;
+	EXPECT(before > 4000);		/* the control: it was there */
+	EXPECT_INT(after, 0);
+}
+
 static void child_sees_no_key(void)
 {
 	unsigned char *p = secure_alloc(32);
@@ -241,6 +372,10 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(alloc_is_secret_memory),
 	KTAP_CASE(free_unmaps),
 	KTAP_CASE(wipe_zeroes),
+	KTAP_CASE(heap_free_wipes),
+	KTAP_CASE(heap_realloc_wipes),
+	KTAP_CASE(heap_realloc_old_wiped),
+	KTAP_CASE(stack_wipe),
 	KTAP_CASE(child_sees_no_key),
 	KTAP_CASE(process_not_dumpable),
 	KTAP_CASE(lock_all),

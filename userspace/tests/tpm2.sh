@@ -209,6 +209,23 @@ python3 "$HERE/pty-answer.py" "TPM2 PIN" 2468 \
 rc=$?
 check "the PIN prompt names the volume and the tries the TPM has left; the typed PIN unlocks" \
 	'[ $rc = 0 ] && grep -q "Enter the TPM2 PIN for sdpin.img (a wrong PIN counts against the TPM.s dictionary-attack protection; 3 of 3 tries left before the TPM locks out)" "$OUT"'
+python3 "$HERE/pty-answer.py" "TPM2 PIN" 1357 "TPM2 PIN" 2468 -- \
+	"$VAULTCTL" open --test-passphrase --tpm2-device="$TCTI" sdpin.img >"$OUT" 2>"$ERR"
+rc=$?
+check "a wrong PIN typed: the TPM counted it, the PIN is asked again (tries left said), the right one unlocks" \
+	'[ $rc = 0 ] && grep -q "vaultctl: wrong TPM2 PIN; the TPM.s dictionary-attack protection counted it: 2 of 3 tries left before the TPM locks out" "$OUT" &&
+	 grep -q "protection; 2 of 3 tries left before the TPM locks out): " "$OUT" && ! grep -q "Enter passphrase" "$OUT"'
+python3 "$HERE/pty-answer.py" "TPM2 PIN" 1357 "Enter passphrase" pw -- \
+	"$VAULTCTL" open --test-passphrase --tries=1 --tpm2-device="$TCTI" sdpin.img >"$OUT" 2>"$ERR"
+rc=$?
+check "--tries=1: after one wrong PIN the token is refused and the passphrase prompt opens it" \
+	'[ $rc = 0 ] && grep -q "refused to unlock: wrong TPM2 PIN" "$OUT" && [ "$(grep -c "TPM2 PIN for" "$OUT")" = 1 ]'
+python3 "$HERE/pty-answer.py" "TPM2 PIN" "" "Enter passphrase" pw -- \
+	"$VAULTCTL" open --test-passphrase --tpm2-device="$TCTI" sdpin.img >"$OUT" 2>"$ERR"
+rc=$?
+check "Enter alone at the PIN prompt goes to the passphrase prompt; no failure counted" \
+	'[ $rc = 0 ] && [ "$(da_counter)" = 2 ]'
+tpm2_dictionarylockout -c >/dev/null 2>&1
 
 newimg v.img
 v enroll --tpm2-device="$TCTI" --tpm2-pcrs=7 --key-file pw v.img

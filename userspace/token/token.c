@@ -41,6 +41,11 @@ bool token_may_ask(const struct token_ctx *ctx)
 	return !ctx->o->batch_mode && !ctx->o->headless && isatty(STDIN_FILENO);
 }
 
+bool token_may_ask_agent(const struct token_ctx *ctx)
+{
+	return ctx->o->token_pin_agent && !ctx->o->batch_mode && !ctx->o->headless;
+}
+
 int pass_set(struct passphrase *p, const void *data, size_t len)
 {
 	pass_free(p);

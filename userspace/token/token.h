@@ -79,6 +79,12 @@ void token_why(struct token_ctx *ctx, const char *fmt, ...) __attribute__((forma
 /* True when an unlock method may prompt (a PIN): not --batch-mode, a terminal. */
 bool token_may_ask(const struct token_ctx *ctx);
 
+/*
+ * True when, with no terminal (!token_may_ask()), a PIN may be asked through
+ * systemd-ask-password (askpass.h): --token-pin-agent, not headless.
+ */
+bool token_may_ask_agent(const struct token_ctx *ctx);
+
 /* Copies LEN bytes into a fresh secure buffer in P (NUL-terminated). */
 int pass_set(struct passphrase *p, const void *data, size_t len);
 

@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "askpass.h"
 #include "secure_mem.h"
 #include "token/token.h"
 #include "token/tpm2.h"
@@ -21,24 +22,38 @@
 /* Keyslot passphrase: base64 of the secret. */
 #define TPM2_PASS_MAX	(((TPM2_SECRET_MAX + 2) / 3) * 4 + 1)
 
-/* A PIN from environment variable ENV (then wiped and unset), else asked. */
+/*
+ * A PIN from environment variable ENV (then wiped and unset; *FROM_ENV set),
+ * else asked on the terminal (or plymouth), or without a terminal through
+ * systemd-ask-password (--token-pin-agent), giving up at DEADLINE_US (0:
+ * never) with -ETIMEDOUT.
+ */
 static int read_pin(struct token_ctx *ctx, const char *env, const char *prompt, bool verify,
-		    struct passphrase *p)
+		    uint64_t deadline_us, bool *from_env, struct passphrase *p)
 {
 	char *e = getenv(env);
 	int r;
 
+	if (from_env)
+		*from_env = false;
 	if (e && *e) {
 		r = pass_set(p, e, strlen(e));
 		secure_wipe(e, strlen(e));
 		unsetenv(env);
+		if (from_env)
+			*from_env = true;
 		return r;
 	}
-	if (!token_may_ask(ctx)) {
-		token_why(ctx, "it needs a PIN: run on a terminal or set $%s", env);
-		return -ENOENT;
+	if (token_may_ask(ctx))
+		return pass_read_until(NULL, 0, 0, prompt, verify, deadline_us, p);
+	if (!verify && token_may_ask_agent(ctx)) {
+		char id[300];
+
+		snprintf(id, sizeof(id), "vault:%s", ctx->o->volume ? ctx->o->volume : ctx->device);
+		return askpass_agent(id, prompt, deadline_us, p);
 	}
-	return pass_read(NULL, 0, 0, prompt, verify, p);
+	token_why(ctx, "it needs a PIN: run on a terminal or set $%s", env);
+	return -ENOENT;
 }
 
 /* TPM2_E_* to the token interface's codes, with the reason recorded. */
@@ -88,6 +103,40 @@ static void da_why(struct token_ctx *ctx, struct tpm2_ctx *c, int r)
 		token_why(ctx, "%s", state);
 }
 
+/*
+ * The PIN for VOLUME into PIN: refused while the TPM is locked out; the
+ * prompt says that a wrong PIN counts and how many tries the TPM has left.
+ * Enter alone skips the token (the passphrase prompt takes a recovery key).
+ */
+static int ask_pin(struct token_ctx *ctx, struct tpm2_ctx *c, const char *volume,
+		   bool *from_env, struct passphrase *pin)
+{
+	const struct vault_opts *o = ctx->o;
+	uint64_t deadline = o->prompt_timeout_us ? pass_now_us() + o->prompt_timeout_us : 0;
+	char prompt[768], state[160];
+	struct tpm2_da da;
+	int r;
+
+	tpm2_da_state(c, &da);
+	tpm2_da_describe(&da, state, sizeof(state));
+	if (da.in_lockout) {
+		token_why(ctx, "cannot try its PIN: %s", state);
+		return -TPM2_E_LOCKOUT;
+	}
+	snprintf(prompt, sizeof(prompt),
+		 "Enter the TPM2 PIN for %s (a wrong PIN counts against the TPM's dictionary-attack protection; %s): ",
+		 volume, state);
+	r = read_pin(ctx, "PIN", prompt, false, deadline, from_env, pin);
+	if (r == -ETIMEDOUT)
+		token_why(ctx, "no PIN entered within %llu s (timeout=)",
+			  (unsigned long long)((o->prompt_timeout_us + 999999) / 1000000));
+	else if (r == -ENODATA || r == -ECANCELED) {
+		token_why(ctx, "no PIN entered");
+		r = -ENOENT;
+	}
+	return r;
+}
+
 static int tpm2_token_unlock(struct token_ctx *ctx, int id, json_object *tok,
 			     struct passphrase *secret)
 {
@@ -121,29 +170,30 @@ static int tpm2_token_unlock(struct token_ctx *ctx, int id, json_object *tok,
 		policy_why(ctx, &t);
 	if (r)
 		goto out;
-	if (t.pin) {
-		struct tpm2_da da;
-		char prompt[768], state[160];
+	/*
+	 * A wrong PIN asks again, up to the volume's tries (0: until the TPM
+	 * locks out), as systemd-cryptsetup does; a PIN from $PIN is tried once.
+	 */
+	for (unsigned int i = 0;; i++) {
+		bool from_env = false;
 
-		tpm2_da_state(c, &da);
-		tpm2_da_describe(&da, state, sizeof(state));
-		if (da.in_lockout) {
-			token_why(ctx, "cannot try its PIN: %s", state);
-			r = -TPM2_E_LOCKOUT;
-			goto out;
+		if (t.pin) {
+			r = ask_pin(ctx, c, volume, &from_env, &pin);
+			if (r)
+				goto out;
 		}
-		snprintf(prompt, sizeof(prompt),
-			 "Enter the TPM2 PIN for %s (a wrong PIN counts against the TPM's dictionary-attack protection; %s): ",
-			 volume, state);
-		r = read_pin(ctx, "PIN", prompt, false, &pin);
-		if (r)
-			goto out;
+		r = tpm2_unseal(c, &t, pin.buf, sec, &len);
+		pass_free(&pin);
+		if (r == -TPM2_E_BADPIN || r == -TPM2_E_LOCKOUT)
+			da_why(ctx, c, r);
+		else if (r == -TPM2_E_POLICY)
+			policy_why(ctx, &t);
+		if (r != -TPM2_E_BADPIN || !t.pin || from_env ||
+		    (ctx->o->tries && i + 1 >= ctx->o->tries))
+			break;
+		/* open --all prefixes the volume's name */
+		log_err("%s", ctx->why);
 	}
-	r = tpm2_unseal(c, &t, pin.buf, sec, &len);
-	if (r == -TPM2_E_BADPIN || r == -TPM2_E_LOCKOUT)
-		da_why(ctx, c, r);
-	else if (r == -TPM2_E_POLICY)
-		policy_why(ctx, &t);
 	if (r)
 		goto out;
 	len = tpm2_secret_to_passphrase(sec, len, pass);
@@ -194,7 +244,7 @@ static int tpm2_token_enroll(struct token_ctx *ctx, const void *vk, size_t vk_le
 
 	if (o->tpm2_with_pin) {
 		snprintf(prompt, sizeof(prompt), "Enter a new TPM2 PIN for %s: ", ctx->device);
-		r = read_pin(ctx, "NEWPIN", prompt, true, &pin);
+		r = read_pin(ctx, "NEWPIN", prompt, true, 0, NULL, &pin);
 		if (r)
 			return r == -ENOENT ? -EINVAL : r;
 	}

@@ -13,7 +13,6 @@
  * until the next boot.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,11 +116,10 @@ int tpm2_open(const char *device, struct tpm2_ctx **ctxp)
 	/*
 	 * ESYS keeps copies of what it sends and computes in its own heap
 	 * memory (Create's input with the secret and the PIN's hash, a
-	 * session's HMAC key made of it) and frees them unwiped: have glibc
-	 * overwrite freed blocks from here on.  (Blocks small enough for its
-	 * per-thread cache are not; ESYS's context and objects are larger.)
+	 * session's HMAC key made of it, the decrypted Unseal response in the
+	 * SYS context's buffer) and frees them unwiped, in Esys_Finalize() at
+	 * the latest: vaultctl's free() wipes every block (secure_mem_heap.c).
 	 */
-	mallopt(M_PERTURB, 0xa5);
 	/* tss2 logs warnings for errors we handle and report ourselves. */
 	if (!log_debug_level)
 		setenv("TSS2_LOG", "all+none", 0);
@@ -528,20 +526,9 @@ out:
 	flush(c, &enc);
 	flush(c, &trial);
 	flush(c, &primary);
+	/* ESYS built Create's parameters (secret, authValue) on its stack */
+	secure_wipe_stack();
 	return r;
-}
-
-/*
- * ESYS decrypts the Unseal response in its command/response buffer and
- * frees that buffer unwiped: a larger response overwrites the secret.
- */
-static void scrub_response_buffer(struct tpm2_ctx *c)
-{
-	TPM2B_DIGEST *rnd = NULL;
-
-	if (Esys_GetRandom(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, 48, &rnd) ==
-	    TSS2_RC_SUCCESS)
-		Esys_Free(rnd);
 }
 
 static int unseal_once(struct tpm2_ctx *c, const struct tpm2_token *t, ESYS_TR primary,
@@ -609,7 +596,6 @@ static int unseal_once(struct tpm2_ctx *c, const struct tpm2_token *t, ESYS_TR p
 	}
 	memcpy(secret, out->buffer, out->size);
 	*secret_len = out->size;
-	scrub_response_buffer(c);
 	r = 0;
 out:
 	if (out) {
@@ -685,6 +671,8 @@ out:
 	flush(c, &enc);
 	flush(c, &obj);
 	flush(c, &primary);
+	/* ESYS decrypted the response, the secret, into a stack array */
+	secure_wipe_stack();
 	return r;
 }
 

@@ -36,11 +36,13 @@ vault_ctl() {
 
 # The device-mapper names of DEV and of what it is stacked on.
 vault_dm_names() {
-    local node sys
+    local node maj min
     node=$(readlink -f "$1" 2> /dev/null) || return 0
     [[ -b $node ]] || return 0
-    sys=/sys/class/block/${node##*/}
-    vault_dm_names_sys "$sys"
+    # By device number: /dev/mapper/VG-LV is a node of its own, not a
+    # link to dm-N, where udev does not make the links.
+    read -r maj min < <(stat -L -c '%t %T' "$node") || return 0
+    vault_dm_names_sys "/sys/dev/block/$((16#$maj)):$((16#$min))"
 }
 
 vault_dm_names_sys() {
@@ -113,8 +115,10 @@ depends() {
 # Then the TPM drivers and the TCTI libraries tpm2-tss dlopens go in, always
 # (an enrolment after this image was built must still work at boot); they
 # hold no secret: the sealed key stays in the LUKS2 header.
+# Not `ldd | grep -q`: dracut runs with pipefail, and grep -q stopping at
+# the first match can kill ldd by SIGPIPE, making this false at random.
 vault_tpm2() {
-    ldd "$(vault_ctl)" 2> /dev/null | grep -q libtss2-esys
+    [[ $(ldd "$(vault_ctl)" 2> /dev/null) == *libtss2-esys* ]]
 }
 
 # called by dracut
@@ -222,7 +226,7 @@ install() {
 
     # Check the entries as vaultctl will read them (key files are at their
     # initramfs path, so only the syntax is checked here).
-    if [[ -s $initdir/etc/vaulttab ]] && "$ctl" help 2> /dev/null | grep -q tab-check; then
+    if [[ -s $initdir/etc/vaulttab ]] && [[ $("$ctl" help 2> /dev/null) == *tab-check* ]]; then
         local out
         if ! out=$("$ctl" tab-check --vaulttab "$initdir/etc/vaulttab" 2>&1); then
             derror "vault: the entries taken from $tab are not valid:"
