@@ -4,15 +4,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "askpass.h"
+#include "child_answer.h"
 #include "secure_mem.h"
 #include "util.h"
 
@@ -42,16 +41,6 @@ static pid_t spawn(char *const argv[], int *out_fd)
 	return pid;
 }
 
-static int reap(pid_t pid)
-{
-	int status;
-
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 int askpass_agent(const char *id, const char *prompt, uint64_t deadline_us,
 		  struct passphrase *p)
 {
@@ -61,7 +50,6 @@ int askpass_agent(const char *id, const char *prompt, uint64_t deadline_us,
 			 NULL, NULL };
 	uint64_t now = pass_now_us();
 	int fd = -1, r = 0, status;
-	ssize_t n;
 	pid_t pid;
 
 	p->buf = NULL;
@@ -92,32 +80,7 @@ int askpass_agent(const char *id, const char *prompt, uint64_t deadline_us,
 		return -ECANCELED;
 	}
 	/* The answer is all of its output: the PIN and a newline. */
-	for (;;) {
-		r = pass_wait_readable(fd, deadline_us);
-		if (r)
-			break;
-		n = read(fd, p->buf + p->len, cap - 1 - p->len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		if (!n)
-			break;
-		p->len += (size_t)n;
-		if (p->len == cap - 1) {
-			r = -E2BIG;
-			break;
-		}
-	}
-	close(fd);
-	if (r)
-		kill(pid, SIGTERM);	/* the question is withdrawn with its client */
-	status = reap(pid);
-	if (p->len && p->buf[p->len - 1] == '\n')
-		p->len--;
-	p->buf[p->len] = '\0';
+	r = child_read_answer(pid, fd, deadline_us, cap, p, &status);
 	if (!r && status) {
 		/* its own timeout ends it with a failure too */
 		r = deadline_us && pass_now_us() >= deadline_us ? -ETIMEDOUT : -ECANCELED;

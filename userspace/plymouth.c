@@ -4,15 +4,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "plymouth.h"
+#include "child_answer.h"
 #include "secure_mem.h"
 #include "util.h"
 
@@ -50,17 +49,6 @@ static pid_t spawn_plymouth(char *const argv[], int *out_fd)
 	return r ? -r : pid;
 }
 
-/* The exit status of PID, or -1 when it did not exit normally. */
-static int reap(pid_t pid)
-{
-	int status;
-
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 bool plymouth_running(void)
 {
 	char *argv[] = { "plymouth", "--ping", NULL };
@@ -70,7 +58,7 @@ bool plymouth_running(void)
 		log_dbg("no plymouth client (%s): asking on the terminal", strerror((int)-pid));
 		return false;
 	}
-	if (reap(pid)) {
+	if (child_reap(pid)) {
 		log_dbg("plymouth is not running: asking on the terminal");
 		return false;
 	}
@@ -83,7 +71,6 @@ int plymouth_ask(const char *prompt, uint64_t deadline_us, struct passphrase *p)
 	size_t cap = PASS_INTERACTIVE_MAX + 2, plen;
 	char *arg, *argv[] = { "plymouth", "ask-for-password", NULL, NULL };
 	int fd = -1, r = 0, status;
-	ssize_t n;
 	pid_t pid;
 
 	p->buf = NULL;
@@ -108,32 +95,7 @@ int plymouth_ask(const char *prompt, uint64_t deadline_us, struct passphrase *p)
 		return -ECANCELED;
 	}
 	/* The answer is all of its output (the passphrase, perhaps a newline). */
-	for (;;) {
-		r = pass_wait_readable(fd, deadline_us);
-		if (r)
-			break;
-		n = read(fd, p->buf + p->len, cap - 1 - p->len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		if (!n)
-			break;
-		p->len += (size_t)n;
-		if (p->len == cap - 1) {
-			r = -E2BIG;
-			break;
-		}
-	}
-	close(fd);
-	if (r)
-		kill(pid, SIGTERM);	/* the question is withdrawn with its client */
-	status = reap(pid);
-	if (p->len && p->buf[p->len - 1] == '\n')
-		p->len--;
-	p->buf[p->len] = '\0';
+	r = child_read_answer(pid, fd, deadline_us, cap, p, &status);
 	/*
 	 * A failure with no answer: plymouthd shows no splash (hide-splash,
 	 * plymouth.ignore-show-splash: it then answers at once, without asking
