@@ -53,6 +53,7 @@ help:
 	@echo "make module      build/<KVER>/dm-vault.ko for each kernel (KVER= for one), W=1"
 	@echo "make userspace   build/vaultctl"
 	@echo "make check       deps if missing, build, host tests, one QEMU guest per kernel"
+	@echo "make check-extended  slow scenarios: extra boot variants, tests/extended/"
 	@echo "make check-debug the guest tests on a KASAN/lockdep/kmemleak/UBSAN kernel (built once)"
 	@echo "make demo        deps if missing, build, encrypt and decrypt a ramdisk in a guest"
 	@echo "make sparse      module with C=2 for each kernel; fails on any warning"
@@ -193,6 +194,13 @@ style: upstream
 
 check: deps
 	$(Q)KVER="$(KVER)" TESTS="$(TESTS)" $(REPO)/tests/vm/check-all
+
+# The scenarios too slow for make check's 45 minutes: the boot cases marked
+# "# check-extended:" on every kernel, then tests/extended/NN-*.sh
+# (EXTENDED_TESTS=glob selects; Documentation/testing.rst).
+.PHONY: check-extended
+check-extended: deps
+	$(Q)KVER="$(KVER)" EXTENDED_TESTS="$(EXTENDED_TESTS)" $(REPO)/tests/vm/check-all --extended
 
 # The guest suite on a KASAN/lockdep/kmemleak/UBSAN kernel built once per
 # machine from linux-source-6.12 (tests/debug/, Documentation/testing.rst).
