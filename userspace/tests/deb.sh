@@ -142,7 +142,9 @@ else
 		nok "dkms add accepts the source tree (dkms status: added)"
 	fi
 	# A headers directory DKMS lets through (it has include/) but cannot
-	# build with: the PRE_BUILD check must say which kernel and why.
+	# build with: the PRE_BUILD check must say which kernel and why.  A
+	# made-up kernel has no sign-file, so DKMS does not make a MOK key in
+	# /var/lib/dkms on this host.
 	dk build -m dm-vault -v "$V" -k 0.0.0-nohdr --kernelsourcedir "$T/nohdr" \
 		>"$OUT" 2>"$ERR"
 	rc=$?
