@@ -191,7 +191,7 @@ mkdir -p "$T/bin"
 printf '#!/bin/sh\necho "dkms $*" >> "%s/dkms.calls"\n[ "$1" != status ] || echo "dm-vault/%s: installed"\n' \
 	"$T" "$V" > "$T/bin/dkms"
 chmod +x "$T/bin/dkms"
-printf 'root UUID=0d7e2d5b-7e1c-4a4b-9a53-d0c5d4b3a201 none luks,discard\nhome /dev/sdb1 /etc/vault/home.key luks,nofail\n' > "$T/tab.root"
+printf '# a comment\nroot UUID=0d7e2d5b-7e1c-4a4b-9a53-d0c5d4b3a201 none luks,discard\nhome /dev/sdb1 /etc/vault/home.key luks,nofail\n' > "$T/tab.root"
 printf 'swap /dev/sdc1 /etc/vault/swap.key luks,initramfs\n' > "$T/tab.initramfs"
 printf 'home /dev/sdb1 /etc/vault/home.key luks,nofail\n' > "$T/tab.other"
 # prerm PKG ROOT TAB ARGS...: runs PKG's prerm from its .deb; status in $rc.
@@ -203,6 +203,30 @@ prerm() {
 		>"$OUT" 2>"$ERR"
 	rc=$?
 }
+# The helper finds the root as the initramfs hook does: the same functions.
+fn() { awk -v f="$1() {" '$0 == f { p = 1 } p { print } p && /^}/ { exit }' "$2"; }
+helper=$T/x/vctl/usr/lib/dm-vault/root-on-vault
+: > "$OUT"
+for f in dm_names dm_names_sys root_source; do
+	fn "$f" "$REPO/userspace/boot/initramfs-tools/hooks/vault" > "$T/fn.hook"
+	fn "$f" "$helper" > "$T/fn.helper"
+	{ [ -s "$T/fn.hook" ] && diff -u "$T/fn.hook" "$T/fn.helper"; } >> "$OUT" ||
+		echo "$f differs" >> "$OUT"
+done
+if ! grep -q differs "$OUT"; then
+	ok "root-on-vault finds the root as the initramfs hook does (dm_names, dm_names_sys, root_source)"
+else
+	nok "root-on-vault finds the root as the initramfs hook does (dm_names, dm_names_sys, root_source)"
+fi
+# This host's own root (findmnt) is not on a vault volume.
+VAULTTAB=$T/tab.root "$helper" >"$OUT" 2>"$ERR"
+rc=$?
+if [ $rc = 1 ] && [ ! -s "$OUT" ]; then
+	ok "root-on-vault: this host's root ($(findmnt -n -o SOURCE /)) is on no vault volume"
+else
+	nok "root-on-vault: this host's root is on no vault volume (exit $rc)"
+fi
+
 for pkg in vaultctl dm-vault-dkms; do
 	deb=$VCTL_DEB
 	[ "$pkg" = vaultctl ] || deb=$DKMS_DEB
