@@ -157,6 +157,31 @@ else
 	fi
 fi
 
+# The other reasons dkms-check gives, on made-up headers directories.
+chk=$T/x/dkms$src/dkms-check
+mkdir -p "$T/k"
+printf 'all:\n' > "$T/k/Makefile"
+: > "$OUT"; bad=0
+# why CONFIG EXPECTED: dkms-check on a .config holding CONFIG says EXPECTED.
+why() {
+	printf '%b' "$1" > "$T/k/.config"
+	"$chk" 1.2.3-test "$T/k" >> "$OUT" 2>&1 && bad=1
+	grep -qF "dm-vault: cannot build for kernel 1.2.3-test: $2" "$OUT" || bad=1
+}
+why 'CONFIG_CC_VERSION_TEXT="x86_64-linux-gnu-gcc-99 (Debian 99) 99"\nCONFIG_BLK_DEV_DM=m\n' \
+	"its compiler x86_64-linux-gnu-gcc-99 is not installed (install gcc-99)"
+why '# CONFIG_BLK_DEV_DM is not set\n' "the kernel is built without device-mapper (CONFIG_BLK_DEV_DM)"
+rm -f "$T/k/.config"
+"$chk" 1.2.3-test "$T/k" >> "$OUT" 2>&1 && bad=1
+grep -qF "$T/k has no .config: the headers are incomplete (reinstall linux-headers-1.2.3-test)" "$OUT" || bad=1
+printf 'CONFIG_BLK_DEV_DM=y\n' > "$T/k/.config"
+"$chk" 1.2.3-test "$T/k" >> "$OUT" 2>&1 || bad=1
+if [ $bad = 0 ]; then
+	ok "dkms-check names the missing compiler, device-mapper, .config; passes complete headers"
+else
+	nok "dkms-check names the missing compiler, device-mapper, .config; passes complete headers"
+fi
+
 # --- one version -------------------------------------------------------------
 dv=$(dpkg-deb -f "$DKMS_DEB" Version) vv=$(dpkg-deb -f "$VCTL_DEB" Version)
 "$T/x/vctl/usr/sbin/vaultctl" version >"$OUT" 2>"$ERR"
