@@ -107,6 +107,8 @@ _vaultctl()
 	-c | --cipher)
 		COMPREPLY=($(compgen -W 'aes-xts-plain64 aes-cbc-essiv:sha256
 			xchacha12,aes-adiantum-plain64 capi:xts(aes)-plain64' -- "$cur"))
+		# ':' splits words for readline: complete after it.
+		__ltrim_colon_completions "$cur"
 		return ;;
 	-s | --key-size) COMPREPLY=($(compgen -W '256 512' -- "$cur")); return ;;
 	--sector-size) COMPREPLY=($(compgen -W '512 1024 2048 4096' -- "$cur")); return ;;

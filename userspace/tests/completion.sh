@@ -109,4 +109,5 @@ expect "format --pbkdf <TAB>: the KDFs" "$(printf 'argon2i\nargon2id\npbkdf2')" 
 expect "open --all --vaulttab FILE <TAB>: its entry names" "$(printf 'home\nroot')" \
 	open --all --vaulttab "$T/tab" ""
 expect "help <TAB>: the commands" "$cmds" help ""
+expect "open --cipher aes-cbc<TAB>: the essiv spec" "aes-cbc-essiv:sha256" open --cipher aes-cbc
 finish
