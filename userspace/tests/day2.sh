@@ -136,6 +136,13 @@ vc config --label other a.img
 cs config --label other b.img
 check "config --label alone clears the subsystem, as cryptsetup's config" \
 	eval "[ $rc = 0 ] && same a.img b.img && hdr a.img | grep -qx 'Subsystem:[[:space:]]*(no subsystem)'"
+# cryptsetup's lock: for an image file, flock() on the file itself
+flock -x a.img sleep 1.5 & lk=$!
+sleep 0.3
+t0=$(date +%s%N); vc config --label locked a.img; t1=$(date +%s%N)
+wait $lk
+check "config waits while another program holds cryptsetup's lock, then writes" \
+	eval "[ $rc = 0 ] && [ $(((t1 - t0) / 1000000)) -ge 900 ] && hdr a.img | grep -qx 'Label:[[:space:]]*locked'"
 vc config --label 123456789012345678901234567890123456789012345678 a.img
 check "config with a 48-byte label: refused, exit 1" \
 	err_is 1 "invalid value '123456789012345678901234567890123456789012345678' for --label: at most 47 bytes"
