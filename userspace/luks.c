@@ -619,32 +619,6 @@ out:
 	return r;
 }
 
-int luks_resume_key(const struct vault_opts *o, const char *device, const char *dm_uuid,
-		    void **vk, size_t *vk_len)
-{
-	char want[VDM_UUID_MAX];
-	const char *dash;
-	struct luks2 *l;
-	int r;
-
-	*vk = NULL;
-	r = luks_load(device, false, &l);
-	if (r)
-		return r;
-	/* The mapping's UUID is VAULT-LUKS2-<hex>-<name>: compare the <hex> part. */
-	r = luks_dm_uuid(luks2_uuid(l), "", want, sizeof(want));
-	dash = strrchr(want, '-');
-	if (r || !dash || strncmp(dm_uuid, want, (size_t)(dash - want + 1))) {
-		log_err("%s no longer holds the LUKS2 volume this mapping was opened from (UUID %s)",
-			device, luks2_uuid(l));
-		luks2_free(l);
-		return -EINVAL;
-	}
-	r = luks_unlock(o, l, device, o->key_slot, vk, vk_len, NULL);
-	luks2_free(l);
-	return r < 0 ? r : 0;
-}
-
 /* Checks that DEVICE's header is the volume DM_UUID was opened from. */
 static int same_volume(struct luks2 *l, const char *device, const char *dm_uuid)
 {
@@ -661,6 +635,25 @@ static int same_volume(struct luks2 *l, const char *device, const char *dm_uuid)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int luks_resume_key(const struct vault_opts *o, const char *device, const char *dm_uuid,
+		    void **vk, size_t *vk_len)
+{
+	struct luks2 *l;
+	int r;
+
+	*vk = NULL;
+	r = luks_load(device, false, &l);
+	if (r)
+		return r;
+	r = same_volume(l, device, dm_uuid);
+	if (!r) {
+		r = luks_unlock(o, l, device, o->key_slot, vk, vk_len, NULL);
+		r = r < 0 ? r : 0;
+	}
+	luks2_free(l);
+	return r;
 }
 
 int luks_mapping_key(const struct vault_opts *o, const char *device, const char *dm_uuid,
