@@ -192,7 +192,12 @@ if [ "$dv" = "$V" ] && [ "$vv" = "$V" ] && [ "$tv" = "$V" ]; then
 else
 	nok "one version: VERSION, both packages and vaultctl version say $V"
 fi
-kos=$(ls "$REPO"/build/*/dm-vault.ko 2>/dev/null)
+# Only the modules of installed kernels (what `make module` rebuilds): a
+# build/<KVER>/ of make check-debug's kernel may be from an older tree.
+kos=$(for ko in "$REPO"/build/*/dm-vault.ko; do
+	k=${ko%/dm-vault.ko}
+	[ -e "/lib/modules/${k##*/}/build" ] && [ -f "$ko" ] && echo "$ko"
+done)
 if [ -z "$kos" ]; then
 	skp "modinfo -F version of the built modules is $V" "no build/<KVER>/dm-vault.ko (make module)"
 else
