@@ -17,7 +17,8 @@
 #     against an impostor certificate (same subject and serial, another
 #     key) and for the module with one byte changed.
 # And once: without a key DKMS makes one ("DKMS module signing key") and
-# signs with it.  Prints KTAP.  Usage: module-signing.sh [VAULTCTL]
+# signs with it; after a key rotation `dkms build --force` signs with the
+# new key.  Prints KTAP.  Usage: module-signing.sh [VAULTCTL]
 # Environment: VAULT_SIGN_KVERS  the kernels (default: every
 #              /lib/modules/*/build with a Makefile)
 
@@ -91,8 +92,8 @@ else
 		kvers+=("${d##*/}")
 	done
 fi
-# Per kernel: 7 checks; plus 2 for the generated key.
-echo "1..$((${#kvers[@]} * 7 + 2))"
+# Per kernel: 7 checks; plus 2 for the generated key, 2 for a rotation.
+echo "1..$((${#kvers[@]} * 7 + 4))"
 [ "${#kvers[@]}" -gt 0 ] || echo "# no kernel headers in /lib/modules/*/build"
 
 # DKMS reads its framework configuration and the MOK from fixed paths:
@@ -243,9 +244,22 @@ if [ "${#kvers[@]}" -gt 0 ]; then
 		nok "$k: without a MOK, dkms makes /var/lib/dkms/mok.key and mok.pub"
 		nok "$k: and signs with it"
 	fi
+	# Key rotation (the documented steps): a new pair in place, then
+	# `dkms build --force` signs with it (without --force dkms keeps the
+	# build it has, signed with the old key).
+	openssl req -new -x509 -nodes -days 36500 -subj "/CN=$CN rotated" \
+		-newkey rsa:2048 -keyout /var/lib/dkms/mok.key \
+		-outform DER -out /var/lib/dkms/mok.pub >/dev/null 2>&1
+	"${DKMS[@]}" build -m dm-vault -v "$ver" -k "$k" >"$T/build.log" 2>&1
+	f=$(find "$T/tree/dm-vault/$ver/$k" -path '*/module/dm-vault.ko*' | head -n 1)
+	check "$k: dkms build without --force keeps the old signature" \
+		modinfo_is "$f" signer "DKMS module signing key"
+	"${DKMS[@]}" build --force -m dm-vault -v "$ver" -k "$k" >"$T/build.log" 2>&1
+	f=$(find "$T/tree/dm-vault/$ver/$k" -path '*/module/dm-vault.ko*' | head -n 1)
+	check "$k: after a key rotation, dkms build --force signs with the new key" \
+		modinfo_is "$f" signer "$CN rotated"
 else
-	nok "no kernel to build for"
-	nok "no kernel to build for"
+	for _ in 1 2 3 4; do nok "no kernel to build for"; done
 fi
 
 echo "# $pass passed, $fail failed"
