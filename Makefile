@@ -35,6 +35,8 @@ DEPS_PKGS := build-essential bc flex bison libelf-dev kmod xz-utils cpio \
 	libjson-c-dev libblkid-dev valgrind clang libclang-rt-14-dev python3 \
 	fio e2fsprogs util-linux bsdextrautils coreutils procps iproute2 aeskeyfind strace \
 	swtpm swtpm-tools tpm2-tools libtss2-dev libqrencode-dev plymouth lvm2
+# make deb and its test (tests/deb/): the Debian packaging tools.
+DEPS_PKGS += debhelper dh-dkms dkms lintian dpkg-dev bash-completion
 # The kernel series those packages install (linux-image-amd64 is 6.1 on
 # Debian 12): make check fails unless a guest ran on a kernel of each
 # (tests/vm/kernels.sh).
@@ -60,6 +62,7 @@ help:
 	@echo "make deps        apt-get install whatever is missing"
 	@echo "make install     install vaultctl, dm-vault.ko, boot integration, docs (DESTDIR=, PREFIX=)"
 	@echo "make uninstall   remove what make install installed"
+	@echo "make deb         build/deb/dm-vault-dkms_*.deb and vaultctl_*.deb (dpkg-buildpackage)"
 	@echo "make clean       remove build/"
 	@echo "kernels: $(or $(KVERS),none with headers installed)"
 
@@ -92,8 +95,8 @@ deps-if-missing: deps
 # when it changed: a running guest may be loading it).
 define sync_sources
 	mkdir -p "$$src"; \
-	(cd $(REPO) && find Kbuild module tests/async-cipher -type f \( -name '*.c' -o -name '*.h' \
-		-o -name Kbuild -o -name Makefile \)) > "$$src/.files.new"; \
+	(cd $(REPO) && find Kbuild VERSION module tests/async-cipher -type f \( -name '*.c' -o -name '*.h' \
+		-o -name Kbuild -o -name Makefile -o -name VERSION \)) > "$$src/.files.new"; \
 	while read -r f; do \
 		cmp -s "$(REPO)/$$f" "$$src/$$f" && continue; \
 		mkdir -p "$$src/$$(dirname "$$f")"; \
@@ -224,6 +227,9 @@ MANDIR		?= $(PREFIX)/share/man
 DOCDIR		?= $(PREFIX)/share/doc/dm-vault
 INITRAMFSDIR	?= /usr/share/initramfs-tools
 DRACUTDIR	?= /usr/lib/dracut/modules.d/90vault
+COMPLETIONDIR	?= /usr/share/bash-completion/completions
+# INSTALL_MODULE=0: everything but dm-vault.ko (debian/rules: DKMS builds it).
+INSTALL_MODULE	?= 1
 MODDIR		?= /lib/modules
 BOOTSRC		:= $(REPO)/userspace/boot
 INSTALL		?= install
@@ -233,14 +239,14 @@ install_script = sed -e 's|/usr/sbin/vaultctl|$(SBINDIR)/vaultctl|g' \
 	chmod $(3) $(2).tmp && mv -f $(2).tmp $(2)
 
 .PHONY: install uninstall
-install: all
+install: $(if $(filter 0,$(INSTALL_MODULE)),vaultctl,all)
 	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PKGLIBDIR) \
 		$(DESTDIR)$(GENERATORDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) \
 		$(DESTDIR)$(INITRAMFSDIR)/hooks $(DESTDIR)$(INITRAMFSDIR)/scripts/local-top \
 		$(DESTDIR)$(DRACUTDIR)
 	$(Q)echo "  INSTALL $(DESTDIR)$(SBINDIR)/vaultctl"
 	$(Q)$(INSTALL) -m 755 $(BUILD)/vaultctl $(DESTDIR)$(SBINDIR)/vaultctl
-	$(Q)for k in $(KVERS); do \
+	$(Q)for k in $(if $(filter 0,$(INSTALL_MODULE)),,$(KVERS)); do \
 		ko=$(BUILD)/$$k/dm-vault.ko; \
 		[ -f $$ko ] || { echo "install: $$ko missing (make module)" >&2; exit 1; }; \
 		echo "  INSTALL $(DESTDIR)$(MODDIR)/$$k/updates/dm-vault.ko"; \
@@ -256,6 +262,9 @@ install: all
 	done
 	$(Q)$(call install_script,$(BOOTSRC)/systemd/vault-generator,$(DESTDIR)$(GENERATORDIR)/vault-generator,755)
 	$(Q)$(call install_script,$(BOOTSRC)/systemd/vault-unlock,$(DESTDIR)$(PKGLIBDIR)/vault-unlock,755)
+	$(Q)$(INSTALL) -m 755 $(BOOTSRC)/root-on-vault $(DESTDIR)$(PKGLIBDIR)/root-on-vault
+	$(Q)$(INSTALL) -d $(DESTDIR)$(COMPLETIONDIR)
+	$(Q)$(INSTALL) -m 644 $(REPO)/userspace/completion/vaultctl.bash $(DESTDIR)$(COMPLETIONDIR)/vaultctl
 	$(Q)echo "  INSTALL man page and documentation"
 	$(Q)$(INSTALL) -m 644 $(REPO)/Documentation/vaultctl.8 $(DESTDIR)$(MANDIR)/man8/vaultctl.8
 	$(Q)$(INSTALL) -m 644 $(REPO)/README.md $(wildcard $(REPO)/Documentation/*.rst) $(DESTDIR)$(DOCDIR)/
@@ -264,6 +273,7 @@ install: all
 	fi
 
 uninstall:
+	rm -f $(DESTDIR)$(PKGLIBDIR)/root-on-vault $(DESTDIR)$(COMPLETIONDIR)/vaultctl
 	rm -f $(DESTDIR)$(SBINDIR)/vaultctl $(DESTDIR)$(PKGLIBDIR)/vault-unlock \
 		$(DESTDIR)$(GENERATORDIR)/vault-generator $(DESTDIR)$(MANDIR)/man8/vaultctl.8 \
 		$(DESTDIR)$(INITRAMFSDIR)/hooks/vault $(DESTDIR)$(INITRAMFSDIR)/scripts/local-top/vault
@@ -276,3 +286,19 @@ uninstall:
 
 # make bench: dm-vault against dm-crypt (bench/bench.mk adds its packages).
 -include $(REPO)/bench/bench.mk
+
+# vaultctl alone (make install INSTALL_MODULE=0 needs no kernel headers).
+.PHONY: vaultctl
+vaultctl:
+	$(Q)$(MAKE) --no-print-directory -C $(REPO)/userspace BUILD=$(BUILD)
+
+# --- Debian packages ------------------------------------------------------
+
+# make deb: dpkg-buildpackage -us -uc -b on a copy of the tree (the tracked
+# files plus uncommitted changes, never build/ or .git) in a scratch
+# directory under build/, so the source tree stays clean and two runs do
+# not collide; the .debs, .buildinfo and .changes land in build/deb/.
+DEB_OUT	?= $(BUILD)/deb
+.PHONY: deb
+deb:
+	$(Q)$(REPO)/debian/build-debs "$(REPO)" "$(DEB_OUT)"

@@ -45,3 +45,4 @@ module_exit(vault_exit);
 MODULE_DESCRIPTION("device-mapper target for transparent block encryption, keys via /dev/vault-control");
 MODULE_LICENSE("GPL");
 MODULE_ALIAS("dm-vault");
+MODULE_VERSION(VAULT_MODULE_VERSION);

@@ -10,7 +10,10 @@
 
 struct pass_cache;
 
-#define VAULTCTL_VERSION	"0.1.0"
+/* From the top-level VERSION file (userspace/Makefile). */
+#ifndef VAULTCTL_VERSION
+#error "VAULTCTL_VERSION is not defined: build with userspace/Makefile"
+#endif
 
 #define DEFAULT_CIPHER		"aes-xts-plain64"
 #define DEFAULT_KEY_BITS	512
