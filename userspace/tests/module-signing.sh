@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Secure Boot signing (Documentation/secure-boot.rst): the real DKMS
-# (/usr/sbin/dkms) builds dm-vault from the source tree the dm-vault-dkms
-# package ships, for each kernel with headers, and signs it with the MOK
+# (/usr/sbin/dkms) builds dm-vault from the source tree and dkms.conf the
+# dm-vault-dkms package ships (`make deb`, then dpkg-deb -x), for each
+# kernel with headers, and signs it with the MOK
 # key at its default place, /var/lib/dkms/mok.key + mok.pub.  The test runs
 # in a private mount namespace where /var/lib/dkms and /etc/dkms are
 # temporary directories (the host's are never touched) and DKMS's own
@@ -106,13 +107,16 @@ if ! mount --bind "$T/etc" /etc/dkms || ! mount --bind "$T/varlib" /var/lib/dkms
 	exit 1
 fi
 
-# The source tree as dm-vault-dkms installs it in /usr/src/dm-vault-VERSION.
+# The source tree as dm-vault-dkms installs it in /usr/src/dm-vault-VERSION
+# (from the package `make deb` makes: what ships is what is tested).
 # shellcheck source=userspace/tests/dkms-source.sh
 . "$HERE/dkms-source.sh"
-ver=$(dkms_source "$REPO" "$T/src") || {
-	echo "# cannot make the DKMS source tree"
+ver=$(dkms_source "$REPO" "$T/src" 2>"$T/out") || {
+	sed 's/^/# /' "$T/out"
+	echo "# cannot make the DKMS source tree (make deb)"
 	exit 1
 }
+echo "# dm-vault-dkms $ver: $(grep -c . "$T/src/dm-vault-$ver/dkms.conf") lines of dkms.conf"
 DKMS=(dkms --sourcetree "$T/src" --dkmstree "$T/tree" --installtree "$T/install")
 if ! "${DKMS[@]}" add -m dm-vault -v "$ver" >"$T/add.log" 2>&1; then
 	sed 's/^/# /' "$T/add.log"
