@@ -132,7 +132,7 @@ vault_cannot() {
     derror "vault: $1, but the root or an entry of $(vault_tab) marked initramfs is on dm-vault:"
     derror "vault: an initramfs for kernel $kernel could not unlock it, so none is built."
     derror "vault: install dm-vault-dkms, vaultctl and linux-headers-$kernel, run"
-    derror "vault: 'dkms autoinstall -k $kernel' (its log: /var/lib/dkms/dm-vault/*/$kernel/*/log/make.log),"
+    derror "vault: 'dkms autoinstall -k $kernel' (a failed build's log: /var/lib/dkms/dm-vault/*/build/make.log),"
     derror "vault: then rebuild the initramfs (dracut -f --kver $kernel)."
 }
 
