@@ -38,16 +38,22 @@ if [ "${1:-}" != --inner ]; then
 	VAULT_BUILD=${VAULT_BUILD:-$(dirname "$VAULTCTL")}
 	export VAULT_BUILD
 	echo "KTAP version 1"
-	why=
+	why="" dep=""
 	[ "$(id -u)" = 0 ] || why="needs root"
 	for c in update-initramfs mkinitramfs lsinitramfs dracut unshare; do
-		command -v "$c" >/dev/null || why="${why:-$c is not installed}"
+		command -v "$c" >/dev/null || dep="${dep:-$c is not installed (make deps)}"
 	done
 	unshare -m --propagation private true 2>/dev/null || why=${why:-"no mount namespaces"}
-	[ -x "$VAULTCTL" ] || why=${why:-"$VAULTCTL is not built"}
-	if [ -n "$why" ]; then
+	[ -x "$VAULTCTL" ] || dep=${dep:-"$VAULTCTL is not built"}
+	if [ -n "$why$dep" ]; then
 		echo "1..1"
-		echo "ok 1 initramfs without dm-vault.ko # SKIP $why"
+		# A missing declared dependency fails under VAULT_STRICT_DEPS=1.
+		if [ -z "$why" ] && [ "${VAULT_STRICT_DEPS:-0}" = 1 ]; then
+			echo "not ok 1 initramfs without dm-vault.ko"
+			echo "# $dep (a declared dependency, VAULT_STRICT_DEPS=1)"
+			exit 1
+		fi
+		echo "ok 1 initramfs without dm-vault.ko # SKIP ${why:-$dep}"
 		exit 0
 	fi
 	T=$(mktemp -d /tmp/vault-nomod.XXXXXX) || exit 1
