@@ -166,6 +166,20 @@ installkernel() {
     return 0
 }
 
+# vault_fatal MSG...: stops dracut.  dracut 059 ignores install()'s
+# status: a `return 1` there would leave an image without the unlock hook
+# or with a broken vaulttab, and the build would "succeed".  dracut itself
+# stops this way (dfatal, exit 1) before it writes the image, so the
+# previous initramfs stays.
+vault_fatal() {
+    local m
+    for m in "$@"; do
+        derror "$m"
+    done
+    dfatal "vault: not building an initramfs that could not unlock the volumes of $(vault_tab)"
+    exit 1
+}
+
 # vault_key_install NAME KEYFILE: copies a key file (or names a key device)
 # and prints the path to write into the initramfs' vaulttab.
 vault_key_install() {
@@ -215,10 +229,7 @@ install() {
     local ctl sel lineno name dev key opts newkey tab
     ctl=$(vault_ctl)
     tab=$(vault_tab)
-    inst_binary "$ctl" /usr/sbin/vaultctl || {
-        derror "vault: cannot install $ctl"
-        return 1
-    }
+    inst_binary "$ctl" /usr/sbin/vaultctl || vault_fatal "vault: cannot install $ctl"
 
     if vault_tpm2; then
         # The loader finds libtss2-tcti-device.so.0 by name with dlopen().
@@ -238,10 +249,8 @@ install() {
     : > "$initdir/etc/vaulttab"
     while read -r lineno name dev key opts; do
         [[ $name ]] || continue
-        newkey=$(vault_key_install "$name" "$key") || {
-            derror "vault: $tab:$lineno: $name: cannot put its key file into the initramfs"
-            return 1
-        }
+        newkey=$(vault_key_install "$name" "$key") ||
+            vault_fatal "vault: $tab:$lineno: $name: cannot put its key file into the initramfs"
         printf '%s %s %s %s\n' "$name" "$dev" "$newkey" "$opts" >> "$initdir/etc/vaulttab"
     done <<< "$sel"
     chmod 0644 "$initdir/etc/vaulttab"
@@ -251,9 +260,7 @@ install() {
     if [[ -s $initdir/etc/vaulttab ]] && [[ $("$ctl" help 2> /dev/null) == *tab-check* ]]; then
         local out
         if ! out=$("$ctl" tab-check --vaulttab "$initdir/etc/vaulttab" 2>&1); then
-            derror "vault: the entries taken from $tab are not valid:"
-            derror "$out"
-            return 1
+            vault_fatal "vault: the entries taken from $tab are not valid:" "$out"
         fi
     fi
 
