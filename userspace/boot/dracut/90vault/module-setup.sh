@@ -229,6 +229,10 @@ install() {
     local ctl sel lineno name dev key opts newkey tab
     ctl=$(vault_ctl)
     tab=$(vault_tab)
+    if [[ ! -x $ctl ]] && vault_select > /dev/null; then
+        vault_cannot "vaultctl ($ctl) is not installed"
+        vault_fatal
+    fi
     inst_binary "$ctl" /usr/sbin/vaultctl || vault_fatal "vault: cannot install $ctl"
 
     if vault_tpm2; then
