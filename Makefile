@@ -35,7 +35,7 @@ DEPS_PKGS := build-essential bc flex bison libelf-dev kmod xz-utils cpio \
 	libjson-c-dev libblkid-dev valgrind clang libclang-rt-14-dev python3 \
 	fio e2fsprogs util-linux bsdextrautils coreutils procps iproute2 aeskeyfind strace \
 	swtpm swtpm-tools tpm2-tools libtss2-dev libqrencode-dev plymouth lvm2
-# make deb and its test (tests/deb/): the Debian packaging tools.
+# make deb and its test (userspace/tests/deb.sh): the Debian packaging tools.
 DEPS_PKGS += debhelper dh-dkms dkms lintian dpkg-dev bash-completion
 # Module signing (userspace/tests/module-signing.sh): openssl makes the
 # test MOK and checks the signature; mokutil for Documentation/secure-boot.rst.
@@ -58,6 +58,7 @@ help:
 	@echo "make module      build/<KVER>/dm-vault.ko for each kernel (KVER= for one), W=1"
 	@echo "make userspace   build/vaultctl"
 	@echo "make check       deps if missing, build, host tests, one QEMU guest per kernel"
+	@echo "make check-extended  slow scenarios: extra boot variants, tests/extended/"
 	@echo "make check-debug the guest tests on a KASAN/lockdep/kmemleak/UBSAN kernel (built once)"
 	@echo "make demo        deps if missing, build, encrypt and decrypt a ramdisk in a guest"
 	@echo "make sparse      module with C=2 for each kernel; fails on any warning"
@@ -199,6 +200,13 @@ style: upstream
 
 check: deps
 	$(Q)KVER="$(KVER)" TESTS="$(TESTS)" $(REPO)/tests/vm/check-all
+
+# The scenarios too slow for make check's 45 minutes: the boot cases marked
+# "# check-extended:" on every kernel, then tests/extended/NN-*.sh
+# (EXTENDED_TESTS=glob selects; Documentation/testing.rst).
+.PHONY: check-extended
+check-extended: deps
+	$(Q)KVER="$(KVER)" EXTENDED_TESTS="$(EXTENDED_TESTS)" $(REPO)/tests/vm/check-all --extended
 
 # The guest suite on a KASAN/lockdep/kmemleak/UBSAN kernel built once per
 # machine from linux-source-6.12 (tests/debug/, Documentation/testing.rst).

@@ -295,6 +295,45 @@ out:
 	return r;
 }
 
+/*
+ * The key for a new table of NAME: a LUKS2 mapping's volume key is not
+ * readable back from the kernel, so it is unlocked again from the header
+ * (tokens, then the passphrase: cryptsetup does the same when the key is
+ * in the kernel keyring); a plain mapping's comes from --key-file.
+ */
+static int resize_key(const struct vault_opts *o, const struct vault_dev *d,
+		      const char *path, void **key, size_t *key_len)
+{
+	unsigned int bits;
+	int r;
+
+	if (is_luks2_uuid(d->info.uuid)) {
+		if (o->set & OPTB(OPT_KEY_SIZE)) {
+			log_err("--key-size is for plain mode: a LUKS2 header knows its key size");
+			return -EINVAL;
+		}
+		r = luks_mapping_key(o, path, d->info.uuid, key, key_len);
+		if (!r)
+			secure_lock_all();	/* after the KDF, as open does */
+		return r;
+	}
+	if (!o->key_file) {
+		log_err("'resize' of a plain device needs option --key-file");
+		return -EINVAL;
+	}
+	if (o->set & (OPTB(OPT_TRIES) | OPTB(OPT_KEY_SLOT) | OPTB(OPT_KEYFILE_SIZE) |
+		      OPTB(OPT_TOKEN_ID) | OPTB(OPT_TOKEN_TYPE) | OPTB(OPT_TOKEN_ONLY) |
+		      OPTB(OPT_TOKEN_PIN_AGENT) | OPTB(OPT_DISABLE_TOKENS) |
+		      OPTB(OPT_TPM2_DEVICE))) {
+		log_err("--tries, --key-slot, --keyfile-size and the token options are for LUKS2 devices");
+		return -EINVAL;
+	}
+	bits = key_bits_for(o, &d->t);
+	r = tempkey_read(o, bits, key);
+	*key_len = bits / 8;
+	return r;
+}
+
 int cmd_resize(const struct vault_opts *o, int argc, char **argv)
 {
 	const char *name = argv[0];
@@ -302,19 +341,18 @@ int cmd_resize(const struct vault_opts *o, int argc, char **argv)
 	struct tempkey tk = { .fd = -1 };
 	struct vault_dev d;
 	uint64_t dev_sectors, size;
-	unsigned int bits;
+	size_t key_len = 0;
 	void *key = NULL;
 	int r;
 
 	(void)argc;
+	if ((o->set & OPTB(OPT_SIZE)) && (o->set & OPTB(OPT_DEVICE_SIZE))) {
+		log_err("--size and --device-size cannot be combined: both give the new size");
+		return -EINVAL;
+	}
 	r = get_vault(name, &d);
 	if (r)
 		return r;
-	if (is_luks2_uuid(d.info.uuid)) {
-		/* --key-file would be the raw volume key, which LUKS2 users never see. */
-		log_err("resize of a LUKS2 mapping is not supported: close and open %s again", name);
-		return -ENOTSUP;
-	}
 	if (d.info.suspended) {
 		log_err("device %s is suspended; resume it first", name);
 		return -EBUSY;
@@ -324,15 +362,16 @@ int cmd_resize(const struct vault_opts *o, int argc, char **argv)
 		log_err("cannot find the size of %s's device %s", name, d.t.device);
 		return -ENODEV;
 	}
-	r = table_mapping_size(path, dev_sectors, d.t.offset, o->size, d.t.sector_size, &size);
+	/* before any passphrase: a size that cannot be is refused first */
+	r = table_mapping_size(path, dev_sectors, d.t.offset,
+			       o->device_size ? o->device_size : o->size, d.t.sector_size, &size);
 	if (r)
 		return r;
 
-	bits = key_bits_for(o, &d.t);
-	r = tempkey_read(o, bits, &key);
+	r = resize_key(o, &d, path, &key, &key_len);
 	if (r)
-		return r;
-	r = tempkey_load(&tk, name, key, bits / 8);
+		goto out;
+	r = tempkey_load(&tk, name, key, key_len);
 	if (r)
 		goto out;
 	r = table_build_params(&d.t, tk.name, params, sizeof(params));

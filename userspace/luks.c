@@ -619,11 +619,27 @@ out:
 	return r;
 }
 
-int luks_resume_key(const struct vault_opts *o, const char *device, const char *dm_uuid,
-		    void **vk, size_t *vk_len)
+/* Checks that DEVICE's header is the volume DM_UUID was opened from. */
+static int same_volume(struct luks2 *l, const char *device, const char *dm_uuid)
 {
 	char want[VDM_UUID_MAX];
 	const char *dash;
+	int r;
+
+	/* The mapping's UUID is VAULT-LUKS2-<hex>-<name>: compare the <hex> part. */
+	r = luks_dm_uuid(luks2_uuid(l), "", want, sizeof(want));
+	dash = strrchr(want, '-');
+	if (r || !dash || strncmp(dm_uuid, want, (size_t)(dash - want + 1))) {
+		log_err("%s no longer holds the LUKS2 volume this mapping was opened from (UUID %s)",
+			device, luks2_uuid(l));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int luks_resume_key(const struct vault_opts *o, const char *device, const char *dm_uuid,
+		    void **vk, size_t *vk_len)
+{
 	struct luks2 *l;
 	int r;
 
@@ -631,29 +647,73 @@ int luks_resume_key(const struct vault_opts *o, const char *device, const char *
 	r = luks_load(device, false, &l);
 	if (r)
 		return r;
-	/* The mapping's UUID is VAULT-LUKS2-<hex>-<name>: compare the <hex> part. */
-	r = luks_dm_uuid(luks2_uuid(l), "", want, sizeof(want));
-	dash = strrchr(want, '-');
-	if (r || !dash || strncmp(dm_uuid, want, (size_t)(dash - want + 1))) {
-		log_err("%s no longer holds the LUKS2 volume this mapping was opened from (UUID %s)",
-			device, luks2_uuid(l));
-		luks2_free(l);
-		return -EINVAL;
+	r = same_volume(l, device, dm_uuid);
+	if (!r) {
+		r = luks_unlock(o, l, device, o->key_slot, vk, vk_len, NULL);
+		r = r < 0 ? r : 0;
 	}
-	r = luks_unlock(o, l, device, o->key_slot, vk, vk_len, NULL);
 	luks2_free(l);
-	return r < 0 ? r : 0;
+	return r;
+}
+
+int luks_mapping_key(const struct vault_opts *o, const char *device, const char *dm_uuid,
+		     void **vk, size_t *vk_len)
+{
+	struct luks2 *l;
+	int r;
+
+	*vk = NULL;
+	r = luks_load(device, false, &l);
+	if (r)
+		return r;
+	r = same_volume(l, device, dm_uuid);
+	if (!r) {
+		struct luks2_segment seg;
+
+		/* as cryptsetup: a segment of fixed size (reencryption) is not resized */
+		r = luks2_get_segment(l, &seg);
+		if (r || seg.size) {
+			log_err("cannot resize %s: %s", device,
+				r ? luks2_error(l) : "its LUKS2 data segment has a fixed size");
+			luks2_free(l);
+			return -EINVAL;
+		}
+		r = open_key(o, l, device, vk, vk_len);
+		r = r < 0 ? r : 0;
+	}
+	luks2_free(l);
+	return r;
 }
 
 /* ---- header commands --------------------------------------------------- */
+
+/* The options that say where a passphrase comes from. */
+#define OPTS_PASS_BITS	(OPTB(OPT_KEY_FILE) | OPTB(OPT_KEYFILE_OFFSET) | OPTB(OPT_KEYFILE_SIZE) | \
+			 OPTB(OPT_TRIES))
 
 int cmd_dump(const struct vault_opts *o, int argc, char **argv)
 {
 	struct luks2 *l;
 	int r;
 
-	(void)o;
 	(void)argc;
+	if (o->dump_json && o->dump_volume_key) {
+		log_err("--dump-json-metadata and --dump-volume-key cannot be combined");
+		return -EINVAL;
+	}
+	if (o->volume_key_file && !o->dump_volume_key) {
+		log_err("--volume-key-file is for --dump-volume-key");
+		return -EINVAL;
+	}
+	if (o->set & (OPTS_PASS_BITS | OPTB(OPT_KEY_SLOT) | OPTB(OPT_BATCH_MODE)) &&
+	    !o->dump_volume_key) {
+		log_err("the passphrase options and --batch-mode are for --dump-volume-key");
+		return -EINVAL;
+	}
+	if (o->dump_json)
+		return luks_dump_json(o, argv[0]);
+	if (o->dump_volume_key)
+		return luks_dump_volume_key(o, argv[0]);
 	r = luks_load(argv[0], false, &l);
 	if (r)
 		return r;
@@ -669,8 +729,13 @@ int cmd_uuid(const struct vault_opts *o, int argc, char **argv)
 	struct luks2 *l;
 	int r;
 
-	(void)o;
 	(void)argc;
+	if (o->uuid)
+		return luks_set_uuid(o, argv[0]);
+	if (o->batch_mode) {
+		log_err("--batch-mode is for 'uuid --uuid' (printing asks nothing)");
+		return -EINVAL;
+	}
 	r = luks_load(argv[0], false, &l);
 	if (r)
 		return r;

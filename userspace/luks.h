@@ -59,6 +59,21 @@ int luks_confirm(const struct vault_opts *o, const char *question);
 int luks_resume_key(const struct vault_opts *o, const char *device, const char *dm_uuid,
 		    void **vk, size_t *vk_len);
 
+/* uuid --uuid: sets o->uuid as DEVICE's UUID after a confirmation (cmd_config.c). */
+int luks_set_uuid(const struct vault_opts *o, const char *device);
+
+/* dump --dump-json-metadata and --dump-volume-key (cmd_dump.c). */
+int luks_dump_json(const struct vault_opts *o, const char *device);
+int luks_dump_volume_key(const struct vault_opts *o, const char *device);
+
+/*
+ * The volume key of the active LUKS2 mapping NAME (dm UUID DM_UUID) on
+ * DEVICE, for resize: checks that DEVICE still holds that volume, then the
+ * tokens and the passphrase as open tries them.
+ */
+int luks_mapping_key(const struct vault_opts *o, const char *device, const char *dm_uuid,
+		     void **vk, size_t *vk_len);
+
 /* Number of keyslots in use. */
 unsigned int luks_slot_count(const struct luks2 *l);
 

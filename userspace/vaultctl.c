@@ -125,6 +125,18 @@ static const struct opt_desc opt_descs[] = {
 	  "enroll: require a PIN too (asked twice, or $NEWPIN); =no: without" },
 	{ "tpm2-measure-pcr", 0, required_argument, OPT_TPM2_MEASURE_PCR, "yes|no",
 	  "open: after the unlock, extend PCR 15 so that a TPM2 token bound to it cannot unseal again until reboot (default yes)" },
+	{ "subsystem", 0, required_argument, OPT_SUBSYSTEM, "NAME",
+	  "config: LUKS2 subsystem (up to 47 bytes; what is not given is cleared, as cryptsetup)" },
+	{ "dump-json-metadata", 0, no_argument, OPT_DUMP_JSON, NULL,
+	  "dump: print the LUKS2 JSON metadata, as cryptsetup luksDump does" },
+	{ "dump-volume-key", 0, no_argument, OPT_DUMP_VOLUME_KEY, NULL,
+	  "dump: print the volume key (asks a passphrase, then YES unless --batch-mode)" },
+	{ "volume-key-file", 0, required_argument, OPT_VOLUME_KEY_FILE, "FILE",
+	  "dump --dump-volume-key: write the key to FILE, a new file, mode 0600" },
+	{ "json-file", 0, required_argument, OPT_JSON_FILE, "FILE",
+	  "token import: read the token from FILE; export: write it there (default: stdin/stdout)" },
+	{ "device-size", 0, required_argument, OPT_DEVICE_SIZE, "BYTES",
+	  "resize: the new size in bytes (a multiple of 512; units K, M, G, T)" },
 	{ "verbose", 'v', no_argument, OPT_VERBOSE, NULL,
 	  "say more" },
 	{ "debug", 0, no_argument, OPT_DEBUG, NULL,
@@ -175,8 +187,9 @@ static const struct vault_action actions[] = {
 	  "NAME", "suspend NAME and wipe its key from the kernel" },
 	{ "resume", cmd_resume, 1, 1, OPTS_KEYFILE | OPTS_PASS | OPTB(OPT_KEY_SLOT), 0, true,
 	  "NAME", "give a suspended NAME its key again (LUKS2: passphrase) and resume it" },
-	{ "resize", cmd_resize, 1, 1, OPTS_KEYFILE | OPTB(OPT_SIZE), OPTB(OPT_KEY_FILE), true,
-	  "NAME", "change the size of NAME (default: all of its device)" },
+	{ "resize", cmd_resize, 1, 1, OPTS_KEYFILE | OPTS_PASS | OPTB(OPT_KEY_SLOT) | OPTS_TOKEN |
+	  OPTB(OPT_SIZE) | OPTB(OPT_DEVICE_SIZE) | OPTB(OPT_TPM2_DEVICE), 0, true,
+	  "NAME", "change the size of NAME (default: all of its device; LUKS2: asks the key again)" },
 	{ "key add", cmd_key_add, 1, 1, OPTS_KEYFILE, OPTB(OPT_KEY_FILE) | OPTB(OPT_KEY_SIZE), true,
 	  "KEYNAME", "load a persistent key into dm-vault" },
 	{ "key remove", cmd_key_remove, 1, 1, 0, 0, true,
@@ -195,14 +208,25 @@ static const struct vault_action actions[] = {
 	  "DEVICE N", "remove keyslot N (asks for a remaining passphrase)" },
 	{ "enroll", cmd_enroll, 1, 1, OPTS_PASS | OPTS_ENROLL | OPTB(OPT_BATCH_MODE), 0, false,
 	  "DEVICE", "add a recovery key keyslot and its token; --wipe-slot removes keyslots" },
-	{ "dump", cmd_dump, 1, 1, 0, 0, false,
-	  "DEVICE", "show the LUKS2 header (no secrets)" },
+	{ "dump", cmd_dump, 1, 1, OPTB(OPT_DUMP_JSON) | OPTB(OPT_DUMP_VOLUME_KEY) |
+	  OPTB(OPT_VOLUME_KEY_FILE) | OPTS_PASS | OPTB(OPT_KEY_SLOT) | OPTB(OPT_BATCH_MODE), 0, false,
+	  "DEVICE", "show the LUKS2 header (no secrets unless --dump-volume-key)" },
 	{ "header-backup", cmd_header_backup, 2, 2, 0, 0, false,
 	  "DEVICE FILE", "save the LUKS2 header and keyslots to a new FILE" },
 	{ "header-restore", cmd_header_restore, 2, 2, OPTB(OPT_BATCH_MODE) | OPTB(OPT_FORCE), 0, false,
 	  "DEVICE FILE", "write a header backup back to DEVICE" },
-	{ "uuid", cmd_uuid, 1, 1, 0, 0, false,
-	  "DEVICE", "print the UUID of a LUKS2 volume" },
+	{ "uuid", cmd_uuid, 1, 1, OPTB(OPT_UUID) | OPTB(OPT_BATCH_MODE), 0, false,
+	  "DEVICE", "print the UUID of a LUKS2 volume; --uuid sets it (cloned images)" },
+	{ "config", cmd_config, 1, 1, OPTB(OPT_LABEL) | OPTB(OPT_SUBSYSTEM), 0, false,
+	  "DEVICE", "set the LUKS2 label and subsystem (--label, --subsystem)" },
+	{ "token import", cmd_token_import, 1, 1, OPTB(OPT_JSON_FILE) | OPTB(OPT_TOKEN_ID) |
+	  OPTB(OPT_KEY_SLOT), 0, false,
+	  "DEVICE", "add a token from its JSON (--json-file, else stdin)" },
+	{ "token export", cmd_token_export, 1, 1, OPTB(OPT_JSON_FILE) | OPTB(OPT_TOKEN_ID),
+	  OPTB(OPT_TOKEN_ID), false,
+	  "DEVICE", "print the JSON of token --token-id (or write it to --json-file)" },
+	{ "token remove", cmd_token_remove, 1, 1, OPTB(OPT_TOKEN_ID), OPTB(OPT_TOKEN_ID), false,
+	  "DEVICE", "remove token --token-id (its keyslots stay)" },
 	{ "is-luks", cmd_is_luks, 1, 1, 0, 0, false,
 	  "DEVICE", "exit 0 when DEVICE holds a LUKS2 volume" },
 	{ "erase", cmd_erase, 1, 1, OPTB(OPT_BATCH_MODE), 0, false,
@@ -417,8 +441,8 @@ static int set_option(struct vault_opts *o, const struct opt_desc *d, const char
 		o->label = val;
 		break;
 	case OPT_UUID:
-		if (strlen(val) != 36)
-			return bad_value(d->name, val, "a UUID like 12345678-9abc-def0-1234-56789abcdef0");
+		if (!luks2_uuid_valid(val))
+			return bad_value(d->name, val, "a UUID like 12345678-9abc-def0-1234-56789abcdef0 (hexadecimal digits in groups 8-4-4-4-12)");
 		o->uuid = val;
 		break;
 	case OPT_METADATA_SIZE: {
@@ -521,6 +545,40 @@ static int set_option(struct vault_opts *o, const struct opt_desc *d, const char
 		o->tpm2_no_measure = !yes;
 		break;
 	}
+	case OPT_SUBSYSTEM:
+		if (strlen(val) > 47)
+			return bad_value(d->name, val, "at most 47 bytes");
+		o->subsystem = val;
+		break;
+	case OPT_DUMP_JSON:
+		o->dump_json = true;
+		break;
+	case OPT_DUMP_VOLUME_KEY:
+		o->dump_volume_key = true;
+		break;
+	case OPT_VOLUME_KEY_FILE:
+		if (!*val)
+			return bad_value(d->name, val, "empty file name");
+		o->volume_key_file = val;
+		break;
+	case OPT_JSON_FILE:
+		if (!*val)
+			return bad_value(d->name, val, "empty file name");
+		o->json_file = val;
+		break;
+	case OPT_DEVICE_SIZE: {
+		uint64_t bytes = 0;
+		/* cryptsetup's: bytes, or with a unit; whole 512-byte sectors */
+		bool bad = val[strspn(val, "0123456789")] ?
+			   parse_sectors(val, &o->device_size) != 0 :
+			   parse_u64(val, &bytes) || bytes % SECTOR_SIZE;
+
+		if (!bad && bytes)
+			o->device_size = bytes / SECTOR_SIZE;
+		if (bad || !o->device_size)
+			return bad_value(d->name, val, "a non-zero number of bytes, a multiple of 512 (or with a unit: K, M, G, T)");
+		break;
+	}
 	case OPT_VERBOSE:
 		log_verbose_level++;
 		break;
@@ -619,14 +677,15 @@ int vault_cli_parse(int argc, char **argv, struct vault_cli *cli)
 		if (!nargs)
 			return 0;
 	}
-	if (!strcmp(pos[0], "key")) {
+	if (!strcmp(pos[0], "key") || !strcmp(pos[0], "token")) {
 		if (nargs < 2) {
 			if (cli->help)
 				return 0;	/* the global usage lists them */
-			log_err("'key' needs a subcommand: add, remove or list");
+			log_err("'%s' needs a subcommand: %s", pos[0],
+				pos[0][0] == 'k' ? "add, remove or list" : "import, export or remove");
 			return try_help();
 		}
-		snprintf(name, sizeof(name), "key %s", pos[1]);
+		snprintf(name, sizeof(name), "%s %s", pos[0], pos[1]);
 		used = 2;
 	} else {
 		snprintf(name, sizeof(name), "%s", pos[0]);

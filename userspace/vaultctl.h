@@ -69,6 +69,12 @@ enum vault_opt {
 	OPT_TPM2_PCRS,
 	OPT_TPM2_WITH_PIN,
 	OPT_TPM2_MEASURE_PCR,
+	OPT_SUBSYSTEM,
+	OPT_DUMP_JSON,
+	OPT_DUMP_VOLUME_KEY,
+	OPT_VOLUME_KEY_FILE,
+	OPT_JSON_FILE,
+	OPT_DEVICE_SIZE,
 	OPT_VERBOSE,
 	OPT_DEBUG,
 	OPT_HELP,
@@ -97,6 +103,7 @@ struct vault_opts {
 	bool no_write_workqueue;
 	bool readonly;
 	uint64_t size;			/* 512-byte sectors, 0 = whole device */
+	uint64_t device_size;		/* resize --device-size, in 512-byte sectors */
 
 	/* LUKS2 */
 	uint64_t keyfile_size;		/* bytes of a passphrase file, 0 = all */
@@ -107,6 +114,7 @@ struct vault_opts {
 	unsigned int pbkdf_parallel;
 	unsigned int pbkdf_iterations;	/* --pbkdf-force-iterations */
 	const char *label;
+	const char *subsystem;		/* config --subsystem */
 	const char *uuid;
 	uint64_t metadata_size;		/* bytes per header copy */
 	int key_slot;			/* -1: any / first free */
@@ -121,6 +129,12 @@ struct vault_opts {
 	bool token_pin_agent;		/* no terminal: a PIN via systemd-ask-password */
 	bool disable_tokens;		/* passphrase only */
 	bool test_passphrase;		/* open: check the key, map nothing */
+
+	/* day-2 header commands (cmd_dump.c, cmd_token.c), cryptsetup's names */
+	bool dump_json;			/* dump --dump-json-metadata */
+	bool dump_volume_key;		/* dump --dump-volume-key */
+	const char *volume_key_file;	/* ... written to this new file (0600) */
+	const char *json_file;		/* token import/export: the JSON file */
 
 	/* enroll */
 	bool recovery_key;		/* --recovery-key */
@@ -207,6 +221,11 @@ int cmd_key_add(const struct vault_opts *o, int argc, char **argv);
 int cmd_key_remove(const struct vault_opts *o, int argc, char **argv);
 int cmd_key_list(const struct vault_opts *o, int argc, char **argv);
 int cmd_version(const struct vault_opts *o, int argc, char **argv);
+int cmd_config(const struct vault_opts *o, int argc, char **argv);	/* cmd_config.c */
+/* cmd_token.c: "token import", "token export", "token remove" */
+int cmd_token_import(const struct vault_opts *o, int argc, char **argv);
+int cmd_token_export(const struct vault_opts *o, int argc, char **argv);
+int cmd_token_remove(const struct vault_opts *o, int argc, char **argv);
 /* tabcmd.c: "open --all", "close --all", "tab-check" */
 int cmd_open_all(const struct vault_opts *o, int argc, char **argv);
 int cmd_close_all(const struct vault_opts *o, int argc, char **argv);

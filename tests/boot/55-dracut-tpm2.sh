@@ -15,6 +15,9 @@
 #      PIN, and the right PIN opens the root; no PIN on the console.
 # Its own case (not part of 50-dracut): each case has its own time limit.
 # Skips when dracut or swtpm is not installed.
+# check-extended: three dracut boots (~90 s a kernel); the TPM path at boot
+#   is in make check through 60-tpm2 (initramfs-tools) and the dracut path
+#   through 50-dracut
 . "$(dirname "$0")/lib.sh"
 
 command -v dracut > /dev/null || ktap_skip_dep "dracut is not installed (apt-get install dracut-core)"

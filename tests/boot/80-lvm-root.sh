@@ -8,6 +8,8 @@
 # (lvm2's udev rule sees the new PV; the LV is dm-1, the vault volume
 # dm-0), and the root LV boots (its init prints the marker).  Then the same
 # with dracut (shell init, modules dm, lvm and our 90vault).
+# check-extended: two boots and an LVM disk (~60 s a kernel); the hook side
+#   of root on LVM is in make check through guest test 44-initramfs-lvm
 . "$(dirname "$0")/lib.sh"
 
 command -v lvm > /dev/null || ktap_skip_dep "lvm2 is not installed"

@@ -30,8 +30,22 @@ _vaultctl_opts()
 		fi ;;
 	close) o='--all --vaulttab' ;;
 	resume) o="-s --key-size $_vaultctl_keyfile -S --key-slot -T --tries" ;;
-	resize) o='-s --key-size -d --key-file --keyfile-offset -b --size' ;;
+	resize)
+		o="-s --key-size $_vaultctl_keyfile -b --size --device-size -S --key-slot
+		   -T --tries --token-id --token-type --token-only --token-pin-agent
+		   --disable-tokens --tpm2-device" ;;
 	key) [[ $2 == add ]] && o='-s --key-size -d --key-file --keyfile-offset' ;;
+	token)
+		case $2 in
+		import) o='--json-file --token-id -S --key-slot' ;;
+		export) o='--json-file --token-id' ;;
+		remove) o='--token-id' ;;
+		esac ;;
+	dump)
+		o="--dump-json-metadata --dump-volume-key --volume-key-file
+		   $_vaultctl_keyfile -S --key-slot -T --tries -q --batch-mode" ;;
+	uuid) o='--uuid -q --batch-mode' ;;
+	config) o='--label --subsystem' ;;
 	format)
 		o="-M --type -c --cipher -s --key-size $_vaultctl_keyfile
 		   --sector-size $_vaultctl_pbkdf --label --uuid
@@ -53,7 +67,7 @@ _vaultctl_opts()
 
 _vaultctl_commands='open close status suspend resume resize key format add-key
 	remove-key change-key kill-slot enroll dump header-backup header-restore
-	uuid is-luks erase repair tab-check version help'
+	uuid config token is-luks erase repair tab-check version help'
 
 # The names of the open dm-vault mappings (those vaultctl made).
 _vaultctl_mappings()
@@ -88,12 +102,13 @@ _vaultctl()
 			--pbkdf-force-iterations | --label | --uuid | --luks2-metadata-size | \
 			-S | --key-slot | -T | --tries | --vaulttab | --token-id | \
 			--token-type | --recovery-key-file | --qrcode | --wipe-slot | \
-			--tpm2-device | --tpm2-pcrs | --tpm2-measure-pcr)
+			--tpm2-device | --tpm2-pcrs | --tpm2-measure-pcr | --subsystem | \
+			--volume-key-file | --json-file | --device-size)
 				continue ;;
 			esac
 			if [[ -z $cmd ]]; then
 				cmd=$w
-			elif [[ $cmd == key && -z $sub ]]; then
+			elif [[ ($cmd == key || $cmd == token) && -z $sub ]]; then
 				sub=$w
 			else
 				((nargs++))
@@ -107,6 +122,8 @@ _vaultctl()
 	-c | --cipher)
 		COMPREPLY=($(compgen -W 'aes-xts-plain64 aes-cbc-essiv:sha256
 			xchacha12,aes-adiantum-plain64 capi:xts(aes)-plain64' -- "$cur"))
+		# ':' splits words for readline: complete after it.
+		__ltrim_colon_completions "$cur"
 		return ;;
 	-s | --key-size) COMPREPLY=($(compgen -W '256 512' -- "$cur")); return ;;
 	--sector-size) COMPREPLY=($(compgen -W '512 1024 2048 4096' -- "$cur")); return ;;
@@ -124,13 +141,13 @@ _vaultctl()
 	--tpm2-device)
 		COMPREPLY=($(compgen -W 'auto' -- "$cur") $(compgen -f -- "$cur"))
 		return ;;
-	-d | --key-file | --vaulttab | --recovery-key-file)
+	-d | --key-file | --vaulttab | --recovery-key-file | --volume-key-file | --json-file)
 		_filedir
 		return ;;
 	-o | --offset | -p | --iv-offset | --skip | -b | --size | -l | --keyfile-size | \
 	--keyfile-offset | -i | --iter-time | --pbkdf-memory | --pbkdf-parallel | \
 	--pbkdf-force-iterations | --label | --uuid | -S | --key-slot | -T | --tries | \
-	--token-id | --tpm2-pcrs)
+	--token-id | --tpm2-pcrs | --subsystem | --device-size)
 		return ;;
 	esac
 
@@ -155,6 +172,12 @@ _vaultctl()
 		if [[ -z $sub ]]; then
 			COMPREPLY=($(compgen -W 'add remove list' -- "$cur"))
 		fi ;;
+	token)
+		if [[ -z $sub ]]; then
+			COMPREPLY=($(compgen -W 'import export remove' -- "$cur"))
+		elif ((nargs == 0)); then
+			_filedir
+		fi ;;
 	open)
 		if [[ -n $all ]]; then
 			COMPREPLY=($(compgen -W "$(_vaultctl_tab_names "$tab")" -- "$cur"))
@@ -170,7 +193,7 @@ _vaultctl()
 	status | suspend | resume | resize)
 		((nargs == 0)) && COMPREPLY=($(compgen -W "$(_vaultctl_mappings)" -- "$cur")) ;;
 	format | add-key | remove-key | change-key | kill-slot | enroll | dump | \
-	header-backup | header-restore | uuid | is-luks | erase | repair)
+	header-backup | header-restore | uuid | config | is-luks | erase | repair)
 		# DEVICE (a block device or an image file), then a FILE.
 		((nargs <= 1)) && _filedir ;;
 	esac

@@ -35,7 +35,7 @@ static int ferr(char *err, size_t len, int r, const char *fmt, ...)
 	return r;
 }
 
-static bool uuid_ok(const char *u)
+bool luks2_uuid_valid(const char *u)
 {
 	int i;
 
@@ -167,7 +167,7 @@ int luks2_format_fd(int dev_fd, const char *path, const struct luks2_format_para
 	if ((p->label && strlen(p->label) >= L2_LABEL_LEN) ||
 	    (p->subsystem && strlen(p->subsystem) >= L2_SUBSYSTEM_LEN))
 		return ferr(err, err_len, -EINVAL, "label or subsystem longer than 47 bytes");
-	if (p->uuid && !uuid_ok(p->uuid))
+	if (p->uuid && !luks2_uuid_valid(p->uuid))
 		return ferr(err, err_len, -EINVAL, "invalid UUID \"%s\"", p->uuid);
 	if (p->sector_size && (p->sector_size < 512 || p->sector_size > 4096 ||
 			       (p->sector_size & (p->sector_size - 1))))

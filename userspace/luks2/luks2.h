@@ -33,6 +33,10 @@
  *   dump.c        luksDump-like text and the segment parameters for dm.
  *   token.c       the "tokens" object: list, read, add, remove (token.h in
  *                 ../token/ is what each unlock method does with them).
+ *   config.c      the binary header's strings (UUID, label, subsystem) and
+ *                 the JSON metadata and tokens as text (cryptsetup's
+ *                 luksUUID --uuid, config, --dump-json-metadata, token
+ *                 export).
  *   lock.c        libcryptsetup's metadata lock (/run/cryptsetup/L_<maj>:<min>
  *                 for a block device, the file itself for an image): shared
  *                 while a header is read, exclusive around every write,
@@ -142,6 +146,21 @@ bool luks2_probe(const char *path);
 
 const char *luks2_uuid(const struct luks2 *l);
 const char *luks2_label(const struct luks2 *l);
+const char *luks2_subsystem(const struct luks2 *l);
+/* True when U is a UUID as libuuid parses it: 8-4-4-4-12 hex digits. */
+bool luks2_uuid_valid(const char *u);
+/*
+ * Sets the UUID (stored lower case, as cryptsetup's luksUUID --uuid) or
+ * the label and subsystem (NULL: cleared, as cryptsetup's config, which
+ * sets both), with one header write: seqid + 1, both copies, under the
+ * lock (-ESTALE when the header changed since it was read).
+ */
+int luks2_set_uuid(struct luks2 *l, const char *uuid);
+int luks2_set_labels(struct luks2 *l, const char *label, const char *subsystem);
+/* The JSON metadata as cryptsetup luksDump --dump-json-metadata prints it. */
+int luks2_dump_json(struct luks2 *l, FILE *out);
+/* Token ID's JSON as cryptsetup token export prints it (no newline). */
+int luks2_token_json(struct luks2 *l, int id, FILE *out);
 uint64_t luks2_seqid(const struct luks2 *l);
 /* Metadata + keyslots bytes: the size of a header backup. */
 uint64_t luks2_header_area_size(const struct luks2 *l);
@@ -232,6 +251,11 @@ uint32_t luks2_token_keyslots(const struct luks2 *l, int id);
  * (-EEXIST).  Returns the token id.
  */
 int luks2_token_add(struct luks2 *l, int id, const char *json);
+/*
+ * The same, as cryptsetup's token import --key-slot: KEYSLOT >= 0 (a
+ * keyslot in use) is added to the token's "keyslots" before the checks.
+ */
+int luks2_token_import(struct luks2 *l, int id, const char *json, int keyslot);
 /* Removes token ID (its keyslots stay). */
 int luks2_token_remove(struct luks2 *l, int id);
 

@@ -145,6 +145,27 @@ static int check_token(struct luks2 *l, json_object *o)
 
 int luks2_token_add(struct luks2 *l, int id, const char *json)
 {
+	return luks2_token_import(l, id, json, -1);
+}
+
+/* Adds keyslot KEYSLOT to token O's "keyslots" (cryptsetup's token assign). */
+static int assign_keyslot(struct luks2 *l, json_object *o, int keyslot)
+{
+	json_object *arr = l2_obj(o, "keyslots");
+	char ks[12];
+
+	snprintf(ks, sizeof(ks), "%d", keyslot);
+	if (!arr || !json_object_is_type(arr, json_type_array) || l2_array_has(arr, ks))
+		return 0;	/* check_token() explains a missing array */
+	if (json_object_array_add(arr, json_object_new_string(ks))) {
+		l2_err(l, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int luks2_token_import(struct luks2 *l, int id, const char *json, int keyslot)
+{
 	json_object *o, *saved, *t;
 	char key[16];
 	int r;
@@ -152,6 +173,13 @@ int luks2_token_add(struct luks2 *l, int id, const char *json)
 	r = l2_need_rw(l);
 	if (r)
 		return r;
+	if (keyslot >= 0) {
+		snprintf(key, sizeof(key), "%d", keyslot);
+		if (keyslot >= LUKS2_KEYSLOTS_MAX || !l2_obj(l2_obj(l->jobj, "keyslots"), key)) {
+			l2_err(l, "keyslot %d is not in use", keyslot);
+			return -EINVAL;
+		}
+	}
 	t = tokens(l);
 	if (id >= LUKS2_TOKENS_MAX) {
 		l2_err(l, "token %d out of range (0 to %d)", id, LUKS2_TOKENS_MAX - 1);
@@ -172,7 +200,10 @@ int luks2_token_add(struct luks2 *l, int id, const char *json)
 	o = parse_token(l, json);
 	if (!o)
 		return -EINVAL;
-	r = check_token(l, o);
+	r = keyslot >= 0 && json_object_is_type(o, json_type_object) ?
+	    assign_keyslot(l, o, keyslot) : 0;
+	if (!r)
+		r = check_token(l, o);
 	if (r) {
 		json_object_put(o);
 		return r;

@@ -64,15 +64,23 @@ if [ "$subs" = "$offered" ]; then
 else
 	nok "vaultctl key <TAB> offers the key subcommands" "help: $subs" "offered: $offered"
 fi
+subs=$("$VAULTCTL" help | awk '$1 == "token" { print $2 }' | sort -u)
+offered=$(complete_words token "")
+if [ -n "$subs" ] && [ "$subs" = "$offered" ]; then
+	ok "vaultctl token <TAB> offers $(echo "$subs" | tr '\n' ' ')"
+else
+	nok "vaultctl token <TAB> offers the token subcommands" "help: $subs" "offered: $offered"
+fi
 
 # Each command's options; "open --all" and "close --all" are commands of
 # their own in vaultctl's help; `help` and `key` show the global help.
 global=$(printf '%s\n' -v --verbose --debug -h --help -V --version)
-for c in $(echo "$cmds" | grep -vx -e help -e key) "key add" "key remove" "key list" "open --all" "close --all"; do
+for c in $(echo "$cmds" | grep -vx -e help -e key -e token) "key add" "key remove" "key list" \
+	"token import" "token export" "token remove" "open --all" "close --all"; do
 	# shellcheck disable=SC2086
 	want=$(help_opts $c)
 	case $c in
-	"key "*) words=(key "${c#key }") ;;
+	"key "* | "token "*) words=("${c%% *}" "${c#* }") ;;
 	*" --all") words=("${c% --all}" --all) ;;
 	*) words=("$c") ;;
 	esac
@@ -109,4 +117,5 @@ expect "format --pbkdf <TAB>: the KDFs" "$(printf 'argon2i\nargon2id\npbkdf2')" 
 expect "open --all --vaulttab FILE <TAB>: its entry names" "$(printf 'home\nroot')" \
 	open --all --vaulttab "$T/tab" ""
 expect "help <TAB>: the commands" "$cmds" help ""
+expect "open --cipher aes-cbc<TAB>: the essiv spec" "aes-cbc-essiv:sha256" open --cipher aes-cbc
 finish

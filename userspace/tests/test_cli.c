@@ -141,7 +141,27 @@ static void arguments_and_required_options(void)
 	EXPECT_INT(parse("close", &c), -EINVAL);
 	EXPECT_INT(parse("close a b", &c), -EINVAL);
 	EXPECT_INT(parse("resume n", &c), 0);	/* LUKS2: asks for the passphrase */
-	EXPECT_INT(parse("resize n", &c), -EINVAL);
+	EXPECT_INT(parse("resize n", &c), 0);	/* LUKS2: tokens, then the passphrase */
+	EXPECT_INT(parse("resize --device-size 1000 n", &c), -EINVAL);
+	EXPECT(strstr(ktap_stderr(), "a multiple of 512"));
+	EXPECT_INT(parse("resize --device-size 1M n", &c), 0);
+	EXPECT(c.opts.device_size == 2048);
+	EXPECT_INT(parse("resize --device-size 1048576 n", &c), 0);
+	EXPECT(c.opts.device_size == 2048);
+	EXPECT_INT(parse("token import --json-file f --token-id 3 --key-slot 1 d", &c), 0);
+	EXPECT_STR(c.action->name, "token import");
+	EXPECT(c.opts.token_id == 3 && c.opts.key_slot == 1 && !strcmp(c.opts.json_file, "f"));
+	EXPECT_INT(parse("token export d", &c), -EINVAL);
+	EXPECT(strstr(ktap_stderr(), "needs option --token-id"));
+	EXPECT_INT(parse("token", &c), -EINVAL);
+	EXPECT(strstr(ktap_stderr(), "import, export or remove"));
+	EXPECT_INT(parse("token remove --token-id 2 d", &c), 0);
+	EXPECT_INT(parse("config --label L --subsystem S d", &c), 0);
+	EXPECT(!strcmp(c.opts.label, "L") && !strcmp(c.opts.subsystem, "S"));
+	EXPECT_INT(parse("dump --dump-volume-key -q --volume-key-file k d", &c), 0);
+	EXPECT(c.opts.dump_volume_key && c.opts.batch_mode && !strcmp(c.opts.volume_key_file, "k"));
+	EXPECT_INT(parse("uuid --uuid 12345678-9abc-def0-1234-56789abcdefg d", &c), -EINVAL);
+	EXPECT(strstr(ktap_stderr(), "groups 8-4-4-4-12"));
 	EXPECT_INT(parse("format", &c), -EINVAL);
 	EXPECT_INT(parse("kill-slot d", &c), -EINVAL);
 	EXPECT_INT(parse("header-backup d", &c), -EINVAL);
@@ -263,6 +283,7 @@ static void action_table(void)
 	static const char *const luks_names[] = {
 		"format", "add-key", "remove-key", "change-key", "kill-slot", "dump",
 		"header-backup", "header-restore", "uuid", "is-luks", "erase", "repair",
+		"config", "token import", "token export", "token remove",
 	};
 	size_t i;
 
@@ -284,6 +305,7 @@ static void action_table(void)
 	}
 	EXPECT(vault_action_find("help") == NULL);
 	EXPECT(vault_action_find("key") == NULL);
+	EXPECT(vault_action_find("token") == NULL);
 }
 
 static const struct ktap_case cases[] = {
