@@ -37,6 +37,9 @@ DEPS_PKGS := build-essential bc flex bison libelf-dev kmod xz-utils cpio \
 	swtpm swtpm-tools tpm2-tools libtss2-dev libqrencode-dev plymouth lvm2
 # make deb and its test (userspace/tests/deb.sh): the Debian packaging tools.
 DEPS_PKGS += debhelper dh-dkms dkms lintian dpkg-dev bash-completion
+# Module signing (userspace/tests/module-signing.sh): openssl makes the
+# test MOK and checks the signature; mokutil for Documentation/secure-boot.rst.
+DEPS_PKGS += openssl mokutil
 # The kernel series those packages install (linux-image-amd64 is 6.1 on
 # Debian 12): make check fails unless a guest ran on a kernel of each
 # (tests/vm/kernels.sh).

@@ -94,14 +94,15 @@ vault_select() {
 
 # called by dracut
 check() {
-    local ctl
-    ctl=$(vault_ctl)
-    [[ -x $ctl ]] || {
+    # Included by default only where a vaulttab entry needs it; then
+    # always, even without vaultctl: a check() that says no leaves the
+    # module out silently, and the image could not unlock the root.
+    # installkernel() fails the build instead, saying why.
+    vault_select > /dev/null && return 0
+    [[ -x $(vault_ctl) ]] || {
         dwarn "vault: vaultctl not found; dm-vault volumes cannot be unlocked"
         return 1
     }
-    # Included by default only where a vaulttab entry needs it.
-    vault_select > /dev/null && return 0
     return 255
 }
 
@@ -121,13 +122,32 @@ vault_tpm2() {
     [[ $(ldd "$(vault_ctl)" 2> /dev/null) == *libtss2-esys* ]]
 }
 
+# vault_cannot WHAT: the root or an `initramfs` entry needs dm-vault, but
+# WHAT is missing for $kernel.  Says what to do; installkernel() then
+# returns 1, and dracut 059 stops on that (dfatal "installkernel failed",
+# exit 1) before it writes the image, so the previous initramfs stays.
+# (install()'s status is ignored by dracut, and check() returning 1 only
+# leaves the module out: neither can stop the build.)
+vault_cannot() {
+    derror "vault: $1, but the root or an entry of $(vault_tab) marked initramfs is on dm-vault:"
+    derror "vault: an initramfs for kernel $kernel could not unlock it, so none is built."
+    derror "vault: install dm-vault-dkms, vaultctl and linux-headers-$kernel, run"
+    derror "vault: 'dkms autoinstall -k $kernel' (a failed build's log: /var/lib/dkms/dm-vault/*/build/make.log),"
+    derror "vault: then rebuild the initramfs (dracut -f --kver $kernel)."
+}
+
 # called by dracut
 installkernel() {
-    local ko
+    local ko need=
+    vault_select > /dev/null && need=1
     # dm-vault uses the kernel's crypto API: take what a volume may use.
     hostonly='' instmods dm-mod "=crypto" aesni_intel sha256_ssse3 sha512_ssse3
     if vault_tpm2; then
         hostonly='' instmods tpm_crb tpm_tis tpm_tis_core
+    fi
+    if [[ $need ]] && [[ ! -x $(vault_ctl) ]]; then
+        vault_cannot "vaultctl ($(vault_ctl)) is not installed"
+        return 1
     fi
     if modinfo -k "$kernel" dm-vault > /dev/null 2>&1; then
         instmods dm-vault
@@ -137,11 +157,27 @@ installkernel() {
             derror "vault: cannot copy $VAULT_MODULE into the initramfs"
             return 1
         }
-    else
-        derror "vault: dm-vault.ko is not installed for kernel $kernel (make install, or set VAULT_MODULE)"
+    elif [[ $need ]]; then
+        vault_cannot "kernel $kernel has no dm-vault.ko"
         return 1
+    else
+        dwarn "vault: kernel $kernel has no dm-vault.ko; no vault volume needs this initramfs"
     fi
     return 0
+}
+
+# vault_fatal MSG...: stops dracut.  dracut 059 ignores install()'s
+# status: a `return 1` there would leave an image without the unlock hook
+# or with a broken vaulttab, and the build would "succeed".  dracut itself
+# stops this way (dfatal, exit 1) before it writes the image, so the
+# previous initramfs stays.
+vault_fatal() {
+    local m
+    for m in "$@"; do
+        derror "$m"
+    done
+    dfatal "vault: not building an initramfs that could not unlock the volumes of $(vault_tab)"
+    exit 1
 }
 
 # vault_key_install NAME KEYFILE: copies a key file (or names a key device)
@@ -193,10 +229,11 @@ install() {
     local ctl sel lineno name dev key opts newkey tab
     ctl=$(vault_ctl)
     tab=$(vault_tab)
-    inst_binary "$ctl" /usr/sbin/vaultctl || {
-        derror "vault: cannot install $ctl"
-        return 1
-    }
+    if [[ ! -x $ctl ]] && vault_select > /dev/null; then
+        vault_cannot "vaultctl ($ctl) is not installed"
+        vault_fatal
+    fi
+    inst_binary "$ctl" /usr/sbin/vaultctl || vault_fatal "vault: cannot install $ctl"
 
     if vault_tpm2; then
         # The loader finds libtss2-tcti-device.so.0 by name with dlopen().
@@ -216,10 +253,8 @@ install() {
     : > "$initdir/etc/vaulttab"
     while read -r lineno name dev key opts; do
         [[ $name ]] || continue
-        newkey=$(vault_key_install "$name" "$key") || {
-            derror "vault: $tab:$lineno: $name: cannot put its key file into the initramfs"
-            return 1
-        }
+        newkey=$(vault_key_install "$name" "$key") ||
+            vault_fatal "vault: $tab:$lineno: $name: cannot put its key file into the initramfs"
         printf '%s %s %s %s\n' "$name" "$dev" "$newkey" "$opts" >> "$initdir/etc/vaulttab"
     done <<< "$sel"
     chmod 0644 "$initdir/etc/vaulttab"
@@ -229,9 +264,7 @@ install() {
     if [[ -s $initdir/etc/vaulttab ]] && [[ $("$ctl" help 2> /dev/null) == *tab-check* ]]; then
         local out
         if ! out=$("$ctl" tab-check --vaulttab "$initdir/etc/vaulttab" 2>&1); then
-            derror "vault: the entries taken from $tab are not valid:"
-            derror "$out"
-            return 1
+            vault_fatal "vault: the entries taken from $tab are not valid:" "$out"
         fi
     fi
 
