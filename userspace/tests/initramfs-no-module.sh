@@ -25,7 +25,7 @@
 # Prints KTAP.  Usage: initramfs-no-module.sh [VAULTCTL]
 # Environment: VAULT_BUILD (default: VAULTCTL's directory, ../../build),
 #              VAULT_NOMOD_KVERS (the kernels; default: each one with
-#              VAULT_BUILD/KVER/dm-vault.ko)
+#              VAULT_BUILD/KVER/dm-vault.ko and /lib/modules/KVER)
 
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
@@ -88,6 +88,9 @@ else
 	for ko in "$BUILD"/*/dm-vault.ko; do
 		[ -e "$ko" ] || continue
 		ko=${ko%/dm-vault.ko}
+		# A build/<KVER>/ of make check-debug's kernel is not installed
+		# here: the generators cannot build an image for it.
+		[ -d "/lib/modules/${ko##*/}/kernel" ] || continue
 		kvers+=("${ko##*/}")
 	done
 fi
