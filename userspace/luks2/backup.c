@@ -202,7 +202,15 @@ int luks2_header_restore_fd(struct luks2 *l, int dev_fd, const char *device, con
 	if (r)
 		goto out;
 	/* what the device holds now: another volume, or another layout, needs FORCE */
-	have_old = !l2_load_fd(d, dev_fd, device, LUKS2_RDWR);
+	have_old = !l2_load_fd(d, dev_fd, device, LUKS2_RDWR | LUKS2_IGNORE_REQUIREMENTS);
+	/* a re-encryption half done: the old header cannot read the new part */
+	if (have_old && l2_reencrypt_version(d) && !force) {
+		r = -EEXIST;
+		l2_err(l, "%s is in the middle of a reencryption: a restored header would not "
+		       "read the data already re-encrypted; finish it with 'cryptsetup reencrypt "
+		       "--resume-only %s'; refusing", device, device);
+		goto out;
+	}
 	if (have_old && strcmp(d->uuid, b->uuid) && !force) {
 		r = -EEXIST;
 		l2_err(l, "%s holds a LUKS2 header with another UUID (%s, backup %s); refusing",

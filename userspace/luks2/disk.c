@@ -226,6 +226,10 @@ int l2_disk_load(struct luks2 *l, unsigned int flags)
 		if (!strcmp(l->copy[0].why, "bad magic") &&
 		    !strcmp(l->copy[1].why, "not found at any offset"))
 			l2_err(l, "%s: not a LUKS2 device (no header found)", l->path);
+		else if (!strcmp(l->copy[0].why, l->copy[1].why) &&
+			 strstr(l->copy[0].why, "reencryption"))
+			/* two valid copies refused for a re-encryption: say it once */
+			l2_err(l, "%s", l->copy[0].why);
 		else
 			l2_err(l, "%s: no valid LUKS2 header: primary: %s; secondary: %s",
 			       l->path, l->copy[0].why, l->copy[1].why);

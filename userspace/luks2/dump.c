@@ -51,6 +51,71 @@ static void print_str_array(FILE *f, json_object *arr)
 	}
 }
 
+/* cryptsetup luksDump's lines for the reencrypt keyslot (format checked). */
+static void dump_reencrypt_keyslot(FILE *f, struct luks2 *l, const char *id, json_object *ks)
+{
+	json_object *area = l2_obj(ks, "area");
+	const char *did = NULL;
+	int64_t v;
+	uint64_t u;
+
+	fprintf(f, "\tKey:        8 bits\n");
+	fprintf(f, "\tPriority:   ignored\n");
+	put(f, "\tMode:       ", l2_str(ks, "mode"));
+	put(f, "\tDirection:  ", l2_str(ks, "direction"));
+	put(f, "\tResilience: ", l2_str(area, "type"));
+	if (l2_str(area, "hash")) {
+		put(f, "\tHash:       ", l2_str(area, "hash"));
+		if (l2_int(area, "sector_size", &v))
+			fprintf(f, "\tHash data:  %" PRId64 " [bytes]\n", v);
+	}
+	if (l2_u64(area, "shift_size", &u))
+		fprintf(f, "\tShift size: %" PRIu64 " [bytes]\n", u);
+	if (l2_u64(area, "offset", &u))
+		fprintf(f, "\tArea offset:%" PRIu64 " [bytes]\n", u);
+	if (l2_u64(area, "size", &u))
+		fprintf(f, "\tArea length:%" PRIu64 " [bytes]\n", u);
+	if (l2_digest_for_keyslot(l->jobj, id, &did))
+		fprintf(f, "\tDigest ID:  %s\n", did);
+}
+
+/*
+ * vaultctl's summary of a re-encryption in progress, after the
+ * requirements (cryptsetup shows only the keyslot and the segments).
+ */
+static void dump_reencrypt(FILE *f, struct luks2 *l)
+{
+	struct luks2_reencrypt r;
+	int e = luks2_reencrypt_status(l, &r);
+
+	if (e == -ENOENT)
+		return;
+	if (e) {
+		fprintf(f, "Reencryption:\tinconsistent metadata: ");
+		put(f, "", luks2_error(l));
+		return;
+	}
+	fprintf(f, "Reencryption:\tin progress (keyslot %d)\n", r.keyslot);
+	put(f, "\tMode:       ", r.mode);
+	put(f, "\tDirection:  ", r.direction);
+	fprintf(f, "\tResilience: ");
+	luks2_fputs_escaped(f, r.resilience);
+	if (*r.hash) {
+		fprintf(f, " (");
+		luks2_fputs_escaped(f, r.hash);
+		fprintf(f, ", %" PRIu32 "-byte blocks)", r.hash_sector_size);
+	}
+	if (r.shift_size)
+		fprintf(f, " (shift %" PRIu64 " bytes)", r.shift_size);
+	fprintf(f, "\n\tProgress:   %" PRIu64 " of %" PRIu64 " bytes (%.1f%%)%s\n", r.progress,
+		r.data_size, r.data_size ? 100.0 * (double)r.progress / (double)r.data_size : 0.0,
+		r.hotzone ? ", a hotzone is being moved" : "");
+	if (r.version >= 2)
+		fprintf(f, "\tMetadata:   version %d, protected by a volume-key digest\n", r.version);
+	else
+		fprintf(f, "\tMetadata:   version 1, NOT authenticated (before cryptsetup 2.4)\n");
+}
+
 static void dump_keyslot(FILE *f, struct luks2 *l, const char *id, json_object *ks)
 {
 	json_object *area = l2_obj(ks, "area"), *kdf = l2_obj(ks, "kdf"), *af = l2_obj(ks, "af");
@@ -59,6 +124,10 @@ static void dump_keyslot(FILE *f, struct luks2 *l, const char *id, json_object *
 	uint64_t u;
 
 	put_type(f, id, type);
+	if (!strcmp(type, "reencrypt")) {
+		dump_reencrypt_keyslot(f, l, id, ks);
+		return;
+	}
 	if (strcmp(type, "luks2")) {
 		if (l2_u64(area, "offset", &u))
 			fprintf(f, "\tArea offset:%" PRIu64 " [bytes]\n", u);
@@ -145,6 +214,7 @@ int luks2_dump_ex(struct luks2 *l, FILE *f, void (*describe)(struct json_object 
 		print_str_array(f, o);
 		fprintf(f, "\n");
 	}
+	dump_reencrypt(f, l);
 
 	fprintf(f, "\nData segments:\n");
 	sec = l2_obj(l->jobj, "segments");

@@ -267,8 +267,12 @@ static int check_keyslot(struct luks2 *l, const char *id, json_object *ks, uint6
 	iv->id = id;
 
 	if (!strcmp(type, "reencrypt")) {
+		if (l2_reencrypt_keyslot_check(l, what, ks))
+			return -EINVAL;
 		if (!(flags & LUKS2_IGNORE_REQUIREMENTS))
-			FAIL("%s: reencryption metadata present (reencryption is not supported)", what);
+			FAIL("%s: reencryption metadata present: vaultctl neither opens nor changes "
+			     "a volume in reencryption; finish it with 'cryptsetup reencrypt "
+			     "--resume-only %s'", what, l->path ?: "DEVICE");
 		return 0;
 	}
 	if (strcmp(type, "luks2"))
@@ -402,6 +406,7 @@ static int check_config(struct luks2 *l, json_object *cfg, uint64_t hdr_size,
 {
 	uint64_t json_size;
 	json_object *fl, *req, *mand;
+	const char *first;
 
 	if (!l2_u64(cfg, "json_size", &json_size))
 		FAIL("config: json_size missing or not a 64-bit decimal string");
@@ -426,12 +431,17 @@ static int check_config(struct luks2 *l, json_object *cfg, uint64_t hdr_size,
 	if (check_string_array(l, mand, "config requirements"))
 		return -EINVAL;
 	/* We implement no optional feature, so any mandatory one is unknown. */
-	if (json_object_array_length(mand) && !(flags & LUKS2_IGNORE_REQUIREMENTS))
-		FAIL("unsupported mandatory requirement \"%s\"%s; refusing the device",
-		     json_object_get_string(json_object_array_get_idx(mand, 0)),
-		     strstr(json_object_get_string(json_object_array_get_idx(mand, 0)), "reencrypt") ?
-		     " (an online reencryption is in progress)" : "");
-	return 0;
+	if (!json_object_array_length(mand) || (flags & LUKS2_IGNORE_REQUIREMENTS))
+		return 0;
+	first = json_object_get_string(json_object_array_get_idx(mand, 0));
+	/* cryptsetup's re-encryption: say how to get out of it */
+	if (l2_reencrypt_requirement_version(first))
+		FAIL("%s: an online reencryption is in progress (requirement \"%s\"): vaultctl "
+		     "neither opens nor changes this header until it is finished; finish it with "
+		     "'cryptsetup reencrypt --resume-only %s'", l->path ?: "device", first,
+		     l->path ?: "DEVICE");
+	FAIL("unsupported mandatory requirement \"%s\"%s; refusing the device", first,
+	     strstr(first, "reencrypt") ? " (an online reencryption is in progress)" : "");
 }
 
 /*
@@ -528,7 +538,15 @@ int l2_json_validate(struct luks2 *l, json_object *root, uint64_t hdr_size, unsi
 	json_object_object_foreach(segments, sid, sval) {
 		if (!numbered(sid, UINT32_MAX))
 			FAIL("invalid segment id \"%s\"", sid);
-		if (check_segment(l, sid, sval, root) ||
+		if (check_segment(l, sid, sval, root))
+			return -EINVAL;
+		/*
+		 * A re-encryption's backup segments describe the old and new
+		 * layouts (encryption in place: the plaintext from offset 0);
+		 * nothing maps them, and such a header is refused for anything
+		 * but inspection (check_config, check_keyslot).
+		 */
+		if (!l2_segment_is_backup(sval) &&
 		    check_segment_place(l, sid, sval, hdr_size, ks_end, iv, n))
 			return -EINVAL;
 	}

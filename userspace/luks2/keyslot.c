@@ -70,8 +70,22 @@ static int kdf_from_json(json_object *j, struct l2_kdf *k)
  * passphrase, -ENOENT for a keyslot that cannot give the volume key, other
  * errors with l->err set.
  */
+static int try_keyslot_for(struct luks2 *l, const char *id, const char *want_digest,
+			   const char *pass, size_t pass_len, unsigned char *vk, size_t *vk_len);
+
 static int try_keyslot(struct luks2 *l, const char *id, const char *pass, size_t pass_len,
 		       unsigned char *vk, size_t *vk_len)
+{
+	const char *seg_digest_id;
+
+	if (!segment_digest(l, &seg_digest_id))
+		return -ENOENT;
+	return try_keyslot_for(l, id, seg_digest_id, pass, pass_len, vk, vk_len);
+}
+
+/* As try_keyslot(), for a keyslot bound to digest WANT_DIGEST. */
+static int try_keyslot_for(struct luks2 *l, const char *id, const char *want_digest,
+			   const char *pass, size_t pass_len, unsigned char *vk, size_t *vk_len)
 {
 	json_object *ks = l2_obj(l2_obj(l->jobj, "keyslots"), id);
 	json_object *area, *kdfj, *af, *digest;
@@ -80,14 +94,14 @@ static int try_keyslot(struct luks2 *l, const char *id, const char *pass, size_t
 	int64_t key_size, akey_size;
 	size_t mlen = 0;
 	struct l2_kdf k;
-	const char *enc, *s, *seg_digest_id, *digest_id;
+	const char *enc, *s, *digest_id;
 	long salt_len;
 	int r;
 
 	if (!ks || strcmp(l2_str(ks, "type") ?: "", "luks2"))
 		return -ENOENT;
 	digest = l2_digest_for_keyslot(l->jobj, id, &digest_id);
-	if (!digest || !segment_digest(l, &seg_digest_id) || strcmp(digest_id, seg_digest_id))
+	if (!digest || strcmp(digest_id, want_digest))
 		return -ENOENT;
 	area = l2_obj(ks, "area");
 	kdfj = l2_obj(ks, "kdf");
@@ -219,6 +233,36 @@ static int unlock_slots(struct luks2 *l, uint32_t slots, int min_prio, const cha
 		l2_err(l, "no key available with this passphrase");
 		slot = -EPERM;
 	}
+	l2_secure_free(vk, LUKS2_VK_MAX);
+	return slot;
+}
+
+int l2_unlock_digest(struct luks2 *l, const char *digest_id, const char *pass,
+		     size_t pass_len, unsigned char *vk_out, size_t vk_cap, size_t *vk_len)
+{
+	unsigned char *vk;
+	int i, r, slot = -ENOENT;
+	char id[12];
+
+	if (!l->jobj)
+		return -EINVAL;
+	vk = l2_secure_alloc(LUKS2_VK_MAX);
+	if (!vk) {
+		l2_err(l, "cannot allocate locked memory");
+		return -ENOMEM;
+	}
+	for (i = 0; i < LUKS2_KEYSLOTS_MAX && slot < 0; i++) {
+		snprintf(id, sizeof(id), "%d", i);
+		r = try_keyslot_for(l, id, digest_id, pass, pass_len, vk, vk_len);
+		if (!r)
+			slot = i;
+		else if (r != -ENOENT && (slot == -ENOENT || r != -EPERM))
+			slot = r;
+	}
+	if (slot >= 0 && *vk_len > vk_cap)
+		slot = -ENOSPC;
+	else if (slot >= 0)
+		memcpy(vk_out, vk, *vk_len);
 	l2_secure_free(vk, LUKS2_VK_MAX);
 	return slot;
 }

@@ -42,6 +42,12 @@
  *                 while a header is read, exclusive around every write,
  *                 which first checks that the header on disk is still the
  *                 one read (-ESTALE otherwise, nothing written).
+ *   reencrypt.c   recognising a cryptsetup re-encryption in progress (the
+ *                 online-reencrypt requirement, the reencrypt keyslot, the
+ *                 backup segments): format checks and the state for dump.
+ *                 Such a header loads for inspection only.
+ *   reencrypt_digest.c  the re-encryption metadata digest (CVE-2021-4122):
+ *                 the metadata is trusted only once the volume keys verify it.
  *   misc.c        error strings, base64, locked memory, strict number parsing.
  *
  * Errors: every function returning int returns 0 (or a non-negative value
@@ -258,6 +264,45 @@ int luks2_token_add(struct luks2 *l, int id, const char *json);
 int luks2_token_import(struct luks2 *l, int id, const char *json, int keyslot);
 /* Removes token ID (its keyslots stay). */
 int luks2_token_remove(struct luks2 *l, int id);
+
+/*
+ * A re-encryption in progress (cryptsetup reencrypt's metadata: the
+ * "online-reencrypt-v2" requirement, a "reencrypt" keyslot, backup
+ * segments).  vaultctl neither maps nor changes such a header: luks2_load()
+ * refuses it unless LUKS2_IGNORE_REQUIREMENTS (then for inspection only).
+ */
+struct luks2_reencrypt {
+	int version;			/* 1 "online-reencrypt" (unauthenticated), 2, 3 */
+	int keyslot;			/* the "reencrypt" keyslot */
+	char mode[16];			/* reencrypt, encrypt, decrypt */
+	char direction[16];		/* forward, backward */
+	char resilience[24];		/* none, checksum, journal, datashift, datashift-* */
+	char hash[32];			/* checksum resilience: its hash */
+	uint32_t hash_sector_size;	/* checksum resilience: bytes per checksum */
+	uint64_t shift_size;		/* datashift resilience: bytes */
+	uint64_t area_offset, area_size;	/* the keyslot's area (hotzone backup) */
+	uint64_t data_size;		/* bytes of data, all segments but the backups */
+	uint64_t progress;		/* bytes already in the final layout */
+	bool hotzone;			/* a segment is flagged "in-reencryption" */
+};
+/* 0 and *R filled when in re-encryption; -ENOENT when not; -EINVAL when
+ * the metadata is inconsistent (error text set). */
+int luks2_reencrypt_status(struct luks2 *l, struct luks2_reencrypt *r);
+
+/*
+ * CVE-2021-4122: cryptsetup 2.4+ authenticates the re-encryption metadata
+ * with a "pbkdf2" digest (bound to the reencrypt keyslot) over the volume
+ * keys and a serialisation of the reencrypt keyslot and backup segments.
+ * luks2_reencrypt_verify() unlocks the old and the new volume key with
+ * PASS and checks that digest: 0 when authentic, -EPERM when the metadata
+ * does not match the keys (tampered), -ENOKEY when PASS does not open the
+ * keys, other negative errno on errors; the error text says which.
+ * luks2_reencrypt_verify_keys() does the same with keys the caller has
+ * (VK_OLD NULL for encryption, VK_NEW NULL for decryption).
+ */
+int luks2_reencrypt_verify(struct luks2 *l, const char *pass, size_t pass_len);
+int luks2_reencrypt_verify_keys(struct luks2 *l, const void *vk_old, size_t old_len,
+				const void *vk_new, size_t new_len);
 
 /* Segment 0 as a dm table needs it; fails unless exactly one crypt segment. */
 int luks2_get_segment(struct luks2 *l, struct luks2_segment *seg);

@@ -35,7 +35,7 @@
 struct l2_copy_state {
 	bool ok;		/* binary header, checksum and JSON all valid */
 	uint64_t seqid;
-	char why[256];		/* why not ok */
+	char why[512];		/* why not ok */
 };
 
 struct luks2 {
@@ -69,8 +69,8 @@ struct luks2 {
 
 	unsigned int health;
 	struct l2_copy_state copy[2];
-	char health_text[600];
-	char err[768];
+	char health_text[1100];
+	char err[1280];
 };
 
 /* misc.c */
@@ -164,7 +164,24 @@ int l2_digest_verify(json_object *digest, const void *vk, size_t vk_len);
 json_object *l2_digest_new(const void *vk, size_t vk_len, const char *hash,
 			   uint32_t iterations);
 
+/* reencrypt.c */
+/* 1, 2 or 3 for "online-reencrypt", "-v2", "-v3"; 0 for anything else */
+int l2_reencrypt_requirement_version(const char *req);
+/* the version of L's reencrypt requirement, 0 without one */
+int l2_reencrypt_version(struct luks2 *l);
+/* format of a keyslot of type "reencrypt"; WHAT names it in the message */
+int l2_reencrypt_keyslot_check(struct luks2 *l, const char *what, json_object *ks);
+/* flagged backup-previous, backup-final or backup-moved-segment */
+bool l2_segment_is_backup(json_object *seg);
+
 /* keyslot.c */
+/*
+ * Unlocks, with PASS, a "luks2" keyslot bound to digest DIGEST_ID (not
+ * necessarily the data segment's): the keys of a re-encryption.  Reads
+ * only; allowed on a header loaded for inspection.
+ */
+int l2_unlock_digest(struct luks2 *l, const char *digest_id, const char *pass,
+		     size_t pass_len, unsigned char *vk, size_t vk_cap, size_t *vk_len);
 int l2_keyslot_wipe_area(struct luks2 *l, uint64_t off, uint64_t len);
 /* 0 when L may be written (loaded read-write, not for inspection only). */
 int l2_need_rw(struct luks2 *l);

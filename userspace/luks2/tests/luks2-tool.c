@@ -178,7 +178,8 @@ static int usage(void)
 		"  add-key IMG KEYFILE NEWKEYFILE [--slot N] [pbkdf options]\n"
 		"  change-key IMG KEYFILE NEWKEYFILE [--slot N] [pbkdf options]\n"
 		"  remove-key IMG KEYFILE | kill IMG SLOT\n"
-		"  backup IMG FILE | restore IMG FILE [--force]\n");
+		"  backup IMG FILE | restore IMG FILE [--force]\n"
+		"  reencrypt-status IMG | reencrypt-verify IMG KEYFILE\n");
 	return 1;
 }
 
@@ -244,6 +245,36 @@ int main(int argc, char **argv)
 		printf("keyslot %d unlocked\n", r);
 		if (o.vk_out && write_file(o.vk_out, vk, vk_len))
 			rc = 1;
+	} else if (!strcmp(cmd, "reencrypt-status") && nargs == 0) {
+		struct luks2_reencrypt re;
+
+		o.ignore_req = true;	/* a header in reencryption loads for inspection only */
+		l = load(img, false, &rc);
+		if (!l)
+			goto out;
+		r = luks2_reencrypt_status(l, &re);
+		if (r == -ENOENT)
+			printf("none\n");
+		else if (r)
+			rc = fail(l, r);
+		else
+			printf("v%d keyslot=%d mode=%s direction=%s resilience=%s hash=%s "
+			       "hash_sector=%u shift=%llu progress=%llu size=%llu hotzone=%d\n",
+			       re.version, re.keyslot, re.mode, re.direction, re.resilience,
+			       *re.hash ? re.hash : "-", re.hash_sector_size,
+			       (unsigned long long)re.shift_size, (unsigned long long)re.progress,
+			       (unsigned long long)re.data_size, re.hotzone);
+	} else if (!strcmp(cmd, "reencrypt-verify") && nargs == 1) {
+		o.ignore_req = true;
+		if (read_secret(argv[optind + 2], &k1) || !(l = load(img, false, &rc))) {
+			rc = 1;
+			goto out;
+		}
+		r = luks2_reencrypt_verify(l, k1.p, k1.len);
+		if (r)
+			rc = fail(l, r);
+		else
+			printf("reencryption metadata verified\n");
 	} else if (!strcmp(cmd, "format") && nargs == 1) {
 		char err[512];
 
