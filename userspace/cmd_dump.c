@@ -24,7 +24,7 @@ int luks_dump_json(const struct vault_opts *o, const char *device)
 	int r;
 
 	(void)o;
-	r = luks_load(device, false, &l);
+	r = luks_load_inspect(device, &l);
 	if (r)
 		return r;
 	r = luks2_dump_json(l, stdout);

@@ -32,7 +32,13 @@ static int lib_err(int r)
 	return r == -EPERM ? -EACCES : r;
 }
 
-int luks_load(const char *device, bool rw, struct luks2 **out)
+/*
+ * Loads DEVICE's header.  INSPECT: for the commands that only show it
+ * (dump, is-luks): a header with requirements vaultctl does not meet (a
+ * cryptsetup re-encryption in progress) loads too, and the library refuses
+ * every use of it but reading.
+ */
+static int load(const char *device, bool rw, bool inspect, struct luks2 **out)
 {
 	struct luks2 *l = luks2_new();
 	int r;
@@ -42,7 +48,7 @@ int luks_load(const char *device, bool rw, struct luks2 **out)
 		log_err("out of memory");
 		return -ENOMEM;
 	}
-	r = luks2_load(l, device, rw ? LUKS2_RDWR : 0);
+	r = luks2_load(l, device, (rw ? LUKS2_RDWR : 0) | (inspect ? LUKS2_IGNORE_REQUIREMENTS : 0));
 	if (r) {
 		log_err("%s", luks2_error(l));
 		luks2_free(l);
@@ -67,6 +73,16 @@ int luks_load(const char *device, bool rw, struct luks2 **out)
 	}
 	*out = l;
 	return 0;
+}
+
+int luks_load(const char *device, bool rw, struct luks2 **out)
+{
+	return load(device, rw, false, out);
+}
+
+int luks_load_inspect(const char *device, struct luks2 **out)
+{
+	return load(device, false, true, out);
 }
 
 void luks_pbkdf(const struct vault_opts *o, struct luks2_pbkdf *p)
@@ -714,7 +730,7 @@ int cmd_dump(const struct vault_opts *o, int argc, char **argv)
 		return luks_dump_json(o, argv[0]);
 	if (o->dump_volume_key)
 		return luks_dump_volume_key(o, argv[0]);
-	r = luks_load(argv[0], false, &l);
+	r = luks_load_inspect(argv[0], &l);
 	if (r)
 		return r;
 	r = luks2_dump_ex(l, stdout, token_describe);
@@ -760,7 +776,8 @@ int cmd_is_luks(const struct vault_opts *o, int argc, char **argv)
 		luks2_free(l);
 		return r;
 	}
-	r = luks2_load(l, argv[0], 0);
+	/* as cryptsetup isLuks: a header in re-encryption is still LUKS2 */
+	r = luks2_load(l, argv[0], LUKS2_IGNORE_REQUIREMENTS);
 	if (r)
 		log_verbose("%s is not a LUKS2 volume: %s", argv[0], luks2_error(l));
 	else

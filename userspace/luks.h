@@ -20,6 +20,8 @@
  * rewrites a copy: it may roll back to the older one).
  */
 int luks_load(const char *device, bool rw, struct luks2 **out);
+/* Read-only, for showing the header: loads one in re-encryption too. */
+int luks_load_inspect(const char *device, struct luks2 **out);
 
 /* The KDF settings the options ask for. */
 void luks_pbkdf(const struct vault_opts *o, struct luks2_pbkdf *p);

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Sourced by the host tests (luks2/tests/run, tests/reencrypt-meta.sh):
@@ -16,6 +17,7 @@
 
 REENC_CS="--pbkdf pbkdf2 --pbkdf-force-iterations 1000"
 
+# shellcheck disable=SC2086 # REENC_CS: several options
 reenc_make() {	# reenc_make FILE KIND PASSFILE
 	rm -f "$1"; truncate -s 80M "$1" || return 1
 	if [ "$2" = encrypt ]; then

@@ -1,0 +1,137 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Host-side tests of vaultctl on LUKS2 volumes in the middle of a
+# cryptsetup re-encryption (headers cryptsetup 2.6 wrote on image files):
+# dump shows the re-encryption, open and every command that writes refuse
+# with the way out (cryptsetup reencrypt --resume-only) and change nothing,
+# and once cryptsetup finished the job the volume is an ordinary one again.
+# Prints KTAP.  Usage: reencrypt-meta.sh VAULTCTL.  $VALGRIND_CMD prefixes
+# vaultctl.  About 5 s.
+
+VAULTCTL=${1:?usage: reencrypt-meta.sh VAULTCTL}
+case $VAULTCTL in /*) ;; *) VAULTCTL=$(pwd)/$VAULTCTL ;; esac
+HERE=$(cd "$(dirname "$0")" && pwd)
+T=$(mktemp -d /tmp/vaultctl-reenc.XXXXXX)
+LOOP=
+trap '[ -z "$LOOP" ] || losetup -d "$LOOP"; rm -rf "$T"' EXIT
+cd "$T" || exit 1
+
+OUT=$T/out; ERR=$T/err
+. "$HERE/lib.sh"
+. "$HERE/../luks2/tests/reenc-images.sh"
+
+if [ "$(id -u)" != 0 ]; then
+	skp "reencryption metadata tests" "needs root (cryptsetup's locking, loop devices)"
+	finish
+fi
+if ! command -v cryptsetup >/dev/null 2>&1; then
+	skp_dep "reencryption metadata tests" "cryptsetup is not installed"
+	finish
+fi
+
+check() { name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
+out_has() { grep -q -- "$1" "$OUT"; }
+printf 'first pass' >p1
+WAYOUT="cryptsetup reencrypt --resume-only"
+
+# --- dump ---------------------------------------------------------------------
+if ! { reenc_img init.img init p1 && reenc_img mid.img mid p1 && reenc_img enc.img encrypt p1; }; then
+	nok "cryptsetup makes the images"
+	finish
+fi
+
+vc dump init.img
+check "dump of a header after reencrypt --init-only: requirement, mode, direction, resilience" \
+	sh -c "[ $rc = 0 ] && grep -q 'Requirements:	online-reencrypt-v2' $OUT &&
+	       grep -q 'Reencryption:	in progress (keyslot 2)' $OUT &&
+	       grep -q 'Mode:       reencrypt' $OUT && grep -q 'Direction:  forward' $OUT &&
+	       grep -q 'Resilience: checksum (sha256, 4096-byte blocks)' $OUT"
+check "dump: progress 0 before the first hotzone" out_has 'Progress:   0 of 67108864 bytes (0.0%)$'
+
+vc dump mid.img
+check "dump of an interrupted reencryption: progress is the new segment's size, hotzone shown" \
+	sh -c "[ $rc = 0 ] && grep -q 'Progress:   8388608 of 67108864 bytes (12.5%), a hotzone is being moved' $OUT &&
+	       grep -q 'flags : in-reencryption' $OUT"
+# the reencrypt keyslot as cryptsetup luksDump prints it (it adds "(unbound)")
+keyslot_block() { sed -n '/^  [0-9]*: reencrypt/,/Digest ID/p' "$1" | sed 's/ (unbound)//'; }
+cryptsetup luksDump mid.img >cs.dump 2>/dev/null
+keyslot_block cs.dump >cs.ks; keyslot_block "$OUT" >our.ks
+check "dump: the reencrypt keyslot's lines are cryptsetup luksDump's" \
+	sh -c "[ -s cs.ks ] && grep -q 'Hash data:  4096' cs.ks && diff cs.ks our.ks >/dev/null"
+
+vc dump enc.img
+check "dump of an encryption in place: mode encrypt, backward, datashift with its shift" \
+	sh -c "[ $rc = 0 ] && grep -q 'Mode:       encrypt' $OUT && grep -q 'Direction:  backward' $OUT &&
+	       grep -q 'Resilience: datashift (shift 16777216 bytes)' $OUT &&
+	       grep -q 'Shift size: 16777216' $OUT"
+
+vc dump --dump-json-metadata mid.img
+cryptsetup luksDump --dump-json-metadata mid.img >cs.json 2>/dev/null
+check "dump --dump-json-metadata prints what cryptsetup prints" \
+	sh -c "[ $rc = 0 ] && cmp -s cs.json $OUT"
+vc is-luks mid.img
+check "is-luks: a volume in reencryption is LUKS2 (as cryptsetup isLuks)" [ "$rc" = 0 ]
+
+# --- refusals -----------------------------------------------------------------
+# refused NAME ARGS...: exit 1, the way out in the message, image unchanged
+before=$(sum mid.img)
+refused() {
+	name=$1; shift
+	vc "$@" </dev/null
+	check "$name" sh -c "[ $rc = 1 ] && grep -q 'an online reencryption is in progress' $ERR &&
+			     grep -q '$WAYOUT mid.img' $ERR && [ $(sum mid.img) = $before ]"
+}
+refused "open --test-passphrase refuses, naming cryptsetup reencrypt --resume-only" \
+	open --test-passphrase --key-file p1 mid.img
+refused "add-key refuses and changes nothing" add-key --key-file p1 mid.img p1
+refused "remove-key refuses" remove-key --key-file p1 mid.img
+refused "change-key refuses" change-key --key-file p1 mid.img p1
+refused "kill-slot refuses" kill-slot --key-file p1 mid.img 1
+refused "config --label refuses" config --label x mid.img
+refused "uuid --uuid refuses" uuid --uuid 01234567-89ab-cdef-0123-456789abcdef mid.img
+refused "erase refuses" erase --batch-mode mid.img
+refused "repair refuses" repair mid.img
+refused "token remove refuses" token remove --token-id 0 mid.img
+refused "dump --dump-volume-key refuses (the keys are in transition)" \
+	dump --dump-volume-key --batch-mode --key-file p1 mid.img
+refused "header-backup refuses" header-backup mid.img hb.img
+
+cp --sparse=always reenc-plain.cache plain.img 2>/dev/null || reenc_img plain.img plain p1
+cryptsetup luksHeaderBackup plain.img --header-backup-file plain.hdr
+vc header-restore --batch-mode mid.img plain.hdr
+check "header-restore over a reencryption half done needs --force" \
+	sh -c "[ $rc = 5 ] && grep -q 'in the middle of a reencryption' $ERR &&
+	       grep -q '$WAYOUT mid.img' $ERR && [ $(sum mid.img) = $before ]"
+
+truncate -s 80M loop.img
+LOOP=$(losetup -f --show loop.img 2>/dev/null) || LOOP=
+if [ -n "$LOOP" ]; then
+	cp --sparse=always mid.img loop.img
+	vc open --key-file p1 "$LOOP" reenc-test
+	check "open of a block device in reencryption refuses before mapping anything" \
+		sh -c "[ $rc = 1 ] && grep -q '$WAYOUT $LOOP' $ERR && [ ! -e /dev/mapper/reenc-test ]"
+else
+	skp "open of a block device in reencryption refuses before mapping anything" "no loop device"
+fi
+
+# --- negative control: finished by cryptsetup, an ordinary volume again -------
+# the interrupted hotzone is recovered from its checksums first (repair)
+cp --sparse=always mid.img done.img
+if cryptsetup repair -q --key-file p1 done.img >/dev/null 2>&1 &&
+   cryptsetup reencrypt --resume-only --force-offline-reencrypt -q --key-file p1 done.img \
+	>/dev/null 2>&1; then
+	vc dump done.img
+	check "after cryptsetup finished: no reencryption in dump" \
+		sh -c "[ $rc = 0 ] && ! grep -q 'Reencryption\|Requirements' $OUT"
+	vc open --test-passphrase --key-file p1 done.img
+	check "after cryptsetup finished: the passphrase opens the new volume key" [ "$rc" = 0 ]
+	printf 'second pass' >p2
+	vc add-key --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file p1 done.img p2
+	check "after cryptsetup finished: add-key works (the refusals were about the state)" \
+		sh -c "[ $rc = 0 ] && cryptsetup open --test-passphrase --key-file p2 done.img"
+else
+	nok "cryptsetup finishes the interrupted reencryption offline"
+fi
+
+finish
