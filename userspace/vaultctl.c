@@ -137,6 +137,10 @@ static const struct opt_desc opt_descs[] = {
 	  "token import: read the token from FILE; export: write it there (default: stdin/stdout)" },
 	{ "device-size", 0, required_argument, OPT_DEVICE_SIZE, "BYTES",
 	  "resize: the new size in bytes (a multiple of 512; units K, M, G, T)" },
+	{ "init-only", 0, no_argument, OPT_INIT_ONLY, NULL,
+	  "reencrypt: write the re-encryption metadata (new key), move no data" },
+	{ "resilience", 0, required_argument, OPT_RESILIENCE, "TYPE",
+	  "reencrypt: hotzone protection: checksum (default), journal, none" },
 	{ "verbose", 'v', no_argument, OPT_VERBOSE, NULL,
 	  "say more" },
 	{ "debug", 0, no_argument, OPT_DEBUG, NULL,
@@ -227,6 +231,9 @@ static const struct vault_action actions[] = {
 	  "DEVICE", "print the JSON of token --token-id (or write it to --json-file)" },
 	{ "token remove", cmd_token_remove, 1, 1, OPTB(OPT_TOKEN_ID), OPTB(OPT_TOKEN_ID), false,
 	  "DEVICE", "remove token --token-id (its keyslots stay)" },
+	{ "reencrypt", cmd_reencrypt, 1, 1, OPTS_PASS | OPTS_PBKDF | OPTB(OPT_INIT_ONLY) |
+	  OPTB(OPT_RESILIENCE), 0, false,
+	  "DEVICE", "start a re-encryption with a new volume key (--init-only; cryptsetup's metadata)" },
 	{ "is-luks", cmd_is_luks, 1, 1, 0, 0, false,
 	  "DEVICE", "exit 0 when DEVICE holds a LUKS2 volume" },
 	{ "erase", cmd_erase, 1, 1, OPTB(OPT_BATCH_MODE), 0, false,
@@ -552,6 +559,14 @@ static int set_option(struct vault_opts *o, const struct opt_desc *d, const char
 		break;
 	case OPT_DUMP_JSON:
 		o->dump_json = true;
+		break;
+	case OPT_INIT_ONLY:
+		o->init_only = true;
+		break;
+	case OPT_RESILIENCE:
+		if (strcmp(val, "checksum") && strcmp(val, "journal") && strcmp(val, "none"))
+			return bad_value(d->name, val, "checksum, journal or none");
+		o->resilience = val;
 		break;
 	case OPT_DUMP_VOLUME_KEY:
 		o->dump_volume_key = true;

@@ -75,6 +75,8 @@ enum vault_opt {
 	OPT_VOLUME_KEY_FILE,
 	OPT_JSON_FILE,
 	OPT_DEVICE_SIZE,
+	OPT_INIT_ONLY,
+	OPT_RESILIENCE,
 	OPT_VERBOSE,
 	OPT_DEBUG,
 	OPT_HELP,
@@ -135,6 +137,10 @@ struct vault_opts {
 	bool dump_volume_key;		/* dump --dump-volume-key */
 	const char *volume_key_file;	/* ... written to this new file (0600) */
 	const char *json_file;		/* token import/export: the JSON file */
+
+	/* reencrypt (cmd_reencrypt.c), cryptsetup's names */
+	bool init_only;			/* --init-only: write the metadata, move no data */
+	const char *resilience;		/* checksum, journal, none */
 
 	/* enroll */
 	bool recovery_key;		/* --recovery-key */
@@ -210,6 +216,7 @@ int cmd_header_backup(const struct vault_opts *o, int argc, char **argv);
 int cmd_header_restore(const struct vault_opts *o, int argc, char **argv);
 int cmd_uuid(const struct vault_opts *o, int argc, char **argv);
 int cmd_is_luks(const struct vault_opts *o, int argc, char **argv);
+int cmd_reencrypt(const struct vault_opts *o, int argc, char **argv);	/* cmd_reencrypt.c */
 int cmd_erase(const struct vault_opts *o, int argc, char **argv);
 int cmd_repair(const struct vault_opts *o, int argc, char **argv);
 int cmd_close(const struct vault_opts *o, int argc, char **argv);

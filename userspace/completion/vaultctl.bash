@@ -59,6 +59,8 @@ _vaultctl_opts()
 		   --recovery-key-file --qrcode --wipe-slot --tpm2-device
 		   --tpm2-pcrs --tpm2-with-pin --tpm2-with-pin=no" ;;
 	header-restore) o='-q --batch-mode --force' ;;
+	reencrypt)
+		o="--init-only --resilience $_vaultctl_keyfile $_vaultctl_pbkdf -T --tries" ;;
 	erase) o='-q --batch-mode' ;;
 	tab-check) o='--vaulttab' ;;
 	esac
@@ -67,7 +69,7 @@ _vaultctl_opts()
 
 _vaultctl_commands='open close status suspend resume resize key format add-key
 	remove-key change-key kill-slot enroll dump header-backup header-restore
-	uuid config token is-luks erase repair tab-check version help'
+	uuid config token reencrypt is-luks erase repair tab-check version help'
 
 # The names of the open dm-vault mappings (those vaultctl made).
 _vaultctl_mappings()
@@ -193,7 +195,7 @@ _vaultctl()
 	status | suspend | resume | resize)
 		((nargs == 0)) && COMPREPLY=($(compgen -W "$(_vaultctl_mappings)" -- "$cur")) ;;
 	format | add-key | remove-key | change-key | kill-slot | enroll | dump | \
-	header-backup | header-restore | uuid | config | is-luks | erase | repair)
+	header-backup | header-restore | uuid | config | reencrypt | is-luks | erase | repair)
 		# DEVICE (a block device or an image file), then a FILE.
 		((nargs <= 1)) && _filedir ;;
 	esac

@@ -337,8 +337,10 @@ int l2_disk_write(struct luks2 *l)
 	r = need_rw(l);
 	if (r)
 		return r;
-	/* never put metadata on disk that we would refuse to read */
-	r = l2_json_validate(l, l->jobj, l->hdr_size, 0);
+	/* never put metadata on disk that we would refuse to read (except the
+	 * re-encryption requirement luks2_reencrypt_init() itself sets) */
+	r = l2_json_validate(l, l->jobj, l->hdr_size,
+			     l->reencrypt_write ? LUKS2_IGNORE_REQUIREMENTS : 0);
 	if (r) {
 		char tmp[sizeof(l->err)];
 

@@ -382,14 +382,7 @@ int l2_keyslot_wipe_area(struct luks2 *l, uint64_t off, uint64_t len)
 }
 
 /* A keyslot made without the lock, to be stored under it. */
-struct new_keyslot {
-	json_object *ks;	/* not yet in the header */
-	unsigned char *mat;	/* encrypted AF material (locked memory) */
-	size_t mlen;
-	uint64_t off;		/* its place in the keyslots area */
-};
-
-static void new_keyslot_free(struct new_keyslot *n)
+void l2_new_keyslot_free(struct l2_new_keyslot *n)
 {
 	json_object_put(n->ks);
 	l2_secure_free(n->mat, n->mlen);
@@ -397,7 +390,7 @@ static void new_keyslot_free(struct new_keyslot *n)
 }
 
 /* Writes the material of N (under l2_write_begin) before any header names it. */
-static int store_keyslot(struct luks2 *l, const struct new_keyslot *n)
+int l2_keyslot_store(struct luks2 *l, const struct l2_new_keyslot *n)
 {
 	int r = l2_pwrite_all(l->fd, n->mat, n->mlen, n->off);
 
@@ -412,8 +405,8 @@ static int store_keyslot(struct luks2 *l, const struct new_keyslot *n)
  * Derives a key from PASS (the slow part, done without the lock) and
  * encrypts the AF-split VK for a free area of the header as read.
  */
-static int make_keyslot(struct luks2 *l, const void *vk, size_t vk_len, const char *pass,
-			size_t pass_len, const struct luks2_pbkdf *pbkdf, struct new_keyslot *out)
+int l2_keyslot_make(struct luks2 *l, const void *vk, size_t vk_len, const char *pass,
+			size_t pass_len, const struct luks2_pbkdf *pbkdf, struct l2_new_keyslot *out)
 {
 	const char *seg_enc = NULL, *enc = "aes-xts-plain64", *af_hash;
 	size_t akey_len = 64, mlen = af_sectors_len(vk_len);
@@ -560,11 +553,11 @@ json_object *l2_snapshot(struct luks2 *l)
  * Writes N's key material, then copies the JSON tree to roll back to if the
  * header write fails.  *R is 0 on success; the copy is NULL otherwise.
  */
-static json_object *store_then_snapshot(struct luks2 *l, const struct new_keyslot *n, int *r)
+static json_object *store_then_snapshot(struct luks2 *l, const struct l2_new_keyslot *n, int *r)
 {
 	json_object *saved;
 
-	*r = store_keyslot(l, n);
+	*r = l2_keyslot_store(l, n);
 	if (*r)
 		return NULL;
 	saved = l2_snapshot(l);
@@ -577,7 +570,7 @@ int luks2_add_keyslot(struct luks2 *l, int keyslot, const void *vk, size_t vk_le
 		      const char *pass, size_t pass_len, const struct luks2_pbkdf *pbkdf)
 {
 	json_object *keyslots, *digest, *saved;
-	struct new_keyslot nk;
+	struct l2_new_keyslot nk;
 	const char *did;
 	char id[12];
 	int r;
@@ -619,7 +612,7 @@ int luks2_add_keyslot(struct luks2 *l, int keyslot, const void *vk, size_t vk_le
 		l2_err(l, "keyslot %d is in use", keyslot);
 		return -EEXIST;
 	}
-	r = make_keyslot(l, vk, vk_len, pass, pass_len, pbkdf, &nk);
+	r = l2_keyslot_make(l, vk, vk_len, pass, pass_len, pbkdf, &nk);
 	if (r)
 		return r;
 	r = l2_write_begin(l);
@@ -634,7 +627,7 @@ int luks2_add_keyslot(struct luks2 *l, int keyslot, const void *vk, size_t vk_le
 	}
 	l2_write_end(l);
 out:
-	new_keyslot_free(&nk);
+	l2_new_keyslot_free(&nk);
 	return r ? r : keyslot;
 }
 
@@ -716,7 +709,7 @@ int luks2_remove_key(struct luks2 *l, const char *pass, size_t pass_len)
 int luks2_change_key(struct luks2 *l, int keyslot, const char *old_pass, size_t old_len,
 		     const char *new_pass, size_t new_len, const struct luks2_pbkdf *pbkdf)
 {
-	struct new_keyslot nk = { 0 };
+	struct l2_new_keyslot nk = { 0 };
 	json_object *old, *saved;
 	uint64_t off = 0, len = 0;
 	unsigned char *vk;
@@ -741,7 +734,7 @@ int luks2_change_key(struct luks2 *l, int keyslot, const char *old_pass, size_t 
 	old = l2_obj(l2_obj(l->jobj, "keyslots"), id);
 	l2_u64(l2_obj(old, "area"), "offset", &off);
 	l2_u64(l2_obj(old, "area"), "size", &len);
-	r = make_keyslot(l, vk, vk_len, new_pass, new_len, pbkdf, &nk);
+	r = l2_keyslot_make(l, vk, vk_len, new_pass, new_len, pbkdf, &nk);
 	if (r)
 		goto out;
 	/* keep the priority the old keyslot had */
@@ -762,7 +755,7 @@ int luks2_change_key(struct luks2 *l, int keyslot, const char *old_pass, size_t 
 		r = l2_keyslot_wipe_area(l, off, len);
 	l2_write_end(l);
 out:
-	new_keyslot_free(&nk);
+	l2_new_keyslot_free(&nk);
 	l2_secure_free(vk, LUKS2_VK_MAX);
 	return r ? r : slot;
 }

@@ -48,6 +48,7 @@
  *                 Such a header loads for inspection only.
  *   reencrypt_digest.c  the re-encryption metadata digest (CVE-2021-4122):
  *                 the metadata is trusted only once the volume keys verify it.
+ *   reencrypt_init.c  a new re-encryption (cryptsetup reencrypt --init-only).
  *   misc.c        error strings, base64, locked memory, strict number parsing.
  *
  * Errors: every function returning int returns 0 (or a non-negative value
@@ -303,6 +304,24 @@ int luks2_reencrypt_status(struct luks2 *l, struct luks2_reencrypt *r);
 int luks2_reencrypt_verify(struct luks2 *l, const char *pass, size_t pass_len);
 int luks2_reencrypt_verify_keys(struct luks2 *l, const void *vk_old, size_t old_len,
 				const void *vk_new, size_t new_len);
+
+/*
+ * Starts a re-encryption with a new volume key (same cipher, key size and
+ * sector size), writing what cryptsetup reencrypt --init-only writes, so
+ * that cryptsetup reencrypt --resume-only moves the data.  VK is the
+ * current volume key (checked against the data segment's digest), PASS
+ * protects the new one in a new keyslot; the volume must have one keyslot
+ * and no tokens (others would be lost when the job finishes).  Afterwards
+ * L is in re-encryption: inspection only.  Returns the new keyslot.  P
+ * NULL: checksum resilience (sha256), default KDF.
+ */
+struct luks2_reencrypt_params {
+	const char *resilience;		/* "checksum" (default), "journal", "none" */
+	const char *hash;		/* checksum and digest hash; "sha256" */
+	struct luks2_pbkdf pbkdf;	/* the new keyslot's KDF */
+};
+int luks2_reencrypt_init(struct luks2 *l, const void *vk, size_t vk_len, const char *pass,
+			 size_t pass_len, const struct luks2_reencrypt_params *p);
 
 /* Segment 0 as a dm table needs it; fails unless exactly one crypt segment. */
 int luks2_get_segment(struct luks2 *l, struct luks2_segment *seg);

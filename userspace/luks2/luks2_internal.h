@@ -57,6 +57,7 @@ struct luks2 {
 	unsigned char *json_area;	/* raw JSON area of the copy in use */
 	uint64_t keyslots_size;
 	bool inspect_only;	/* loaded despite requirements: dump only */
+	bool reencrypt_write;	/* the write starting a re-encryption (reencrypt_init.c) */
 
 	/* cryptsetup-compatible lock (lock.c), held only around a read or a write */
 	int lock_fd;
@@ -174,7 +175,26 @@ int l2_reencrypt_keyslot_check(struct luks2 *l, const char *what, json_object *k
 /* flagged backup-previous, backup-final or backup-moved-segment */
 bool l2_segment_is_backup(json_object *seg);
 
+/* reencrypt_digest.c: the digest (type pbkdf2, no keyslots yet) of L's
+ * re-encryption metadata with these keys; NULL with the error set. */
+json_object *l2_reencrypt_digest_create(struct luks2 *l, const void *vk_old, size_t old_len,
+					const void *vk_new, size_t new_len, const char *hash,
+					uint32_t iterations);
+
 /* keyslot.c */
+/* A keyslot being added: material first, then the header naming it. */
+struct l2_new_keyslot {
+	json_object *ks;	/* not yet in the header */
+	unsigned char *mat;	/* encrypted AF material (locked memory) */
+	size_t mlen;
+	uint64_t off;		/* its place in the keyslots area */
+};
+/* Derives a key from PASS and encrypts the AF-split VK for a free area. */
+int l2_keyslot_make(struct luks2 *l, const void *vk, size_t vk_len, const char *pass,
+		    size_t pass_len, const struct luks2_pbkdf *pbkdf, struct l2_new_keyslot *out);
+/* Writes (and syncs) the material, under l2_write_begin(). */
+int l2_keyslot_store(struct luks2 *l, const struct l2_new_keyslot *n);
+void l2_new_keyslot_free(struct l2_new_keyslot *n);
 /*
  * Unlocks, with PASS, a "luks2" keyslot bound to digest DIGEST_ID (not
  * necessarily the data segment's): the keys of a re-encryption.  Reads

@@ -301,3 +301,27 @@ out:
 	l2_secure_free(vk_new, LUKS2_VK_MAX);
 	return r;
 }
+
+json_object *l2_reencrypt_digest_create(struct luks2 *l, const void *vk_old, size_t old_len,
+					const void *vk_new, size_t new_len, const char *hash,
+					uint32_t iterations)
+{
+	struct luks2_reencrypt st;
+	struct msg m = { 0 };
+	json_object *d = NULL;
+
+	if (luks2_reencrypt_status(l, &st))
+		return NULL;
+	m.p = l2_secure_alloc(MSG_CAP);
+	if (!m.p) {
+		l2_err(l, "cannot allocate locked memory");
+		return NULL;
+	}
+	if (!build(l, &st, vk_old, old_len, vk_new, new_len, &m)) {
+		d = l2_digest_new(m.p, m.len, hash, iterations);
+		if (!d)
+			l2_err(l, "cannot compute the reencryption digest");
+	}
+	l2_secure_free(m.p, MSG_CAP);
+	return d;
+}

@@ -83,7 +83,7 @@ static struct {
 	struct luks2_pbkdf pbkdf;
 	struct luks2_format_params fmt;
 	int slot;
-	const char *vk_out, *vk_in;
+	const char *vk_out, *vk_in, *resilience;
 	bool force, ignore_req;
 } o;
 
@@ -95,6 +95,7 @@ static const struct option longopts[] = {
 	{ "uuid", 1, NULL, 'u' }, { "slot", 1, NULL, 'S' }, { "vk-out", 1, NULL, 'o' },
 	{ "vk-in", 1, NULL, 'I' }, { "force", 0, NULL, 'f' }, { "ignore-req", 0, NULL, 'R' },
 	{ "data-offset", 1, NULL, 'd' }, { "subsystem", 1, NULL, 'y' },
+	{ "resilience", 1, NULL, 'r' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -134,6 +135,7 @@ static int parse_opts(int argc, char **argv)
 		case 'I': o.vk_in = optarg; break;
 		case 'f': o.force = true; break;
 		case 'R': o.ignore_req = true; break;
+		case 'r': o.resilience = optarg; break;
 		default: return -1;
 		}
 	}
@@ -179,7 +181,8 @@ static int usage(void)
 		"  change-key IMG KEYFILE NEWKEYFILE [--slot N] [pbkdf options]\n"
 		"  remove-key IMG KEYFILE | kill IMG SLOT\n"
 		"  backup IMG FILE | restore IMG FILE [--force]\n"
-		"  reencrypt-status IMG | reencrypt-verify IMG KEYFILE\n");
+		"  reencrypt-status IMG | reencrypt-verify IMG KEYFILE\n"
+		"  reencrypt-init IMG KEYFILE [--resilience R] [pbkdf options]\n");
 	return 1;
 }
 
@@ -264,6 +267,20 @@ int main(int argc, char **argv)
 			       *re.hash ? re.hash : "-", re.hash_sector_size,
 			       (unsigned long long)re.shift_size, (unsigned long long)re.progress,
 			       (unsigned long long)re.data_size, re.hotzone);
+	} else if (!strcmp(cmd, "reencrypt-init") && nargs == 1) {
+		struct luks2_reencrypt_params rp = { .resilience = o.resilience, .pbkdf = o.pbkdf };
+
+		if (read_secret(argv[optind + 2], &k1) || !(l = load(img, true, &rc))) {
+			rc = 1;
+			goto out;
+		}
+		r = luks2_unlock(l, -1, k1.p, k1.len, vk, LUKS2_VK_MAX, &vk_len);
+		if (r >= 0)
+			r = luks2_reencrypt_init(l, vk, vk_len, k1.p, k1.len, &rp);
+		if (r < 0)
+			rc = fail(l, r);
+		else
+			printf("keyslot %d\n", r);
 	} else if (!strcmp(cmd, "reencrypt-verify") && nargs == 1) {
 		o.ignore_req = true;
 		if (read_secret(argv[optind + 2], &k1) || !(l = load(img, false, &rc))) {
