@@ -40,6 +40,9 @@ DEPS_PKGS += debhelper dh-dkms dkms lintian dpkg-dev bash-completion
 # Module signing (userspace/tests/module-signing.sh): openssl makes the
 # test MOK and checks the signature; mokutil for Documentation/secure-boot.rst.
 DEPS_PKGS += openssl mokutil
+# Re-encryption metadata (userspace/tests/reencrypt-meta.sh): AES-XTS in
+# Python reads the data back with the new volume key.
+DEPS_PKGS += python3-cryptography
 # The kernel series those packages install (linux-image-amd64 is 6.1 on
 # Debian 12): make check fails unless a guest ran on a kernel of each
 # (tests/vm/kernels.sh).

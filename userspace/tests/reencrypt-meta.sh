@@ -147,6 +147,10 @@ ks = {k: v for k, v in j["keyslots"].items() if v["type"] == "reencrypt"}
 dg = sorted((sorted(v["keyslots"]), sorted(v["segments"])) for v in j["digests"].values())
 print(json.dumps([ks, j["segments"], dg, j["config"].get("requirements")], sort_keys=True))'
 }
+if ! python3 -c 'import cryptography' 2>/dev/null; then
+	skp_dep "reencrypt --init-only, finished by cryptsetup" "python3-cryptography is not installed"
+	finish
+fi
 reenc_img ours.img plain p1 && cp --sparse=always ours.img theirs.img
 dd if=/dev/urandom of=ours.img bs=1M seek=16 count=8 conv=notrunc status=none
 cs luksDump --dump-volume-key -q --key-file p1 --volume-key-file vk.old ours.img >/dev/null

@@ -79,6 +79,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap();	/* every failure must say why */
 	}
 	luks2_free(l);
+	/* inspection of what strict loading refuses: dump, re-encryption state and digest */
+	l = luks2_new();
+	if (l && !luks2_load(l, path, LUKS2_IGNORE_REQUIREMENTS)) {
+		static const unsigned char key[64];
+		struct luks2_reencrypt re;
+
+		null = fopen("/dev/null", "w");
+		if (null) {
+			luks2_dump(l, null);
+			fclose(null);
+		}
+		if (!luks2_reencrypt_status(l, &re))
+			(void)luks2_reencrypt_verify_keys(l, key, sizeof(key), key, sizeof(key));
+	}
+	luks2_free(l);
 	close(fd);
 	return 0;
 }
