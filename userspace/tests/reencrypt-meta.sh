@@ -9,7 +9,7 @@
 # reencrypt --init-only writes what cryptsetup writes, and cryptsetup
 # reencrypt --resume-only finishes it offline, the data reading back with
 # the new key.  Prints KTAP.  Usage: reencrypt-meta.sh VAULTCTL.
-# $VALGRIND_CMD prefixes vaultctl.  About 15 s.
+# $VALGRIND_CMD prefixes vaultctl.  About 20 s.
 
 VAULTCTL=${1:?usage: reencrypt-meta.sh VAULTCTL}
 case $VAULTCTL in /*) ;; *) VAULTCTL=$(pwd)/$VAULTCTL ;; esac
