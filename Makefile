@@ -37,6 +37,9 @@ DEPS_PKGS := build-essential bc flex bison libelf-dev kmod xz-utils cpio \
 	swtpm swtpm-tools tpm2-tools libtss2-dev libqrencode-dev plymouth lvm2
 # make deb and its test (tests/deb/): the Debian packaging tools.
 DEPS_PKGS += debhelper dh-dkms dkms lintian dpkg-dev bash-completion
+# make check-extended's DKMS scenario (tests/extended/10-dkms-upgrade.sh)
+# builds its Debian 12 root with mmdebstrap.
+DEPS_PKGS += mmdebstrap
 # The kernel series those packages install (linux-image-amd64 is 6.1 on
 # Debian 12): make check fails unless a guest ran on a kernel of each
 # (tests/vm/kernels.sh).
