@@ -35,7 +35,7 @@ DEPS_PKGS := build-essential bc flex bison libelf-dev kmod xz-utils cpio \
 	libjson-c-dev libblkid-dev valgrind clang libclang-rt-14-dev python3 \
 	fio e2fsprogs util-linux bsdextrautils coreutils procps iproute2 aeskeyfind strace \
 	swtpm swtpm-tools tpm2-tools libtss2-dev libqrencode-dev plymouth lvm2
-# make deb and its test (tests/deb/): the Debian packaging tools.
+# make deb and its test (userspace/tests/deb.sh): the Debian packaging tools.
 DEPS_PKGS += debhelper dh-dkms dkms lintian dpkg-dev bash-completion
 # make check-extended's DKMS scenario (tests/extended/10-dkms-upgrade.sh)
 # builds its Debian 12 root with mmdebstrap.

@@ -90,6 +90,25 @@ int cmd_key_list(const struct vault_opts *o, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The loaded module's MODULE_VERSION (VERSION, like vaultctl's): a
+ * mismatch shows a dm-vault-dkms package not built for the running kernel.
+ */
+static void print_module_version(void)
+{
+	char line[64];
+	FILE *f = fopen("/sys/module/dm_vault/version", "re");
+
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		printf("dm-vault module: version %s%s\n", line,
+		       strcmp(line, VAULTCTL_VERSION) ? " (not vaultctl's)" : "");
+	}
+	fclose(f);
+}
+
 int cmd_version(const struct vault_opts *o, int argc, char **argv)
 {
 	struct vault_version v;
@@ -102,6 +121,7 @@ int cmd_version(const struct vault_opts *o, int argc, char **argv)
 	printf("vaultctl %s\n", VAULTCTL_VERSION);
 	printf("dm-vault interface (built against): %u.%u\n", VAULT_VERSION_MAJOR,
 	       VAULT_VERSION_MINOR);
+	print_module_version();
 	fd = vctl_open(VCTL_QUIET, &v);
 	if (fd == -ENOTSUP) {
 		printf("dm-vault module: not loaded or incompatible\n");

@@ -10,7 +10,7 @@ _vaultctl_keyfile='-d --key-file --keyfile-offset -l --keyfile-size'
 _vaultctl_pbkdf='--pbkdf --hash -i --iter-time --pbkdf-memory --pbkdf-parallel
 	--pbkdf-force-iterations'
 
-# _vaultctl_opts COMMAND [all]: the options COMMAND takes.
+# _vaultctl_opts COMMAND [all|SUBCOMMAND]: the options COMMAND takes.
 _vaultctl_opts()
 {
 	local o
@@ -31,7 +31,7 @@ _vaultctl_opts()
 	close) o='--all --vaulttab' ;;
 	resume) o="-s --key-size $_vaultctl_keyfile -S --key-slot -T --tries" ;;
 	resize) o='-s --key-size -d --key-file --keyfile-offset -b --size' ;;
-	key) o='-s --key-size -d --key-file --keyfile-offset' ;;
+	key) [[ $2 == add ]] && o='-s --key-size -d --key-file --keyfile-offset' ;;
 	format)
 		o="-M --type -c --cipher -s --key-size $_vaultctl_keyfile
 		   --sector-size $_vaultctl_pbkdf --label --uuid
@@ -107,6 +107,8 @@ _vaultctl()
 	-c | --cipher)
 		COMPREPLY=($(compgen -W 'aes-xts-plain64 aes-cbc-essiv:sha256
 			xchacha12,aes-adiantum-plain64 capi:xts(aes)-plain64' -- "$cur"))
+		# ':' splits words for readline: complete after it.
+		__ltrim_colon_completions "$cur"
 		return ;;
 	-s | --key-size) COMPREPLY=($(compgen -W '256 512' -- "$cur")); return ;;
 	--sector-size) COMPREPLY=($(compgen -W '512 1024 2048 4096' -- "$cur")); return ;;
@@ -143,7 +145,7 @@ _vaultctl()
 		return
 	fi
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "$(_vaultctl_opts "$cmd" "$all")" -- "$cur"))
+		COMPREPLY=($(compgen -W "$(_vaultctl_opts "$cmd" "${all:-$sub}")" -- "$cur"))
 		[[ ${COMPREPLY-} == *= ]] && compopt -o nospace
 		return
 	fi
