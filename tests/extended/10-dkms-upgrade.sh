@@ -6,7 +6,7 @@
 # Debian 12 machine whose root is on dm-vault, through a kernel upgrade
 # that first fails (no headers) and then succeeds.  Run by
 # `make check-extended` on the host; prints KTAP, exits 0 pass, 4 skip,
-# 1 fail.  15-20 minutes on a 2-core host (TCG): 927 s and 1184 s measured
+# 1 fail.  15-20 minutes on a 2-core host (TCG): 927, 1184 and 935 s measured
 # on 5 December 2026 beside other helpers' guests (load 4-5).
 #
 # Steps (each an "ok N name" line with its duration):
