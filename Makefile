@@ -43,6 +43,9 @@ DEPS_PKGS += openssl mokutil
 # Re-encryption metadata (userspace/tests/reencrypt-meta.sh): AES-XTS in
 # Python reads the data back with the new volume key.
 DEPS_PKGS += python3-cryptography
+# make check-extended's DKMS scenario (tests/extended/10-dkms-upgrade.sh)
+# builds its Debian 12 root with mmdebstrap.
+DEPS_PKGS += mmdebstrap
 # The kernel series those packages install (linux-image-amd64 is 6.1 on
 # Debian 12): make check fails unless a guest ran on a kernel of each
 # (tests/vm/kernels.sh).
