@@ -329,7 +329,7 @@ _boot_mkinitramfs_build() {
 	mkdir -p "$conf/hooks" "$conf/scripts/local-top" "$conf/conf.d"
 	cat > "$conf/initramfs.conf" <<-EOF
 	MODULES=list
-	BUSYBOX=auto
+	BUSYBOX=\${BUSYBOX:-auto}
 	KEYMAP=n
 	COMPRESS=gzip
 	COMPRESSLEVEL=1
