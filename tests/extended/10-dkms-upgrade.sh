@@ -227,12 +227,16 @@ step_base_image() {
 }
 
 # Every name in the root, one a line, but logs, caches, dpkg's and apt's
-# own records and the initramfs images (rebuilt, by name the same).
+# own records and the initramfs images (rebuilt, by name the same), and
+# DKMS's machine signing key (/var/lib/dkms/mok.key, mok.pub): DKMS makes
+# it at the first signed build and signs every DKMS module with it; it may
+# be enrolled in the firmware (mokutil), so a purge of ours keeps it.
 leftovers_list() {
 	(cd "$root" && find . -xdev \( -path ./var/log -o -path ./var/cache \
 		-o -path ./var/lib/dpkg -o -path ./var/lib/apt -o -path ./tmp \
 		-o -path ./var/tmp -o -path ./proc -o -path ./sys -o -path ./dev \
-		-o -path ./run \) -prune -o -print | sort)
+		-o -path ./run -o -path ./var/lib/dkms/mok.key \
+		-o -path ./var/lib/dkms/mok.pub \) -prune -o -print | sort)
 }
 
 initramfs_has_vault() {
