@@ -7,9 +7,7 @@
  * The key is "key:<name>", loaded beforehand through /dev/vault-control.
  * Its bytes go straight into the cipher; the target keeps no copy.
  */
-#include <linux/ctype.h>
 #include <linux/module.h>
-#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -61,8 +59,12 @@ static int vault_wipe_key(struct vault_c *vc)
 	clear_bit(VAULT_F_KEY_VALID, &vc->flags);
 	clear_bit(VAULT_F_KEY_WIPED, &vc->flags);
 	r = vault_wipe_cipher(&vc->cipher, vc->key_size);
-	if (!r && vc->re)
-		r = vault_wipe_cipher(&vc->re->cipher, vc->re->key_size);
+	/* Wipe the new key even if the old one's wipe failed. */
+	if (vc->re) {
+		int r2 = vault_wipe_cipher(&vc->re->cipher, vc->re->key_size);
+
+		r = r ?: r2;
+	}
 	if (r) {
 		DMERR("key wipe failed (%d): the old key schedule may remain; remove the device",
 		      r);
