@@ -21,8 +21,10 @@
 #      failing writes mark the hotzone (its I/O fails with EIO) until the
 #      table is loaded again; no oops or warning anywhere.
 # Case pairs: aes-xts-plain64 -> aes-cbc-essiv:sha256 (a cipher change,
-# 512-byte sectors), and aes-xts-plain64 -> aes-xts-plain64 with 4096-byte
-# sectors, an iv_offset and a data offset.
+# 512-byte sectors), aes-xts-plain64 -> aes-xts-plain64 with 4096-byte
+# sectors, an iv_offset and a data offset, and aes-xts-plain64 -> the null cipher
+# (decryption in place: the lower device holds plaintext below the
+# boundary).
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 . "$VAULT_REPO/tests/lib/oracle.sh"
 # KLOG_BAD
@@ -175,7 +177,30 @@ run_case() {
 
 #        name   new cipher            new key  key file       ivoff off ss   step
 run_case essiv  aes-cbc-essiv:sha256  $T-new   "$WORK/new"    0     0   512  1000
-run_case xts-4k aes-xts-plain64       $T-new64 "$WORK/new64"  64    0   4096 1536
+run_case xts-4k aes-xts-plain64       $T-new64 "$WORK/new64"  64    16  4096 1536
+
+# decryption in place: the new side is the null cipher with the empty key,
+# so below the boundary the lower device holds the plaintext itself
+t0=$SECONDS
+dmsetup create $V --table \
+	"0 $LEN vault aes-xts-plain64 key:$T-old 0 $DEV 0 4 reencrypt capi:ecb(cipher_null)-plain64 - 0" ||
+	ktap_fail_all "decrypt: dmsetup create"
+write_dev "$WORK/plain" $M
+dmsetup message $V 0 reencrypt step 4096 >/dev/null
+ktap_check "decrypt: two steps" \
+	[ "$(dmsetup message $V 0 reencrypt step 4096)" = "8192 $LEN idle" ]
+ktap_check "decrypt: reads back through vault" same_range "$WORK/plain" $M 0 $LEN
+oracle_flush $M $DEV
+ktap_check "decrypt: the lower device holds the plaintext below the boundary" \
+	same_range "$WORK/plain" $DEV 0 8192
+ktap_check "decrypt: ... and no plaintext sector above it" \
+	differs_range "$WORK/plain" $DEV 8192 $((LEN - 8192))
+crypt_map $T-old aes-xts-plain64 "$WORK/old" 0 0 512 &&
+ktap_check "decrypt: dm-crypt, old key, reads above the boundary" \
+	same_range "$WORK/plain" /dev/mapper/$T-old 8192 $((LEN - 8192))
+dmsetup remove $T-old
+dmsetup remove $V
+ktap_diag "decrypt: $((SECONDS - t0)) s"
 
 # ---- 3. fio verify while steps move the boundary
 FIO_ARGS=(--name=reenc "--filename=$M" --ioengine=libaio --direct=1
