@@ -31,7 +31,7 @@
 . "$VAULT_REPO/tests/lib/kernel-log.sh"
 
 T=t47
-MIB=8
+MIB=4
 LEN=$((MIB * 2048))
 export DM_DISABLE_UDEV=1
 WORK=$(mktemp -d /tmp/$T.XXXXXX)
@@ -186,18 +186,18 @@ dmsetup create $V --table \
 	"0 $LEN vault aes-xts-plain64 key:$T-old 0 $DEV 0 4 reencrypt capi:ecb(cipher_null)-plain64 - 0" ||
 	ktap_fail_all "decrypt: dmsetup create"
 write_dev "$WORK/plain" $M
-dmsetup message $V 0 reencrypt step 4096 >/dev/null
+dmsetup message $V 0 reencrypt step 2048 >/dev/null
 ktap_check "decrypt: two steps" \
-	[ "$(dmsetup message $V 0 reencrypt step 4096)" = "8192 $LEN idle" ]
+	[ "$(dmsetup message $V 0 reencrypt step 2048)" = "4096 $LEN idle" ]
 ktap_check "decrypt: reads back through vault" same_range "$WORK/plain" $M 0 $LEN
 oracle_flush $M $DEV
 ktap_check "decrypt: the lower device holds the plaintext below the boundary" \
-	same_range "$WORK/plain" $DEV 0 8192
+	same_range "$WORK/plain" $DEV 0 4096
 ktap_check "decrypt: ... and no plaintext sector above it" \
-	differs_range "$WORK/plain" $DEV 8192 $((LEN - 8192))
+	differs_range "$WORK/plain" $DEV 4096 $((LEN - 4096))
 crypt_map $T-old aes-xts-plain64 "$WORK/old" 0 0 512 &&
 ktap_check "decrypt: dm-crypt, old key, reads above the boundary" \
-	same_range "$WORK/plain" /dev/mapper/$T-old 8192 $((LEN - 8192))
+	same_range "$WORK/plain" /dev/mapper/$T-old 4096 $((LEN - 4096))
 dmsetup remove $T-old
 dmsetup remove $V
 ktap_diag "decrypt: $((SECONDS - t0)) s"
@@ -212,7 +212,7 @@ dmsetup create $V --table \
 	"0 $LEN vault aes-xts-plain64 key:$T-old 0 $DEV 0 4 reencrypt aes-cbc-essiv:sha256 key:$T-new 0" ||
 	ktap_fail_all "fio: dmsetup create"
 # verify_backlog: blocks are read back and checked while writing goes on
-timeout 120 fio "${FIO_ARGS[@]}" --do_verify=1 --verify_backlog=32 --rate=3m \
+timeout 120 fio "${FIO_ARGS[@]}" --do_verify=1 --verify_backlog=32 --rate=2m \
 	--output="$WORK/fio.out" >/dev/null 2>"$WORK/fio.err" &
 FIO_PID=$!
 steps=0
