@@ -97,6 +97,8 @@ enum vault_flags {
 	VAULT_F_KEY_WIPED,	/* the cipher holds a random key, not a half-set one */
 };
 
+struct vault_reenc;
+
 /* Where the target is in dm's suspend/resume cycle (vault_c.state). */
 enum vault_run_state {
 	VAULT_SUSPENDED,	/* no I/O mapped: key messages accepted */
@@ -116,6 +118,7 @@ struct vault_c {
 	struct vault_cipher cipher;
 	char key_name[VAULT_KEY_NAME_MAX]; /* shown in the table; never bytes */
 	unsigned int key_size;		/* bytes, to wipe with a random key */
+	struct vault_reenc *re;		/* a re-encryption in progress, or NULL */
 	struct mutex state_lock;	/* key messages vs suspend/resume */
 	enum vault_run_state state;	/* under state_lock */
 
@@ -137,10 +140,20 @@ struct vault_c {
 	unsigned int req_size;		/* vault_req + skcipher request + IV */
 	unsigned int req_skreq;		/* offset of the skcipher request */
 	unsigned int req_iv;		/* offset of the IV (before aligning) */
+	unsigned int iv_align;		/* the IV's alignment, either cipher's */
 };
 
 int vault_register_target(void);
 void vault_unregister_target(void);
+
+/* ---- key references on table lines (dm-vault-keyref.c) ---- */
+
+int vault_parse_key_ref(char *key_name, const char *ref, char **error);
+int vault_fetch_key(const char *key_name, u8 *material, unsigned int *size,
+		    const unsigned int *want_size, char **error);
+int vault_program_key(struct vault_c *vc, struct vault_cipher *cipher,
+		      const u8 *material, unsigned int size, char **error);
+int vault_wipe_cipher(struct vault_cipher *cipher, unsigned int key_size);
 
 /* ---- the data path (dm-vault-io.c) ---- */
 
@@ -176,10 +189,14 @@ struct vault_walk {
 /* Per-bio state, in the dm per-bio data. */
 struct vault_io {
 	struct vault_c *vc;
+	const struct vault_cipher *cipher; /* the key this io's sectors use */
 	struct bio *bio;		/* the bio dm handed to map() */
 	struct bio *out;		/* where ciphertext/plaintext goes */
 	struct work_struct work;	/* starts the io, or submits a write */
 	sector_t target_sector;		/* first sector, relative to the target */
+	struct list_head hz_node;	/* in vc->re's in-flight or held list */
+	unsigned int nr_sectors;	/* the sectors a tracked io covers */
+	bool tracked;			/* at or above a re-encryption boundary */
 	atomic_t pending;		/* walks still running */
 	blk_status_t status;
 	bool write;
@@ -190,7 +207,64 @@ struct vault_io {
 
 unsigned int vault_io_size(struct vault_c *vc);
 int vault_io_map(struct dm_target *ti, struct bio *bio);
+void vault_io_dispatch(struct vault_io *io);
+int vault_io_end_io(struct dm_target *ti, struct bio *bio,
+		    blk_status_t *error);
 int vault_io_init(struct vault_c *vc, const char *devname);
 void vault_io_destroy(struct vault_c *vc);
+
+/* ---- online re-encryption (dm-vault-reencrypt.c) ---- */
+
+/*
+ * Sectors below @boundary are under the new cipher, the others under the
+ * old one (vc->cipher). A step moves [boundary, hz_end) across: I/O that
+ * touches it waits in @held meanwhile; I/O at or above the boundary is
+ * listed in @inflight so that a step can wait for what overlaps its
+ * hotzone.
+ */
+enum vault_reenc_state {
+	VAULT_REENC_IDLE,
+	VAULT_REENC_MOVING,	/* a step holds [boundary, hz_end) */
+	VAULT_REENC_FAILED,	/* a step's write failed: hotzone I/O errors */
+};
+
+struct vault_reenc {
+	char *cipher_spec;		/* the new cipher, as on the table line */
+	struct vault_cipher cipher;
+	char key_name[VAULT_KEY_NAME_MAX];
+	unsigned int key_size;
+	sector_t total;			/* the target's length */
+
+	spinlock_t lock;		/* guards the fields below; irq-safe */
+	sector_t boundary;		/* relative to the target */
+	sector_t hz_end;		/* end of the hotzone while not IDLE */
+	enum vault_reenc_state state;
+	struct list_head held;		/* vault_io waiting for the hotzone */
+	struct list_head inflight;	/* tracked vault_io at/above boundary */
+	wait_queue_head_t wait;		/* a step waiting for @inflight */
+};
+
+/* What vault_reenc_route() did with a bio. */
+enum vault_route {
+	VAULT_ROUTE_GO,		/* io->cipher set: dispatch it */
+	VAULT_ROUTE_HELD,	/* in the hotzone being moved: resubmitted later */
+	VAULT_ROUTE_KILL,	/* in a hotzone whose move failed */
+};
+
+int vault_reenc_parse(struct vault_c *vc, unsigned int argc, char **argv,
+		      char **error);
+int vault_reenc_init(struct vault_c *vc, struct dm_target *ti, char **error);
+void vault_reenc_destroy(struct vault_c *vc);
+enum vault_route vault_reenc_route(struct vault_c *vc, struct bio *bio,
+				   struct vault_io *io);
+void vault_reenc_end_io(struct vault_c *vc, struct vault_io *io);
+int vault_reenc_load_key(struct vault_c *vc, const char *ref, char **error);
+int vault_reenc_wipe_key(struct vault_c *vc);
+int vault_reenc_message(struct vault_c *vc, unsigned int argc, char **argv,
+			char *result, unsigned int maxlen);
+unsigned int vault_reenc_table(struct vault_c *vc, char *result,
+			       unsigned int maxlen, unsigned int sz);
+unsigned int vault_reenc_info(struct vault_c *vc, char *result,
+			      unsigned int maxlen, unsigned int sz);
 
 #endif /* DM_VAULT_CORE_H */

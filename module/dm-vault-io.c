@@ -69,19 +69,27 @@ static struct skcipher_request *vault_req_skreq(struct vault_c *vc,
 
 static u8 *vault_req_iv(struct vault_c *vc, struct vault_req *vr)
 {
-	return PTR_ALIGN((u8 *)vr + vc->req_iv,
-			 crypto_skcipher_alignmask(vc->cipher.tfm) + 1);
+	return PTR_ALIGN((u8 *)vr + vc->req_iv, vc->iv_align);
 }
 
+/* A request's layout fits either cipher while re-encrypting. */
 unsigned int vault_io_size(struct vault_c *vc)
 {
 	struct crypto_skcipher *tfm = vc->cipher.tfm;
+	unsigned int reqsize = crypto_skcipher_reqsize(tfm);
+	unsigned int alignmask = crypto_skcipher_alignmask(tfm);
+	unsigned int iv_size = max(vc->cipher.iv_size, 1U);
 
+	if (vc->re) {
+		tfm = vc->re->cipher.tfm;
+		reqsize = max(reqsize, crypto_skcipher_reqsize(tfm));
+		alignmask = max(alignmask, crypto_skcipher_alignmask(tfm));
+		iv_size = max(iv_size, vc->re->cipher.iv_size);
+	}
+	vc->iv_align = alignmask + 1;
 	vc->req_skreq = ALIGN(sizeof(struct vault_req), CRYPTO_MINALIGN);
-	vc->req_iv = vc->req_skreq + sizeof(struct skcipher_request) +
-		     crypto_skcipher_reqsize(tfm);
-	vc->req_size = ALIGN(vc->req_iv + crypto_skcipher_alignmask(tfm) +
-			     max(vc->cipher.iv_size, 1U),
+	vc->req_iv = vc->req_skreq + sizeof(struct skcipher_request) + reqsize;
+	vc->req_size = ALIGN(vc->req_iv + alignmask + iv_size,
 			     ARCH_KMALLOC_MINALIGN);
 	vc->walk_req0 = ALIGN(sizeof(struct vault_walk), CRYPTO_MINALIGN);
 	vc->walk_size = vc->walk_req0 + vc->req_size;
@@ -195,8 +203,8 @@ static void vault_walk_run(struct vault_walk *w, unsigned int ctx)
 		sg_set_page(&vr->sg_in, in.bv_page, ss, in.bv_offset);
 		sg_init_table(&vr->sg_out, 1);
 		sg_set_page(&vr->sg_out, out.bv_page, ss, out.bv_offset);
-		vault_cipher_gen_iv(&vc->cipher, iv, w->iv_sector);
-		skcipher_request_set_tfm(req, vc->cipher.tfm);
+		vault_cipher_gen_iv(io->cipher, iv, w->iv_sector);
+		skcipher_request_set_tfm(req, io->cipher->tfm);
 		skcipher_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG,
 					      vault_req_done, vr);
 		skcipher_request_set_crypt(req, &vr->sg_in, &vr->sg_out, ss, iv);
@@ -463,8 +471,10 @@ int vault_io_map(struct dm_target *ti, struct bio *bio)
 {
 	struct vault_c *vc = ti->private;
 	unsigned int ss_sectors = vc->sector_size >> SECTOR_SHIFT;
-	struct vault_io *io;
-	sector_t sector;
+	struct vault_io *io = dm_per_bio_data(bio, ti->per_io_data_size);
+
+	/* vault_io_end_io() looks at it for every bio that completes. */
+	io->tracked = false;
 
 	/* Empty flushes and discards carry no data to transform. */
 	if (unlikely(bio->bi_opf & REQ_PREFLUSH ||
@@ -488,12 +498,35 @@ int vault_io_map(struct dm_target *ti, struct bio *bio)
 		     (bio->bi_iter.bi_size & (vc->sector_size - 1))))
 		return DM_MAPIO_KILL;
 
-	sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
-	io = dm_per_bio_data(bio, ti->per_io_data_size);
 	io->vc = vc;
 	io->bio = bio;
+	io->target_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	io->cipher = &vc->cipher;
+	if (unlikely(vc->re)) {
+		switch (vault_reenc_route(vc, bio, io)) {
+		case VAULT_ROUTE_GO:
+			break;
+		case VAULT_ROUTE_HELD:
+			return DM_MAPIO_SUBMITTED;
+		case VAULT_ROUTE_KILL:
+			return DM_MAPIO_KILL;
+		}
+	}
+	vault_io_dispatch(io);
+	return DM_MAPIO_SUBMITTED;
+}
+
+/*
+ * Start a mapped io whose io->vc, bio, target_sector and cipher are set:
+ * from map(), or for a bio held while a re-encryption hotzone moved.
+ */
+void vault_io_dispatch(struct vault_io *io)
+{
+	struct vault_c *vc = io->vc;
+	struct bio *bio = io->bio;
+	sector_t sector = io->target_sector;
+
 	io->status = BLK_STS_OK;
-	io->target_sector = sector;
 	io->write = bio_op(bio) == REQ_OP_WRITE;
 	INIT_WORK(&io->work, vault_io_work);
 	vault_walk_init(&io->walk, io);
@@ -513,14 +546,24 @@ int vault_io_map(struct dm_target *ti, struct bio *bio)
 		bio_set_dev(bio, vc->dev->bdev);
 		bio->bi_iter.bi_sector = vc->start + sector;
 		dm_submit_bio_remap(bio, NULL);
-		return DM_MAPIO_SUBMITTED;
+		return;
 	}
 
 	io->out = NULL;
 	if (test_bit(VAULT_F_WRITE_WQ, &vc->flags) ||
 	    !vault_io_start(io, VAULT_CTX_SUBMIT))
 		vault_io_queue(io);
-	return DM_MAPIO_SUBMITTED;
+}
+
+/* Every bio dm handed to map() ends here, flushes and discards too. */
+int vault_io_end_io(struct dm_target *ti, struct bio *bio,
+		    blk_status_t *error)
+{
+	struct vault_io *io = dm_per_bio_data(bio, ti->per_io_data_size);
+
+	if (unlikely(io->tracked))
+		vault_reenc_end_io(io->vc, io);
+	return DM_ENDIO_DONE;
 }
 
 int vault_io_init(struct vault_c *vc, const char *devname)

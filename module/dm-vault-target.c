@@ -7,9 +7,7 @@
  * The key is "key:<name>", loaded beforehand through /dev/vault-control.
  * Its bytes go straight into the cipher; the target keeps no copy.
  */
-#include <linux/ctype.h>
 #include <linux/module.h>
-#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -17,9 +15,6 @@
 
 #define VAULT_NR_FIXED_ARGS	5
 
-#define VAULT_ERR_KEY_ON_LINE \
-	"Keys are not accepted on the table line: load the key through " \
-	"/dev/vault-control (vaultctl key add) and pass key:<name>"
 #define VAULT_ERR_NR_ARGS \
 	"Not enough arguments: <cipher> <key> <iv_offset> <device> " \
 	"<offset> [<#opt> <opt>...]"
@@ -32,101 +27,44 @@
 
 static void vault_dtr(struct dm_target *ti);
 
-/* A hex string that looks like key bytes pasted on the table line. */
-static bool vault_looks_like_hex_key(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len < 2 || len % 2)
-		return false;
-	while (*s)
-		if (!isxdigit(*s++))
-			return false;
-	return true;
-}
-
-/* Validate a key reference and store its name ("" for the empty key). */
-static int vault_parse_key_ref(struct vault_c *vc, const char *ref,
-			       char **error)
-{
-	const char *name;
-
-	if (!strcmp(ref, VAULT_KEY_REF_EMPTY)) {
-		vc->key_name[0] = '\0';
-		return 0;
-	}
-	if (!strstarts(ref, VAULT_KEY_REF_PREFIX)) {
-		if (vault_looks_like_hex_key(ref))
-			*error = VAULT_ERR_KEY_ON_LINE;
-		else
-			*error = "Invalid key reference: expected key:<name>";
-		return -EINVAL;
-	}
-	name = ref + strlen(VAULT_KEY_REF_PREFIX);
-	if (!vault_key_name_valid(name)) {
-		*error = "Invalid key name: 1-63 characters of [A-Za-z0-9._:-]";
-		return -EINVAL;
-	}
-	strscpy(vc->key_name, name, sizeof(vc->key_name));
-	return 0;
-}
-
 /*
- * Program the cipher with the key named in vc->key_name; with @same_size,
- * only a key of the size the table was built with ("key set"). The
- * material passes through a stack buffer that is wiped before returning.
+ * Program the cipher with the key named in vc->key_name (at table
+ * construction). The material passes through a stack buffer that is wiped
+ * before returning.
  */
-static int vault_load_key(struct vault_c *vc, bool same_size, char **error)
+static int vault_load_key(struct vault_c *vc, char **error)
 {
 	u8 material[VAULT_KEY_SIZE_MAX];
-	unsigned int size = 0;
-	int r = 0;
+	unsigned int size;
+	int r;
 
-	if (vc->key_name[0]) {
-		r = vault_key_fetch(vc->key_name, material, &size);
-		if (r) {
-			*error = "Key not found: load it through /dev/vault-control first";
-			goto out;
-		}
-	}
-	if (same_size && size != vc->key_size) {
-		DMERR("key set: %s%s is %u bytes, the table's key is %u bytes: refused",
-		      vc->key_name[0] ? VAULT_KEY_REF_PREFIX : VAULT_KEY_REF_EMPTY,
-		      vc->key_name, size, vc->key_size);
-		*error = "Key size differs from the table's";
-		r = -EINVAL;
-		goto out;
-	}
-	r = crypto_skcipher_setkey(vc->cipher.tfm, material, size);
-	if (r) {
-		/* The cipher may hold part of the new key: not usable. */
-		clear_bit(VAULT_F_KEY_VALID, &vc->flags);
-		clear_bit(VAULT_F_KEY_WIPED, &vc->flags);
-		*error = "Key does not fit the cipher (wrong key size?)";
-		goto out;
-	}
-	vc->key_size = size;
-	clear_bit(VAULT_F_KEY_WIPED, &vc->flags);
-	set_bit(VAULT_F_KEY_VALID, &vc->flags);
-out:
+	r = vault_fetch_key(vc->key_name, material, &size, NULL, error);
+	if (!r)
+		r = vault_program_key(vc, &vc->cipher, material, size, error);
+	if (!r)
+		vc->key_size = size;
 	memzero_explicit(material, sizeof(material));
 	return r;
 }
 
 /*
- * Replace the key schedule with a random key, then forget it. If the
- * cipher refuses, the old schedule may remain: say so, and stay unusable.
+ * Replace the key schedules (both while re-encrypting) with random keys,
+ * then forget them. If a cipher refuses, its old schedule may remain: say
+ * so, and stay unusable.
  */
 static int vault_wipe_key(struct vault_c *vc)
 {
-	u8 material[VAULT_KEY_SIZE_MAX];
 	int r;
 
 	clear_bit(VAULT_F_KEY_VALID, &vc->flags);
 	clear_bit(VAULT_F_KEY_WIPED, &vc->flags);
-	get_random_bytes(material, vc->key_size);
-	r = crypto_skcipher_setkey(vc->cipher.tfm, material, vc->key_size);
-	memzero_explicit(material, sizeof(material));
+	r = vault_wipe_cipher(&vc->cipher, vc->key_size);
+	/* Wipe the new key even if the old one's wipe failed. */
+	if (vc->re) {
+		int r2 = vault_wipe_cipher(&vc->re->cipher, vc->re->key_size);
+
+		r = r ?: r2;
+	}
 	if (r) {
 		DMERR("key wipe failed (%d): the old key schedule may remain; remove the device",
 		      r);
@@ -183,6 +121,14 @@ static int vault_parse_options(struct vault_c *vc, unsigned int argc,
 	for (i = 1; i < argc; i++) {
 		const char *opt = argv[i];
 
+		if (!strcmp(opt, "reencrypt")) {
+			/* reencrypt <new_cipher> <new_key> <boundary> */
+			if (vault_reenc_parse(vc, argc - i - 1, argv + i + 1,
+					      error))
+				return -EINVAL;
+			i += 3;
+			continue;
+		}
 		if (strstarts(opt, "sector_size:")) {
 			if (vault_parse_sector_size(vc, opt + strlen("sector_size:"),
 						    error))
@@ -250,7 +196,7 @@ static int vault_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 
-	r = vault_parse_key_ref(vc, argv[1], &ti->error);
+	r = vault_parse_key_ref(vc->key_name, argv[1], &ti->error);
 	if (r)
 		goto bad;
 
@@ -264,7 +210,7 @@ static int vault_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	if (r)
 		goto bad;
 
-	r = vault_load_key(vc, false, &ti->error);
+	r = vault_load_key(vc, &ti->error);
 	if (r)
 		goto bad;
 
@@ -294,6 +240,13 @@ static int vault_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 
+	if (vc->re) {
+		r = vault_reenc_init(vc, ti, &ti->error);
+		if (r)
+			goto bad;
+	}
+	set_bit(VAULT_F_KEY_VALID, &vc->flags);
+
 	ti->per_io_data_size = vault_io_size(vc);
 	r = vault_io_init(vc, dm_table_device_name(ti->table));
 	if (r) {
@@ -320,6 +273,7 @@ static void vault_dtr(struct dm_target *ti)
 	if (!vc)
 		return;
 	vault_io_destroy(vc);
+	vault_reenc_destroy(vc);
 	vault_cipher_destroy(&vc->cipher);
 	if (vc->dev)
 		dm_put_device(ti, vc->dev);
@@ -339,7 +293,8 @@ static unsigned int vault_count_options(struct vault_c *vc)
 						   BIT(VAULT_F_WRITE_WQ) |
 						   BIT(VAULT_F_IV_LARGE_SECTORS)));
 
-	return n + (vc->sector_size != SECTOR_SIZE);
+	/* "reencrypt <new_cipher> <new_key> <boundary>" counts four words */
+	return n + (vc->sector_size != SECTOR_SIZE) + (vc->re ? 4 : 0);
 }
 
 static void vault_status(struct dm_target *ti, status_type_t type,
@@ -357,6 +312,8 @@ static void vault_status(struct dm_target *ti, status_type_t type,
 			DMEMIT("key_wiped");
 		else
 			DMEMIT("key_invalid");
+		if (vc->re)
+			sz = vault_reenc_info(vc, result, maxlen, sz);
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s ", vc->cipher_spec);
@@ -386,31 +343,74 @@ static void vault_status(struct dm_target *ti, status_type_t type,
 			DMEMIT(" sector_size:%u", vc->sector_size);
 		if (test_bit(VAULT_F_IV_LARGE_SECTORS, &vc->flags))
 			DMEMIT(" iv_large_sectors");
+		if (vc->re)
+			sz = vault_reenc_table(vc, result, maxlen, sz);
 		break;
 	case STATUSTYPE_IMA:
-		DMEMIT("vault,cipher=%s,key_valid=%c,sector_size=%u;",
+		DMEMIT("vault,cipher=%s,key_valid=%c,sector_size=%u",
 		       vc->cipher_spec,
 		       test_bit(VAULT_F_KEY_VALID, &vc->flags) ? 'y' : 'n',
 		       vc->sector_size);
+		if (vc->re)
+			DMEMIT(",new_cipher=%s", vc->re->cipher_spec);
+		DMEMIT(";");
 		break;
 	}
 }
 
-static int vault_msg_key_set(struct vault_c *vc, const char *ref)
+/*
+ * "key set key:<name>", or while re-encrypting "key set key:<old>
+ * key:<new>". A reference that is malformed, names no loaded key or a key
+ * of another size leaves everything as it was; a key the cipher refuses
+ * leaves the names as they were and the key state invalid.
+ */
+static int vault_msg_key_set(struct vault_c *vc, unsigned int nr_refs,
+			     char **refs)
 {
-	char old_name[VAULT_KEY_NAME_MAX];
+	u8 material[2][VAULT_KEY_SIZE_MAX];
+	char names[2][VAULT_KEY_NAME_MAX];
+	unsigned int sizes[2];
+	struct vault_cipher *ciphers[2] = { &vc->cipher, NULL };
+	const unsigned int *want[2] = { &vc->key_size, NULL };
 	char *error = NULL;
-	int r;
+	unsigned int i;
+	int r = 0;
 
-	memcpy(old_name, vc->key_name, sizeof(old_name));
-	/* A refused key leaves the current state as it was. */
-	r = vault_parse_key_ref(vc, ref, &error);
-	if (!r)
-		r = vault_load_key(vc, true, &error);
-	if (r) {
-		memcpy(vc->key_name, old_name, sizeof(old_name));
-		DMWARN("key set failed: %s", error);
+	if (nr_refs != (vc->re ? 2 : 1)) {
+		DMWARN("key set: %s", vc->re ?
+		       "a re-encrypting table takes two keys: key set key:<old> key:<new>" :
+		       "expected one key: key set key:<name>");
+		return -EINVAL;
 	}
+	if (vc->re) {
+		ciphers[1] = &vc->re->cipher;
+		want[1] = &vc->re->key_size;
+	}
+	for (i = 0; i < nr_refs && !r; i++) {
+		r = vault_parse_key_ref(names[i], refs[i], &error);
+		if (!r)
+			r = vault_fetch_key(names[i], material[i], &sizes[i],
+					    want[i], &error);
+	}
+	if (r) {
+		/* Nothing programmed: everything stays as it was. */
+		memzero_explicit(material, sizeof(material));
+		DMWARN("key set failed: %s", error);
+		return r;
+	}
+	for (i = 0; i < nr_refs && !r; i++)
+		r = vault_program_key(vc, ciphers[i], material[i], sizes[i],
+				      &error);
+	memzero_explicit(material, sizeof(material));
+	if (r) {
+		DMWARN("key set failed: %s", error);
+		return r;
+	}
+	memcpy(vc->key_name, names[0], sizeof(names[0]));
+	if (vc->re)
+		memcpy(vc->re->key_name, names[1], sizeof(names[1]));
+	clear_bit(VAULT_F_KEY_WIPED, &vc->flags);
+	set_bit(VAULT_F_KEY_VALID, &vc->flags);
 	return r;
 }
 
@@ -434,7 +434,10 @@ static int vault_msg_key_allowed(struct vault_c *vc)
 	}
 }
 
-/* "key wipe" and "key set key:<name>", accepted only while suspended. */
+/*
+ * "key wipe" and "key set key:<name>...", accepted only while suspended;
+ * "reencrypt ..." (dm-vault-reencrypt.c), while running.
+ */
 static int vault_message(struct dm_target *ti, unsigned int argc, char **argv,
 			 char *result, unsigned int maxlen)
 {
@@ -442,19 +445,23 @@ static int vault_message(struct dm_target *ti, unsigned int argc, char **argv,
 	bool wipe, set;
 	int r;
 
+	if (argc >= 1 && !strcasecmp(argv[0], "reencrypt"))
+		return vault_reenc_message(vc, argc - 1, argv + 1, result,
+					   maxlen);
 	wipe = argc == 2 && !strcasecmp(argv[0], "key") &&
 	       !strcasecmp(argv[1], "wipe");
-	set = argc == 3 && !strcasecmp(argv[0], "key") &&
+	set = (argc == 3 || argc == 4) && !strcasecmp(argv[0], "key") &&
 	      !strcasecmp(argv[1], "set");
 	if (!wipe && !set) {
-		DMWARN("unrecognised message: expected \"key wipe\" or \"key set key:<name>\"");
+		DMWARN("unrecognised message: expected key wipe|set or reencrypt");
 		return -EINVAL;
 	}
 
 	mutex_lock(&vc->state_lock);
 	r = vault_msg_key_allowed(vc);
 	if (!r)
-		r = wipe ? vault_wipe_key(vc) : vault_msg_key_set(vc, argv[2]);
+		r = wipe ? vault_wipe_key(vc) :
+			   vault_msg_key_set(vc, argc - 2, argv + 2);
 	mutex_unlock(&vc->state_lock);
 	return r;
 }
@@ -521,11 +528,12 @@ static void vault_io_hints(struct dm_target *ti, struct queue_limits *limits)
 
 static struct target_type vault_target = {
 	.name = "vault",
-	.version = { 1, 0, 0 },
+	.version = { 1, 1, 0 },
 	.module = THIS_MODULE,
 	.ctr = vault_ctr,
 	.dtr = vault_dtr,
 	.map = vault_io_map,
+	.end_io = vault_io_end_io,
 	.status = vault_status,
 	.message = vault_message,
 	.postsuspend = vault_postsuspend,

@@ -10,8 +10,9 @@
  *      deletion, duplication, replacement by boundary numbers, long strings,
  *      raw bytes), loaded with DM_TABLE_LOAD into a new device, sometimes
  *      resumed and queried, then removed;
- *   b  target messages ("key wipe", "key set ...", random words) to a live
- *      two-target vault device, suspended or not;
+ *   b  target messages ("key wipe", "key set ...", "reencrypt step ...",
+ *      random words) to a live two-target vault device whose second target
+ *      re-encrypts, suspended or not;
  *   c  ioctls on /dev/vault-control from -j threads: random command numbers
  *      and sizes, random structure contents, pointers running into a guard
  *      page, descriptors closed while other threads use them;
@@ -514,6 +515,8 @@ static const char *const base_lines[] = {
 	"aes-xts-null key:" PREFIX "k32 0 @ 0 1 no_write_workqueue",
 	"cipher_null-ecb - 0 @ 0",
 	"capi:ecb(cipher_null)-plain64 - 0 @ 0",
+	"aes-xts-plain64 key:" PREFIX "k64 0 @ 0 4 reencrypt aes-cbc-essiv:sha256 key:" PREFIX "k32 2048",
+	"aes-cbc-essiv:sha256 key:" PREFIX "k32 8 @ 8 5 sector_size:4096 reencrypt capi:ecb(cipher_null)-plain64 - 8",
 };
 
 static const char *const numbers[] = {
@@ -560,7 +563,7 @@ static const char *const options[] = {
 	"sector_size:0", "sector_size:-512", "sector_size:768", "sector_size:4096x",
 	"sector_size:18446744073709551616", "sector_size:4294967808", "sector_size:+512",
 	"sector_size", "integrity:32:aead", "submit_from_crypt_cpus", "ALLOW_DISCARDS",
-	"allow_discards:1",
+	"allow_discards:1", "reencrypt", "reencrypt:", "REENCRYPT",
 };
 
 static const char *const devices[] = {
@@ -772,6 +775,7 @@ static const char *const msg_words[] = {
 	"key", "KEY", "Key", "wipe", "WIPE", "set", "SET", "key:" PREFIX "k64",
 	"key:" PREFIX "k32", "key:" PREFIX "k16", "key:" PREFIX "c0", "key:" PREFIX "c1",
 	"key:", "-", "key:nope", "0", "-1", "18446744073709551616", "\\", "\"", "''",
+	"reencrypt", "step", "status", "8", "2048", "4096",
 };
 
 static const char *const messages[] = {
@@ -780,6 +784,10 @@ static const char *const messages[] = {
 	"key set key:nope", "key set", "key", "", "key wipe now", "key set key:" PREFIX "k64 x",
 	"key  set   key:" PREFIX "k64", "KEY WIPE", "key set key:", "key set key:a/b",
 	"key set 00112233445566778899aabbccddeeff", "key wipe wipe", "wipe key",
+	"key set key:" PREFIX "k32 key:" PREFIX "k64", "key set key:" PREFIX "k64 key:" PREFIX "k32",
+	"reencrypt step 8", "reencrypt step 1024", "reencrypt step 4096", "reencrypt status",
+	"reencrypt step", "reencrypt", "reencrypt step 0", "reencrypt step 7",
+	"reencrypt step 18446744073709551615", "reencrypt status now", "reencrypt frob",
 };
 
 /* A message: a known one, words from the pool, or noise. */
@@ -947,7 +955,9 @@ static int live_create(struct worker *w, int ctl, const char *name)
 	};
 
 	snprintf(p0, sizeof(p0), "aes-xts-plain64 key:" PREFIX "k64 0 %s 0", opt.lower);
-	snprintf(p1, sizeof(p1), "aes-cbc-essiv:sha256 key:" PREFIX "k32 0 %s %u",
+	/* the second half re-encrypts: "reencrypt step" moves data */
+	snprintf(p1, sizeof(p1), "aes-cbc-essiv:sha256 key:" PREFIX "k32 0 %s %u "
+		 "4 reencrypt aes-xts-plain64 key:" PREFIX "k64 0",
 		 opt.lower, TABLE_LEN / 2);
 	if (dm_simple(w, ctl, DM_DEV_CREATE, name, 0, "DM_DEV_CREATE"))
 		return -1;
@@ -992,7 +1002,8 @@ static void device_op(struct worker *w, int ctl, const char *name, bool may_remo
 		note(w, "suspend + key set + resume %s", name);
 		dm_simple(w, ctl, DM_DEV_SUSPEND, name, DM_SUSPEND_FLAG, "suspend");
 		dm_message(w, ctl, name, 0, "key set key:" PREFIX "k64");
-		dm_message(w, ctl, name, TABLE_LEN / 2, "key set key:" PREFIX "k32");
+		dm_message(w, ctl, name, TABLE_LEN / 2,
+			   "key set key:" PREFIX "k32 key:" PREFIX "k64");
 		dm_simple(w, ctl, DM_DEV_SUSPEND, name, 0, "resume");
 	}
 }
