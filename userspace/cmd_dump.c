@@ -34,21 +34,6 @@ int luks_dump_json(const struct vault_opts *o, const char *device)
 	return r ? -EINVAL : 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* A new file (never over an existing one, nor through a symlink), mode 0600. */
 static int write_key_file(const char *path, const void *vk, size_t len)
 {

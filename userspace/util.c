@@ -397,3 +397,19 @@ int dm_name_valid(const char *name)
 {
 	return dm_name_problem(name) ? -EINVAL : 0;
 }
+
+/* write(2) all of BUF, through EINTR and short writes: 0 or -errno (-EIO: nothing written). */
+int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

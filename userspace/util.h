@@ -93,4 +93,7 @@ const char *dm_name_problem(const char *name);
 /* 0 when dm_name_problem() finds nothing, else -EINVAL. */
 int dm_name_valid(const char *name);
 
+/* Writes all of BUF to FD (no stdio buffer: key bytes stay out of it). */
+int write_all(int fd, const char *buf, size_t len);
+
 #endif
