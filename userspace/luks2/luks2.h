@@ -362,4 +362,24 @@ int luks2_header_restore(struct luks2 *l, const char *device, const char *file, 
 int luks2_header_restore_fd(struct luks2 *l, int dev_fd, const char *device, const char *file,
 			    bool force, int (*confirm)(void *ctx), void *ctx);
 
+/*
+ * In-place encryption (encrypt.c, datashift.c), cryptsetup 2.6's layout
+ * for reencrypt --encrypt --reduce-device-size REDUCE with the header on
+ * the device.  luks2_encrypt_init() writes the header and moves the first
+ * REDUCE / 2 bytes of DEV_FD's data to its end; the random volume key is
+ * left in VK (LUKS2_VK_MAX bytes of locked memory).  luks2_datashift_run()
+ * then moves every hotzone (on L loaded with LUKS2_RDWR |
+ * LUKS2_IGNORE_REQUIREMENTS), and resumes an interrupted run, vaultctl's
+ * or cryptsetup's, once the metadata digest verified with VK.
+ */
+int luks2_encrypt_init(int dev_fd, const char *path, uint64_t reduce,
+		       const struct luks2_format_params *fp, const char *pass, size_t pass_len,
+		       void *vk, size_t *vk_len, char *err, size_t err_len);
+int luks2_datashift_run(struct luks2 *l, const void *vk, size_t vk_len,
+			void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx);
+/* The same with the passphrase of the new key; -ENOTSUP when the job is
+ * not an in-place encryption (then cryptsetup finishes it). */
+int luks2_datashift_resume(struct luks2 *l, const char *pass, size_t pass_len,
+			   void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx);
+
 #endif
