@@ -200,6 +200,12 @@ int cmd_encrypt(const struct vault_opts *o, int argc, char **argv)
 		r = -ENOSPC;
 		goto out;
 	}
+	if (dev_size % 4096) {
+		log_err("%s: its size (%" PRIu64 " bytes) is not a multiple of 4096", device,
+			dev_size);
+		r = -EINVAL;
+		goto out;
+	}
 	room = dev_size - o->reduce_size;
 	fs = ext_fs_size(fd);
 	if (fs > room) {

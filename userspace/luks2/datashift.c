@@ -29,7 +29,9 @@
  * After a crash between 1 and 3 the hotzone is simply redone from its
  * source (the datashift resilience needs no journal).  The metadata is
  * acted on only after its digest verified with the volume key
- * (CVE-2021-4122).
+ * (CVE-2021-4122).  Tests stop the run there on purpose:
+ * VAULT_TEST_CRASH_AFTER_DATA=N exits (status 137, as kill -9) after the
+ * data of hotzone N + 1, before its checkpoint.
  */
 #include <errno.h>
 #include <inttypes.h>
