@@ -83,6 +83,19 @@ static int cmp_seg(const void *a, const void *b)
 		     strtoul(((const struct ds_seg *)b)->id, NULL, 10));
 }
 
+/* The id of the digest bound to backup-final (the new key), or NULL. */
+static const char *final_digest_id(struct luks2 *l)
+{
+	json_object *segs = l2_obj(l->jobj, "segments"), *fin = by_flag(segs, "backup-final");
+	const char *did = NULL;
+
+	json_object_object_foreach(segs, sid, sval) {
+		if (fin && sval == fin)
+			l2_digest_for_segment(l->jobj, sid, &did);
+	}
+	return did;
+}
+
 /* Reads the layout; refuses anything but an encryption with datashift. */
 static int ds_parse(struct luks2 *l, struct ds *d)
 {
@@ -410,6 +423,7 @@ int luks2_datashift_run(struct luks2 *l, const void *vk, size_t vk_len,
 			void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx)
 {
 	json_object *dig;
+	const char *did;
 	uint64_t a, b;
 	struct ds d;
 	int r, i, crash_after = -1, steps = 0;
@@ -421,16 +435,18 @@ int luks2_datashift_run(struct luks2 *l, const void *vk, size_t vk_len,
 		l2_err(l, "%s: opened read-only", l->path);
 		return -EROFS;
 	}
-	r = ds_parse(l, &d);
-	if (r)
-		return r;
-	/* CVE-2021-4122: the metadata must be the one written with this key */
-	dig = ds_final_digest(&d);
+	/* CVE-2021-4122: nothing of the metadata is used before its digest
+	 * verified with the new key */
+	did = final_digest_id(l);
+	dig = did ? l2_obj(l2_obj(l->jobj, "digests"), did) : NULL;
 	if (!dig || l2_digest_verify(dig, vk, vk_len)) {
 		l2_err(l, "the volume key does not match the reencryption's new key");
 		return -EPERM;
 	}
 	r = luks2_reencrypt_verify_keys(l, NULL, 0, vk, vk_len);
+	if (r)
+		return r;
+	r = ds_parse(l, &d);
 	if (r)
 		return r;
 	if ((vk_len != 32 && vk_len != 64) || strcmp(d.cipher ?: "", "aes-xts-plain64")) {
@@ -484,27 +500,21 @@ int luks2_datashift_resume(struct luks2 *l, const char *pass, size_t pass_len,
 			   void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx)
 {
 	unsigned char *vk = l2_secure_alloc(LUKS2_VK_MAX);
-	const char *did = NULL;
+	const char *did;
 	size_t vk_len = 0;
-	struct ds d;
 	int r;
 
 	if (!vk) {
 		l2_err(l, "cannot allocate locked memory");
 		return -ENOMEM;
 	}
-	r = ds_parse(l, &d);
-	if (!r) {
-		json_object_object_foreach(l2_obj(l->jobj, "segments"), sid, sval) {
-			if (sval == d.fin)
-				l2_digest_for_segment(l->jobj, sid, &did);
-		}
-		r = did ? l2_unlock_digest(l, did, pass, pass_len, vk, LUKS2_VK_MAX, &vk_len)
-			: -EINVAL;
-		if (r == -EPERM || r == -ENOENT) {
-			l2_err(l, "No key available with this passphrase.");
-			r = -EPERM;
-		}
+	did = final_digest_id(l);
+	r = did ? l2_unlock_digest(l, did, pass, pass_len, vk, LUKS2_VK_MAX, &vk_len) : -EINVAL;
+	if (r == -EPERM || r == -ENOENT) {
+		l2_err(l, "No key available with this passphrase.");
+		r = -EPERM;
+	} else if (!did) {
+		l2_err(l, "no backup-final segment with a digest: not an in-place encryption");
 	}
 	if (r >= 0)
 		r = luks2_datashift_run(l, vk, vk_len, progress, ctx);

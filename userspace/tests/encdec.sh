@@ -130,6 +130,15 @@ printf 'wrong' >bad
 vc encrypt --resume-only --key-file bad w.img
 check "resume with a wrong passphrase: refused, nothing moved" \
 	sh -c "[ $rc != 0 ] && grep -q 'No key available' $ERR && $CS luksDump w.img | grep -q 'online-reencrypt'"
+# CVE-2021-4122: metadata changed without the key (a larger shift, which
+# would move data over itself) is refused before anything moves
+cp orig.img x.img
+cs reencrypt --encrypt --reduce-device-size $RED --init-only -q --key-file pw $FAST x.img >/dev/null 2>&1
+python3 "$HERE/../luks2/tests/craft.py" x.img json \
+	'j["keyslots"]["1"]["area"]["shift_size"] = str(8 << 20)' >/dev/null && cp x.img x.tampered
+vc encrypt --resume-only --key-file pw x.img
+check "resume of tampered metadata (shift_size): refused (digest), nothing written" \
+	sh -c "[ $rc != 0 ] && grep -q 'digest does not match' $ERR && cmp -s x.img x.tampered"
 vc encrypt --resume-only --key-file pw v.img
 check "resume without a job in progress: refused" sh -c "[ $rc != 0 ] && grep -q 'nothing to resume' $ERR"
 
