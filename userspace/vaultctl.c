@@ -145,6 +145,8 @@ static const struct opt_desc opt_descs[] = {
 	  "encrypt: room taken from the end for the header (e.g. 32M; the filesystem shrunk first)" },
 	{ "resume-only", 0, no_argument, OPT_RESUME_ONLY, NULL,
 	  "encrypt, decrypt: finish an interrupted job (vaultctl's or cryptsetup's)" },
+	{ "header", 0, required_argument, OPT_HEADER, "FILE",
+	  "decrypt: the header file (a new file: the header is moved there)" },
 	{ "verbose", 'v', no_argument, OPT_VERBOSE, NULL,
 	  "say more" },
 	{ "debug", 0, no_argument, OPT_DEBUG, NULL,
@@ -242,6 +244,9 @@ static const struct vault_action actions[] = {
 	  OPTB(OPT_RESUME_ONLY) | OPTB(OPT_KEY_SIZE) | OPTB(OPT_LABEL) | OPTB(OPT_UUID) |
 	  OPTB(OPT_BATCH_MODE), 0, false,
 	  "DEVICE", "encrypt a plain device in place (cryptsetup reencrypt --encrypt)" },
+	{ "decrypt", cmd_decrypt, 1, 1, OPTS_PASS | OPTB(OPT_HEADER) | OPTB(OPT_RESUME_ONLY) |
+	  OPTB(OPT_KEY_SLOT) | OPTB(OPT_BATCH_MODE), 0, false,
+	  "DEVICE", "decrypt a LUKS2 device in place, its header moved to --header FILE" },
 	{ "is-luks", cmd_is_luks, 1, 1, 0, 0, false,
 	  "DEVICE", "exit 0 when DEVICE holds a LUKS2 volume" },
 	{ "erase", cmd_erase, 1, 1, OPTB(OPT_BATCH_MODE), 0, false,
@@ -588,6 +593,11 @@ static int set_option(struct vault_opts *o, const struct opt_desc *d, const char
 	}
 	case OPT_RESUME_ONLY:
 		o->resume_only = true;
+		break;
+	case OPT_HEADER:
+		if (!*val)
+			return bad_value(d->name, val, "empty file name");
+		o->header = val;
 		break;
 	case OPT_DUMP_VOLUME_KEY:
 		o->dump_volume_key = true;

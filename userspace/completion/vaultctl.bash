@@ -64,6 +64,7 @@ _vaultctl_opts()
 	encrypt)
 		o="--reduce-device-size --resume-only $_vaultctl_keyfile $_vaultctl_pbkdf
 		   -s --key-size --label --uuid -T --tries -q --batch-mode" ;;
+	decrypt) o="--header --resume-only $_vaultctl_keyfile -S --key-slot -T --tries -q --batch-mode" ;;
 	erase) o='-q --batch-mode' ;;
 	tab-check) o='--vaulttab' ;;
 	esac
@@ -72,7 +73,7 @@ _vaultctl_opts()
 
 _vaultctl_commands='open close status suspend resume resize key format add-key
 	remove-key change-key kill-slot enroll dump header-backup header-restore
-	uuid config token reencrypt encrypt is-luks erase repair tab-check version help'
+	uuid config token reencrypt encrypt decrypt is-luks erase repair tab-check version help'
 
 # The names of the open dm-vault mappings (those vaultctl made).
 _vaultctl_mappings()
@@ -198,7 +199,7 @@ _vaultctl()
 	status | suspend | resume | resize)
 		((nargs == 0)) && COMPREPLY=($(compgen -W "$(_vaultctl_mappings)" -- "$cur")) ;;
 	format | add-key | remove-key | change-key | kill-slot | enroll | dump | \
-	header-backup | header-restore | uuid | config | reencrypt | encrypt | is-luks | erase | \
+	header-backup | header-restore | uuid | config | reencrypt | encrypt | decrypt | is-luks | erase | \
 	repair)
 		# DEVICE (a block device or an image file), then a FILE.
 		((nargs <= 1)) && _filedir ;;

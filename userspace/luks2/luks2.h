@@ -75,6 +75,8 @@ struct json_object;
 
 /* Flags for luks2_load(). */
 #define LUKS2_RDWR			(1U << 0) /* allow writes (else O_RDONLY) */
+#define LUKS2_DETACHED			(1U << 2) /* a header file (luks2_load only): its
+						     segments describe another device */
 #define LUKS2_IGNORE_REQUIREMENTS	(1U << 1) /* load despite unknown mandatory
 						     requirements (dump only) */
 
@@ -381,5 +383,21 @@ int luks2_datashift_run(struct luks2 *l, const void *vk, size_t vk_len,
  * not an in-place encryption (then cryptsetup finishes it). */
 int luks2_datashift_resume(struct luks2 *l, const char *pass, size_t pass_len,
 			   void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx);
+
+/*
+ * In-place decryption of a volume whose header is on the device
+ * (decrypt.c), cryptsetup 2.6.1's reencrypt --decrypt --header FILE:
+ * luks2_decrypt_init() exports DL's header area to the new file HDR_PATH,
+ * moves the first data segment over the old header and writes the
+ * metadata into HDR_PATH; *OUT is that header, for luks2_decrypt_run()
+ * with VK (the volume key of DL) and DFD, the data device.
+ * luks2_decrypt_resume() finishes a decryption in progress (HDR_PATH
+ * loaded with LUKS2_RDWR | LUKS2_IGNORE_REQUIREMENTS | LUKS2_DETACHED),
+ * vaultctl's or cryptsetup's, after the digest verified.
+ */
+int luks2_decrypt_init(struct luks2 *dl, int dfd, const char *hdr_path, const void *vk,
+		       size_t vk_len, struct luks2 **out, char *err, size_t err_len);
+int luks2_decrypt_run(struct luks2 *l, int dfd, const void *vk, size_t vk_len);
+int luks2_decrypt_resume(struct luks2 *l, int dfd, const char *pass, size_t pass_len);
 
 #endif
