@@ -49,6 +49,10 @@
  *   reencrypt_digest.c  the re-encryption metadata digest (CVE-2021-4122):
  *                 the metadata is trusted only once the volume keys verify it.
  *   reencrypt_init.c  a new re-encryption (cryptsetup reencrypt --init-only).
+ *   encrypt.c, datashift.c  in-place encryption (reencrypt --encrypt
+ *                 --reduce-device-size): the init, then the data moved.
+ *   decrypt.c     in-place decryption, the header moved to a file
+ *                 (reencrypt --decrypt --header).
  *   misc.c        error strings, base64, locked memory, strict number parsing.
  *
  * Errors: every function returning int returns 0 (or a non-negative value
