@@ -141,6 +141,12 @@ static const struct opt_desc opt_descs[] = {
 	  "reencrypt: write the re-encryption metadata (new key), move no data" },
 	{ "resilience", 0, required_argument, OPT_RESILIENCE, "TYPE",
 	  "reencrypt: hotzone protection: checksum (default), journal, none" },
+	{ "reduce-device-size", 0, required_argument, OPT_REDUCE_DEVICE_SIZE, "SIZE",
+	  "encrypt: room taken from the end for the header (e.g. 32M; the filesystem shrunk first)" },
+	{ "resume-only", 0, no_argument, OPT_RESUME_ONLY, NULL,
+	  "encrypt, decrypt: finish an interrupted job (vaultctl's or cryptsetup's)" },
+	{ "header", 0, required_argument, OPT_HEADER, "FILE",
+	  "decrypt: the header file (a new file: the header is moved there)" },
 	{ "verbose", 'v', no_argument, OPT_VERBOSE, NULL,
 	  "say more" },
 	{ "debug", 0, no_argument, OPT_DEBUG, NULL,
@@ -234,6 +240,13 @@ static const struct vault_action actions[] = {
 	{ "reencrypt", cmd_reencrypt, 1, 1, OPTS_PASS | OPTS_PBKDF | OPTB(OPT_INIT_ONLY) |
 	  OPTB(OPT_RESILIENCE), 0, false,
 	  "DEVICE", "start a re-encryption with a new volume key (--init-only; cryptsetup's metadata)" },
+	{ "encrypt", cmd_encrypt, 1, 1, OPTS_PASS | OPTS_PBKDF | OPTB(OPT_REDUCE_DEVICE_SIZE) |
+	  OPTB(OPT_RESUME_ONLY) | OPTB(OPT_KEY_SIZE) | OPTB(OPT_LABEL) | OPTB(OPT_UUID) |
+	  OPTB(OPT_BATCH_MODE), 0, false,
+	  "DEVICE", "encrypt a plain device in place (cryptsetup reencrypt --encrypt)" },
+	{ "decrypt", cmd_decrypt, 1, 1, OPTS_PASS | OPTB(OPT_HEADER) | OPTB(OPT_RESUME_ONLY) |
+	  OPTB(OPT_KEY_SLOT) | OPTB(OPT_BATCH_MODE), 0, false,
+	  "DEVICE", "decrypt a LUKS2 device in place, its header moved to --header FILE" },
 	{ "is-luks", cmd_is_luks, 1, 1, 0, 0, false,
 	  "DEVICE", "exit 0 when DEVICE holds a LUKS2 volume" },
 	{ "erase", cmd_erase, 1, 1, OPTB(OPT_BATCH_MODE), 0, false,
@@ -567,6 +580,24 @@ static int set_option(struct vault_opts *o, const struct opt_desc *d, const char
 		if (strcmp(val, "checksum") && strcmp(val, "journal") && strcmp(val, "none"))
 			return bad_value(d->name, val, "checksum, journal or none");
 		o->resilience = val;
+		break;
+	case OPT_REDUCE_DEVICE_SIZE: {
+		uint64_t sectors;
+
+		/* cryptsetup: a multiple of 4096 bytes, at most 1 GiB */
+		if (parse_sectors(val, &sectors) || !sectors || sectors % 8 ||
+		    sectors > 2 * 1024 * 1024)
+			return bad_value(d->name, val, "a size up to 1G, a multiple of 4096 bytes (units K, M, G)");
+		o->reduce_size = sectors * SECTOR_SIZE;
+		break;
+	}
+	case OPT_RESUME_ONLY:
+		o->resume_only = true;
+		break;
+	case OPT_HEADER:
+		if (!*val)
+			return bad_value(d->name, val, "empty file name");
+		o->header = val;
 		break;
 	case OPT_DUMP_VOLUME_KEY:
 		o->dump_volume_key = true;

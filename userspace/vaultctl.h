@@ -77,6 +77,9 @@ enum vault_opt {
 	OPT_DEVICE_SIZE,
 	OPT_INIT_ONLY,
 	OPT_RESILIENCE,
+	OPT_REDUCE_DEVICE_SIZE,
+	OPT_RESUME_ONLY,
+	OPT_HEADER,
 	OPT_VERBOSE,
 	OPT_DEBUG,
 	OPT_HELP,
@@ -141,6 +144,11 @@ struct vault_opts {
 	/* reencrypt (cmd_reencrypt.c), cryptsetup's names */
 	bool init_only;			/* --init-only: write the metadata, move no data */
 	const char *resilience;		/* checksum, journal, none */
+
+	/* encrypt / decrypt (cmd_encrypt.c, cmd_decrypt.c), cryptsetup's names */
+	uint64_t reduce_size;		/* --reduce-device-size, bytes */
+	bool resume_only;		/* --resume-only: finish a job in progress */
+	const char *header;		/* decrypt --header FILE */
 
 	/* enroll */
 	bool recovery_key;		/* --recovery-key */
@@ -217,6 +225,8 @@ int cmd_header_restore(const struct vault_opts *o, int argc, char **argv);
 int cmd_uuid(const struct vault_opts *o, int argc, char **argv);
 int cmd_is_luks(const struct vault_opts *o, int argc, char **argv);
 int cmd_reencrypt(const struct vault_opts *o, int argc, char **argv);	/* cmd_reencrypt.c */
+int cmd_encrypt(const struct vault_opts *o, int argc, char **argv);	/* cmd_encrypt.c */
+int cmd_decrypt(const struct vault_opts *o, int argc, char **argv);	/* cmd_decrypt.c */
 int cmd_erase(const struct vault_opts *o, int argc, char **argv);
 int cmd_repair(const struct vault_opts *o, int argc, char **argv);
 int cmd_close(const struct vault_opts *o, int argc, char **argv);

@@ -61,6 +61,10 @@ _vaultctl_opts()
 	header-restore) o='-q --batch-mode --force' ;;
 	reencrypt)
 		o="--init-only --resilience $_vaultctl_keyfile $_vaultctl_pbkdf -T --tries" ;;
+	encrypt)
+		o="--reduce-device-size --resume-only $_vaultctl_keyfile $_vaultctl_pbkdf
+		   -s --key-size --label --uuid -T --tries -q --batch-mode" ;;
+	decrypt) o="--header --resume-only $_vaultctl_keyfile -S --key-slot -T --tries -q --batch-mode" ;;
 	erase) o='-q --batch-mode' ;;
 	tab-check) o='--vaulttab' ;;
 	esac
@@ -69,7 +73,7 @@ _vaultctl_opts()
 
 _vaultctl_commands='open close status suspend resume resize key format add-key
 	remove-key change-key kill-slot enroll dump header-backup header-restore
-	uuid config token reencrypt is-luks erase repair tab-check version help'
+	uuid config token reencrypt encrypt decrypt is-luks erase repair tab-check version help'
 
 # The names of the open dm-vault mappings (those vaultctl made).
 _vaultctl_mappings()
@@ -195,7 +199,8 @@ _vaultctl()
 	status | suspend | resume | resize)
 		((nargs == 0)) && COMPREPLY=($(compgen -W "$(_vaultctl_mappings)" -- "$cur")) ;;
 	format | add-key | remove-key | change-key | kill-slot | enroll | dump | \
-	header-backup | header-restore | uuid | config | reencrypt | is-luks | erase | repair)
+	header-backup | header-restore | uuid | config | reencrypt | encrypt | decrypt | is-luks | erase | \
+	repair)
 		# DEVICE (a block device or an image file), then a FILE.
 		((nargs <= 1)) && _filedir ;;
 	esac

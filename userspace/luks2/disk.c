@@ -487,6 +487,7 @@ int luks2_load(struct luks2 *l, const char *path, unsigned int flags)
 		l2_err(l, "context already in use");
 		return -EBUSY;
 	}
+	l->detached = flags & LUKS2_DETACHED;
 	fd = open(path, ((flags & LUKS2_RDWR) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;

@@ -547,7 +547,7 @@ int l2_json_validate(struct luks2 *l, json_object *root, uint64_t hdr_size, unsi
 		 * but inspection (check_config, check_keyslot).
 		 */
 		if (!l2_segment_is_backup(sval) &&
-		    check_segment_place(l, sid, sval, hdr_size, ks_end, iv, n))
+		    (!l->detached && check_segment_place(l, sid, sval, hdr_size, ks_end, iv, n)))
 			return -EINVAL;
 	}
 	return 0;

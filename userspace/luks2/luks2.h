@@ -49,6 +49,10 @@
  *   reencrypt_digest.c  the re-encryption metadata digest (CVE-2021-4122):
  *                 the metadata is trusted only once the volume keys verify it.
  *   reencrypt_init.c  a new re-encryption (cryptsetup reencrypt --init-only).
+ *   encrypt.c, datashift.c  in-place encryption (reencrypt --encrypt
+ *                 --reduce-device-size): the init, then the data moved.
+ *   decrypt.c     in-place decryption, the header moved to a file
+ *                 (reencrypt --decrypt --header).
  *   misc.c        error strings, base64, locked memory, strict number parsing.
  *
  * Errors: every function returning int returns 0 (or a non-negative value
@@ -75,6 +79,8 @@ struct json_object;
 
 /* Flags for luks2_load(). */
 #define LUKS2_RDWR			(1U << 0) /* allow writes (else O_RDONLY) */
+#define LUKS2_DETACHED			(1U << 2) /* a header file (luks2_load only): its
+						     segments describe another device */
 #define LUKS2_IGNORE_REQUIREMENTS	(1U << 1) /* load despite unknown mandatory
 						     requirements (dump only) */
 
@@ -361,5 +367,41 @@ int luks2_header_restore(struct luks2 *l, const char *device, const char *file, 
  */
 int luks2_header_restore_fd(struct luks2 *l, int dev_fd, const char *device, const char *file,
 			    bool force, int (*confirm)(void *ctx), void *ctx);
+
+/*
+ * In-place encryption (encrypt.c, datashift.c), cryptsetup 2.6's layout
+ * for reencrypt --encrypt --reduce-device-size REDUCE with the header on
+ * the device.  luks2_encrypt_init() writes the header and moves the first
+ * REDUCE / 2 bytes of DEV_FD's data to its end; the random volume key is
+ * left in VK (LUKS2_VK_MAX bytes of locked memory).  luks2_datashift_run()
+ * then moves every hotzone (on L loaded with LUKS2_RDWR |
+ * LUKS2_IGNORE_REQUIREMENTS), and resumes an interrupted run, vaultctl's
+ * or cryptsetup's, once the metadata digest verified with VK.
+ */
+int luks2_encrypt_init(int dev_fd, const char *path, uint64_t reduce,
+		       const struct luks2_format_params *fp, const char *pass, size_t pass_len,
+		       void *vk, size_t *vk_len, char *err, size_t err_len);
+int luks2_datashift_run(struct luks2 *l, const void *vk, size_t vk_len,
+			void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx);
+/* The same with the passphrase of the new key; -ENOTSUP when the job is
+ * not an in-place encryption (then cryptsetup finishes it). */
+int luks2_datashift_resume(struct luks2 *l, const char *pass, size_t pass_len,
+			   void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx);
+
+/*
+ * In-place decryption of a volume whose header is on the device
+ * (decrypt.c), cryptsetup 2.6.1's reencrypt --decrypt --header FILE:
+ * luks2_decrypt_init() exports DL's header area to the new file HDR_PATH,
+ * moves the first data segment over the old header and writes the
+ * metadata into HDR_PATH; *OUT is that header, for luks2_decrypt_run()
+ * with VK (the volume key of DL) and DFD, the data device.
+ * luks2_decrypt_resume() finishes a decryption in progress (HDR_PATH
+ * loaded with LUKS2_RDWR | LUKS2_IGNORE_REQUIREMENTS | LUKS2_DETACHED),
+ * vaultctl's or cryptsetup's, after the digest verified.
+ */
+int luks2_decrypt_init(struct luks2 *dl, int dfd, const char *hdr_path, const void *vk,
+		       size_t vk_len, struct luks2 **out, char *err, size_t err_len);
+int luks2_decrypt_run(struct luks2 *l, int dfd, const void *vk, size_t vk_len);
+int luks2_decrypt_resume(struct luks2 *l, int dfd, const char *pass, size_t pass_len);
 
 #endif

@@ -58,6 +58,7 @@ struct luks2 {
 	uint64_t keyslots_size;
 	bool inspect_only;	/* loaded despite requirements: dump only */
 	bool reencrypt_write;	/* the write starting a re-encryption (reencrypt_init.c) */
+	bool detached;		/* a header file, the data elsewhere (LUKS2_DETACHED) */
 
 	/* cryptsetup-compatible lock (lock.c), held only around a read or a write */
 	int lock_fd;

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vaultctl: "decrypt --header FILE DEVICE": a LUKS2 volume whose header is
+ * on the device becomes its plain filesystem again, in place and offline,
+ * as cryptsetup 2.6.1 reencrypt --decrypt --header FILE does
+ * (luks2/decrypt.c): the header is exported to FILE (a new file), the data
+ * moves down to offset 0.  FILE then holds the job: "vaultctl decrypt
+ * --header FILE DEVICE" again (or --resume-only), or cryptsetup reencrypt
+ * --resume-only --header FILE DEVICE, finishes an interrupted one.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "encdec.h"
+#include "luks.h"
+#include "secure_mem.h"
+#include "util.h"
+
+static int decrypt_resume(const struct vault_opts *o, int fd, const char *device)
+{
+	struct passphrase p = { 0 };
+	struct luks2_reencrypt st;
+	struct luks2 *l = luks2_new();
+	char prompt[4200];
+	int r;
+
+	if (!l)
+		return -ENOMEM;
+	r = luks2_load(l, o->header, LUKS2_RDWR | LUKS2_IGNORE_REQUIREMENTS | LUKS2_DETACHED);
+	if (r)
+		r = -ENOENT;	/* not a LUKS2 header */
+	else
+		r = luks2_reencrypt_status(l, &st);
+	if (r == -ENOENT || (!r && strcmp(st.mode, "decrypt"))) {
+		log_err("%s exists and holds no decryption in progress: give the name of a new "
+			"file for the header", o->header);
+		r = -EEXIST;
+		goto out;
+	}
+	if (r) {
+		log_err("%s: %s", o->header, luks2_error(l));
+		goto out;
+	}
+	snprintf(prompt, sizeof(prompt), "Enter passphrase for %s: ", device);
+	r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, false, &p);
+	if (r)
+		goto out;
+	r = luks2_decrypt_resume(l, fd, p.buf, p.len);
+	if (r)
+		log_err("%s: %s", device, luks2_error(l));
+	else
+		log_verbose("%s: decryption finished; the filesystem starts at offset 0.", device);
+out:
+	pass_free(&p);
+	luks2_free(l);
+	return r == -EPERM || r == -ENOMEM || r == -EEXIST ? r : r ? -EINVAL : 0;
+}
+
+int cmd_decrypt(const struct vault_opts *o, int argc, char **argv)
+{
+	const char *device = argv[0];
+	struct luks2 *dl = NULL, *l = NULL;
+	size_t vk_len = 0;
+	void *vk = NULL;
+	char err[1024];
+	int fd, r;
+
+	(void)argc;
+	if (!o->header) {
+		log_err("decrypting %s needs --header FILE, a new file: the LUKS2 header is moved "
+			"there and the data to the start of the device (as cryptsetup 2.6.1 "
+			"reencrypt --decrypt --header)", device);
+		return -EINVAL;
+	}
+	fd = encdec_open_device(device);
+	if (fd < 0)
+		return fd;
+	if (!access(o->header, F_OK)) {
+		r = decrypt_resume(o, fd, device);
+		goto out;
+	}
+	if (o->resume_only) {
+		log_err("%s does not exist: no decryption to resume", o->header);
+		r = -ENOENT;
+		goto out;
+	}
+	r = luks_load(device, false, &dl);
+	if (r)
+		goto out;
+	r = luks_unlock(o, dl, device, -1, &vk, &vk_len, NULL);
+	if (r < 0)
+		goto out;
+	if (!o->batch_mode && isatty(STDIN_FILENO)) {
+		char q[600];
+
+		snprintf(q, sizeof(q), "Decrypt %s in place? Its header moves to %s.", device,
+			 o->header);
+		r = -EINVAL;
+		if (ask_yes(q))
+			goto out;
+	}
+	r = luks2_decrypt_init(dl, fd, o->header, vk, vk_len, &l, err, sizeof(err));
+	if (r) {
+		log_err("cannot start the decryption of %s: %s", device, err);
+		r = r == -ENOMEM ? r : -EINVAL;
+		goto out;
+	}
+	r = luks2_decrypt_run(l, fd, vk, vk_len);
+	if (r) {
+		log_err("%s: %s; resume with 'vaultctl decrypt --header %s %s' or 'cryptsetup "
+			"reencrypt --resume-only --header %s %s'", device, luks2_error(l),
+			o->header, device, o->header, device);
+		r = r == -ENOMEM ? r : -EINVAL;
+		goto out;
+	}
+	log_verbose("%s: decryption finished; the filesystem starts at offset 0.", device);
+out:
+	secure_free(vk);
+	luks2_free(l);
+	luks2_free(dl);
+	close(fd);
+	return r < 0 ? r : 0;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vaultctl: in-place encryption and decryption (cmd_encrypt.c,
+ * cmd_decrypt.c), cryptsetup 2.6.1's reencrypt --encrypt / --decrypt.
+ */
+#ifndef VAULTCTL_ENCDEC_H
+#define VAULTCTL_ENCDEC_H
+
+#include <stdint.h>
+
+#include "vaultctl.h"
+
+/* DEVICE opened read-write and exclusively (not mounted, not mapped). */
+int encdec_open_device(const char *device);
+/* Size in bytes of FD (block device or image file); prints why not. */
+int encdec_dev_size(int fd, const char *device, uint64_t *size);
+
+/*
+ * Finishes the in-place encryption or decryption in progress on DEVICE,
+ * started by vaultctl or by cryptsetup (asks the passphrase; the metadata
+ * is acted on only once its digest verified).  -ENOTSUP when DEVICE is in
+ * another kind of re-encryption (a new volume key: vaultctl reencrypt).
+ */
+int encdec_resume(const struct vault_opts *o, const char *device);
+
+#endif
