@@ -77,6 +77,10 @@ enum vault_opt {
 	OPT_DEVICE_SIZE,
 	OPT_INIT_ONLY,
 	OPT_RESILIENCE,
+	OPT_RESUME_ONLY,
+	OPT_HOTZONE_SIZE,
+	OPT_MAX_RATE,
+	OPT_PROGRESS_FREQUENCY,
 	OPT_VERBOSE,
 	OPT_DEBUG,
 	OPT_HELP,
@@ -141,6 +145,10 @@ struct vault_opts {
 	/* reencrypt (cmd_reencrypt.c), cryptsetup's names */
 	bool init_only;			/* --init-only: write the metadata, move no data */
 	const char *resilience;		/* checksum, journal, none */
+	bool resume_only;		/* --resume-only: finish a job, start none */
+	uint64_t hotzone_size;		/* --hotzone-size, bytes; 0: the default */
+	unsigned int max_rate_mib;	/* --max-rate MiB/s; 0: no limit */
+	unsigned int progress_frequency;	/* --progress-frequency seconds; 0: default */
 
 	/* enroll */
 	bool recovery_key;		/* --recovery-key */

@@ -60,7 +60,8 @@ _vaultctl_opts()
 		   --tpm2-pcrs --tpm2-with-pin --tpm2-with-pin=no" ;;
 	header-restore) o='-q --batch-mode --force' ;;
 	reencrypt)
-		o="--init-only --resilience $_vaultctl_keyfile $_vaultctl_pbkdf -T --tries" ;;
+		o="--init-only --resilience --resume-only --hotzone-size --max-rate
+		   --progress-frequency -q --batch-mode $_vaultctl_keyfile $_vaultctl_pbkdf -T --tries" ;;
 	erase) o='-q --batch-mode' ;;
 	tab-check) o='--vaulttab' ;;
 	esac
