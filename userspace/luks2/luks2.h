@@ -353,8 +353,8 @@ struct luks2_reenc_job {
 };
 int luks2_reenc_job_load(struct luks2 *l, struct luks2_reenc_job *j);
 /* Both volume keys (LUKS2_VK_MAX buffers) from PASS, then the metadata
- * digest checked with them (CVE-2021-4122): -EPERM wrong passphrase or
- * tampered metadata (the error says which). */
+ * digest checked with them (CVE-2021-4122): -EPERM wrong passphrase,
+ * -EINVAL tampered metadata (the error says so). */
 int luks2_reenc_unlock(struct luks2 *l, const struct luks2_reenc_job *j, const char *pass,
 		       size_t pass_len, unsigned char *vk_old, size_t *old_len,
 		       unsigned char *vk_new, size_t *new_len);
