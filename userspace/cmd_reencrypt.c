@@ -35,6 +35,8 @@ static int init_only(const struct vault_opts *o, const char *device)
 	if (r < 0)
 		goto out;
 	rp.resilience = o->resilience;
+	rp.cipher = o->cipher;
+	rp.key_size = o->key_bits / 8;
 	luks_pbkdf(o, &rp.pbkdf);
 	/* the same passphrase protects the new key, as cryptsetup does */
 	r = luks2_reencrypt_init(l, vk, vk_len, kept.buf, kept.len, &rp);
@@ -144,6 +146,8 @@ static int start(const struct vault_opts *o, const char *device, struct luks2 **
 		}
 	}
 	rp.resilience = o->resilience;
+	rp.cipher = o->cipher;
+	rp.key_size = o->key_bits / 8;
 	luks_pbkdf(o, &rp.pbkdf);
 	r = luks2_reencrypt_init(*l, vk, vk_len, kept->buf, kept->len, &rp);
 	secure_free(vk);
@@ -168,6 +172,13 @@ static int reencrypt(const struct vault_opts *o, const char *arg, int revoke)
 	char prompt[4200];
 	int r;
 
+	if (o->set & OPTB(OPT_SECTOR_SIZE)) {
+		/* the kernel's reencrypt table words share one sector size */
+		log_err("--sector-size: a sector size change during re-encryption needs dm-vault's "
+			"new_sector_size table word, not in this module yet; use cryptsetup "
+			"reencrypt --sector-size on the closed device");
+		return -EINVAL;
+	}
 	r = reenc_find_target(arg, &tg);
 	if (r)
 		return r;
@@ -198,8 +209,9 @@ static int reencrypt(const struct vault_opts *o, const char *arg, int revoke)
 		log_err("%s: %s", tg.device, luks2_error(l));
 		goto out;
 	} else {
-		if (o->set & OPTB(OPT_RESILIENCE))
-			log_err("--resilience is ignored: the job in progress keeps its own");
+		if (o->set & (OPTB(OPT_RESILIENCE) | OPTB(OPT_CIPHER) | OPTB(OPT_KEY_SIZE)))
+			log_err("--resilience, --cipher and --key-size are ignored: the job in "
+				"progress keeps its own");
 		snprintf(prompt, sizeof(prompt), "Enter passphrase for %s: ", tg.device);
 		r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, false,
 			      &pass);

@@ -319,6 +319,8 @@ struct luks2_reencrypt_params {
 	const char *resilience;		/* "checksum" (default), "journal", "none" */
 	const char *hash;		/* checksum and digest hash; "sha256" */
 	struct luks2_pbkdf pbkdf;	/* the new keyslot's KDF */
+	const char *cipher;		/* the new cipher; NULL: the current one */
+	size_t key_size;		/* the new key's bytes; 0: the current size */
 };
 int luks2_reencrypt_init(struct luks2 *l, const void *vk, size_t vk_len, const char *pass,
 			 size_t pass_len, const struct luks2_reencrypt_params *p);
