@@ -102,7 +102,7 @@ static int revoke_slot(struct luks2 *l, const char *device, int revoke, const st
 			"to them (their secrets are not known here).  Remove them first (vaultctl "
 			"kill-slot, token remove), run revoke, then add them again (add-key, enroll)",
 			device, others ? "other keyslots" : "tokens", revoke, kept);
-		return -EBUSY;
+		return -EINVAL;
 	}
 	r = luks2_kill_slot(l, revoke);
 	if (r < 0) {
@@ -172,6 +172,11 @@ static int reencrypt(const struct vault_opts *o, const char *arg, int revoke)
 	char prompt[4200];
 	int r;
 
+	if (o->resilience && !strcmp(o->resilience, "none")) {
+		log_err("--resilience none: vaultctl moves data only with checksum or journal "
+			"resilience (none leaves nothing to recover a hotzone from)");
+		return -EINVAL;
+	}
 	if (o->set & OPTB(OPT_SECTOR_SIZE)) {
 		/* the kernel's reencrypt table words share one sector size */
 		log_err("--sector-size: a sector size change during re-encryption needs dm-vault's "

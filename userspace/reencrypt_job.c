@@ -26,6 +26,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <dirent.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "reencrypt_job.h"
@@ -89,6 +90,35 @@ static int vault_luks2_mapping(const char *name, struct reenc_target *tg, bool q
 	return 0;
 }
 
+/* A private mapping a killed offline job left: removed when unused. */
+static int drop_stale(const char *name, struct reenc_target *tg)
+{
+	char path[200];
+	struct vdm_info info;
+	int fd;
+
+	if (vdm_info(name, &info) || !info.exists)
+		return 0;
+	/* a running job holds the re-encryption lock of the UUID in the name */
+	snprintf(path, sizeof(path), "/run/cryptsetup/LN_LUKS2-reencryption-%s",
+		 name + strlen(REENC_PRIVATE_PREFIX));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (info.open_count > 0 || (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB))) {
+		if (fd >= 0)
+			close(fd);
+		log_err("%s is in use by %s: another re-encryption job runs", tg->device, name);
+		return -EBUSY;
+	}
+	if (fd >= 0)
+		close(fd);
+	log_verbose("Removing %s, left by an interrupted job.", name);
+	if (vdm_remove(name)) {
+		log_err("cannot remove %s, left by an interrupted job", name);
+		return -EBUSY;
+	}
+	return 0;
+}
+
 int reenc_find_target(const char *arg, struct reenc_target *tg)
 {
 	char path[300], name[160];
@@ -135,6 +165,8 @@ int reenc_find_target(const char *arg, struct reenc_target *tg)
 		fclose(f);
 		name[strcspn(name, "\n")] = '\0';
 		closedir(d);
+		if (!strncmp(name, REENC_PRIVATE_PREFIX, strlen(REENC_PRIVATE_PREFIX)))
+			return drop_stale(name, tg);
 		r = vault_luks2_mapping(name, tg, false);
 		if (!r)
 			snprintf(tg->device, sizeof(tg->device), "%s", arg);
@@ -293,8 +325,17 @@ static int settle_hotzone(struct reenc_target *tg, struct luks2 *l, struct luks2
 	char state[16];
 	int r;
 
-	if (!j->in_flight)
+	if (!j->in_flight) {
+		/* the live table and the header must agree on where the data is */
+		if (tg->online && !kernel_state(tg, &b, state, sizeof(state)) &&
+		    b * 512 != j->progress) {
+			log_err("the live table of %s re-encrypted up to byte %" PRIu64 " but the "
+				"header says %" PRIu64 ": refusing to guess; close the mapping and "
+				"run --resume-only on the device", tg->name, b * 512, j->progress);
+			return -EINVAL;
+		}
 		return 0;
+	}
 	if (tg->online && !kernel_state(tg, &b, state, sizeof(state)) &&
 	    !strcmp(state, "idle")) {
 		if (b * 512 == j->hz_off + j->hz_len) {
@@ -347,6 +388,7 @@ static int move_data(const struct vault_opts *o, struct reenc_target *tg, struct
 	uint64_t hz = o->hotzone_size ? o->hotzone_size : REENC_DEFAULT_HOTZONE;
 	unsigned char *buf = NULL, *prot = NULL;
 	struct reenc_progress p;
+	struct timespec t0, t1;
 	char msg[64], reply[128];
 	size_t prot_len;
 	int r = 0;
@@ -383,7 +425,11 @@ static int move_data(const struct vault_opts *o, struct reenc_target *tg, struct
 		}
 		/* 2. the data: the kernel moves the hotzone, durable when it returns */
 		snprintf(msg, sizeof(msg), "reencrypt step %" PRIu64, len / 512);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		r = vdm_message_reply(tg->name, msg, reply, sizeof(reply));
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		log_dbg("step at %" PRIu64 ": %ld us (I/O to the hotzone waited at most this)", off,
+			(long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
 		if (r) {
 			log_err("the kernel could not move the hotzone at %" PRIu64 ": %s; the "
 				"header names it, 'vaultctl reencrypt --resume-only' recovers it",

@@ -160,6 +160,12 @@ vc reencrypt --key-file p1 ours.img
 check "reencrypt (moving data) of an image file: refused, attach it first, nothing written" \
 	sh -c "[ $rc = 1 ] && grep -q 'not a block device (for an image, attach it with losetup' $ERR &&
 	       [ $(sum ours.img) = $before0 ]"
+vc reencrypt --key-file p1 --sector-size 4096 ours.img
+check "reencrypt --sector-size: refused with the reason, nothing written" \
+	sh -c "[ $rc = 1 ] && grep -q 'new_sector_size table word' $ERR && [ $(sum ours.img) = $before0 ]"
+vc reencrypt --key-file p1 --resilience none ours.img
+check "reencrypt --resilience none (moving data): refused, nothing written" \
+	sh -c "[ $rc = 1 ] && grep -q 'leaves nothing to recover' $ERR && [ $(sum ours.img) = $before0 ]"
 before=$(sum ours.img)
 printf 'wrong pass' >bad
 vc reencrypt --init-only --key-file bad ours.img
