@@ -9,7 +9,8 @@
 #      old volume key decrypts nothing (no 4 KiB block equal);
 #   2. vaultctl killed -9 mid-run (--max-rate keeps it slow): the mapping
 #      closes, cryptsetup repair + reencrypt --resume-only finish it, the
-#      data reads back;
+#      data reads back, the final metadata is the one vaultctl writes; and
+#      killed again, vaultctl --resume-only finishes online on the mapping;
 #   3. cryptsetup interrupted: its --init-only, and its offline job stopped
 #      with a hotzone in flight (writes failing under it, dm-flakey):
 #      vaultctl reencrypt --resume-only finishes both (offline, the second
@@ -70,6 +71,21 @@ no_reencrypt() {
 	cs luksDump "$DEV" >dump.txt 2>&1 && ! grep -q 'online-reencrypt\|reencrypt' dump.txt &&
 	[ "$(grep -c ': luks2' dump.txt)" = 1 ]
 }
+# starts a slow job on the open mapping V and kills it -9 part way: the
+# requirement is there from the init on; at 1 MiB/s the 4 MiB take 4 s
+kill_job_midway() {
+	"$VAULTCTL" reencrypt --batch-mode "${FAST[@]}" --key-file p1 --hotzone-size 256K \
+		--max-rate 1 $V 2>kill.err &
+	JOB=$!
+	for _ in $(seq 300); do
+		cs luksDump "$DEV" 2>/dev/null | grep -q 'online-reencrypt' && break
+		sleep 0.1
+	done
+	sleep 2
+	kill -9 $JOB || sed 's/^/# /' kill.err
+	wait $JOB 2>/dev/null
+	JOB=
+}
 # the final metadata without salts, digests and costs
 shape() {
 	cs luksDump --dump-json-metadata "$DEV" | python3 -c '
@@ -103,7 +119,7 @@ fresh || ktap_fail_all "cryptsetup makes the volume"
 HALF=$((DATA / 2))
 FIOARGS=(--name=v "--filename=$M" --direct=1 --ioengine=psync --bs=4k "--offset=$HALF"
 	 "--size=$HALF" --verify=crc32c --verify_fatal=1 --verify_backlog=16 --rw=randwrite
-	 --time_based --runtime=600)
+	 --time_based --runtime=600 --thread)
 fio "${FIOARGS[@]}" >/dev/null 2>&1 &
 FIO=$!
 start=$(date +%s)
@@ -111,7 +127,8 @@ timeout 300 "$VAULTCTL" reencrypt --debug --batch-mode "${FAST[@]}" --key-file p
 rc=$?
 end=$(date +%s)
 # verify_fatal: fio still running means no block failed its verify so far;
-# SIGKILL, since on SIGINT fio first verifies every block it ever wrote
+# SIGKILL (one process: --thread), since on SIGINT fio first verifies every
+# block it ever wrote
 alive=no; kill -0 $FIO 2>/dev/null && alive=yes
 kill -9 $FIO 2>/dev/null; wait $FIO 2>/dev/null; FIO=
 ktap_diag "online job: $((end - start)) s, fio still running at the end: $alive"
@@ -134,17 +151,7 @@ ktap_diag "elapsed: $SECONDS s"
 # --- 2. vaultctl killed -9, cryptsetup finishes --------------------------------
 fresh || ktap_fail_all "cryptsetup makes the volume"
 "$VAULTCTL" open --key-file p1 "$DEV" $V || ktap_fail_all "vaultctl open"
-"$VAULTCTL" reencrypt --batch-mode "${FAST[@]}" --key-file p1 --hotzone-size 256K \
-	--max-rate 1 $V \
-	2>kill.err &
-JOB=$!
-# the requirement is there from the init on; at 1 MiB/s the 4 MiB take 4 s
-for _ in $(seq 300); do
-	cs luksDump "$DEV" 2>/dev/null | grep -q 'online-reencrypt' && break
-	sleep 0.1
-done
-sleep 2
-kill -9 $JOB || sed 's/^/# /' kill.err; wait $JOB 2>/dev/null; JOB=
+kill_job_midway
 progress=$(cs luksDump "$DEV" 2>/dev/null | grep -c 'crypt$')
 "$VAULTCTL" close $V
 ktap_check "vaultctl killed mid-run: the header is in re-encryption" \
@@ -159,6 +166,17 @@ shape >shape.cryptsetup
 ktap_check "the final metadata vaultctl writes is cryptsetup's (keyslots, digests, segments, config)" \
 	cmp -s shape.vaultctl shape.cryptsetup
 ktap_diag "vaultctl's final metadata: $(cat shape.vaultctl)"
+
+
+# --- 2b. vaultctl killed -9, vaultctl --resume-only finishes online ------------
+fresh || ktap_fail_all "cryptsetup makes the volume"
+"$VAULTCTL" open --key-file p1 "$DEV" $V || ktap_fail_all "vaultctl open"
+kill_job_midway
+ktap_check "vaultctl --resume-only finishes its killed job online (NAME)" \
+	"$VAULTCTL" reencrypt --resume-only --batch-mode --key-file p1 $V
+ktap_check "... the mapping reads the data back, then cryptsetup with the new header" \
+	eval 'cmp -s -n $DATA data $M && "$VAULTCTL" close $V && cs_read after2b &&
+	      cmp -s data after2b && no_reencrypt'
 
 ktap_diag "elapsed: $SECONDS s"
 # --- 3. cryptsetup interrupted, vaultctl finishes --------------------------------
