@@ -344,6 +344,32 @@ int vdm_message(const char *name, const char *message)
 	return r;
 }
 
+int vdm_message_reply(const char *name, const char *message, char *reply, size_t len)
+{
+	struct dm_task *dmt;
+	const char *resp;
+	int r;
+
+	if (len)
+		reply[0] = '\0';
+	r = vdm_init();
+	if (r)
+		return r;
+	dmt = task_new(DM_DEVICE_TARGET_MSG, name);
+	if (!dmt)
+		return -ENOMEM;
+	if (!dm_task_set_sector(dmt, 0) || !dm_task_set_message(dmt, message))
+		r = -ENOMEM;
+	if (!r)
+		r = run_task(dmt, false);
+	resp = r ? NULL : dm_task_get_message_response(dmt);
+	if (resp && len)
+		snprintf(reply, len, "%s", resp);
+	dm_task_destroy(dmt);
+	log_dbg("message %s \"%s\": %s", name, message, r ? strerror(-r) : "ok");
+	return r;
+}
+
 int vdm_table(const char *name, struct vdm_table *t)
 {
 	struct dm_task *dmt;

@@ -9,6 +9,7 @@
 #define VAULTCTL_DM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define VDM_UUID_MAX	129
@@ -48,6 +49,8 @@ int vdm_suspend(const char *name);
 int vdm_resume(const char *name);
 int vdm_remove(const char *name);
 int vdm_message(const char *name, const char *message);
+/* The same, for messages that carry no secret, with the target's reply in REPLY. */
+int vdm_message_reply(const char *name, const char *message, char *reply, size_t len);
 int vdm_table(const char *name, struct vdm_table *t);
 void vdm_table_free(struct vdm_table *t);
 

@@ -143,10 +143,16 @@ static const struct opt_desc opt_descs[] = {
 	  "reencrypt: hotzone protection: checksum (default), journal, none" },
 	{ "reduce-device-size", 0, required_argument, OPT_REDUCE_DEVICE_SIZE, "SIZE",
 	  "encrypt: room taken from the end for the header (e.g. 32M; the filesystem shrunk first)" },
-	{ "resume-only", 0, no_argument, OPT_RESUME_ONLY, NULL,
-	  "encrypt, decrypt: finish an interrupted job (vaultctl's or cryptsetup's)" },
 	{ "header", 0, required_argument, OPT_HEADER, "FILE",
 	  "decrypt: the header file (a new file: the header is moved there)" },
+	{ "resume-only", 0, no_argument, OPT_RESUME_ONLY, NULL,
+	  "reencrypt, encrypt, decrypt: finish an interrupted job (vaultctl's or cryptsetup's), start none" },
+	{ "hotzone-size", 0, required_argument, OPT_HOTZONE_SIZE, "SIZE",
+	  "reencrypt: bytes moved per step (units K, M; default 1M; at most 64M)" },
+	{ "max-rate", 0, required_argument, OPT_MAX_RATE, "MIB",
+	  "reencrypt: at most MIB MiB/s (pauses between steps; default: no limit)" },
+	{ "progress-frequency", 0, required_argument, OPT_PROGRESS_FREQUENCY, "SECONDS",
+	  "reencrypt: progress line every SECONDS (default 1 on a terminal)" },
 	{ "verbose", 'v', no_argument, OPT_VERBOSE, NULL,
 	  "say more" },
 	{ "debug", 0, no_argument, OPT_DEBUG, NULL,
@@ -238,8 +244,14 @@ static const struct vault_action actions[] = {
 	{ "token remove", cmd_token_remove, 1, 1, OPTB(OPT_TOKEN_ID), OPTB(OPT_TOKEN_ID), false,
 	  "DEVICE", "remove token --token-id (its keyslots stay)" },
 	{ "reencrypt", cmd_reencrypt, 1, 1, OPTS_PASS | OPTS_PBKDF | OPTB(OPT_INIT_ONLY) |
-	  OPTB(OPT_RESILIENCE), 0, false,
-	  "DEVICE", "start a re-encryption with a new volume key (--init-only; cryptsetup's metadata)" },
+	  OPTB(OPT_RESILIENCE) | OPTB(OPT_RESUME_ONLY) | OPTB(OPT_HOTZONE_SIZE) |
+	  OPTB(OPT_MAX_RATE) | OPTB(OPT_PROGRESS_FREQUENCY) | OPTB(OPT_BATCH_MODE) |
+	  OPTB(OPT_CIPHER) | OPTB(OPT_KEY_SIZE) | OPTB(OPT_SECTOR_SIZE), 0, false,
+	  "DEVICE|NAME", "re-encrypt with a new volume key, online when open (cryptsetup's metadata)" },
+	{ "revoke", cmd_revoke, 1, 1, OPTS_PASS | OPTS_PBKDF | OPTB(OPT_KEY_SLOT) |
+	  OPTB(OPT_HOTZONE_SIZE) | OPTB(OPT_MAX_RATE) | OPTB(OPT_PROGRESS_FREQUENCY) |
+	  OPTB(OPT_BATCH_MODE), OPTB(OPT_KEY_SLOT), false,
+	  "DEVICE|NAME", "remove keyslot --key-slot N and re-encrypt with a new volume key" },
 	{ "encrypt", cmd_encrypt, 1, 1, OPTS_PASS | OPTS_PBKDF | OPTB(OPT_REDUCE_DEVICE_SIZE) |
 	  OPTB(OPT_RESUME_ONLY) | OPTB(OPT_KEY_SIZE) | OPTB(OPT_LABEL) | OPTB(OPT_UUID) |
 	  OPTB(OPT_BATCH_MODE), 0, false,
@@ -598,6 +610,27 @@ static int set_option(struct vault_opts *o, const struct opt_desc *d, const char
 		if (!*val)
 			return bad_value(d->name, val, "empty file name");
 		o->header = val;
+		break;
+	case OPT_HOTZONE_SIZE: {
+		uint64_t sectors = 0, bytes = 0;
+		/* cryptsetup's: bytes, or with a unit */
+		bool bad = val[strspn(val, "0123456789")] ? parse_sectors(val, &sectors) != 0 :
+			   parse_u64(val, &bytes) || bytes % SECTOR_SIZE;
+
+		if (!bad && bytes)
+			sectors = bytes / SECTOR_SIZE;
+		if (bad || !sectors || sectors > 131072 || sectors % 8)
+			return bad_value(d->name, val, "4K to 64M, a multiple of 4096 bytes (units K, M)");
+		o->hotzone_size = sectors * SECTOR_SIZE;
+		break;
+	}
+	case OPT_MAX_RATE:
+		if (parse_uint(val, &o->max_rate_mib) || !o->max_rate_mib)
+			return bad_value(d->name, val, "a positive number of MiB/s");
+		break;
+	case OPT_PROGRESS_FREQUENCY:
+		if (parse_uint(val, &o->progress_frequency) || !o->progress_frequency)
+			return bad_value(d->name, val, "a positive number of seconds");
 		break;
 	case OPT_DUMP_VOLUME_KEY:
 		o->dump_volume_key = true;

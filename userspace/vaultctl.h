@@ -80,6 +80,9 @@ enum vault_opt {
 	OPT_REDUCE_DEVICE_SIZE,
 	OPT_RESUME_ONLY,
 	OPT_HEADER,
+	OPT_HOTZONE_SIZE,
+	OPT_MAX_RATE,
+	OPT_PROGRESS_FREQUENCY,
 	OPT_VERBOSE,
 	OPT_DEBUG,
 	OPT_HELP,
@@ -144,10 +147,13 @@ struct vault_opts {
 	/* reencrypt (cmd_reencrypt.c), cryptsetup's names */
 	bool init_only;			/* --init-only: write the metadata, move no data */
 	const char *resilience;		/* checksum, journal, none */
+	bool resume_only;		/* --resume-only: finish a job, start none */
+	uint64_t hotzone_size;		/* --hotzone-size, bytes; 0: the default */
+	unsigned int max_rate_mib;	/* --max-rate MiB/s; 0: no limit */
+	unsigned int progress_frequency;	/* --progress-frequency seconds; 0: default */
 
 	/* encrypt / decrypt (cmd_encrypt.c, cmd_decrypt.c), cryptsetup's names */
 	uint64_t reduce_size;		/* --reduce-device-size, bytes */
-	bool resume_only;		/* --resume-only: finish a job in progress */
 	const char *header;		/* decrypt --header FILE */
 
 	/* enroll */
@@ -227,6 +233,7 @@ int cmd_is_luks(const struct vault_opts *o, int argc, char **argv);
 int cmd_reencrypt(const struct vault_opts *o, int argc, char **argv);	/* cmd_reencrypt.c */
 int cmd_encrypt(const struct vault_opts *o, int argc, char **argv);	/* cmd_encrypt.c */
 int cmd_decrypt(const struct vault_opts *o, int argc, char **argv);	/* cmd_decrypt.c */
+int cmd_revoke(const struct vault_opts *o, int argc, char **argv);	/* cmd_reencrypt.c */
 int cmd_erase(const struct vault_opts *o, int argc, char **argv);
 int cmd_repair(const struct vault_opts *o, int argc, char **argv);
 int cmd_close(const struct vault_opts *o, int argc, char **argv);

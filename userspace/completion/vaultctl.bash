@@ -60,7 +60,11 @@ _vaultctl_opts()
 		   --tpm2-pcrs --tpm2-with-pin --tpm2-with-pin=no" ;;
 	header-restore) o='-q --batch-mode --force' ;;
 	reencrypt)
-		o="--init-only --resilience $_vaultctl_keyfile $_vaultctl_pbkdf -T --tries" ;;
+		o="--init-only --resilience --resume-only --hotzone-size --max-rate -c --cipher -s --key-size --sector-size
+		   --progress-frequency -q --batch-mode $_vaultctl_keyfile $_vaultctl_pbkdf -T --tries" ;;
+	revoke)
+		o="--key-slot -S --hotzone-size --max-rate --progress-frequency -q --batch-mode
+		   $_vaultctl_keyfile $_vaultctl_pbkdf -T --tries" ;;
 	encrypt)
 		o="--reduce-device-size --resume-only $_vaultctl_keyfile $_vaultctl_pbkdf
 		   -s --key-size --label --uuid -T --tries -q --batch-mode" ;;
@@ -73,7 +77,7 @@ _vaultctl_opts()
 
 _vaultctl_commands='open close status suspend resume resize key format add-key
 	remove-key change-key kill-slot enroll dump header-backup header-restore
-	uuid config token reencrypt encrypt decrypt is-luks erase repair tab-check version help'
+	uuid config token reencrypt revoke encrypt decrypt is-luks erase repair tab-check version help'
 
 # The names of the open dm-vault mappings (those vaultctl made).
 _vaultctl_mappings()
@@ -199,8 +203,8 @@ _vaultctl()
 	status | suspend | resume | resize)
 		((nargs == 0)) && COMPREPLY=($(compgen -W "$(_vaultctl_mappings)" -- "$cur")) ;;
 	format | add-key | remove-key | change-key | kill-slot | enroll | dump | \
-	header-backup | header-restore | uuid | config | reencrypt | encrypt | decrypt | is-luks | erase | \
-	repair)
+	header-backup | header-restore | uuid | config | reencrypt | revoke | encrypt | decrypt | \
+	is-luks | erase | repair)
 		# DEVICE (a block device or an image file), then a FILE.
 		((nargs <= 1)) && _filedir ;;
 	esac

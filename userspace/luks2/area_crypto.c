@@ -85,17 +85,24 @@ static const EVP_CIPHER *ecb_for(int key_len)
 int l2_area_crypt(const char *spec_s, const unsigned char *key, size_t key_len,
 		  unsigned char *buf, size_t len, bool encrypt)
 {
+	return l2_sector_crypt(spec_s, key, key_len, buf, len, 0, SECTOR, encrypt);
+}
+
+int l2_sector_crypt(const char *spec_s, const unsigned char *key, size_t key_len,
+		    unsigned char *buf, size_t len, uint64_t iv_first, unsigned int sector_size,
+		    bool encrypt)
+{
 	unsigned char iv[16], essiv_key[EVP_MAX_MD_SIZE];
 	EVP_CIPHER_CTX *ctx = NULL, *ectx = NULL;
 	unsigned int ek_len = 0;
 	struct spec sp;
-	uint64_t sector;
+	uint64_t sector, unit;
 	int r, outl;
 
 	r = parse_spec(spec_s, key_len, &sp);
 	if (r)
 		return r;
-	if (len % SECTOR)
+	if (sector_size < SECTOR || sector_size % SECTOR || len % sector_size)
 		return -EINVAL;
 	ctx = EVP_CIPHER_CTX_new();
 	if (!ctx)
@@ -112,10 +119,12 @@ int l2_area_crypt(const char *spec_s, const unsigned char *key, size_t key_len,
 	if (EVP_CipherInit_ex(ctx, sp.cipher, NULL, key, NULL, encrypt) != 1)
 		goto out;
 	EVP_CIPHER_CTX_set_padding(ctx, 0);
-	for (sector = 0; sector * SECTOR < len; sector++) {
-		unsigned char *p = buf + sector * SECTOR;
+	for (unit = 0; unit * sector_size < len; unit++) {
+		unsigned char *p = buf + unit * sector_size;
 		int i;
 
+		/* LUKS2 never sets iv_large_sectors: IVs count 512-byte sectors */
+		sector = iv_first + unit * (sector_size / SECTOR);
 		memset(iv, 0, sizeof(iv));
 		switch (sp.iv) {
 		case IV_PLAIN:
@@ -136,7 +145,8 @@ int l2_area_crypt(const char *spec_s, const unsigned char *key, size_t key_len,
 		    (EVP_EncryptUpdate(ectx, iv, &outl, iv, sizeof(iv)) != 1 || outl != 16))
 			goto out;
 		if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv, encrypt) != 1 ||
-		    EVP_CipherUpdate(ctx, p, &outl, p, SECTOR) != 1 || outl != SECTOR)
+		    EVP_CipherUpdate(ctx, p, &outl, p, (int)sector_size) != 1 ||
+		    outl != (int)sector_size)
 			goto out;
 	}
 	r = 0;

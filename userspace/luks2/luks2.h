@@ -325,9 +325,59 @@ struct luks2_reencrypt_params {
 	const char *resilience;		/* "checksum" (default), "journal", "none" */
 	const char *hash;		/* checksum and digest hash; "sha256" */
 	struct luks2_pbkdf pbkdf;	/* the new keyslot's KDF */
+	const char *cipher;		/* the new cipher; NULL: the current one */
+	size_t key_size;		/* the new key's bytes; 0: the current size */
 };
 int luks2_reencrypt_init(struct luks2 *l, const void *vk, size_t vk_len, const char *pass,
 			 size_t pass_len, const struct luks2_reencrypt_params *p);
+
+/*
+ * Moving a re-encryption (mode reencrypt, forward, checksum or journal
+ * resilience, no data shift, same sector size) with cryptsetup 2.6's
+ * metadata, one hotzone at a time (reencrypt_step.c, reencrypt_recover.c).
+ * L is loaded with LUKS2_RDWR | LUKS2_IGNORE_REQUIREMENTS.  Order per
+ * hotzone: protect -> hotzone_begin (resilience data, then the header
+ * naming the hotzone) -> the caller moves the data durably ->
+ * hotzone_end (the checkpoint).  Byte offsets count from the data start.
+ */
+#define LUKS2_REENC_MAX_HOTZONE	(64ULL << 20)	/* the kernel's largest step */
+struct luks2_reenc_job {
+	char digest_old[12], digest_new[12];
+	int keyslot;			/* the reencrypt keyslot */
+	char resilience[24];		/* checksum, journal */
+	char hash[32];			/* checksum: its hash */
+	uint32_t hash_len;
+	uint32_t block;			/* bytes per checksum (journal: sector size) */
+	char old_cipher[128], new_cipher[128];
+	uint32_t old_ss, new_ss;	/* encryption sector sizes */
+	uint64_t iv_tweak;		/* IV sector of the first data sector */
+	uint64_t data_offset;		/* bytes from the device start */
+	uint64_t data_size;		/* bytes (to the device end) */
+	uint64_t area_off, area_size;	/* the reencrypt keyslot's area */
+	uint64_t max_hotzone;		/* bytes the area can protect */
+	uint64_t progress;		/* bytes already under the new key */
+	bool in_flight;			/* the header names a hotzone being moved */
+	uint64_t hz_off, hz_len;
+};
+int luks2_reenc_job_load(struct luks2 *l, struct luks2_reenc_job *j);
+/* Both volume keys (LUKS2_VK_MAX buffers) from PASS, then the metadata
+ * digest checked with them (CVE-2021-4122): -EPERM wrong passphrase,
+ * -EINVAL tampered metadata (the error says so). */
+int luks2_reenc_unlock(struct luks2 *l, const struct luks2_reenc_job *j, const char *pass,
+		       size_t pass_len, unsigned char *vk_old, size_t *old_len,
+		       unsigned char *vk_new, size_t *new_len);
+/* The resilience data of LEN bytes of old ciphertext, into OUT (LEN bytes). */
+int luks2_reenc_protect(const struct luks2_reenc_job *j, const unsigned char *old_ct, size_t len,
+			unsigned char *out, size_t *out_len);
+int luks2_reenc_hotzone_begin(struct luks2 *l, const struct luks2_reenc_job *j, uint64_t off,
+			      uint64_t len, const unsigned char *prot, size_t prot_len);
+int luks2_reenc_hotzone_end(struct luks2 *l, struct luks2_reenc_job *j, uint64_t off,
+			    uint64_t len);
+/* The hotzone in flight after a crash, from the resilience data; then its checkpoint. */
+int luks2_reenc_recover(struct luks2 *l, struct luks2_reenc_job *j, const unsigned char *vk_old,
+			size_t old_len, const unsigned char *vk_new, size_t new_len);
+/* The final metadata once every byte is under the new key. */
+int luks2_reenc_finish(struct luks2 *l, const struct luks2_reenc_job *j);
 
 /* Segment 0 as a dm table needs it; fails unless exactly one crypt segment. */
 int luks2_get_segment(struct luks2 *l, struct luks2_segment *seg);

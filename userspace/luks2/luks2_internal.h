@@ -160,6 +160,10 @@ const char *l2_kdf_name(enum luks2_kdf_type t);
 int l2_area_crypt(const char *spec, const unsigned char *key, size_t key_len,
 		  unsigned char *buf, size_t len, bool encrypt);
 bool l2_area_cipher_ok(const char *spec, size_t key_len);
+/* Data sectors of SECTOR_SIZE bytes, the first one's IV sector IV_FIRST (512-byte units). */
+int l2_sector_crypt(const char *spec, const unsigned char *key, size_t key_len,
+		    unsigned char *buf, size_t len, uint64_t iv_first, unsigned int sector_size,
+		    bool encrypt);
 
 /* digest.c */
 int l2_digest_verify(json_object *digest, const void *vk, size_t vk_len);

@@ -155,10 +155,17 @@ reenc_img ours.img plain p1 && cp --sparse=always ours.img theirs.img
 dd if=/dev/urandom of=ours.img bs=1M seek=16 count=8 conv=notrunc status=none
 cs luksDump --dump-volume-key -q --key-file p1 --volume-key-file vk.old ours.img >/dev/null
 $XTS vk.old ours.img 16777216 67108864 4096 >plain.before
+before0=$(sum ours.img)
 vc reencrypt --key-file p1 ours.img
-check "reencrypt without --init-only says what to run instead" \
-	sh -c "[ $rc = 1 ] && grep -q 'reencrypt --init-only ours.img' $ERR &&
-	       grep -q '$WAYOUT ours.img' $ERR"
+check "reencrypt (moving data) of an image file: refused, attach it first, nothing written" \
+	sh -c "[ $rc = 1 ] && grep -q 'not a block device (for an image, attach it with losetup' $ERR &&
+	       [ $(sum ours.img) = $before0 ]"
+vc reencrypt --key-file p1 --sector-size 4096 ours.img
+check "reencrypt --sector-size: refused with the reason, nothing written" \
+	sh -c "[ $rc = 1 ] && grep -q 'new_sector_size table word' $ERR && [ $(sum ours.img) = $before0 ]"
+vc reencrypt --key-file p1 --resilience none ours.img
+check "reencrypt --resilience none (moving data): refused, nothing written" \
+	sh -c "[ $rc = 1 ] && grep -q 'leaves nothing to recover' $ERR && [ $(sum ours.img) = $before0 ]"
 before=$(sum ours.img)
 printf 'wrong pass' >bad
 vc reencrypt --init-only --key-file bad ours.img
@@ -171,6 +178,16 @@ cryptsetup reencrypt --init-only -q --key-file p1 $FAST theirs.img >/dev/null 2>
 shape ours.img >ours.shape; shape theirs.img >theirs.shape
 check "reencrypt --init-only writes the metadata cryptsetup writes" \
 	sh -c "[ $rc = 0 ] && grep -q online-reencrypt-v2 ours.shape && cmp -s ours.shape theirs.shape"
+# a cipher and key size change: the same metadata as cryptsetup's
+reenc_img ours2.img plain p1 && cp --sparse=always ours2.img theirs2.img
+# shellcheck disable=SC2086
+vc reencrypt --init-only --key-file p1 $FAST --cipher aes-cbc-essiv:sha256 --key-size 256 ours2.img
+# shellcheck disable=SC2086
+cryptsetup reencrypt --init-only -q --key-file p1 $FAST --cipher aes-cbc-essiv:sha256 \
+	--key-size 256 theirs2.img >/dev/null 2>&1
+shape ours2.img >ours2.shape; shape theirs2.img >theirs2.shape
+check "reencrypt --init-only --cipher --key-size writes the metadata cryptsetup writes" \
+	sh -c "[ $rc = 0 ] && grep -q aes-cbc-essiv ours2.shape && cmp -s ours2.shape theirs2.shape"
 vc dump ours.img
 check "dump after our init: reencryption, checksum resilience, progress 0" \
 	sh -c "[ $rc = 0 ] && grep -q 'Resilience: checksum (sha256, 4096-byte blocks)' $OUT &&
