@@ -35,6 +35,8 @@ static int init_only(const struct vault_opts *o, const char *device)
 	if (r < 0)
 		goto out;
 	rp.resilience = o->resilience;
+	rp.cipher = o->cipher;
+	rp.key_size = o->key_bits / 8;
 	luks_pbkdf(o, &rp.pbkdf);
 	/* the same passphrase protects the new key, as cryptsetup does */
 	r = luks2_reencrypt_init(l, vk, vk_len, kept.buf, kept.len, &rp);
@@ -73,21 +75,79 @@ static int load_rw(const char *device, struct luks2 **out)
 }
 
 /*
+ * revoke: PASS must open a keyslot other than REVOKE (whose key leaked);
+ * that keyslot is the only one left afterwards, so any other keyslot or
+ * token (whose secrets vaultctl does not have) is refused before anything
+ * is written; then REVOKE is killed.  Returns the volume key's length.
+ */
+static int revoke_slot(struct luks2 *l, const char *device, int revoke, const struct passphrase *pass,
+		       void *vk, size_t *vk_len)
+{
+	uint32_t others;
+	int kept, r;
+
+	if (!(luks2_keyslots_in_use(l) & (1U << revoke))) {
+		log_err("keyslot %d of %s is not in use", revoke, device);
+		return -EINVAL;
+	}
+	kept = luks2_unlock_other(l, revoke, pass->buf, pass->len, vk, LUKS2_VK_MAX, vk_len);
+	if (kept < 0) {
+		log_err("No key available with this passphrase (it must open a keyslot other than %d).",
+			revoke);
+		return -EPERM;
+	}
+	others = luks2_keyslots_in_use(l) & ~(1U << revoke) & ~(1U << kept);
+	if (others || luks2_token_count(l)) {
+		log_err("%s has %s besides keyslots %d and %d: the new volume key could not be given "
+			"to them (their secrets are not known here).  Remove them first (vaultctl "
+			"kill-slot, token remove), run revoke, then add them again (add-key, enroll)",
+			device, others ? "other keyslots" : "tokens", revoke, kept);
+		return -EBUSY;
+	}
+	r = luks2_kill_slot(l, revoke);
+	if (r < 0) {
+		log_err("cannot remove keyslot %d: %s", revoke, luks2_error(l));
+		return r;
+	}
+	log_verbose("Key slot %d removed; now the volume key changes.", revoke);
+	return 0;
+}
+
+/*
  * Not in re-encryption yet: the passphrase opens the current key, and the
  * init writes the new one under the same passphrase (kept in KEPT).
+ * REVOKE >= 0: keyslot REVOKE goes first (revoke_slot).
  */
 static int start(const struct vault_opts *o, const char *device, struct luks2 **l,
-		 struct passphrase *kept)
+		 struct passphrase *kept, int revoke)
 {
 	struct luks2_reencrypt_params rp = { 0 };
+	char prompt[4200];
 	size_t vk_len = 0;
 	void *vk = NULL;
 	int r;
 
-	r = luks_unlock(o, *l, device, -1, &vk, &vk_len, kept);
-	if (r < 0)
-		return r;
+	if (revoke < 0) {
+		r = luks_unlock(o, *l, device, -1, &vk, &vk_len, kept);
+		if (r < 0)
+			return r;
+	} else {
+		snprintf(prompt, sizeof(prompt), "Enter a passphrase of %s (not keyslot %d's): ",
+			 device, revoke);
+		r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, false, kept);
+		vk = r ? NULL : secure_alloc(LUKS2_VK_MAX);
+		if (!r && !vk)
+			r = -ENOMEM;
+		if (!r)
+			r = revoke_slot(*l, device, revoke, kept, vk, &vk_len);
+		if (r) {
+			secure_free(vk);
+			return r;
+		}
+	}
 	rp.resilience = o->resilience;
+	rp.cipher = o->cipher;
+	rp.key_size = o->key_bits / 8;
 	luks_pbkdf(o, &rp.pbkdf);
 	r = luks2_reencrypt_init(*l, vk, vk_len, kept->buf, kept->len, &rp);
 	secure_free(vk);
@@ -100,7 +160,7 @@ static int start(const struct vault_opts *o, const char *device, struct luks2 **
 	return load_rw(device, l);
 }
 
-int cmd_reencrypt(const struct vault_opts *o, int argc, char **argv)
+static int reencrypt(const struct vault_opts *o, const char *arg, int revoke)
 {
 	unsigned char *vk_old = NULL, *vk_new = NULL;
 	struct passphrase pass = { 0 };
@@ -112,14 +172,14 @@ int cmd_reencrypt(const struct vault_opts *o, int argc, char **argv)
 	char prompt[4200];
 	int r;
 
-	(void)argc;
-	if (o->init_only && o->resume_only) {
-		log_err("--init-only and --resume-only cannot be combined");
+	if (o->set & OPTB(OPT_SECTOR_SIZE)) {
+		/* the kernel's reencrypt table words share one sector size */
+		log_err("--sector-size: a sector size change during re-encryption needs dm-vault's "
+			"new_sector_size table word, not in this module yet; use cryptsetup "
+			"reencrypt --sector-size on the closed device");
 		return -EINVAL;
 	}
-	if (o->init_only)
-		return init_only(o, argv[0]);
-	r = reenc_find_target(argv[0], &tg);
+	r = reenc_find_target(arg, &tg);
 	if (r)
 		return r;
 	r = load_rw(tg.device, &l);
@@ -131,21 +191,27 @@ int cmd_reencrypt(const struct vault_opts *o, int argc, char **argv)
 			goto out;
 	}
 	r = luks2_reencrypt_status(l, &st);
+	if (r != -ENOENT && revoke >= 0) {
+		log_err("%s is in re-encryption already: finish it first (--resume-only)", tg.device);
+		r = r ? r : -EBUSY;
+		goto out;
+	}
 	if (r == -ENOENT) {
 		if (o->resume_only) {
 			log_err("%s is not in reencryption: nothing to resume", tg.device);
 			r = -EINVAL;
 			goto out;
 		}
-		r = start(o, tg.device, &l, &pass);
+		r = start(o, tg.device, &l, &pass, revoke);
 		if (r)
 			goto out;
 	} else if (r) {
 		log_err("%s: %s", tg.device, luks2_error(l));
 		goto out;
 	} else {
-		if (o->set & OPTB(OPT_RESILIENCE))
-			log_err("--resilience is ignored: the job in progress keeps its own");
+		if (o->set & (OPTB(OPT_RESILIENCE) | OPTB(OPT_CIPHER) | OPTB(OPT_KEY_SIZE)))
+			log_err("--resilience, --cipher and --key-size are ignored: the job in "
+				"progress keeps its own");
 		snprintf(prompt, sizeof(prompt), "Enter passphrase for %s: ", tg.device);
 		r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, false,
 			      &pass);
@@ -180,4 +246,32 @@ out:
 	secure_free(vk_new);
 	luks2_free(l);
 	return r;
+}
+
+int cmd_reencrypt(const struct vault_opts *o, int argc, char **argv)
+{
+	(void)argc;
+	if (o->init_only && o->resume_only) {
+		log_err("--init-only and --resume-only cannot be combined");
+		return -EINVAL;
+	}
+	if (o->init_only)
+		return init_only(o, argv[0]);
+	return reencrypt(o, argv[0], -1);
+}
+
+/*
+ * revoke --key-slot N DEVICE|NAME: keyslot N's passphrase leaked together
+ * with a header backup.  Removing the keyslot is not enough (the backup
+ * still opens the volume key), so the slot goes and the volume key
+ * changes: a full re-encryption, online when the volume is open.
+ */
+int cmd_revoke(const struct vault_opts *o, int argc, char **argv)
+{
+	(void)argc;
+	if (o->key_slot < 0) {
+		log_err("revoke needs --key-slot N: the keyslot whose passphrase leaked");
+		return -EINVAL;
+	}
+	return reencrypt(o, argv[0], o->key_slot);
 }

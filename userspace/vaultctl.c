@@ -241,8 +241,13 @@ static const struct vault_action actions[] = {
 	  "DEVICE", "remove token --token-id (its keyslots stay)" },
 	{ "reencrypt", cmd_reencrypt, 1, 1, OPTS_PASS | OPTS_PBKDF | OPTB(OPT_INIT_ONLY) |
 	  OPTB(OPT_RESILIENCE) | OPTB(OPT_RESUME_ONLY) | OPTB(OPT_HOTZONE_SIZE) |
-	  OPTB(OPT_MAX_RATE) | OPTB(OPT_PROGRESS_FREQUENCY) | OPTB(OPT_BATCH_MODE), 0, false,
+	  OPTB(OPT_MAX_RATE) | OPTB(OPT_PROGRESS_FREQUENCY) | OPTB(OPT_BATCH_MODE) |
+	  OPTB(OPT_CIPHER) | OPTB(OPT_KEY_SIZE) | OPTB(OPT_SECTOR_SIZE), 0, false,
 	  "DEVICE|NAME", "re-encrypt with a new volume key, online when open (cryptsetup's metadata)" },
+	{ "revoke", cmd_revoke, 1, 1, OPTS_PASS | OPTS_PBKDF | OPTB(OPT_KEY_SLOT) |
+	  OPTB(OPT_HOTZONE_SIZE) | OPTB(OPT_MAX_RATE) | OPTB(OPT_PROGRESS_FREQUENCY) |
+	  OPTB(OPT_BATCH_MODE), OPTB(OPT_KEY_SLOT), false,
+	  "DEVICE|NAME", "remove keyslot --key-slot N and re-encrypt with a new volume key" },
 	{ "is-luks", cmd_is_luks, 1, 1, 0, 0, false,
 	  "DEVICE", "exit 0 when DEVICE holds a LUKS2 volume" },
 	{ "erase", cmd_erase, 1, 1, OPTB(OPT_BATCH_MODE), 0, false,

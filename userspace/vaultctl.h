@@ -225,6 +225,7 @@ int cmd_header_restore(const struct vault_opts *o, int argc, char **argv);
 int cmd_uuid(const struct vault_opts *o, int argc, char **argv);
 int cmd_is_luks(const struct vault_opts *o, int argc, char **argv);
 int cmd_reencrypt(const struct vault_opts *o, int argc, char **argv);	/* cmd_reencrypt.c */
+int cmd_revoke(const struct vault_opts *o, int argc, char **argv);	/* cmd_reencrypt.c */
 int cmd_erase(const struct vault_opts *o, int argc, char **argv);
 int cmd_repair(const struct vault_opts *o, int argc, char **argv);
 int cmd_close(const struct vault_opts *o, int argc, char **argv);

@@ -62,6 +62,9 @@ _vaultctl_opts()
 	reencrypt)
 		o="--init-only --resilience --resume-only --hotzone-size --max-rate
 		   --progress-frequency -q --batch-mode $_vaultctl_keyfile $_vaultctl_pbkdf -T --tries" ;;
+	revoke)
+		o="--key-slot -S --hotzone-size --max-rate --progress-frequency -q --batch-mode
+		   $_vaultctl_keyfile $_vaultctl_pbkdf -T --tries" ;;
 	erase) o='-q --batch-mode' ;;
 	tab-check) o='--vaulttab' ;;
 	esac
@@ -70,7 +73,7 @@ _vaultctl_opts()
 
 _vaultctl_commands='open close status suspend resume resize key format add-key
 	remove-key change-key kill-slot enroll dump header-backup header-restore
-	uuid config token reencrypt is-luks erase repair tab-check version help'
+	uuid config token reencrypt revoke is-luks erase repair tab-check version help'
 
 # The names of the open dm-vault mappings (those vaultctl made).
 _vaultctl_mappings()
@@ -196,7 +199,7 @@ _vaultctl()
 	status | suspend | resume | resize)
 		((nargs == 0)) && COMPREPLY=($(compgen -W "$(_vaultctl_mappings)" -- "$cur")) ;;
 	format | add-key | remove-key | change-key | kill-slot | enroll | dump | \
-	header-backup | header-restore | uuid | config | reencrypt | is-luks | erase | repair)
+	header-backup | header-restore | uuid | config | reencrypt | revoke | is-luks | erase | repair)
 		# DEVICE (a block device or an image file), then a FILE.
 		((nargs <= 1)) && _filedir ;;
 	esac

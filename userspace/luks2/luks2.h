@@ -319,6 +319,8 @@ struct luks2_reencrypt_params {
 	const char *resilience;		/* "checksum" (default), "journal", "none" */
 	const char *hash;		/* checksum and digest hash; "sha256" */
 	struct luks2_pbkdf pbkdf;	/* the new keyslot's KDF */
+	const char *cipher;		/* the new cipher; NULL: the current one */
+	size_t key_size;		/* the new key's bytes; 0: the current size */
 };
 int luks2_reencrypt_init(struct luks2 *l, const void *vk, size_t vk_len, const char *pass,
 			 size_t pass_len, const struct luks2_reencrypt_params *p);
@@ -353,8 +355,8 @@ struct luks2_reenc_job {
 };
 int luks2_reenc_job_load(struct luks2 *l, struct luks2_reenc_job *j);
 /* Both volume keys (LUKS2_VK_MAX buffers) from PASS, then the metadata
- * digest checked with them (CVE-2021-4122): -EPERM wrong passphrase or
- * tampered metadata (the error says which). */
+ * digest checked with them (CVE-2021-4122): -EPERM wrong passphrase,
+ * -EINVAL tampered metadata (the error says so). */
 int luks2_reenc_unlock(struct luks2 *l, const struct luks2_reenc_job *j, const char *pass,
 		       size_t pass_len, unsigned char *vk_old, size_t *old_len,
 		       unsigned char *vk_new, size_t *new_len);

@@ -130,6 +130,7 @@ int luks2_reencrypt_init(struct luks2 *l, const void *vk, size_t vk_len, const c
 	uint64_t area_off, area_end;
 	int64_t ss = 512;
 	uint32_t iter;
+	size_t new_len = p && p->key_size ? p->key_size : vk_len;
 	int r, new_slot = -1, r_slot, d;
 
 	r = l2_need_rw(l);
@@ -152,12 +153,21 @@ int luks2_reencrypt_init(struct luks2 *l, const void *vk, size_t vk_len, const c
 		l2_err(l, "the volume key does not match this device");
 		return -EPERM;
 	}
+	if (p && p->cipher && (l2_cipher_is_null(p->cipher) || strlen(p->cipher) >= 128 ||
+			       strchr(p->cipher, ' '))) {
+		l2_err(l, "refusing the new cipher \"%s\"", p->cipher);
+		return -EINVAL;
+	}
+	if (!new_len || new_len > LUKS2_VK_MAX) {
+		l2_err(l, "invalid new key size %zu bytes", new_len);
+		return -EINVAL;
+	}
 	vk_new = l2_secure_alloc(LUKS2_VK_MAX);
 	if (!vk_new) {
 		l2_err(l, "cannot allocate locked memory");
 		return -ENOMEM;
 	}
-	r = l2_random(vk_new, vk_len);
+	r = l2_random(vk_new, new_len);
 	if (r) {
 		l2_err(l, "random number generator failed");
 		goto out;
@@ -173,11 +183,11 @@ int luks2_reencrypt_init(struct luks2 *l, const void *vk, size_t vk_len, const c
 		goto out;
 	}
 	/* the slow part (KDF) before the lock, as luks2_add_keyslot() */
-	r = l2_keyslot_make(l, vk_new, vk_len, pass, pass_len, pbkdf, &nk);
+	r = l2_keyslot_make(l, vk_new, new_len, pass, pass_len, pbkdf, &nk);
 	if (r)
 		goto out;
-	iter = pbkdf->iterations ? 1000 : l2_pbkdf2_calibrate(hash, vk_len, DIGEST_ITER_MS);
-	dnew = l2_digest_new(vk_new, vk_len, hash, iter);
+	iter = pbkdf->iterations ? 1000 : l2_pbkdf2_calibrate(hash, new_len, DIGEST_ITER_MS);
+	dnew = l2_digest_new(vk_new, new_len, hash, iter);
 	if (!dnew) {
 		l2_err(l, "cannot compute the new volume key's digest");
 		r = -ENOMEM;
@@ -213,6 +223,9 @@ int luks2_reencrypt_init(struct luks2 *l, const void *vk, size_t vk_len, const c
 		r = -ENOMEM;
 		goto rollback;
 	}
+	/* cryptsetup --cipher/--key-size: the new layout's cipher */
+	if (p && p->cipher)
+		json_object_object_add(fin, "encryption", json_object_new_string(p->cipher));
 	json_object_object_add(keyslots, rid, rks);
 	rks = NULL;
 	json_object_object_add(segs, "1", prev);
@@ -235,7 +248,7 @@ int luks2_reencrypt_init(struct luks2 *l, const void *vk, size_t vk_len, const c
 	json_object_object_add(req, "mandatory", mand);
 	json_object_object_add(cfg, "requirements", req);
 	/* last: the digest over everything above, with both keys */
-	dmeta = l2_reencrypt_digest_create(l, vk_old, vk_len, vk_new, vk_len, hash, iter);
+	dmeta = l2_reencrypt_digest_create(l, vk_old, vk_len, vk_new, new_len, hash, iter);
 	if (!dmeta) {
 		r = -EINVAL;
 		goto rollback;

@@ -182,7 +182,8 @@ int luks2_reenc_unlock(struct luks2 *l, const struct luks2_reenc_job *j, const c
 	if (r < 0)
 		return r;
 	/* CVE-2021-4122: nothing is acted upon before the metadata is authenticated */
-	return luks2_reencrypt_verify_keys(l, vk_old, *old_len, vk_new, *new_len);
+	r = luks2_reencrypt_verify_keys(l, vk_old, *old_len, vk_new, *new_len);
+	return r == -EPERM ? -EINVAL : r;	/* a right passphrase, bad metadata */
 }
 
 int luks2_reenc_protect(const struct luks2_reenc_job *j, const unsigned char *old_ct, size_t len,

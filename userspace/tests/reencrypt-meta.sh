@@ -172,6 +172,16 @@ cryptsetup reencrypt --init-only -q --key-file p1 $FAST theirs.img >/dev/null 2>
 shape ours.img >ours.shape; shape theirs.img >theirs.shape
 check "reencrypt --init-only writes the metadata cryptsetup writes" \
 	sh -c "[ $rc = 0 ] && grep -q online-reencrypt-v2 ours.shape && cmp -s ours.shape theirs.shape"
+# a cipher and key size change: the same metadata as cryptsetup's
+reenc_img ours2.img plain p1 && cp --sparse=always ours2.img theirs2.img
+# shellcheck disable=SC2086
+vc reencrypt --init-only --key-file p1 $FAST --cipher aes-cbc-essiv:sha256 --key-size 256 ours2.img
+# shellcheck disable=SC2086
+cryptsetup reencrypt --init-only -q --key-file p1 $FAST --cipher aes-cbc-essiv:sha256 \
+	--key-size 256 theirs2.img >/dev/null 2>&1
+shape ours2.img >ours2.shape; shape theirs2.img >theirs2.shape
+check "reencrypt --init-only --cipher --key-size writes the metadata cryptsetup writes" \
+	sh -c "[ $rc = 0 ] && grep -q aes-cbc-essiv ours2.shape && cmp -s ours2.shape theirs2.shape"
 vc dump ours.img
 check "dump after our init: reencryption, checksum resilience, progress 0" \
 	sh -c "[ $rc = 0 ] && grep -q 'Resilience: checksum (sha256, 4096-byte blocks)' $OUT &&
