@@ -26,3 +26,10 @@ bench-report:
 		/usr/bin/python3 $(REPO)/bench/report "$$raw" || exit 1; \
 	done; \
 	[ $$found = 1 ] || { echo "bench-report: no bench/results/*/raw.txt (make bench)" >&2; exit 1; }
+
+# Online re-encryption, dm-vault beside cryptsetup, with a foreground fio
+# job (bench/run-bench-reencrypt; minutes per kernel with the default 32 MiB):
+# results in bench/results/<KVER>/reencrypt.md.
+.PHONY: bench-reencrypt
+bench-reencrypt: deps module userspace
+	$(Q)$(REPO)/bench/run-bench-reencrypt $(KVERS)

@@ -24,6 +24,7 @@ Modes:
                     with SECTOR and COUNT in 512-byte sectors and KIND one of
                     write, flush, fua, flush+fua, discard, mark
   --plan            print the indices of the entries --interactive stops at
+                    (--stop-mark, --stop-flushes, --stop-writes select them)
   --replay DEV      write the entries onto DEV, up to --end-mark or the end.
                     With --interactive, stop after each selected entry:
                     DEV is synced, "stop INDEX KIND NAME" is printed and one
@@ -174,6 +175,14 @@ def select_stops(entries, last, a):
                if e.flags & (F_FLUSH | F_FUA) and e.index + 1 not in stops]
     n = min(a.stop_flushes, len(flushes))
     stops.update(flushes[(k * len(flushes)) // n] for k in range(n))
+    # Plain writes between durable points: a prefix of the log is also a
+    # state a power cut can leave (the writes after the last flush may or
+    # may not have reached the disk).
+    writes = [e.index for e in entries[first:last + 1]
+              if not e.flags & (F_FLUSH | F_FUA | F_MARK | F_DISCARD)
+              and e.index not in stops]
+    n = min(a.stop_writes, len(writes))
+    stops.update(writes[(2 * k + 1) * len(writes) // (2 * n)] for k in range(n))
     return stops
 
 
@@ -190,8 +199,10 @@ def main():
                     help="stop at marks whose name starts with PREFIX")
     ap.add_argument("--stop-flushes", metavar="N", type=int, default=0,
                     help="also stop at N flush/FUA entries spread evenly over the log")
+    ap.add_argument("--stop-writes", metavar="N", type=int, default=0,
+                    help="also stop at N plain writes (between flushes) spread evenly")
     ap.add_argument("--after-mark", metavar="NAME",
-                    help="take flush/FUA stops only after this mark")
+                    help="take flush/FUA and write stops only after this mark")
     ap.add_argument("--drop", metavar="S:N", action="append")
     ap.add_argument("--corrupt", metavar="S:N", action="append")
     a = ap.parse_args()
