@@ -29,6 +29,7 @@
 #                   flush/FUA stops (all), write stops (4), hotzone (1M) and
 #                   data size in MiB (4), passed as VAULT_ENV_RC_*
 #   RC_SEED         seed of the kill times (default: random, printed)
+#   RC_JOBS         the jobs whose writes are cut (default: cryptsetup vaultctl)
 #   RC_GUEST_TIMEOUT  seconds one guest may take (default 2400)
 # Logs: build/logs/reencrypt-crash-*.log
 {
@@ -70,6 +71,8 @@ if "$build/vaultctl" reencrypt --help 2>&1 | grep -q -- --resume-only; then
 	jobs+=(vaultctl)
 	resumers+=(vaultctl)
 fi
+# RC_JOBS: some of the jobs only (e.g. "vaultctl"); both still resume
+[ -z "${RC_JOBS:-}" ] || read -ra jobs <<< "$RC_JOBS"
 echo "# jobs: ${jobs[*]}; resumers: ${resumers[*]}; kill seed $seed"
 echo "1..$((${#kernels[@]} * (${#jobs[@]} + kills)))"
 

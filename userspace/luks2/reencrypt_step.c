@@ -398,7 +398,7 @@ int luks2_reenc_finish(struct luks2 *l, const struct luks2_reenc_job *j)
 {
 	json_object *saved, *seg, *segs, *cfg, *req, *mand, *dig;
 	char rid[12], gone[LUKS2_KEYSLOTS_MAX][12];
-	uint64_t off, size;
+	uint64_t off, size, area_off[LUKS2_KEYSLOTS_MAX], area_len[LUKS2_KEYSLOTS_MAX];
 	int n = 0, i, r;
 
 	if (j->progress != j->data_size || j->in_flight)
@@ -411,7 +411,16 @@ int luks2_reenc_finish(struct luks2 *l, const struct luks2_reenc_job *j)
 		r = -ENOMEM;
 		goto out;
 	}
-	/* the old volume key's keyslots and the reencrypt keyslot: areas wiped first */
+	/*
+	 * The old volume key's keyslots and the reencrypt keyslot go in the
+	 * same header write that drops the requirement, and their areas are
+	 * wiped only after it: wiping first, a power cut before the write left
+	 * a header that still needs the old key with no keyslot able to give
+	 * it (neither tool could open or resume it; the crash matrix,
+	 * tests/extended/20-reencrypt-crash, found it).  Cut between the write
+	 * and the wipe, the leftover material gives only the old key, which
+	 * no longer decrypts anything.
+	 */
 	snprintf(rid, sizeof(rid), "%d", j->keyslot);
 	json_object_object_foreach(l2_obj(l->jobj, "keyslots"), kid, kval) {
 		const char *d = NULL;
@@ -419,11 +428,15 @@ int luks2_reenc_finish(struct luks2 *l, const struct luks2_reenc_job *j)
 		l2_digest_for_keyslot(l->jobj, kid, &d);
 		if (strcmp(kid, rid) && !(d && !strcmp(d, j->digest_old)))
 			continue;
+		if (n >= LUKS2_KEYSLOTS_MAX)
+			break;
+		area_off[n] = area_len[n] = 0;
 		if (l2_u64(l2_obj(kval, "area"), "offset", &off) &&
-		    l2_u64(l2_obj(kval, "area"), "size", &size))
-			l2_keyslot_wipe_area(l, off, size);
-		if (n < LUKS2_KEYSLOTS_MAX)
-			snprintf(gone[n++], sizeof(gone[0]), "%s", kid);
+		    l2_u64(l2_obj(kval, "area"), "size", &size)) {
+			area_off[n] = off;
+			area_len[n] = size;
+		}
+		snprintf(gone[n++], sizeof(gone[0]), "%s", kid);
 	}
 	for (i = 0; i < n; i++)
 		drop_keyslot(l, gone[i]);
@@ -466,6 +479,9 @@ int luks2_reenc_finish(struct luks2 *l, const struct luks2_reenc_job *j)
 	if (req && !json_object_object_length(req))
 		json_object_object_del(cfg, "requirements");
 	r = commit(l, saved, false);
+	for (i = 0; !r && i < n; i++)
+		if (area_len[i])
+			l2_keyslot_wipe_area(l, area_off[i], area_len[i]);
 out:
 	l2_write_end(l);
 	return r;
