@@ -24,4 +24,11 @@ static inline void *vault_completion_data(vault_completion_arg_t arg)
 }
 #endif
 
+/* Linux 6.5 gave dm tables a blk_mode_t with its own write bit. */
+#ifdef VAULT_HAVE_BLK_MODE
+#define VAULT_TABLE_MODE_WRITE	BLK_OPEN_WRITE
+#else
+#define VAULT_TABLE_MODE_WRITE	FMODE_WRITE
+#endif
+
 #endif /* DM_VAULT_COMPAT_H */

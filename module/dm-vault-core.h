@@ -31,10 +31,16 @@ enum vault_iv_mode {
 	VAULT_IV_ESSIV,		/* le64 sector, encrypted by the essiv template */
 };
 
+/*
+ * A cipher and key with the encryption unit it is used with: while
+ * re-encrypting, the two sides may use different sector sizes.
+ */
 struct vault_cipher {
 	struct crypto_skcipher *tfm;
 	enum vault_iv_mode iv_mode;
 	unsigned int iv_size;	/* bytes the IV generator writes */
+	unsigned int sector_size;	/* encryption unit, bytes */
+	unsigned int sector_shift;	/* log2(sector_size / 512) */
 };
 
 int vault_cipher_init(struct vault_cipher *vcp, const char *spec,
@@ -112,6 +118,9 @@ struct vault_c {
 	u64 iv_offset;			/* in 512-byte sectors */
 	unsigned int sector_size;	/* encryption unit, bytes */
 	unsigned int sector_shift;	/* log2(sector_size / 512) */
+	unsigned int new_sector_size;	/* new_sector_size:, or 0 */
+	unsigned int block_size;	/* bios align to it: both sides' units */
+	bool read_only;			/* the table was loaded without write */
 	unsigned long flags;		/* VAULT_F_* bits */
 
 	char *cipher_spec;		/* as given on the table line */

@@ -100,12 +100,12 @@ unsigned int vault_io_size(struct vault_c *vc)
 static void vault_walk_advance(struct vault_walk *w, unsigned int bytes)
 {
 	struct vault_io *io = w->io;
-	struct vault_c *vc = io->vc;
 
 	bio_advance_iter(io->bio, &w->iter_in, bytes);
 	bio_advance_iter(io->out, &w->iter_out, bytes);
-	if (test_bit(VAULT_F_IV_LARGE_SECTORS, &vc->flags))
-		w->iv_sector += bytes >> (SECTOR_SHIFT + vc->sector_shift);
+	if (test_bit(VAULT_F_IV_LARGE_SECTORS, &io->vc->flags))
+		w->iv_sector += bytes >> (SECTOR_SHIFT +
+					  io->cipher->sector_shift);
 	else
 		w->iv_sector += bytes >> SECTOR_SHIFT;
 }
@@ -175,7 +175,7 @@ static void vault_walk_run(struct vault_walk *w, unsigned int ctx)
 {
 	struct vault_io *io = w->io;
 	struct vault_c *vc = io->vc;
-	unsigned int ss = vc->sector_size;
+	unsigned int ss = io->cipher->sector_size;
 	struct vault_req *vr = NULL;
 
 	while (!READ_ONCE(w->status) && w->iter_in.bi_size) {
@@ -307,7 +307,7 @@ static void vault_io_crypt(struct vault_io *io, unsigned int ctx)
 	struct vault_walk *w0 = &io->walk;
 	unsigned int nr = vault_nr_walks(vc, w0);
 	unsigned int share = round_down(w0->iter_in.bi_size / nr,
-					vc->sector_size);
+					io->cipher->sector_size);
 	unsigned int i;
 
 	atomic_set(&io->pending, 1);
@@ -470,7 +470,7 @@ static void vault_read_endio(struct bio *bio)
 int vault_io_map(struct dm_target *ti, struct bio *bio)
 {
 	struct vault_c *vc = ti->private;
-	unsigned int ss_sectors = vc->sector_size >> SECTOR_SHIFT;
+	unsigned int ss_sectors = vc->block_size >> SECTOR_SHIFT;
 	struct vault_io *io = dm_per_bio_data(bio, ti->per_io_data_size);
 
 	/* vault_io_end_io() looks at it for every bio that completes. */
@@ -493,9 +493,9 @@ int vault_io_map(struct dm_target *ti, struct bio *bio)
 	    bio_sectors(bio) > VAULT_MAX_WRITE_SECTORS)
 		dm_accept_partial_bio(bio, VAULT_MAX_WRITE_SECTORS);
 
-	/* Only whole encryption sectors can be transformed. */
+	/* Only whole encryption sectors (of either side) can be transformed. */
 	if (unlikely((bio->bi_iter.bi_sector & (ss_sectors - 1)) ||
-		     (bio->bi_iter.bi_size & (vc->sector_size - 1))))
+		     (bio->bi_iter.bi_size & (vc->block_size - 1))))
 		return DM_MAPIO_KILL;
 
 	io->vc = vc;
@@ -534,7 +534,7 @@ void vault_io_dispatch(struct vault_io *io)
 	io->walk.iter_in = bio->bi_iter;
 	io->walk.iv_sector = sector + vc->iv_offset;
 	if (test_bit(VAULT_F_IV_LARGE_SECTORS, &vc->flags))
-		io->walk.iv_sector >>= vc->sector_shift;
+		io->walk.iv_sector >>= io->cipher->sector_shift;
 
 	if (!io->write) {
 		io->out = bio;

@@ -18,6 +18,12 @@
  * checkpoint. The kernel keeps no checkpoint of its own: after a crash the
  * table is loaded again with the boundary the checkpoint recorded.
  *
+ * The new side may use another sector size ("new_sector_size:<n>"): as in
+ * LUKS2, whose segments each carry their own, the IV still counts 512-byte
+ * sectors (unless iv_large_sectors), so a sector's IV depends on its
+ * number only. The boundary, a hotzone and every bio are then multiples of
+ * both sizes (the device's logical block size is the larger one).
+ *
  * If a step fails before it wrote anything, the boundary stays and the
  * held I/O proceeds. If it fails after (a write or the flush failed), the
  * hotzone holds sectors under either key: the boundary stays, the state
@@ -88,6 +94,7 @@ int vault_reenc_parse(struct vault_c *vc, unsigned int argc, char **argv,
 int vault_reenc_init(struct vault_c *vc, struct dm_target *ti, char **error)
 {
 	struct vault_reenc *re = vc->re;
+	unsigned int new_ss = vc->new_sector_size ?: vc->sector_size;
 	u8 material[VAULT_KEY_SIZE_MAX];
 	unsigned int size;
 	int r;
@@ -101,9 +108,19 @@ int vault_reenc_init(struct vault_c *vc, struct dm_target *ti, char **error)
 		*error = "reencrypt boundary is not a multiple of sector_size";
 		return -EINVAL;
 	}
+	if (re->boundary & ((new_ss >> SECTOR_SHIFT) - 1)) {
+		*error = "reencrypt boundary is not a multiple of new_sector_size";
+		return -EINVAL;
+	}
+	if (vc->iv_offset & ((new_ss >> SECTOR_SHIFT) - 1)) {
+		*error = "Invalid iv_offset: not a multiple of new_sector_size";
+		return -EINVAL;
+	}
 	r = vault_cipher_init(&re->cipher, re->cipher_spec, error);
 	if (r)
 		return r;
+	re->cipher.sector_size = new_ss;
+	re->cipher.sector_shift = __ffs(new_ss) - SECTOR_SHIFT;
 	r = vault_fetch_key(re->key_name, material, &size, NULL, error);
 	if (!r)
 		r = vault_program_key(vc, &re->cipher, material, size, error);
@@ -277,12 +294,16 @@ static int vault_reenc_crypt(struct vault_reenc_req *rq,
 				crypto_skcipher_decrypt(req), &rq->wait);
 }
 
-/* Old key to new key, for @nr sectors from target sector @sector. */
-static int vault_reenc_recrypt(struct vault_c *vc, struct vault_reenc_req *rq,
-			       struct page **pages, sector_t sector,
-			       unsigned int nr)
+/*
+ * Decrypt or encrypt @nr sectors from target sector @sector in place, in
+ * @cipher's own sector size. The chunk starts on a multiple of both sizes.
+ */
+static int vault_reenc_pass(struct vault_c *vc, struct vault_reenc_req *rq,
+			    const struct vault_cipher *cipher,
+			    struct page **pages, sector_t sector,
+			    unsigned int nr, bool encrypt)
 {
-	unsigned int ss = vc->sector_size;
+	unsigned int ss = cipher->sector_size;
 	unsigned int bytes = nr << SECTOR_SHIFT;
 	struct scatterlist sg;
 	unsigned int off;
@@ -292,19 +313,29 @@ static int vault_reenc_recrypt(struct vault_c *vc, struct vault_reenc_req *rq,
 		u64 iv_sector = sector + (off >> SECTOR_SHIFT) + vc->iv_offset;
 
 		if (test_bit(VAULT_F_IV_LARGE_SECTORS, &vc->flags))
-			iv_sector >>= vc->sector_shift;
+			iv_sector >>= cipher->sector_shift;
 		sg_init_table(&sg, 1);
 		sg_set_page(&sg, pages[off / PAGE_SIZE], ss, off % PAGE_SIZE);
-		r = vault_reenc_crypt(&rq[0], &vc->cipher, &sg, ss, iv_sector,
-				      false);
-		if (!r)
-			r = vault_reenc_crypt(&rq[1], &vc->re->cipher, &sg, ss,
-					      iv_sector, true);
+		r = vault_reenc_crypt(rq, cipher, &sg, ss, iv_sector, encrypt);
 		if (r)
 			return r;
 		cond_resched();
 	}
 	return 0;
+}
+
+/* Old key to new key (and sector size), for @nr sectors from @sector. */
+static int vault_reenc_recrypt(struct vault_c *vc, struct vault_reenc_req *rq,
+			       struct page **pages, sector_t sector,
+			       unsigned int nr)
+{
+	int r;
+
+	r = vault_reenc_pass(vc, &rq[0], &vc->cipher, pages, sector, nr, false);
+	if (!r)
+		r = vault_reenc_pass(vc, &rq[1], &vc->re->cipher, pages, sector,
+				     nr, true);
+	return r;
 }
 
 /*
@@ -475,6 +506,8 @@ unsigned int vault_reenc_table(struct vault_c *vc, char *result,
 	else
 		DMEMIT(VAULT_KEY_REF_EMPTY);
 	DMEMIT(" %llu", (unsigned long long)boundary);
+	if (re->cipher.sector_size != vc->sector_size)
+		DMEMIT(" new_sector_size:%u", re->cipher.sector_size);
 	return sz;
 }
 
@@ -491,6 +524,15 @@ static int vault_reenc_msg_step(struct vault_c *vc, const char *arg)
 		DMWARN("reencrypt step: %llu sectors is not a multiple of sector_size",
 		       len);
 		return -EINVAL;
+	}
+	if (len & ((vc->re->cipher.sector_size >> SECTOR_SHIFT) - 1)) {
+		DMWARN("reencrypt step: %llu sectors is not a multiple of new_sector_size",
+		       len);
+		return -EINVAL;
+	}
+	if (vc->read_only) {
+		DMWARN("reencrypt step: refused on a read-only table (a step writes)");
+		return -EROFS;
 	}
 	if (len > VAULT_REENC_MAX_STEP) {
 		DMWARN("reencrypt step: %llu sectors is above the largest hotzone, %u",

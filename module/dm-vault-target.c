@@ -74,18 +74,41 @@ static int vault_wipe_key(struct vault_c *vc)
 	return 0;
 }
 
+static bool vault_sector_size_valid(const char *val, unsigned int *ss)
+{
+	return !kstrtouint(val, 10, ss) && *ss >= SECTOR_SIZE && *ss <= 4096 &&
+	       is_power_of_2(*ss);
+}
+
 static int vault_parse_sector_size(struct vault_c *vc, const char *val,
 				   char **error)
 {
 	unsigned int ss;
 
-	if (kstrtouint(val, 10, &ss) || ss < SECTOR_SIZE || ss > 4096 ||
-	    !is_power_of_2(ss)) {
+	if (!vault_sector_size_valid(val, &ss)) {
 		*error = "Invalid sector_size: a power of two from 512 to 4096";
 		return -EINVAL;
 	}
 	vc->sector_size = ss;
 	vc->sector_shift = __ffs(ss) - SECTOR_SHIFT;
+	return 0;
+}
+
+/* The new side's sector size while re-encrypting (checked by reenc_init). */
+static int vault_parse_new_sector_size(struct vault_c *vc, const char *val,
+				       char **error)
+{
+	unsigned int ss;
+
+	if (vc->new_sector_size) {
+		*error = "new_sector_size given twice";
+		return -EINVAL;
+	}
+	if (!vault_sector_size_valid(val, &ss)) {
+		*error = "Invalid new_sector_size: a power of two from 512 to 4096";
+		return -EINVAL;
+	}
+	vc->new_sector_size = ss;
 	return 0;
 }
 
@@ -129,6 +152,13 @@ static int vault_parse_options(struct vault_c *vc, unsigned int argc,
 			i += 3;
 			continue;
 		}
+		if (strstarts(opt, "new_sector_size:")) {
+			const char *val = opt + strlen("new_sector_size:");
+
+			if (vault_parse_new_sector_size(vc, val, error))
+				return -EINVAL;
+			continue;
+		}
 		if (strstarts(opt, "sector_size:")) {
 			if (vault_parse_sector_size(vc, opt + strlen("sector_size:"),
 						    error))
@@ -154,6 +184,10 @@ static int vault_parse_options(struct vault_c *vc, unsigned int argc,
 	if (test_bit(VAULT_F_IV_LARGE_SECTORS, &vc->flags) &&
 	    vc->sector_size == SECTOR_SIZE) {
 		*error = "iv_large_sectors needs a sector_size above 512";
+		return -EINVAL;
+	}
+	if (vc->new_sector_size && !vc->re) {
+		*error = "new_sector_size is valid only with reencrypt";
 		return -EINVAL;
 	}
 	return 0;
@@ -190,9 +224,17 @@ static int vault_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	if (r)
 		goto bad;
 
+	vc->block_size = max(vc->sector_size, vc->new_sector_size);
+	vc->read_only = !(dm_table_get_mode(ti->table) &
+			  VAULT_TABLE_MODE_WRITE);
+
 	r = -EINVAL;
 	if (ti->len & ((vc->sector_size >> SECTOR_SHIFT) - 1)) {
 		ti->error = "Device length is not a multiple of sector_size";
+		goto bad;
+	}
+	if (ti->len & ((vc->block_size >> SECTOR_SHIFT) - 1)) {
+		ti->error = "Device length is not a multiple of new_sector_size";
 		goto bad;
 	}
 
@@ -209,6 +251,8 @@ static int vault_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	r = vault_cipher_init(&vc->cipher, argv[0], &ti->error);
 	if (r)
 		goto bad;
+	vc->cipher.sector_size = vc->sector_size;
+	vc->cipher.sector_shift = vc->sector_shift;
 
 	r = vault_load_key(vc, &ti->error);
 	if (r)
@@ -294,7 +338,10 @@ static unsigned int vault_count_options(struct vault_c *vc)
 						   BIT(VAULT_F_IV_LARGE_SECTORS)));
 
 	/* "reencrypt <new_cipher> <new_key> <boundary>" counts four words */
-	return n + (vc->sector_size != SECTOR_SIZE) + (vc->re ? 4 : 0);
+	n += (vc->sector_size != SECTOR_SIZE) + (vc->re ? 4 : 0);
+	if (vc->re && vc->re->cipher.sector_size != vc->sector_size)
+		n++;	/* new_sector_size: */
+	return n;
 }
 
 static void vault_status(struct dm_target *ti, status_type_t type,
@@ -352,7 +399,8 @@ static void vault_status(struct dm_target *ti, status_type_t type,
 		       test_bit(VAULT_F_KEY_VALID, &vc->flags) ? 'y' : 'n',
 		       vc->sector_size);
 		if (vc->re)
-			DMEMIT(",new_cipher=%s", vc->re->cipher_spec);
+			DMEMIT(",new_cipher=%s,new_sector_size=%u",
+			       vc->re->cipher_spec, vc->re->cipher.sector_size);
 		DMEMIT(";");
 		break;
 	}
@@ -515,20 +563,21 @@ static void vault_io_hints(struct dm_target *ti, struct queue_limits *limits)
 {
 	struct vault_c *vc = ti->private;
 
+	/* While re-encrypting, a block must be whole on either side. */
 	limits->logical_block_size = max_t(unsigned int,
 					   limits->logical_block_size,
-					   vc->sector_size);
+					   vc->block_size);
 	limits->physical_block_size = max_t(unsigned int,
 					    limits->physical_block_size,
-					    vc->sector_size);
-	limits->io_min = max_t(unsigned int, limits->io_min, vc->sector_size);
+					    vc->block_size);
+	limits->io_min = max_t(unsigned int, limits->io_min, vc->block_size);
 	/* Each encryption sector must lie inside one page of the bio. */
 	limits->dma_alignment = limits->logical_block_size - 1;
 }
 
 static struct target_type vault_target = {
 	.name = "vault",
-	.version = { 1, 1, 0 },
+	.version = { 1, 2, 0 },
 	.module = THIS_MODULE,
 	.ctr = vault_ctr,
 	.dtr = vault_dtr,

@@ -517,6 +517,8 @@ static const char *const base_lines[] = {
 	"capi:ecb(cipher_null)-plain64 - 0 @ 0",
 	"aes-xts-plain64 key:" PREFIX "k64 0 @ 0 4 reencrypt aes-cbc-essiv:sha256 key:" PREFIX "k32 2048",
 	"aes-cbc-essiv:sha256 key:" PREFIX "k32 8 @ 8 5 sector_size:4096 reencrypt capi:ecb(cipher_null)-plain64 - 8",
+	"aes-xts-plain64 key:" PREFIX "k64 0 @ 0 5 reencrypt aes-xts-plain64 key:" PREFIX "k32 2048 new_sector_size:4096",
+	"aes-xts-plain64 key:" PREFIX "k64 8 @ 8 6 sector_size:4096 new_sector_size:1024 reencrypt aes-cbc-essiv:sha256 key:" PREFIX "k32 8",
 };
 
 static const char *const numbers[] = {
@@ -564,6 +566,10 @@ static const char *const options[] = {
 	"sector_size:18446744073709551616", "sector_size:4294967808", "sector_size:+512",
 	"sector_size", "integrity:32:aead", "submit_from_crypt_cpus", "ALLOW_DISCARDS",
 	"allow_discards:1", "reencrypt", "reencrypt:", "REENCRYPT",
+	"new_sector_size:", "new_sector_size:512", "new_sector_size:4096",
+	"new_sector_size:2048", "new_sector_size:8192", "new_sector_size:768",
+	"new_sector_size:0", "new_sector_size:-4096", "new_sector_size:4096x",
+	"new_sector_size:18446744073709551616", "new_sector_size", "NEW_SECTOR_SIZE:4096",
 };
 
 static const char *const devices[] = {
@@ -955,9 +961,12 @@ static int live_create(struct worker *w, int ctl, const char *name)
 	};
 
 	snprintf(p0, sizeof(p0), "aes-xts-plain64 key:" PREFIX "k64 0 %s 0", opt.lower);
-	/* the second half re-encrypts: "reencrypt step" moves data */
+	/*
+	 * the second half re-encrypts to 4096-byte sectors: "reencrypt step"
+	 * moves data
+	 */
 	snprintf(p1, sizeof(p1), "aes-cbc-essiv:sha256 key:" PREFIX "k32 0 %s %u "
-		 "4 reencrypt aes-xts-plain64 key:" PREFIX "k64 0",
+		 "5 reencrypt aes-xts-plain64 key:" PREFIX "k64 0 new_sector_size:4096",
 		 opt.lower, TABLE_LEN / 2);
 	if (dm_simple(w, ctl, DM_DEV_CREATE, name, 0, "DM_DEV_CREATE"))
 		return -1;

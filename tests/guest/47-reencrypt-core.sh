@@ -19,7 +19,15 @@
 #      status and table never show key bytes;
 #   5. failed steps (dm-flakey under vault): failing reads change nothing;
 #      failing writes mark the hotzone (its I/O fails with EIO) until the
-#      table is loaded again; no oops or warning anywhere.
+#      table is loaded again; no oops or warning anywhere;
+#   6. a sector size change (new_sector_size:4096 from 512): bad lines
+#      refused with their reasons, dm-crypt reads each side with its own
+#      sector size, and at the end the lower device equals what dm-crypt
+#      writes with the new key and sector_size:4096;
+#   7. a read-only table refuses "reencrypt step" (EROFS);
+#   8. a step whose writes dm-delay holds: status says "moving", I/O
+#      outside the hotzone completes meanwhile, I/O inside it waits until
+#      the writes are let go, then reads right.
 # Case pairs: aes-xts-plain64 -> aes-cbc-essiv:sha256 (a cipher change,
 # 512-byte sectors), aes-xts-plain64 -> aes-xts-plain64 with 4096-byte
 # sectors, an iv_offset and a data offset, and aes-xts-plain64 -> the null cipher
@@ -242,7 +250,7 @@ oracle_split "fio" "$WORK/fio-image" $LEN aes-cbc-essiv:sha256 "$WORK/new" \
 dmsetup remove $V
 ktap_diag "fio: $((SECONDS - t0)) s"
 
-# ---- 4. keys, refused messages and table lines
+# ---- 4. keys, refused messages and table lines (and 6-8 below use these)
 # The kernel log is followed by a background reader of /dev/kmsg and read
 # with bash builtins: process start-up dominates under TCG.
 cat /dev/kmsg > "$WORK/kmsg" 2>/dev/null &
@@ -269,14 +277,18 @@ refused() {
 }
 EINVAL='Invalid argument'
 BASE="0 $LEN vault aes-xts-plain64 key:$T-old 0 $DEV 0"
-# bad_table WHY OPTS...: dmsetup create refused, the reason logged
-bad_table() {
-	local why=$1
-	shift
-	refused "vault: .*$why" "$EINVAL|failed" dmsetup create $T-bad --table "$BASE $*" &&
+# bad_line WHY LINE: dmsetup create refused, the reason logged
+bad_line() {
+	refused "vault: .*$1" "$EINVAL|failed" dmsetup create $T-bad --table "$2" &&
 		! dmsetup info $T-bad >/dev/null 2>&1 && return 0
 	dmsetup remove $T-bad >/dev/null 2>&1
 	return 1
+}
+# bad_table WHY OPTS...: the same for BASE with optional arguments OPTS
+bad_table() {
+	local why=$1
+	shift
+	bad_line "$why" "$BASE $*"
 }
 ktap_check "table: reencrypt without its arguments" \
 	bad_table "reencrypt takes three arguments" 2 reencrypt aes-xts-plain64
@@ -384,6 +396,162 @@ ktap_check "failures: everything reads back (the failed writes changed nothing)"
 ktap_check "failures: steps work again" \
 	[ "$(dmsetup message $V 0 reencrypt step 4096)" = "6144 $LEN idle" ]
 ktap_check "failures: reads back after the step" same_range "$WORK/plain" $M 0 $LEN
+dmsetup remove $V
+dmsetup remove $LOW
+
+# ---- 6. a sector size change: the new side uses new_sector_size
+# (cryptsetup reencrypt --sector-size: each LUKS2 segment has its own size,
+# the IV still counts 512-byte sectors)
+NEWSS_RE="reencrypt aes-xts-plain64 key:$T-new64"
+ktap_check "table: new_sector_size without reencrypt" \
+	bad_table "new_sector_size is valid only with reencrypt" 1 new_sector_size:4096
+ktap_check "table: new_sector_size not a power of two" \
+	bad_table "Invalid new_sector_size: a power of two from 512 to 4096" \
+	5 $NEWSS_RE 0 new_sector_size:768
+ktap_check "table: new_sector_size above 4096" \
+	bad_table "Invalid new_sector_size: a power of two from 512 to 4096" \
+	5 $NEWSS_RE 0 new_sector_size:8192
+ktap_check "table: new_sector_size given twice" \
+	bad_table "new_sector_size given twice" \
+	6 new_sector_size:4096 $NEWSS_RE 0 new_sector_size:4096
+ktap_check "table: boundary not a multiple of new_sector_size" \
+	bad_table "boundary is not a multiple of new_sector_size" \
+	5 $NEWSS_RE 1028 new_sector_size:4096
+ktap_check "table: length not a multiple of new_sector_size" \
+	bad_line "Device length is not a multiple of new_sector_size" \
+	"0 $((LEN - 4)) vault aes-xts-plain64 key:$T-old 0 $DEV 0 5 $NEWSS_RE 0 new_sector_size:4096"
+ktap_check "table: iv_offset not a multiple of new_sector_size" \
+	bad_line "Invalid iv_offset: not a multiple of new_sector_size" \
+	"0 $LEN vault aes-xts-plain64 key:$T-old 4 $DEV 0 5 $NEWSS_RE 0 new_sector_size:4096"
+
+# One case, 512 -> 4096 (the way the unit grows; the code is the same both
+# ways round, and 47 must stay short)
+ss_case() {
+	local name="ss 512->4096" line b t0=$SECONDS
+	dmsetup create $V --table \
+		"0 $LEN vault aes-xts-plain64 key:$T-old 0 $DEV 0 5 $NEWSS_RE 0 new_sector_size:4096" ||
+		{ ktap_fail "$name: dmsetup create"; return; }
+	ktap_check "$name: logical block size is the larger one" \
+		[ "$(blockdev --getss $M)" = 4096 ]
+	ktap_check "$name: the table shows new_sector_size:4096" \
+		grep -q " $NEWSS_RE 0 new_sector_size:4096\$" <<<"$(dmsetup table $V)"
+	write_dev "$WORK/plain" $M
+	ktap_check "$name: step not a multiple of new_sector_size refused" \
+		refused "not a multiple of new_sector_size" "$EINVAL" \
+		dmsetup message $V 0 reencrypt step 1540
+	b=3072
+	ktap_check "$name: a step reaches $b" \
+		[ "$(dmsetup message $V 0 reencrypt step $b)" = "$b $LEN idle" ]
+	ktap_check "$name: reads back through vault" same_range "$WORK/plain" $M 0 $LEN
+	oracle_flush $M $DEV
+	crypt_map $T-new aes-xts-plain64 "$WORK/new64" 0 0 4096 &&
+	crypt_map $T-old aes-xts-plain64 "$WORK/old" 0 0 512 &&
+	ktap_check "$name: dm-crypt, new key, sector_size:4096, reads [0, $b)" \
+		same_range "$WORK/plain" /dev/mapper/$T-new 0 $b &&
+	ktap_check "$name: dm-crypt, old key, 512-byte sectors, reads [$b, $LEN)" \
+		same_range "$WORK/plain" /dev/mapper/$T-old $b $((LEN - b)) ||
+		ktap_fail "$name: dm-crypt oracle"
+	dmsetup remove $T-new
+	dmsetup remove $T-old
+
+	# the reported table re-parses to the same mapping
+	line=$(dmsetup table $V)
+	dmsetup remove $V
+	dmsetup create $V --table "$line" ||
+		{ ktap_fail "$name: re-create from dmsetup table"; return; }
+	ktap_check "$name: re-created table reports the same line" \
+		[ "$(dmsetup table $V)" = "$line" ]
+	ktap_check "$name: step to the end" \
+		[ "$(dmsetup message $V 0 reencrypt step $LEN)" = "$LEN $LEN idle" ]
+	ktap_check "$name: reads back after the last step" \
+		same_range "$WORK/plain" $M 0 $LEN
+	dmsetup remove $V
+
+	# the lower device holds what dm-crypt writes with sector_size:4096
+	dd if=$DEV of="$WORK/raw-vault" bs=1M count=$MIB iflag=direct status=none
+	dmsetup create $T-new --table \
+		"0 $LEN crypt aes-xts-plain64 $(hex "$WORK/new64") 0 $DEV 0 1 sector_size:4096" &&
+		write_dev "$WORK/plain" /dev/mapper/$T-new &&
+		dmsetup remove $T-new
+	ktap_check "$name: ciphertext equals dm-crypt's (sector_size:4096, new key)" \
+		cmp -s -n $((MIB << 20)) "$WORK/raw-vault" $DEV
+	ktap_diag "$name: $((SECONDS - t0)) s"
+}
+ss_case
+
+# ---- 7. a read-only table: reads work, a step (which writes) is refused
+dmsetup create $V --readonly --table "$BASE 4 reencrypt aes-cbc-essiv:sha256 key:$T-new 0" ||
+	ktap_fail_all "dmsetup create --readonly"
+ktap_check "read-only: reads work" \
+	dd if=$M of=/dev/null bs=4k count=16 iflag=direct status=none
+ktap_check "read-only: reencrypt step refused (EROFS, the reason logged)" \
+	refused "reencrypt step: refused on a read-only table" "Read-only file system" \
+	dmsetup message $V 0 reencrypt step 8
+ktap_check "read-only: reencrypt status works, nothing moved" \
+	[ "$(dmsetup message $V 0 reencrypt status)" = "0 $LEN idle" ]
+dmsetup remove $V
+
+# ---- 8. while a step moves: status says "moving", I/O outside the
+# hotzone completes, I/O inside it waits and then returns the right data.
+# The step's writes are held by dm-delay (reads are not delayed) until the
+# test releases them, by replacing the delay table (its suspend sends the
+# delayed bios down at once): no timing assumption.
+us() { echo "${EPOCHREALTIME/./}"; }
+HZ0=2048 HZ=4096
+dmsetup create $LOW --table "$LINEAR" || ktap_fail_all "dmsetup create $LOW"
+dmsetup create $V --table \
+	"0 $LEN vault aes-xts-plain64 key:$T-old 0 /dev/mapper/$LOW 0 4 reencrypt aes-cbc-essiv:sha256 key:$T-new $HZ0" ||
+	ktap_fail_all "moving: dmsetup create"
+write_dev "$WORK/plain" $M
+modprobe dm-delay 2>/dev/null
+if ! swap_lower $V $LOW "0 $LEN delay $DEV 0 0 $DEV 0 60000"; then
+	ktap_fail "moving: lower device's writes held by dm-delay"
+else
+	t_step=$(us)
+	dmsetup message $V 0 reencrypt step $HZ > "$WORK/step.out" &
+	STEP_PID=$!
+	for ((i = 0; i < 200; i++)); do
+		[ "$(reenc_status)" = "reencrypt $HZ0 $LEN moving" ] && break
+		read -r -t 0.05 <> <(:) 2>/dev/null
+	done
+	ktap_check "moving: dmsetup status says moving" \
+		[ "$(reenc_status)" = "reencrypt $HZ0 $LEN moving" ]
+	ktap_check "moving: reencrypt status says moving" \
+		[ "$(dmsetup message $V 0 reencrypt status)" = "$HZ0 $LEN moving" ]
+	# a read in the hotzone, started first, then reads either side of it
+	(dd if=$M of="$WORK/hz" bs=4k skip=$(((HZ0 + 1024) / 8)) count=64 \
+		iflag=direct status=none; us > "$WORK/hz.t") &
+	HZ_PID=$!
+	t0=$(us)
+	timeout 60 dd if=$M of="$WORK/below" bs=4k skip=64 count=64 \
+		iflag=direct status=none
+	timeout 60 dd if=$M of="$WORK/above" bs=4k skip=$(((HZ0 + HZ + 256) / 8)) \
+		count=64 iflag=direct status=none
+	t1=$(us)
+	ktap_check "moving: the step still moves after the reads outside" \
+		[ "$(reenc_status)" = "reencrypt $HZ0 $LEN moving" ]
+	ktap_check "moving: the read in the hotzone still waits" \
+		kill -0 $HZ_PID
+	t2=$(us)
+	# release the step's writes
+	dmsetup reload $LOW --table "$LINEAR" && dmsetup resume $LOW
+	wait $STEP_PID
+	step_rc=$?
+	t_end=$(us)
+	wait $HZ_PID
+	ktap_diag "moving: reads outside took $(((t1 - t0) / 1000)) ms; the step $(((t_end - t_step) / 1000)) ms, released after $(((t2 - t_step) / 1000)) ms"
+	ktap_check "moving: the step completed once its writes went down" \
+		[ $step_rc = 0 ] && [ "$(cat "$WORK/step.out")" = "$((HZ0 + HZ)) $LEN idle" ]
+	ktap_check "moving: the hotzone read returned only after the release" \
+		[ "$(cat "$WORK/hz.t")" -gt "$t2" ]
+	ktap_check "moving: reads below the hotzone return the right data" \
+		cmp -s -n $((64 * 4096)) -i $((64 * 4096)):0 "$WORK/plain" "$WORK/below"
+	ktap_check "moving: reads above the hotzone return the right data" \
+		cmp -s -n $((64 * 4096)) -i $(((HZ0 + HZ + 256) * 512)):0 "$WORK/plain" "$WORK/above"
+	ktap_check "moving: the held hotzone read returns the right data" \
+		cmp -s -n $((64 * 4096)) -i $(((HZ0 + 1024) * 512)):0 "$WORK/plain" "$WORK/hz"
+	ktap_check "moving: everything reads back" same_range "$WORK/plain" $M 0 $LEN
+fi
 dmsetup remove $V
 dmsetup remove $LOW
 
