@@ -15,7 +15,8 @@
  *   2. the caller moves the data (the kernel's "reencrypt step"), which
  *      returns once the hotzone is durable (REQ_PREFLUSH);
  *   3. hotzone_end: the checkpoint, segments [new 0..off+len) [old ..end)
- *      (cryptsetup: reencrypt_assign_segments(post) + LUKS2_hdr_write).
+ *      (cryptsetup: reencrypt_assign_segments(post) + LUKS2_hdr_write);
+ *      after the last hotzone, finish's header write is the checkpoint.
  * Data, then checkpoint: a crash between 1 and 3 leaves a header naming
  * the hotzone, and recovery (reencrypt_recover.c) tells each block's key
  * from the resilience data.  finish writes what cryptsetup leaves at the
@@ -358,6 +359,20 @@ int luks2_reenc_hotzone_end(struct luks2 *l, struct luks2_reenc_job *j, uint64_t
 	uint64_t done = off + len;
 	int n = 0, r;
 
+	/*
+	 * After the last hotzone, luks2_reenc_finish's header write is the
+	 * checkpoint.  Writing one here too would leave, for a cut before
+	 * finish, the state "all data new, the old key's keyslot unbound,
+	 * the requirement still set", which cryptsetup 2.6.1's --resume-only
+	 * "finishes" into a wrong plaintext (tests/extended/20-reencrypt-crash
+	 * saw it); the last hotzone's in-flight header is recovered right by
+	 * both tools.
+	 */
+	if (off == j->progress && done == j->data_size) {
+		j->progress = done;
+		j->in_flight = false;
+		return 0;
+	}
 	r = l2_write_begin(l);
 	if (r)
 		return r;
