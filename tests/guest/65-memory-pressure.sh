@@ -1,5 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# check-extended: a soak/stress test (about 40-50 s a kernel); make check keeps
+# the functional tests within 45 minutes
 #
 # Memory pressure: writers held at their memory cgroup's limit make progress
 # through vault and nothing deadlocks.  Two vault devices over ramdisks:

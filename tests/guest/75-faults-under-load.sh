@@ -1,5 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# check-extended: a soak/stress test (about 40-50 s a kernel); make check keeps
+# the functional tests within 45 minutes
 #
 # Faults under load: fio writes crc32c-tagged blocks through a vault device
 # (2 jobs, 16 KiB random direct I/O, verify_backlog so each block is read

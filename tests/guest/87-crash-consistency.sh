@@ -1,5 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# check-extended: a soak/stress test (about 40-50 s a kernel); make check keeps
+# the functional tests within 45 minutes
 #
 # Crash consistency, the xfstests dm-log-writes method: ext4 on vault on
 # dm-log-writes records every write that reached stable storage, in that

@@ -1,5 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# check-extended: a soak/stress test (about 40-50 s a kernel); make check keeps
+# the functional tests within 45 minutes
 #
 # Lifetime of targets and of the module:
 #  - 200 create/read/remove cycles (varying options; 1000 on the debug
