@@ -308,37 +308,6 @@ static int ds_write_state(struct ds *d, uint64_t a, uint64_t b, bool hot)
 	return r ? r : ds_parse(l, d);
 }
 
-/* AES-XTS with dm-crypt's plain64 IV: IV = IV0 + offset / 512 per sector. */
-static int xts_encrypt(const unsigned char *key, size_t key_len, uint32_t ss, uint64_t iv0,
-		       unsigned char *buf, size_t len)
-{
-	const EVP_CIPHER *c = key_len == 32 ? EVP_aes_128_xts() : EVP_aes_256_xts();
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	unsigned char iv[16];
-	size_t off;
-	int outl, r = -EIO, i;
-
-	if (!ctx)
-		return -ENOMEM;
-	if (EVP_EncryptInit_ex(ctx, c, NULL, key, NULL) != 1)
-		goto out;
-	for (off = 0; off < len; off += ss) {
-		uint64_t s = iv0 + off / 512;
-
-		memset(iv, 0, sizeof(iv));
-		for (i = 0; i < 8; i++)
-			iv[i] = (unsigned char)(s >> (8 * i));
-		if (EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, iv) != 1 ||
-		    EVP_EncryptUpdate(ctx, buf + off, &outl, buf + off, (int)ss) != 1 ||
-		    outl != (int)ss)
-			goto out;
-	}
-	r = 0;
-out:
-	EVP_CIPHER_CTX_free(ctx);
-	return r;
-}
-
 /* Step 2: logical [A, B) from its source to its encrypted place. */
 static int ds_move(struct ds *d, uint64_t a, uint64_t b, const unsigned char *vk, size_t vk_len)
 {
@@ -358,7 +327,8 @@ static int ds_move(struct ds *d, uint64_t a, uint64_t b, const unsigned char *vk
 		src = d->moved && x < d->moved_size ? d->moved_off + x : d->prev_off + x;
 		r = l2_pread_all(l->fd, buf, n, src);
 		if (!r)
-			r = xts_encrypt(vk, vk_len, (uint32_t)d->ss, d->fin_iv + x / 512, buf, n);
+			r = l2_sector_crypt(d->cipher, vk, vk_len, buf, n, d->fin_iv + x / 512,
+					    (unsigned int)d->ss, true);
 		if (!r)
 			r = l2_pwrite_all(l->fd, buf, n, d->fin_off + x);
 		if (r)

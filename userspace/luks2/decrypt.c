@@ -260,36 +260,6 @@ static int dc_write_state(struct dc *d, int moved, uint64_t a, uint64_t b)
 	return i ? i : dc_parse(l, d->dfd, d);
 }
 
-static int xts_decrypt(const unsigned char *key, size_t key_len, uint32_t ss, uint64_t iv0,
-		       unsigned char *buf, size_t len)
-{
-	const EVP_CIPHER *c = key_len == 32 ? EVP_aes_128_xts() : EVP_aes_256_xts();
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	unsigned char iv[16];
-	size_t off;
-	int outl, r = -EIO, i;
-
-	if (!ctx)
-		return -ENOMEM;
-	if (EVP_DecryptInit_ex(ctx, c, NULL, key, NULL) != 1)
-		goto out;
-	for (off = 0; off < len; off += ss) {
-		uint64_t s = iv0 + off / 512;
-
-		memset(iv, 0, sizeof(iv));
-		for (i = 0; i < 8; i++)
-			iv[i] = (unsigned char)(s >> (8 * i));
-		if (EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, iv) != 1 ||
-		    EVP_DecryptUpdate(ctx, buf + off, &outl, buf + off, (int)ss) != 1 ||
-		    outl != (int)ss)
-			goto out;
-	}
-	r = 0;
-out:
-	EVP_CIPHER_CTX_free(ctx);
-	return r;
-}
-
 /*
  * Logical [A, B): ciphertext at SRC (IV sector IV0 at SRC) to plaintext at
  * DST.  With CSUMS (the moved segment, in place) only the blocks whose
@@ -319,8 +289,8 @@ static int dc_move(struct dc *d, uint64_t src, uint64_t dst, uint64_t len, uint6
 				if (memcmp(h, csums + (x + blk) / CSUM_BLOCK * CSUM_LEN, CSUM_LEN))
 					continue;	/* already plain */
 			}
-			r = xts_decrypt(vk, vk_len, (uint32_t)d->ss, iv0 + (x + blk) / 512,
-					buf + blk, CSUM_BLOCK);
+			r = l2_sector_crypt(d->cipher, vk, vk_len, buf + blk, CSUM_BLOCK,
+					    iv0 + (x + blk) / 512, (unsigned int)d->ss, false);
 			if (!r && csums)
 				r = l2_pwrite_all(d->dfd, buf + blk, CSUM_BLOCK, dst + x + blk);
 		}
