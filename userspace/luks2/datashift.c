@@ -62,21 +62,6 @@ struct ds {
 	int n;
 };
 
-static json_object *by_flag(json_object *segs, const char *flag)
-{
-	json_object *found = NULL;
-
-	json_object_object_foreach(segs, sid, sval) {
-		(void)sid;
-		if (l2_array_has(l2_obj(sval, "flags"), flag)) {
-			if (found)
-				return NULL;
-			found = sval;
-		}
-	}
-	return found;
-}
-
 static int cmp_seg(const void *a, const void *b)
 {
 	return (int)(strtoul(((const struct ds_seg *)a)->id, NULL, 10) -
@@ -86,7 +71,7 @@ static int cmp_seg(const void *a, const void *b)
 /* The id of the digest bound to backup-final (the new key), or NULL. */
 static const char *final_digest_id(struct luks2 *l)
 {
-	json_object *segs = l2_obj(l->jobj, "segments"), *fin = by_flag(segs, "backup-final");
+	json_object *segs = l2_obj(l->jobj, "segments"), *fin = l2_segment_flagged(l, "backup-final", NULL);
 	const char *did = NULL;
 
 	json_object_object_foreach(segs, sid, sval) {
@@ -117,9 +102,9 @@ static int ds_parse(struct luks2 *l, struct ds *d)
 		return -ENOTSUP;
 	}
 	d->shift = st.shift_size;
-	d->prev = by_flag(segs, "backup-previous");
-	d->fin = by_flag(segs, "backup-final");
-	d->moved = by_flag(segs, "backup-moved-segment");
+	d->prev = l2_segment_flagged(l, "backup-previous", NULL);
+	d->fin = l2_segment_flagged(l, "backup-final", NULL);
+	d->moved = l2_segment_flagged(l, "backup-moved-segment", NULL);
 	if (!d->prev || !d->fin || strcmp(l2_str(d->prev, "type") ?: "", "linear") ||
 	    strcmp(l2_str(d->fin, "type") ?: "", "crypt") ||
 	    strcmp(l2_str(d->fin, "size") ?: "", "dynamic") ||

@@ -52,21 +52,6 @@ struct dc {
 	int n;
 };
 
-static json_object *by_flag(json_object *segs, const char *flag)
-{
-	json_object *found = NULL;
-
-	json_object_object_foreach(segs, sid, sval) {
-		(void)sid;
-		if (l2_array_has(l2_obj(sval, "flags"), flag)) {
-			if (found)
-				return NULL;
-			found = sval;
-		}
-	}
-	return found;
-}
-
 static json_object *copy(json_object *o)
 {
 	json_object *c = NULL;
@@ -107,7 +92,7 @@ static int cmp_id(const void *a, const void *b)
 /* The digest of the old key: the one bound to backup-previous. */
 static const char *old_digest_id(struct luks2 *l)
 {
-	json_object *segs = l2_obj(l->jobj, "segments"), *prev = by_flag(segs, "backup-previous");
+	json_object *segs = l2_obj(l->jobj, "segments"), *prev = l2_segment_flagged(l, "backup-previous", NULL);
 	const char *did = NULL;
 
 	json_object_object_foreach(segs, sid, sval) {
@@ -142,9 +127,9 @@ static int dc_parse(struct luks2 *l, int dfd, struct dc *d)
 	d->S = st.shift_size;
 	d->ks_area_off = st.area_offset;
 	d->ks_area_size = st.area_size;
-	d->prev = by_flag(segs, "backup-previous");
-	d->fin = by_flag(segs, "backup-final");
-	d->moved = by_flag(segs, "backup-moved-segment");
+	d->prev = l2_segment_flagged(l, "backup-previous", NULL);
+	d->fin = l2_segment_flagged(l, "backup-final", NULL);
+	d->moved = l2_segment_flagged(l, "backup-moved-segment", NULL);
 	if (!d->prev || !d->fin || !d->moved ||
 	    strcmp(l2_str(d->prev, "type") ?: "", "crypt") ||
 	    strcmp(l2_str(d->prev, "size") ?: "", "dynamic") ||

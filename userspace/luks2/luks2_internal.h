@@ -161,6 +161,8 @@ int l2_area_crypt(const char *spec, const unsigned char *key, size_t key_len,
 		  unsigned char *buf, size_t len, bool encrypt);
 bool l2_area_cipher_ok(const char *spec, size_t key_len);
 /* Data sectors of SECTOR_SIZE bytes, the first one's IV sector IV_FIRST (512-byte units). */
+/* reencrypt.c: the only segment flagged FLAG (NULL: none or several) */
+json_object *l2_segment_flagged(struct luks2 *l, const char *flag, const char **id);
 int l2_sector_crypt(const char *spec, const unsigned char *key, size_t key_len,
 		    unsigned char *buf, size_t len, uint64_t iv_first, unsigned int sector_size,
 		    bool encrypt);

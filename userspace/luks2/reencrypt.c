@@ -78,20 +78,21 @@ int l2_reencrypt_keyslot_check(struct luks2 *l, const char *what, json_object *k
 	return 0;
 }
 
-/* The id of the only segment flagged FLAG, or NULL (none, or several). */
-static const char *segment_by_flag(struct luks2 *l, const char *flag, json_object **out)
+/* The only segment flagged FLAG, or NULL (none, or several); *ID its id. */
+json_object *l2_segment_flagged(struct luks2 *l, const char *flag, const char **id)
 {
-	const char *id = NULL;
+	json_object *found = NULL;
 
 	json_object_object_foreach(l2_obj(l->jobj, "segments"), sid, sval) {
 		if (!l2_array_has(l2_obj(sval, "flags"), flag))
 			continue;
-		if (id)
+		if (found)
 			return NULL;
-		id = sid;
-		*out = sval;
+		found = sval;
+		if (id)
+			*id = sid;
 	}
-	return id;
+	return found;
 }
 
 static bool is_backup(json_object *seg)
@@ -152,6 +153,7 @@ int l2_reencrypt_version(struct luks2 *l)
 int luks2_reencrypt_status(struct luks2 *l, struct luks2_reencrypt *r)
 {
 	json_object *ks = NULL, *area, *prev = NULL, *fin = NULL;
+	const char *fid = NULL;
 	const char *fin_digest = NULL, *d;
 	bool fin_crypt;
 	int64_t v;
@@ -187,16 +189,15 @@ int luks2_reencrypt_status(struct luks2 *l, struct luks2_reencrypt *r)
 	l2_u64(area, "offset", &r->area_offset);
 	l2_u64(area, "size", &r->area_size);
 
-	if (!segment_by_flag(l, "backup-previous", &prev) ||
-	    !segment_by_flag(l, "backup-final", &fin)) {
+	prev = l2_segment_flagged(l, "backup-previous", NULL);
+	fin = l2_segment_flagged(l, "backup-final", &fid);
+	if (!prev || !fin) {
 		l2_err(l, "reencryption without one backup-previous and one backup-final segment");
 		return -EINVAL;
 	}
 	/* the new layout: crypt under the new key, or linear (decryption) */
 	fin_crypt = !strcmp(l2_str(fin, "type") ?: "", "crypt");
 	if (fin_crypt) {
-		const char *fid = segment_by_flag(l, "backup-final", &fin);
-
 		if (!l2_digest_for_segment(l->jobj, fid, &fin_digest)) {
 			l2_err(l, "the backup-final segment has no digest");
 			return -EINVAL;

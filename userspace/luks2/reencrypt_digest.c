@@ -142,31 +142,15 @@ static void put_keyslot(struct msg *m, json_object *ks)
 		put_u64(m, area, "shift_size");
 }
 
-/* The only segment flagged FLAG (NULL when none or several). */
-static json_object *flagged(struct luks2 *l, const char *flag, const char **id)
-{
-	json_object *found = NULL;
-
-	json_object_object_foreach(l2_obj(l->jobj, "segments"), sid, sval) {
-		if (!l2_array_has(l2_obj(sval, "flags"), flag))
-			continue;
-		if (found)
-			return NULL;
-		found = sval;
-		*id = sid;
-	}
-	return found;
-}
-
 /* The digest ids of the old and new volume keys (NULL: none, e.g. linear). */
 static void key_digests(struct luks2 *l, const char **old_id, const char **new_id)
 {
 	const char *sid;
 
 	*old_id = *new_id = NULL;
-	if (flagged(l, "backup-previous", &sid))
+	if (l2_segment_flagged(l, "backup-previous", &sid))
 		l2_digest_for_segment(l->jobj, sid, old_id);
-	if (flagged(l, "backup-final", &sid))
+	if (l2_segment_flagged(l, "backup-final", &sid))
 		l2_digest_for_segment(l->jobj, sid, new_id);
 	if (*old_id && *new_id && !strcmp(*old_id, *new_id))
 		*new_id = NULL;		/* one key (e.g. a pure data shift) */
@@ -204,9 +188,9 @@ static int build(struct luks2 *l, struct luks2_reencrypt *st, const void *vk_old
 	snprintf(id, sizeof(id), "%d", st->keyslot);
 	ks = l2_obj(l2_obj(l->jobj, "keyslots"), id);
 	put_keyslot(m, ks);
-	put_segment(m, flagged(l, "backup-previous", &sid));
-	put_segment(m, flagged(l, "backup-final", &sid));
-	moved = flagged(l, "backup-moved-segment", &sid);
+	put_segment(m, l2_segment_flagged(l, "backup-previous", &sid));
+	put_segment(m, l2_segment_flagged(l, "backup-final", &sid));
+	moved = l2_segment_flagged(l, "backup-moved-segment", &sid);
 	if (moved)
 		put_segment(m, moved);
 	if (m->bad) {

@@ -33,22 +33,6 @@
 
 #include "luks2_internal.h"
 
-static json_object *flagged_seg(struct luks2 *l, const char *flag, const char **id)
-{
-	json_object *found = NULL;
-
-	json_object_object_foreach(l2_obj(l->jobj, "segments"), sid, sval) {
-		if (!l2_array_has(l2_obj(sval, "flags"), flag))
-			continue;
-		if (found)
-			return NULL;
-		found = sval;
-		if (id)
-			*id = sid;
-	}
-	return found;
-}
-
 /* Segment size in bytes; "dynamic" is up to DATA_END (bytes from the data start). */
 static uint64_t seg_len(json_object *seg, uint64_t data_off, uint64_t data_end)
 {
@@ -85,8 +69,8 @@ int luks2_reenc_job_load(struct luks2 *l, struct luks2_reenc_job *j)
 	if (strcmp(st.resilience, "checksum") && strcmp(st.resilience, "journal"))
 		FAIL("resilience \"%s\": vaultctl moves data only with checksum or journal "
 		     "resilience; finish it with cryptsetup reencrypt --resume-only", st.resilience);
-	prev = flagged_seg(l, "backup-previous", &pid);
-	fin = flagged_seg(l, "backup-final", &fid);
+	prev = l2_segment_flagged(l, "backup-previous", &pid);
+	fin = l2_segment_flagged(l, "backup-final", &fid);
 	if (!prev || !fin || strcmp(l2_str(prev, "type") ?: "", "crypt") ||
 	    strcmp(l2_str(fin, "type") ?: "", "crypt"))
 		FAIL("reencryption without crypt backup-previous and backup-final segments");
@@ -253,8 +237,8 @@ static int set_segments(struct luks2 *l, const struct luks2_reenc_job *j, json_o
 	char id[12];
 	int i;
 
-	prev = flagged_seg(l, "backup-previous", NULL);
-	fin = flagged_seg(l, "backup-final", NULL);
+	prev = l2_segment_flagged(l, "backup-previous", NULL);
+	fin = l2_segment_flagged(l, "backup-final", NULL);
 	if (!prev || !fin) {
 		for (i = 0; i < n; i++)
 			json_object_put(segs[i]);
