@@ -323,27 +323,6 @@ int vdm_remove(const char *name)
 	return 0;
 }
 
-int vdm_message(const char *name, const char *message)
-{
-	struct dm_task *dmt;
-	int r;
-
-	r = vdm_init();
-	if (r)
-		return r;
-	dmt = task_new(DM_DEVICE_TARGET_MSG, name);
-	if (!dmt)
-		return -ENOMEM;
-	if (!dm_task_set_sector(dmt, 0) || !dm_task_set_message(dmt, message) ||
-	    !dm_task_secure_data(dmt))
-		r = -ENOMEM;
-	if (!r)
-		r = run_task(dmt, false);
-	dm_task_destroy(dmt);
-	log_dbg("message %s \"%s\": %s", name, message, r ? strerror(-r) : "ok");
-	return r;
-}
-
 int vdm_message_reply(const char *name, const char *message, char *reply, size_t len)
 {
 	struct dm_task *dmt;
@@ -358,7 +337,9 @@ int vdm_message_reply(const char *name, const char *message, char *reply, size_t
 	dmt = task_new(DM_DEVICE_TARGET_MSG, name);
 	if (!dmt)
 		return -ENOMEM;
-	if (!dm_task_set_sector(dmt, 0) || !dm_task_set_message(dmt, message))
+	/* secure data: a message may name a key ("key set key:..."): wiped in the kernel */
+	if (!dm_task_set_sector(dmt, 0) || !dm_task_set_message(dmt, message) ||
+	    !dm_task_secure_data(dmt))
 		r = -ENOMEM;
 	if (!r)
 		r = run_task(dmt, false);
@@ -368,6 +349,11 @@ int vdm_message_reply(const char *name, const char *message, char *reply, size_t
 	dm_task_destroy(dmt);
 	log_dbg("message %s \"%s\": %s", name, message, r ? strerror(-r) : "ok");
 	return r;
+}
+
+int vdm_message(const char *name, const char *message)
+{
+	return vdm_message_reply(name, message, NULL, 0);
 }
 
 int vdm_table(const char *name, struct vdm_table *t)
