@@ -10,14 +10,56 @@
  *                 a volume already in re-encryption is resumed;
  *   --resume-only finishes an interrupted job, vaultctl's or cryptsetup's,
  *                 after authenticating its metadata (CVE-2021-4122).
+ *   --cipher, --key-size, --sector-size: the new segment's, as cryptsetup's
+ *                 (a larger sector size is checked first: sector_safe()).
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "luks.h"
 #include "reencrypt_job.h"
 #include "secure_mem.h"
 #include "util.h"
+
+/* The new segment's parameters from the options (0 / NULL: keep). */
+static void new_params(const struct vault_opts *o, struct luks2_reencrypt_params *rp)
+{
+	rp->resilience = o->resilience;
+	rp->cipher = o->cipher;
+	rp->key_size = o->key_bits / 8;
+	rp->sector_size = o->set & OPTB(OPT_SECTOR_SIZE) ? o->sector_size : 0;
+	luks_pbkdf(o, &rp->pbkdf);
+}
+
+/*
+ * --sector-size larger than the volume's: refused offline, and online over
+ * a filesystem with smaller blocks (reenc_check_sector_size).  TG NULL:
+ * find out whether DEVICE is open (--init-only takes a device).
+ */
+static int sector_safe(const struct vault_opts *o, struct luks2 *l, const char *device,
+		       const struct reenc_target *tg)
+{
+	struct luks2_segment seg;
+	struct reenc_target found;
+	struct stat st;
+	int r;
+
+	if (!(o->set & OPTB(OPT_SECTOR_SIZE)) || luks2_get_segment(l, &seg) ||
+	    o->sector_size <= seg.sector_size)
+		return 0;	/* luks2_reencrypt_init() reports a bad layout */
+	if (!tg) {
+		memset(&found, 0, sizeof(found));
+		/* an image file is never open */
+		if (!stat(device, &st) && S_ISBLK(st.st_mode)) {
+			r = reenc_find_target(device, &found);
+			if (r)
+				return r;
+		}
+		tg = &found;
+	}
+	return reenc_check_sector_size(tg, seg.sector_size, o->sector_size);
+}
 
 static int init_only(const struct vault_opts *o, const char *device)
 {
@@ -31,13 +73,13 @@ static int init_only(const struct vault_opts *o, const char *device)
 	r = luks_load(device, true, &l);
 	if (r)
 		return r;
+	r = sector_safe(o, l, device, NULL);
+	if (r)
+		goto out;
 	r = luks_unlock(o, l, device, -1, &vk, &vk_len, &kept);
 	if (r < 0)
 		goto out;
-	rp.resilience = o->resilience;
-	rp.cipher = o->cipher;
-	rp.key_size = o->key_bits / 8;
-	luks_pbkdf(o, &rp.pbkdf);
+	new_params(o, &rp);
 	/* the same passphrase protects the new key, as cryptsetup does */
 	r = luks2_reencrypt_init(l, vk, vk_len, kept.buf, kept.len, &rp);
 	if (r < 0) {
@@ -145,10 +187,7 @@ static int start(const struct vault_opts *o, const char *device, struct luks2 **
 			return r;
 		}
 	}
-	rp.resilience = o->resilience;
-	rp.cipher = o->cipher;
-	rp.key_size = o->key_bits / 8;
-	luks_pbkdf(o, &rp.pbkdf);
+	new_params(o, &rp);
 	r = luks2_reencrypt_init(*l, vk, vk_len, kept->buf, kept->len, &rp);
 	secure_free(vk);
 	if (r < 0) {
@@ -177,13 +216,6 @@ static int reencrypt(const struct vault_opts *o, const char *arg, int revoke)
 			"resilience (none leaves nothing to recover a hotzone from)");
 		return -EINVAL;
 	}
-	if (o->set & OPTB(OPT_SECTOR_SIZE)) {
-		/* the kernel's reencrypt table words share one sector size */
-		log_err("--sector-size: a sector size change during re-encryption needs dm-vault's "
-			"new_sector_size table word, not in this module yet; use cryptsetup "
-			"reencrypt --sector-size on the closed device");
-		return -EINVAL;
-	}
 	r = reenc_find_target(arg, &tg);
 	if (r)
 		return r;
@@ -207,16 +239,19 @@ static int reencrypt(const struct vault_opts *o, const char *arg, int revoke)
 			r = -EINVAL;
 			goto out;
 		}
-		r = start(o, tg.device, &l, &pass, revoke);
+		r = sector_safe(o, l, tg.device, &tg);
+		if (!r)
+			r = start(o, tg.device, &l, &pass, revoke);
 		if (r)
 			goto out;
 	} else if (r) {
 		log_err("%s: %s", tg.device, luks2_error(l));
 		goto out;
 	} else {
-		if (o->set & (OPTB(OPT_RESILIENCE) | OPTB(OPT_CIPHER) | OPTB(OPT_KEY_SIZE)))
-			log_err("--resilience, --cipher and --key-size are ignored: the job in "
-				"progress keeps its own");
+		if (o->set & (OPTB(OPT_RESILIENCE) | OPTB(OPT_CIPHER) | OPTB(OPT_KEY_SIZE) |
+			      OPTB(OPT_SECTOR_SIZE)))
+			log_err("--resilience, --cipher, --key-size and --sector-size are ignored: "
+				"the job in progress keeps its own");
 		snprintf(prompt, sizeof(prompt), "Enter passphrase for %s: ", tg.device);
 		r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, false,
 			      &pass);

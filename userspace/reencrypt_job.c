@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * vaultctl reencrypt: the job.  The kernel moves the data (dm-vault's
- * "reencrypt <new_cipher> key:<new> <boundary>" table words and the
+ * "reencrypt <new_cipher> key:<new> <boundary>" table words, with
+ * "new_sector_size:<n>" when the sector size changes, and the
  * "reencrypt step <sectors>" message, Documentation/dm-vault.rst); this
  * file keeps LUKS2's re-encryption metadata in step with it, hotzone by
  * hotzone, in cryptsetup's order (luks2/reencrypt_step.c):
@@ -239,20 +240,29 @@ static void reenc_unlock(int fd)
 
 /* ---- tables ---------------------------------------------------------------- */
 
-/* Loads table T (key OLD, plus the reencrypt words when NEW_CIPHER) into TG->name. */
+/*
+ * Loads table T (key OLD, plus the reencrypt words when NEW_CIPHER) into
+ * TG->name; NEW_SS, when it is not T's sector size, is the new side's
+ * (new_sector_size: the mapping's logical block size becomes the larger).
+ */
 static int load_table(struct reenc_target *tg, struct vault_table *t, const char *old_key,
-		      const char *new_cipher, const char *new_key, uint64_t boundary,
-		      uint64_t len, bool create)
+		      const char *new_cipher, const char *new_key, uint32_t new_ss,
+		      uint64_t boundary, uint64_t len, bool create)
 {
 	char params[TABLE_PARAMS_MAX];
-	int r;
+	int n, r;
 
 	t->nr_extra = 0;
 	t->extra[0] = '\0';
 	if (new_cipher) {
-		snprintf(t->extra, sizeof(t->extra), "reencrypt %s key:%s %" PRIu64, new_cipher,
-			 new_key, boundary);
+		n = snprintf(t->extra, sizeof(t->extra), "reencrypt %s key:%s %" PRIu64, new_cipher,
+			     new_key, boundary);
 		t->nr_extra = 4;
+		if (new_ss != t->sector_size && n > 0 && (size_t)n < sizeof(t->extra)) {
+			snprintf(t->extra + n, sizeof(t->extra) - (size_t)n, " new_sector_size:%u",
+				 new_ss);
+			t->nr_extra = 5;
+		}
 	}
 	r = table_build_params(t, old_key, params, sizeof(params));
 	if (r) {
@@ -507,8 +517,8 @@ int reenc_run(const struct vault_opts *o, struct reenc_target *tg, struct luks2 
 		goto restore;
 	}
 	/* the table the metadata describes: new key below the boundary, old above */
-	r = load_table(tg, &t, tk_old.name, j->new_cipher, tk_new.name, j->progress / 512,
-		       sectors, !tg->online);
+	r = load_table(tg, &t, tk_old.name, j->new_cipher, tk_new.name, j->new_ss,
+		       j->progress / 512, sectors, !tg->online);
 	if (r) {
 		log_err("cannot load the re-encrypting table of %s: %s (the kernel log says why)",
 			tg->name, strerror(-r));
@@ -525,7 +535,7 @@ int reenc_run(const struct vault_opts *o, struct reenc_target *tg, struct luks2 
 		/* as cryptsetup: the new key alone in the live table, then the metadata */
 		snprintf(t.cipher, sizeof(t.cipher), "%s", j->new_cipher);
 		t.sector_size = j->new_ss;
-		r = load_table(tg, &t, tk_new.name, NULL, NULL, 0, sectors, false);
+		r = load_table(tg, &t, tk_new.name, NULL, NULL, 0, 0, sectors, false);
 		if (r) {
 			log_err("cannot load the final table of %s: %s", tg->name, strerror(-r));
 			goto restore;

@@ -38,6 +38,14 @@ int reenc_find_target(const char *arg, struct reenc_target *tg);
 int reenc_same_volume(const struct reenc_target *tg, struct luks2 *l);
 
 /*
+ * --sector-size NEW_SS over OLD_SS on TG (reencrypt_sector.c), checked
+ * before the job starts as cryptsetup does: an increase is refused
+ * offline, and online when the mapping holds a filesystem with smaller
+ * blocks.  Prints why it refuses.
+ */
+int reenc_check_sector_size(const struct reenc_target *tg, uint32_t old_ss, uint32_t new_ss);
+
+/*
  * Moves the data of the job J (metadata in L, loaded read-write ignoring
  * requirements) with both volume keys; recovers a hotzone left in flight
  * first; writes the final metadata at the end.  Online: the live table of

@@ -312,8 +312,9 @@ int luks2_reencrypt_verify_keys(struct luks2 *l, const void *vk_old, size_t old_
 				const void *vk_new, size_t new_len);
 
 /*
- * Starts a re-encryption with a new volume key (same cipher, key size and
- * sector size), writing what cryptsetup reencrypt --init-only writes, so
+ * Starts a re-encryption with a new volume key (and optionally a new
+ * cipher, key size or sector size), writing what cryptsetup reencrypt
+ * --init-only writes, so
  * that cryptsetup reencrypt --resume-only moves the data.  VK is the
  * current volume key (checked against the data segment's digest), PASS
  * protects the new one in a new keyslot; the volume must have one keyslot
@@ -327,13 +328,14 @@ struct luks2_reencrypt_params {
 	struct luks2_pbkdf pbkdf;	/* the new keyslot's KDF */
 	const char *cipher;		/* the new cipher; NULL: the current one */
 	size_t key_size;		/* the new key's bytes; 0: the current size */
+	uint32_t sector_size;		/* the new sector size (512..4096); 0: the current */
 };
 int luks2_reencrypt_init(struct luks2 *l, const void *vk, size_t vk_len, const char *pass,
 			 size_t pass_len, const struct luks2_reencrypt_params *p);
 
 /*
  * Moving a re-encryption (mode reencrypt, forward, checksum or journal
- * resilience, no data shift, same sector size) with cryptsetup 2.6's
+ * resilience, no data shift; the sector size may change) with cryptsetup 2.6's
  * metadata, one hotzone at a time (reencrypt_step.c, reencrypt_recover.c).
  * L is loaded with LUKS2_RDWR | LUKS2_IGNORE_REQUIREMENTS.  Order per
  * hotzone: protect -> hotzone_begin (resilience data, then the header
@@ -347,7 +349,7 @@ struct luks2_reenc_job {
 	char resilience[24];		/* checksum, journal */
 	char hash[32];			/* checksum: its hash */
 	uint32_t hash_len;
-	uint32_t block;			/* bytes per checksum (journal: sector size) */
+	uint32_t block;			/* bytes per checksum (journal: the larger sector size) */
 	char old_cipher[128], new_cipher[128];
 	uint32_t old_ss, new_ss;	/* encryption sector sizes */
 	uint64_t iv_tweak;		/* IV sector of the first data sector */

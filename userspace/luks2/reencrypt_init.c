@@ -12,7 +12,8 @@
  *                    for the hotzone backup (the rest of the keyslots area)
  *   segments         "0" as it was (all data under the old key), a copy
  *                    flagged backup-previous (bound to the old digest) and
- *                    the new layout flagged backup-final (bound to D)
+ *                    the new layout (cipher, sector size) flagged
+ *                    backup-final (bound to D)
  *   requirement      config.requirements.mandatory ["online-reencrypt-v2"]
  *   digest           the metadata digest over both keys (CVE-2021-4122),
  *                    bound to keyslot R
@@ -89,6 +90,43 @@ static json_object *reencrypt_keyslot(const char *resilience, const char *hash,
 	return ks;
 }
 
+/*
+ * The new sector size WANT (0: the current one) into *SS, with
+ * cryptsetup's checks (luks2_reencrypt.c reencrypt_init): a power of two
+ * from 512 to 4096 dividing the data area, and dm-vault's: the IV offset
+ * a multiple of it too (the kernel's new_sector_size word needs it).
+ */
+static int check_sector_size(struct luks2 *l, uint32_t want, uint32_t *ss)
+{
+	json_object *seg0 = l2_obj(l2_obj(l->jobj, "segments"), "0");
+	uint64_t off = 0, tweak = 0;
+	int64_t cur = 512;
+
+	l2_int(seg0, "sector_size", &cur);
+	l2_u64(seg0, "offset", &off);
+	l2_u64(seg0, "iv_tweak", &tweak);
+	*ss = want ? want : (uint32_t)cur;
+	if (*ss < 512 || *ss > 4096 || (*ss & (*ss - 1))) {
+		l2_err(l, "unsupported encryption sector size %u (a power of two from 512 to 4096)",
+		       *ss);
+		return -EINVAL;
+	}
+	if (*ss == cur)
+		return 0;
+	if (l->dev_size <= off || (l->dev_size - off) % *ss) {
+		l2_err(l, "the data area (%" PRIu64 " bytes) is not aligned to the requested "
+		       "encryption sector size (%u bytes)", l->dev_size > off ? l->dev_size - off : 0,
+		       *ss);
+		return -EINVAL;
+	}
+	if (tweak % (*ss / 512)) {
+		l2_err(l, "the IV offset (%" PRIu64 " sectors) is not a multiple of the requested "
+		       "encryption sector size (%u bytes)", tweak, *ss);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* The volume must be an ordinary one with one keyslot (see luks2.h). */
 static int check_volume(struct luks2 *l)
 {
@@ -129,7 +167,7 @@ int luks2_reencrypt_init(struct luks2 *l, const void *vk, size_t vk_len, const c
 	char nid[12], rid[12], did[12];
 	uint64_t area_off, area_end;
 	int64_t ss = 512;
-	uint32_t iter;
+	uint32_t iter, block, new_ss = 0;
 	size_t new_len = p && p->key_size ? p->key_size : vk_len;
 	int r, new_slot = -1, r_slot, d;
 
@@ -162,6 +200,9 @@ int luks2_reencrypt_init(struct luks2 *l, const void *vk, size_t vk_len, const c
 		l2_err(l, "invalid new key size %zu bytes", new_len);
 		return -EINVAL;
 	}
+	r = check_sector_size(l, p ? p->sector_size : 0, &new_ss);
+	if (r)
+		return r;
 	vk_new = l2_secure_alloc(LUKS2_VK_MAX);
 	if (!vk_new) {
 		l2_err(l, "cannot allocate locked memory");
@@ -214,8 +255,12 @@ int luks2_reencrypt_init(struct luks2 *l, const void *vk, size_t vk_len, const c
 		goto rollback;
 	}
 	l2_int(seg0, "sector_size", &ss);
-	/* cryptsetup: the checksum block is the larger of the sector and device block sizes */
-	rks = reencrypt_keyslot(resilience, hash, ss > 4096 ? (uint32_t)ss : 4096, area_off,
+	/*
+	 * cryptsetup: the checksum block is the largest of both sides' sector
+	 * sizes and the device's block size (a page for an image file)
+	 */
+	block = ss > 4096 ? (uint32_t)ss : 4096;
+	rks = reencrypt_keyslot(resilience, hash, new_ss > block ? new_ss : block, area_off,
 				area_end - area_off);
 	prev = flagged_copy(seg0, "backup-previous");
 	fin = flagged_copy(seg0, "backup-final");
@@ -226,6 +271,8 @@ int luks2_reencrypt_init(struct luks2 *l, const void *vk, size_t vk_len, const c
 	/* cryptsetup --cipher/--key-size: the new layout's cipher */
 	if (p && p->cipher)
 		json_object_object_add(fin, "encryption", json_object_new_string(p->cipher));
+	/* --sector-size: the new layout's unit (the "hot" segments take it from here) */
+	json_object_object_add(fin, "sector_size", json_object_new_int64(new_ss));
 	json_object_object_add(keyslots, rid, rks);
 	rks = NULL;
 	json_object_object_add(segs, "1", prev);

@@ -47,6 +47,11 @@ static uint64_t seg_len(json_object *seg, uint64_t data_off, uint64_t data_end)
 
 #define FAIL(...) do { l2_err(l, __VA_ARGS__); return -EINVAL; } while (0)
 
+static bool valid_ss(uint32_t ss)
+{
+	return ss >= 512 && ss <= 4096 && !(ss & (ss - 1));
+}
+
 int luks2_reenc_job_load(struct luks2 *l, struct luks2_reenc_job *j)
 {
 	json_object *prev, *fin;
@@ -96,22 +101,26 @@ int luks2_reenc_job_load(struct luks2 *l, struct luks2_reenc_job *j)
 	j->old_ss = (uint32_t)v;
 	l2_int(fin, "sector_size", &v);
 	j->new_ss = (uint32_t)v;
-	if (j->old_ss != j->new_ss)
-		FAIL("a sector size change (%u to %u): not supported by vaultctl yet; finish it with "
-		     "cryptsetup reencrypt --resume-only", j->old_ss, j->new_ss);
+	if (!valid_ss(j->old_ss) || !valid_ss(j->new_ss))
+		FAIL("reencryption between sector sizes %u and %u: invalid", j->old_ss, j->new_ss);
+	if (j->iv_tweak % (j->new_ss / 512) || j->iv_tweak % (j->old_ss / 512))
+		FAIL("the IV offset (%" PRIu64 " sectors) is not a multiple of the sector sizes "
+		     "(%u, %u)", j->iv_tweak, j->old_ss, j->new_ss);
 	j->area_off = st.area_offset;
 	j->area_size = st.area_size;
 	if (!strcmp(st.resilience, "checksum")) {
 		snprintf(j->hash, sizeof(j->hash), "%s", st.hash);
 		j->block = st.hash_sector_size;
 		md = (const EVP_MD *)l2_hash(st.hash);
-		if (!md || j->block % j->old_ss)
+		/* a block is recovered as a whole: it holds whole sectors of either side */
+		if (!md || !j->block || j->block % j->old_ss || j->block % j->new_ss)
 			FAIL("checksum resilience with hash %s and blocks of %u bytes: unusable",
 			     st.hash, j->block);
 		j->hash_len = (uint32_t)EVP_MD_get_size(md);
 		j->max_hotzone = j->area_size / j->hash_len * j->block;
 	} else {
-		j->block = j->old_ss;
+		/* as cryptsetup's reencrypt_get_alignment(): the larger sector size */
+		j->block = j->old_ss > j->new_ss ? j->old_ss : j->new_ss;
 		j->max_hotzone = j->area_size / j->block * j->block;
 	}
 	if (j->max_hotzone > LUKS2_REENC_MAX_HOTZONE)

@@ -8,8 +8,9 @@
 # and once cryptsetup finished the job the volume is an ordinary one again;
 # reencrypt --init-only writes what cryptsetup writes, and cryptsetup
 # reencrypt --resume-only finishes it offline, the data reading back with
-# the new key.  Prints KTAP.  Usage: reencrypt-meta.sh VAULTCTL.
-# $VALGRIND_CMD prefixes vaultctl.  About 20 s.
+# the new key (also with --sector-size: a smaller one; a larger one on a
+# closed volume is refused).  Prints KTAP.  Usage: reencrypt-meta.sh
+# VAULTCTL.  $VALGRIND_CMD prefixes vaultctl.  About 25 s.
 
 VAULTCTL=${1:?usage: reencrypt-meta.sh VAULTCTL}
 case $VAULTCTL in /*) ;; *) VAULTCTL=$(pwd)/$VAULTCTL ;; esac
@@ -160,9 +161,9 @@ vc reencrypt --key-file p1 ours.img
 check "reencrypt (moving data) of an image file: refused, attach it first, nothing written" \
 	sh -c "[ $rc = 1 ] && grep -q 'not a block device (for an image, attach it with losetup' $ERR &&
 	       [ $(sum ours.img) = $before0 ]"
-vc reencrypt --key-file p1 --sector-size 4096 ours.img
-check "reencrypt --sector-size: refused with the reason, nothing written" \
-	sh -c "[ $rc = 1 ] && grep -q 'new_sector_size table word' $ERR && [ $(sum ours.img) = $before0 ]"
+vc reencrypt --key-file p1 --sector-size 8192 ours.img
+check "reencrypt --sector-size 8192: refused (512 to 4096), nothing written" \
+	sh -c "[ $rc = 1 ] && grep -q '512, 1024, 2048 or 4096' $ERR && [ $(sum ours.img) = $before0 ]"
 vc reencrypt --key-file p1 --resilience none ours.img
 check "reencrypt --resilience none (moving data): refused, nothing written" \
 	sh -c "[ $rc = 1 ] && grep -q 'leaves nothing to recover' $ERR && [ $(sum ours.img) = $before0 ]"
@@ -188,6 +189,27 @@ cryptsetup reencrypt --init-only -q --key-file p1 $FAST --cipher aes-cbc-essiv:s
 shape ours2.img >ours2.shape; shape theirs2.img >theirs2.shape
 check "reencrypt --init-only --cipher --key-size writes the metadata cryptsetup writes" \
 	sh -c "[ $rc = 0 ] && grep -q aes-cbc-essiv ours2.shape && cmp -s ours2.shape theirs2.shape"
+# a smaller sector size (4096 -> 1024) with a cipher change: cryptsetup's metadata
+reenc_img ours3.img plain p1 && cp --sparse=always ours3.img theirs3.img
+# shellcheck disable=SC2086
+vc reencrypt --init-only --key-file p1 $FAST --cipher aes-cbc-essiv:sha256 --key-size 256 \
+	--sector-size 1024 ours3.img
+# shellcheck disable=SC2086
+cryptsetup reencrypt --init-only -q --key-file p1 $FAST --cipher aes-cbc-essiv:sha256 \
+	--key-size 256 --sector-size 1024 theirs3.img >/dev/null 2>&1
+shape ours3.img >ours3.shape; shape theirs3.img >theirs3.shape
+check "reencrypt --init-only --sector-size 1024 --cipher writes the metadata cryptsetup writes" \
+	sh -c "[ $rc = 0 ] && grep -q '\"sector_size\": 1024' ours3.shape && cmp -s ours3.shape theirs3.shape"
+# a larger one on a closed volume: refused before anything is written, as
+# cryptsetup 2.6 does without --force-offline-reencrypt
+rm -f ss512.img; truncate -s 80M ss512.img
+# shellcheck disable=SC2086
+cryptsetup luksFormat -q --type luks2 --sector-size 512 --key-file p1 $FAST ss512.img
+before=$(sum ss512.img)
+vc reencrypt --init-only --key-file p1 --sector-size 4096 ss512.img
+check "reencrypt --init-only --sector-size 4096 of a closed 512-byte volume: refused, nothing written" \
+	sh -c "[ $rc = 1 ] && grep -q 'sector size increase on offline device is not supported' $ERR &&
+	       [ $(sum ss512.img) = $before ]"
 vc dump ours.img
 check "dump after our init: reencryption, checksum resilience, progress 0" \
 	sh -c "[ $rc = 0 ] && grep -q 'Resilience: checksum (sha256, 4096-byte blocks)' $OUT &&
@@ -210,6 +232,25 @@ else
 	sed 's/^/# /' cs.err
 	nok "cryptsetup --resume-only finishes our init: every byte reads back with the new key"
 	nok "control: the old key no longer reads the data"
+fi
+# --sector-size 512 (from 4096): our init, cryptsetup moves the data; the
+# result read as dm-crypt reads 512-byte sectors
+reenc_img ours4.img plain p1
+dd if=/dev/urandom of=ours4.img bs=1M seek=16 count=8 conv=notrunc status=none
+cs luksDump --dump-volume-key -q --key-file p1 --volume-key-file vk4.old ours4.img >/dev/null
+$XTS vk4.old ours4.img 16777216 67108864 4096 >plain4.before
+# shellcheck disable=SC2086
+vc reencrypt --init-only --key-file p1 $FAST --sector-size 512 ours4.img
+if [ "$rc" = 0 ] && cryptsetup reencrypt --resume-only --force-offline-reencrypt -q \
+	--key-file p1 ours4.img >/dev/null 2>cs.err; then
+	cs luksDump --dump-volume-key -q --key-file p1 --volume-key-file vk4.new ours4.img >/dev/null
+	$XTS vk4.new ours4.img 16777216 67108864 512 >plain4.after
+	check "cryptsetup finishes our --sector-size 512 init: every byte reads back in 512-byte sectors" \
+		sh -c "cryptsetup luksDump ours4.img | grep -q 'sector: 512 ' &&
+		       cmp -s plain4.before plain4.after"
+else
+	sed 's/^/# /' "$ERR" cs.err
+	nok "cryptsetup finishes our --sector-size 512 init: every byte reads back in 512-byte sectors"
 fi
 reenc_img two.img plain p1
 # shellcheck disable=SC2086
