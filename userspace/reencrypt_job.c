@@ -277,9 +277,18 @@ static int load_table(struct reenc_target *tg, struct vault_table *t, const char
 static int kernel_state(struct reenc_target *tg, uint64_t *boundary, char *state, size_t len)
 {
 	char reply[128], st[16];
+	struct vdm_table vt;
 	uint64_t total;
+	bool reencrypting;
 	int r;
 
+	/* asked only of a re-encrypting table: others log that they are not one */
+	if (vdm_table(tg->name, &vt))
+		return -ENOTSUP;
+	reencrypting = vt.count == 1 && strstr(vt.params, " reencrypt ");
+	vdm_table_free(&vt);
+	if (!reencrypting)
+		return -ENOTSUP;
 	r = vdm_message_reply(tg->name, "reencrypt status", reply, sizeof(reply));
 	if (r)
 		return -ENOTSUP;
