@@ -13,6 +13,8 @@
 #      killed again, vaultctl --resume-only finishes online on the mapping;
 #      killed right after a hotzone's hold (and after its header): a write
 #      into the hotzone waits, --resume-only finishes, the write lands;
+#      with journal resilience, killed with a hotzone named: cryptsetup
+#      recovers it from vaultctl's journal and finishes;
 #   3. cryptsetup interrupted: its --init-only, and its offline job stopped
 #      with a hotzone in flight (writes failing under it, dm-flakey):
 #      vaultctl reencrypt --resume-only finishes both (offline, the second
@@ -195,6 +197,8 @@ held_case() {
 	ktap_check "$point: vaultctl killed after the 2nd hotzone's $point (exit $rc)" [ $rc = 137 ]
 	ktap_check "$point: the mapping's status says the hotzone is held" \
 		eval "dmsetup status $V | grep -q 'reencrypt 512 $((DATA / 512)) held'"
+	ktap_check "$point: vaultctl status shows the progress" \
+		eval "'$VAULTCTL' status $V | grep -q 'reencryption: 512 of $((DATA / 512)) sectors (6.2%), held'"
 	# 64 KiB into the held hotzone [256K, 512K)
 	head -c 65536 /dev/urandom >hzpatch
 	dd if=hzpatch of=expect bs=64k seek=5 conv=notrunc status=none
@@ -211,6 +215,28 @@ held_case() {
 	"$VAULTCTL" close $V 2>/dev/null
 	return 0
 }
+# journal resilience, killed with the second hotzone named and held: the
+# mapping closes, cryptsetup repair + --resume-only recover the hotzone
+# from vaultctl's journal and finish
+journal_case() {
+	local rc
+	fresh || return 1
+	"$VAULTCTL" open --key-file p1 "$DEV" $V || return 1
+	VAULT_TEST_CRASH_AT=header:2 "$VAULTCTL" reencrypt --batch-mode "${FAST[@]}" \
+		--key-file p1 --resilience journal --hotzone-size 256K $V 2>journal.err
+	rc=$?
+	ktap_check "journal: vaultctl killed with a hotzone named in the header (exit $rc)" \
+		[ $rc = 137 ]
+	ktap_check "journal: the header names the hotzone, resilience journal" \
+		eval "cs luksDump $DEV | grep -q 'journal' && cs luksDump $DEV | grep -q 'in-reencryption'"
+	ktap_check "journal: the mapping with the held hotzone closes" "$VAULTCTL" close $V
+	cs repair -q --key-file p1 "$DEV" >/dev/null 2>&1
+	ktap_check "journal: cryptsetup reencrypt --resume-only finishes from the journal" \
+		cs reencrypt --resume-only -q --key-file p1 "$DEV"
+	ktap_check "journal: the data reads back through cryptsetup" \
+		eval 'cs_read afterj && cmp -s data afterj && no_reencrypt'
+}
+journal_case || ktap_fail "journal: set-up"
 held_case header || ktap_fail "header: set-up"
 held_case hold || ktap_fail "hold: set-up"
 
