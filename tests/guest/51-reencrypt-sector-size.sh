@@ -24,7 +24,7 @@
 # One volume goes through 1-4 (each job starts from the last one's result,
 # the reference being what vault read after 2), which keeps the test short
 # under TCG.  vaultctl's own jobs killed mid-run and finished by either
-# tool: 52-reencrypt-sector-size-kill (make check-extended).
+# tool: 52-reencrypt-sector-size-kill.
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 . "$VAULT_REPO/tests/lib/luks2.sh"
 . "$VAULT_REPO/tests/lib/reenc-sector.sh"
@@ -36,7 +36,6 @@ CS=$T-cs
 MNT=$WORK/mnt
 export DM_DISABLE_UDEV=1
 cleanup() {
-	[ -n "${JOB:-}" ] && kill -9 "$JOB" 2>/dev/null
 	[ -n "${FIO:-}" ] && kill -9 "$FIO" 2>/dev/null
 	wait 2>/dev/null
 	mountpoint -q "$MNT" && umount "$MNT"

@@ -2,9 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Sourced by the guest tests of vaultctl reencrypt --sector-size (51, 52),
-# after luks2.sh.  The caller sets DEV, V (the vault mapping's name), CS
-# (cryptsetup's mapping name) and a passphrase file p1 in the current
-# directory.
+# after luks2.sh.  The caller sets DEV, CS (cryptsetup's mapping name) and
+# a passphrase file p1 in the current directory.
 
 # cs_reads FILE SS: cryptsetup (dm-crypt) opens the header as it is now
 # as one crypt target (no re-encryption left) with SS-byte sectors, and
@@ -28,21 +27,3 @@ cs_reads() {
 # the LUKS2 area (headers and keyslots)
 hdr_sum() { dd if="$DEV" bs=1M count=16 iflag=direct status=none | md5sum; }
 reenc() { "$VAULTCTL" reencrypt --batch-mode "${FAST[@]}" --key-file p1 "$@"; }
-# a slow job (1 MiB/s, 256 KiB steps) on the open mapping V, killed -9 as
-# soon as the kernel reports its first step done (vaultctl itself: a
-# function would run in a subshell, which is what kill would end)
-kill_job_midway() {
-	"$VAULTCTL" reencrypt --batch-mode "${FAST[@]}" --key-file p1 --hotzone-size 256K \
-		--max-rate 1 "$@" $V 2>kill.err &
-	JOB=$!
-	for _ in $(seq 600); do
-		dmsetup status $V 2>/dev/null | grep -Eq ' reencrypt [1-9][0-9]* ' && break
-		kill -0 $JOB 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -9 $JOB || sed 's/^/# /' kill.err
-	wait $JOB 2>/dev/null
-	JOB=
-	cs luksDump "$DEV" 2>/dev/null | grep -q 'in-reencryption' ||
-		ktap_diag "killed between hotzones (no hotzone in flight)"
-}
