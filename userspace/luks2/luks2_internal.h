@@ -218,4 +218,29 @@ json_object *l2_snapshot(struct luks2 *l);
  * unless one copy already holds the new header.  Consumes SAVED. */
 int l2_commit(struct luks2 *l, json_object *saved);
 
+/*
+ * encrypt.c: pieces shared by in-place encryption and decryption
+ * (encrypt.c, encrypt_checksum.c, datashift.c, decrypt.c).
+ */
+json_object *l2_json_copy(json_object *o);	/* deep copy; NULL: out of memory */
+/* Segments as cryptsetup writes them; SIZE 0 is "dynamic". */
+json_object *l2_linear_seg(uint64_t off, uint64_t size, const char *flag);
+json_object *l2_crypt_seg(uint64_t off, uint64_t size, uint64_t iv, const char *cipher,
+			  int64_t sector_size, bool hot);
+/* The id of the digest bound to the segment flagged FLAG, or NULL. */
+const char *l2_flagged_digest_id(struct luks2 *l, const char *flag);
+/* A header write during the job (L loaded for inspection: the requirement stays). */
+int l2_encdec_commit(struct luks2 *l, json_object *saved);
+/*
+ * An encryption's checkpoint: the data segments SEGS[0..N) (consumed), then
+ * the backups (previous, final, moved), the new key's digest naming
+ * backup-final and every crypt segment, as cryptsetup orders them.
+ */
+int l2_encrypt_segments(struct luks2 *l, json_object **segs, int n);
+/* The end of an encryption: one dynamic crypt segment, no reencrypt keyslot,
+ * its digest or the requirement. */
+int l2_encrypt_finish(struct luks2 *l);
+/* The checksum block cryptsetup uses for DEV_FD: its block size, at least SECTOR_SIZE. */
+uint32_t l2_encrypt_csum_block(int dev_fd, uint32_t sector_size);
+
 #endif
