@@ -180,7 +180,7 @@ static int ds_write_state(struct ds *d, uint64_t a, uint64_t b, bool hot)
 		segs[n++] = crypt_seg(d, a, b - a, true);
 	if (d->data_size > b)
 		segs[n++] = crypt_seg(d, b, d->data_size - b, false);
-	r = l2_encrypt_segments(d->l, segs, n);
+	r = l2_encdec_segments(d->l, segs, n);
 	/* the backups now live in the new tree: read them again */
 	return r ? r : ds_parse(d->l, d);
 }

@@ -285,10 +285,8 @@ static int dc_store_csums(struct dc *d, unsigned char *csums)
 	return r;
 }
 
-/* The end: one linear segment, no keyslot, digest or requirement. */
-static int dc_finish(struct dc *d)
+int l2_decrypt_finish(struct luks2 *l)
 {
-	struct luks2 *l = d->l;
 	json_object *segs = json_object_new_object(), *saved = l2_snapshot(l);
 	uint64_t end = 2 * l->hdr_size + l->keyslots_size;
 	int r;
@@ -349,7 +347,7 @@ int luks2_decrypt_run(struct luks2 *l, int dfd, const void *vk, size_t vk_len)
 		if (hot < 0 && pend < 0 && d.seg[0].crypt && d.seg[0].start == 0)
 			pend = 0;	/* last: the moved segment, in place */
 		if (hot < 0 && pend < 0) {
-			r = dc_finish(&d);
+			r = l2_decrypt_finish(l);
 			break;
 		}
 		i = hot >= 0 ? hot : pend;
@@ -379,7 +377,7 @@ int luks2_decrypt_run(struct luks2 *l, int dfd, const void *vk, size_t vk_len)
 		if (crash_after >= 0 && ++steps > crash_after)
 			_exit(137);	/* tests: a crash between data and checkpoint */
 		if (in_moved) {		/* the last hotzone: the final metadata */
-			r = dc_finish(&d);
+			r = l2_decrypt_finish(l);
 			break;
 		}
 		r = dc_write_state(&d, 0, b, b);

@@ -63,12 +63,14 @@ int l2_encdec_commit(struct luks2 *l, json_object *saved)
 	return r;
 }
 
-int l2_encrypt_segments(struct luks2 *l, json_object **segs, int n)
+int l2_encdec_segments(struct luks2 *l, json_object **segs, int n)
 {
 	json_object *prev, *fin, *moved, *all, *list, *dig, *saved;
-	const char *did = l2_flagged_digest_id(l, "backup-final");
+	bool enc = !strcmp(l2_str(l2_segment_flagged(l, "backup-final", NULL), "type") ?: "",
+			   "crypt");
+	const char *did = l2_flagged_digest_id(l, enc ? "backup-final" : "backup-previous");
 	char k[12];
-	int i, id = 0, fin_id;
+	int i, id = 0;
 
 	prev = l2_json_copy(l2_segment_flagged(l, "backup-previous", NULL));
 	fin = l2_json_copy(l2_segment_flagged(l, "backup-final", NULL));
@@ -82,14 +84,17 @@ int l2_encrypt_segments(struct luks2 *l, json_object **segs, int n)
 		json_object_put(prev);
 		json_object_put(fin);
 		json_object_put(moved);
-		l2_err(l, "the encryption metadata lost its backup segments or their digest");
+		l2_err(l, "the job's metadata lost its backup segments or their digest");
 		return -EINVAL;
 	}
-	/* cryptsetup's order: the data segments, then backup-previous, -final, -moved */
+	/*
+	 * cryptsetup's order: the data segments, then backup-previous, -final,
+	 * -moved; the key's digest names the crypt backup first, then every
+	 * crypt data segment
+	 */
 	all = json_object_new_object();
 	list = json_object_new_array();
-	fin_id = n + 1;
-	snprintf(k, sizeof(k), "%d", fin_id);
+	snprintf(k, sizeof(k), "%d", enc ? n + 1 : n);
 	json_object_array_add(list, json_object_new_string(k));
 	for (i = 0; i < n; i++) {
 		snprintf(k, sizeof(k), "%d", id++);
@@ -105,7 +110,6 @@ int l2_encrypt_segments(struct luks2 *l, json_object **segs, int n)
 		snprintf(k, sizeof(k), "%d", id++);
 		json_object_object_add(all, k, moved);
 	}
-	/* the new key's digest: backup-final first, then every crypt segment */
 	json_object_object_add(dig, "segments", list);
 	json_object_object_add(l->jobj, "segments", all);
 	return l2_encdec_commit(l, saved);
@@ -235,25 +239,34 @@ static int put_header(int mfd, int dev, uint64_t from, uint64_t to)
 	return r;
 }
 
-/*
- * The reencrypt keyslot "1" (mode encrypt, AREA, DIRECTION), the
- * online-reencrypt-v2 requirement and the digest "1" authenticating the
- * metadata with the new key VK, as cryptsetup's reencrypt init writes them;
- * the segments must be in place already (the digest covers them).
- */
-static int add_reencrypt_keyslot(struct luks2 *l, json_object *area, const char *direction,
-				 const void *vk, size_t vk_len, const char *hash, uint32_t iter)
+/* The lowest id not used in OBJ (keyslots, digests), as cryptsetup picks it. */
+static void free_id(json_object *obj, char *id, size_t len)
+{
+	int i;
+
+	for (i = 0; i < 1024; i++) {
+		snprintf(id, len, "%d", i);
+		if (!l2_obj(obj, id))
+			return;
+	}
+}
+
+int l2_add_reencrypt_keyslot(struct luks2 *l, json_object *area, const char *mode,
+			     const char *direction, const void *vk_old, size_t old_len,
+			     const void *vk_new, size_t new_len, const char *hash, uint32_t iter)
 {
 	json_object *ks, *cfg, *req, *mand, *dmeta;
+	char rid[12], did[12];
 
+	free_id(l2_obj(l->jobj, "keyslots"), rid, sizeof(rid));
 	ks = json_object_new_object();
 	json_object_object_add(ks, "area", area);
 	json_object_object_add(ks, "type", json_object_new_string("reencrypt"));
 	json_object_object_add(ks, "key_size", json_object_new_int(1));
-	json_object_object_add(ks, "mode", json_object_new_string("encrypt"));
+	json_object_object_add(ks, "mode", json_object_new_string(mode));
 	json_object_object_add(ks, "direction", json_object_new_string(direction));
 	json_object_object_add(ks, "priority", json_object_new_int(0));
-	json_object_object_add(l2_obj(l->jobj, "keyslots"), "1", ks);
+	json_object_object_add(l2_obj(l->jobj, "keyslots"), rid, ks);
 
 	cfg = l2_obj(l->jobj, "config");
 	req = json_object_new_object();
@@ -262,11 +275,12 @@ static int add_reencrypt_keyslot(struct luks2 *l, json_object *area, const char 
 	json_object_object_add(req, "mandatory", mand);
 	json_object_object_add(cfg, "requirements", req);
 
-	dmeta = l2_reencrypt_digest_create(l, NULL, 0, vk, vk_len, hash, iter);
+	dmeta = l2_reencrypt_digest_create(l, vk_old, old_len, vk_new, new_len, hash, iter);
 	if (!dmeta)
 		return -EINVAL;
-	json_object_array_add(l2_obj(dmeta, "keyslots"), json_object_new_string("1"));
-	json_object_object_add(l2_obj(l->jobj, "digests"), "1", dmeta);
+	json_object_array_add(l2_obj(dmeta, "keyslots"), json_object_new_string(rid));
+	free_id(l2_obj(l->jobj, "digests"), did, sizeof(did));
+	json_object_object_add(l2_obj(l->jobj, "digests"), did, dmeta);
 	return 0;
 }
 
@@ -308,7 +322,8 @@ static int make_metadata(struct luks2 *l, uint64_t dev_size, uint64_t shift,
 	json_object_object_add(a, "size", l2_new_u64(4096));
 	json_object_object_add(a, "type", json_object_new_string("datashift"));
 	json_object_object_add(a, "shift_size", l2_new_u64(shift));
-	return add_reencrypt_keyslot(l, a, "backward", vk, vk_len, hash, iter);
+	return l2_add_reencrypt_keyslot(l, a, "encrypt", "backward", NULL, 0, vk, vk_len, hash,
+					iter);
 }
 
 /*
@@ -484,7 +499,8 @@ static int make_header_metadata(struct luks2 *l, uint64_t dev_size, uint64_t blo
 	json_object_object_add(a, "type", json_object_new_string("checksum"));
 	json_object_object_add(a, "hash", json_object_new_string("sha256"));
 	json_object_object_add(a, "sector_size", json_object_new_int((int)block));
-	return add_reencrypt_keyslot(l, a, "forward", vk, vk_len, hash, iter);
+	return l2_add_reencrypt_keyslot(l, a, "encrypt", "forward", NULL, 0, vk, vk_len, hash,
+					iter);
 }
 
 int luks2_encrypt_header_init(int dev_fd, const char *hdr_path,

@@ -232,11 +232,24 @@ const char *l2_flagged_digest_id(struct luks2 *l, const char *flag);
 /* A header write during the job (L loaded for inspection: the requirement stays). */
 int l2_encdec_commit(struct luks2 *l, json_object *saved);
 /*
- * An encryption's checkpoint: the data segments SEGS[0..N) (consumed), then
- * the backups (previous, final, moved), the new key's digest naming
- * backup-final and every crypt segment, as cryptsetup orders them.
+ * A checkpoint of an encryption or decryption: the data segments SEGS[0..N)
+ * (consumed), then the backups (previous, final, moved), the digest of the
+ * key naming the crypt backup and every crypt segment, as cryptsetup orders
+ * them.
  */
-int l2_encrypt_segments(struct luks2 *l, json_object **segs, int n);
+int l2_encdec_segments(struct luks2 *l, json_object **segs, int n);
+/*
+ * The reencrypt keyslot (AREA, MODE, DIRECTION) and the requirement, and
+ * the digest authenticating the metadata with the keys (VK_OLD NULL for an
+ * encryption, VK_NEW NULL for a decryption), at the lowest free ids; the
+ * segments must be in place already (the digest covers them).
+ */
+int l2_add_reencrypt_keyslot(struct luks2 *l, json_object *area, const char *mode,
+			     const char *direction, const void *vk_old, size_t old_len,
+			     const void *vk_new, size_t new_len, const char *hash, uint32_t iter);
+/* decrypt.c: the end of a decryption: one linear segment, no keyslot, digest
+ * or requirement; the keyslots area wiped. */
+int l2_decrypt_finish(struct luks2 *l);
 /* The end of an encryption: one dynamic crypt segment, no reencrypt keyslot,
  * its digest or the requirement. */
 int l2_encrypt_finish(struct luks2 *l);
