@@ -2,7 +2,7 @@
 /*
  * vaultctl: "encrypt --header FILE DEVICE": a plain device becomes LUKS2
  * in place with its header in FILE, as cryptsetup 2.6.1 reencrypt
- * --encrypt --header FILE does (luks2/encrypt.c, luks2/encrypt_checksum.c):
+ * --encrypt --header FILE does (luks2/encrypt.c, luks2/inplace.c):
  * the data stays at offset 0 (nothing to shrink), each hotzone is
  * encrypted in place under "checksum" resilience.  FILE holds the job: the
  * same command again (or with --resume-only), or cryptsetup reencrypt
@@ -29,13 +29,13 @@ static int finish(const struct vault_opts *o, struct luks2 *l, int fd, const cha
 	uint64_t hz = o->hotzone_size ? o->hotzone_size : LUKS2_REENC_MAX_HOTZONE;
 
 	if (vk) {
-		r = luks2_encrypt_checksum_run(l, fd, vk, vk_len, hz, encdec_progress, &last);
+		r = luks2_inplace_run(l, fd, vk, vk_len, hz, encdec_progress, &last);
 	} else {
 		snprintf(prompt, sizeof(prompt), "Enter passphrase for %s: ", device);
 		r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, false, &p);
 		if (r)
 			return r;
-		r = luks2_encrypt_checksum_resume(l, fd, p.buf, p.len, hz, encdec_progress, &last);
+		r = luks2_inplace_resume(l, fd, p.buf, p.len, hz, encdec_progress, &last);
 		pass_free(&p);
 	}
 	if (r) {

@@ -148,7 +148,7 @@ static const struct opt_desc opt_descs[] = {
 	{ "resume-only", 0, no_argument, OPT_RESUME_ONLY, NULL,
 	  "reencrypt, encrypt, decrypt: finish an interrupted job (vaultctl's or cryptsetup's), start none" },
 	{ "hotzone-size", 0, required_argument, OPT_HOTZONE_SIZE, "SIZE",
-	  "reencrypt, encrypt --header: bytes moved per step (units K, M; at most 64M)" },
+	  "reencrypt, encrypt/decrypt in place: bytes per step (units K, M; at most 64M)" },
 	{ "max-rate", 0, required_argument, OPT_MAX_RATE, "MIB",
 	  "reencrypt: at most MIB MiB/s (pauses between steps; default: no limit)" },
 	{ "progress-frequency", 0, required_argument, OPT_PROGRESS_FREQUENCY, "SECONDS",
@@ -258,7 +258,7 @@ static const struct vault_action actions[] = {
 	  OPTB(OPT_BATCH_MODE), 0, false,
 	  "DEVICE", "encrypt a plain device in place (cryptsetup reencrypt --encrypt)" },
 	{ "decrypt", cmd_decrypt, 1, 1, OPTS_PASS | OPTB(OPT_HEADER) | OPTB(OPT_RESUME_ONLY) |
-	  OPTB(OPT_KEY_SLOT) | OPTB(OPT_BATCH_MODE), 0, false,
+	  OPTB(OPT_KEY_SLOT) | OPTB(OPT_HOTZONE_SIZE) | OPTB(OPT_BATCH_MODE), 0, false,
 	  "DEVICE", "decrypt a LUKS2 device in place, its header moved to --header FILE" },
 	{ "is-luks", cmd_is_luks, 1, 1, 0, 0, false,
 	  "DEVICE", "exit 0 when DEVICE holds a LUKS2 volume" },

@@ -68,7 +68,7 @@ _vaultctl_opts()
 	encrypt)
 		o="--reduce-device-size --header --hotzone-size --resume-only $_vaultctl_keyfile $_vaultctl_pbkdf
 		   -s --key-size --label --uuid -T --tries -q --batch-mode" ;;
-	decrypt) o="--header --resume-only $_vaultctl_keyfile -S --key-slot -T --tries -q --batch-mode" ;;
+	decrypt) o="--header --hotzone-size --resume-only $_vaultctl_keyfile -S --key-slot -T --tries -q --batch-mode" ;;
 	erase) o='-q --batch-mode' ;;
 	tab-check) o='--vaulttab' ;;
 	esac

@@ -1,18 +1,20 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Host-side tests of vaultctl encrypt --header FILE (in place, the header
-# detached, the data left at offset 0) on an ext4 image file, with
-# cryptsetup 2.6.1 and userspace/luks2/tests/xts-read.py as oracles: every
-# byte decrypted with the volume key equals the original filesystem (fsck
-# clean), the header equals what cryptsetup reencrypt --encrypt --header
-# writes (the job's metadata too), a job interrupted in a hotzone (its data
-# written, partly, or not at all) is finished by cryptsetup repair +
-# reencrypt --resume-only and by vaultctl, vaultctl finishes cryptsetup's
-# job, tampered metadata or a wrong passphrase move nothing, cryptsetup
-# reencrypt --decrypt --header gives back the original bytes, and the
-# refusals say what is wrong and change nothing.  Prints KTAP.
-# Usage: encdec-header.sh VAULTCTL.  About 5 s.
+# Host-side tests of vaultctl encrypt --header FILE and decrypt --header FILE
+# (in place, the header detached, the data left at offset 0) on an ext4
+# image file, with cryptsetup 2.6.1 and userspace/luks2/tests/xts-read.py as
+# oracles: every byte decrypted with the volume key equals the original
+# filesystem (fsck clean), the header equals what cryptsetup reencrypt
+# --encrypt --header writes (the job's metadata too), a job interrupted in
+# a hotzone (its data written, partly, or not at all) is finished by
+# cryptsetup repair + reencrypt --resume-only and by vaultctl, vaultctl
+# finishes cryptsetup's job, tampered metadata or a wrong passphrase move
+# nothing; decrypt --header gives back the original bytes and leaves the
+# header as cryptsetup's reencrypt --decrypt --header does, with the same
+# crash and resume checks; the refusals say what is wrong and change
+# nothing.  Prints KTAP.
+# Usage: encdec-header.sh VAULTCTL.  About 10 s.
 # shellcheck disable=SC1091,SC2034,SC2086,SC2154 # lib.sh sets rc, reads OUT; FAST: several options
 
 VAULTCTL=${1:?usage: encdec-header.sh VAULTCTL}
@@ -41,7 +43,7 @@ done
 check() { name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
 printf 'detached' >pw
 MiB=1048576
-SIZE=$((16 * MiB)) HZ=4M
+SIZE=$((8 * MiB)) HZ=2M
 
 # An ext4 with files filling the whole image: nothing to shrink.
 mkdir src && head -c 3000000 /dev/urandom >src/random.bin && echo hello >src/hello.txt &&
@@ -121,7 +123,7 @@ cp orig.img v.img
 enc --header v.hdr v.img
 check "encrypt --header: succeeds, FILE a 16 MiB LUKS2 header (mode 0600), none on the device" \
 	sh -c "[ $rc = 0 ] && cryptsetup isLuks v.hdr && ! cryptsetup isLuks v.img &&
-	       [ \$(stat -c %a.%s v.hdr) = 600.$SIZE ]"
+	       [ \$(stat -c %a.%s v.hdr) = 600.$((16 * MiB)) ]"
 check "every byte decrypted with the volume key (xts-read.py) is the original filesystem" same v.img v.hdr
 check "  ... fsck clean" sh -c "e2fsck -fn v.img.plain >/dev/null 2>&1"
 cp orig.img c.img
@@ -133,7 +135,7 @@ check "cryptsetup accepts the passphrase (open --test-passphrase --header)" \
 	cs open --test-passphrase --key-file pw --header v.hdr v.img
 
 # --- crash and resume -----------------------------------------------------------
-# VAULT_TEST_CRASH_AFTER_DATA=1: killed after the data of hotzone 2 ([4M, 8M)),
+# VAULT_TEST_CRASH_AFTER_DATA=1: killed after the data of hotzone 2 ([2M, 4M)),
 # before its checkpoint; then the data put back as if the writes had reached
 # the disk partly (the second half still plain) or not at all
 crash() {
@@ -141,8 +143,8 @@ crash() {
 	VAULT_TEST_CRASH_AFTER_DATA=1 enc --header "$1.hdr" --hotzone-size $HZ "$1.img"
 	crc=$rc
 	case $2 in
-	half) dd if=orig.img of="$1.img" bs=1M skip=6 seek=6 count=2 conv=notrunc status=none ;;
-	none) dd if=orig.img of="$1.img" bs=1M skip=4 seek=4 count=4 conv=notrunc status=none ;;
+	half) dd if=orig.img of="$1.img" bs=1M skip=3 seek=3 count=1 conv=notrunc status=none ;;
+	none) dd if=orig.img of="$1.img" bs=1M skip=2 seek=2 count=2 conv=notrunc status=none ;;
 	esac
 }
 crash k half
@@ -183,8 +185,54 @@ vc encrypt --key-file pw --header v.hdr v.img
 check "--header FILE of a finished encryption: refused (nothing in progress)" \
 	sh -c "[ $rc != 0 ] && grep -q 'exists and holds no encryption in progress' $ERR"
 
-# --- back to plain --------------------------------------------------------------
-cs reencrypt --decrypt --header v.hdr -q --key-file pw --force-offline-reencrypt v.img >/dev/null 2>&1
+# --- decrypt (the data in place, FILE the header) -------------------------------
+dec() { vc decrypt --batch-mode --key-file pw "$@"; }
+# decrypted IMG HDR: the original bytes in place, HDR left as cryptsetup leaves it
+decrypted() { [ "$rc" = 0 ] && unchanged "$1" && norm "$2" >"$2.norm" && cmp -s "$2.norm" cd.norm; }
+cp v.img cd.img; cp v.hdr cd.hdr
+cs reencrypt --decrypt --header cd.hdr -q --key-file pw --force-offline-reencrypt cd.img >/dev/null 2>&1
+norm cd.hdr >cd.norm
 check "cryptsetup reencrypt --decrypt --header of vaultctl's volume gives back the original bytes" \
-	unchanged v.img
+	unchanged cd.img
+cp v.img d.img; cp v.hdr d.hdr
+dec --header d.hdr d.img
+check "decrypt --header of vaultctl's volume: the original bytes, FILE as cryptsetup leaves it" \
+	decrypted d.img d.hdr
+cp c.img e.img; cp c.hdr e.hdr
+dec --header e.hdr e.img
+check "decrypt --header of cryptsetup's volume: the original bytes" decrypted e.img e.hdr
+# killed after the data of hotzone 2 (backward: [4M, 6M)), before its checkpoint;
+# its second half put back encrypted (writes that did not reach the disk)
+cp v.img f.img; cp v.hdr f.hdr
+VAULT_TEST_CRASH_AFTER_DATA=1 dec --header f.hdr --hotzone-size $HZ f.img
+crc=$rc
+dd if=v.img of=f.img bs=1M skip=5 seek=5 count=1 conv=notrunc status=none
+cp f.img g.img; cp f.hdr g.hdr
+cp v.img h.img; cp v.hdr h.hdr
+cs reencrypt --decrypt --header h.hdr --init-only -q --key-file pw --force-offline-reencrypt h.img \
+	>/dev/null 2>&1
+job f.hdr >f.job; job h.hdr >h.job
+crashed_same() { [ "$crc" = 137 ] && [ -s "$1" ] && cmp -s "$1" "$2"; }
+check "decrypt killed in a hotzone: the job's metadata equals cryptsetup's --init-only" \
+	crashed_same f.job h.job
+cs repair -q --key-file pw --header f.hdr f.img >/dev/null 2>&1
+cs reencrypt --resume-only -q --key-file pw --header f.hdr --force-offline-reencrypt f.img >/dev/null 2>&1
+check "  ... cryptsetup repair + reencrypt --resume-only finish it: the original bytes" unchanged f.img
+dec --header g.hdr g.img
+check "  ... vaultctl decrypt --header (again) finishes it: the original bytes" decrypted g.img g.hdr
+dec --resume-only --header h.hdr h.img
+check "vaultctl decrypt --resume-only finishes cryptsetup's decryption (--init-only)" \
+	decrypted h.img h.hdr
+cp v.img w.img; cp v.hdr w.hdr
+vc decrypt --batch-mode --key-file bad --header w.hdr w.img
+check "decrypt with a wrong passphrase: refused, nothing written" \
+	sh -c "[ $rc != 0 ] && grep -q 'No key' $ERR && cmp -s w.hdr v.hdr && cmp -s w.img v.img"
+dec --resume-only --header w.hdr w.img
+check "decrypt --resume-only of a volume not in decryption: refused" \
+	sh -c "[ $rc != 0 ] && grep -q 'holds no decryption in progress' $ERR && cmp -s w.hdr v.hdr"
+cs luksHeaderBackup --header-backup-file onhdr.bak luks.img
+dec --header onhdr.bak luks.img
+check "decrypt --header FILE whose data does not start at 0 (a header backup): refused" \
+	sh -c "[ $rc != 0 ] && grep -q 'segment at offset 0' $ERR && cmp -s luks.img luks.orig"
+
 finish
