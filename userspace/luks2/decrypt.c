@@ -305,7 +305,7 @@ int l2_decrypt_finish(struct luks2 *l)
 		return r;
 	l->inspect_only = false;
 	/* the old key's keyslots are gone from the header: wipe their material */
-	return l2_keyslot_wipe_area(l, 2 * l->hdr_size, end - 2 * l->hdr_size);
+	return l2_wipe_in_header(l, 2 * l->hdr_size, end - 2 * l->hdr_size);
 }
 
 int luks2_decrypt_run(struct luks2 *l, int dfd, const void *vk, size_t vk_len)

@@ -115,6 +115,21 @@ int l2_encdec_segments(struct luks2 *l, json_object **segs, int n)
 	return l2_encdec_commit(l, saved);
 }
 
+int l2_wipe_in_header(struct luks2 *l, uint64_t off, uint64_t len)
+{
+	uint64_t data_size = l->dev_size, hdr_size;
+	int r;
+
+	/* l2_keyslot_wipe_area stops at dev_size: here the header file's end */
+	r = l2_device_size(l->fd, &hdr_size);
+	if (r)
+		return r;
+	l->dev_size = hdr_size;
+	r = l2_keyslot_wipe_area(l, off, len);
+	l->dev_size = data_size;
+	return r;
+}
+
 int l2_encrypt_finish(struct luks2 *l)
 {
 	json_object *keyslots = l2_obj(l->jobj, "keyslots"), *digests = l2_obj(l->jobj, "digests");

@@ -65,6 +65,19 @@ struct ip {
 
 #define FAIL(...) do { l2_err(l, __VA_ARGS__); return -EINVAL; } while (0)
 
+/* The hash of each BLOCK bytes of BUF (LEN bytes) into OUT; one context for all. */
+static int hash_blocks(const EVP_MD *md, EVP_MD_CTX *c, const unsigned char *buf, size_t len,
+		       uint32_t block, unsigned char *out, uint32_t hash_len)
+{
+	size_t b;
+
+	for (b = 0; b < len; b += block, out += hash_len)
+		if (EVP_DigestInit_ex(c, md, NULL) != 1 || EVP_DigestUpdate(c, buf + b, block) != 1 ||
+		    EVP_DigestFinal_ex(c, out, NULL) != 1)
+			return -EIO;
+	return 0;
+}
+
 static int cmp_id(const void *a, const void *b)
 {
 	unsigned long x = strtoul(*(const char *const *)a, NULL, 10);
@@ -202,28 +215,37 @@ static int ip_crypt(struct ip *p, uint64_t off, uint64_t len, const unsigned cha
 {
 	struct luks2 *l = p->l;
 	size_t cs_len = CHUNK / p->block * p->hash_len, n, b;
-	unsigned char *buf = l2_secure_alloc(CHUNK), *cs = recover ? malloc(cs_len) : NULL;
-	unsigned char h[EVP_MAX_MD_SIZE];
+	unsigned char *buf = l2_secure_alloc(CHUNK), *cs = NULL, *now = NULL;
+	EVP_MD_CTX *c = NULL;
 	uint64_t x;
-	int r = buf && (cs || !recover) ? 0 : -ENOMEM;
+	int r;
 
+	if (recover) {
+		cs = malloc(cs_len);
+		now = malloc(cs_len);
+		c = EVP_MD_CTX_new();
+	}
+	r = buf && (!recover || (cs && now && c)) ? 0 : -ENOMEM;
 	for (x = 0; x < len && !r; x += n) {
 		n = len - x < CHUNK ? (size_t)(len - x) : CHUNK;
 		r = l2_pread_all(p->dfd, buf, n, off + x);
-		if (!r && recover)
+		if (!r && !recover) {	/* the whole chunk at once */
+			r = l2_sector_crypt(p->cipher, vk, vk_len, buf, n, p->iv0 + (off + x) / 512,
+					    (unsigned int)p->ss, p->enc);
+		} else if (!r) {
 			r = l2_pread_all(l->fd, cs, n / p->block * p->hash_len,
 					 p->area_off + x / p->block * p->hash_len);
-		for (b = 0; !r && b < n; b += p->block) {
-			if (recover) {
-				if (EVP_Digest(buf + b, p->block, h, NULL, p->md, NULL) != 1) {
-					r = -EIO;
-					break;
-				}
-				if (memcmp(h, cs + b / p->block * p->hash_len, p->hash_len))
+			if (!r)
+				r = hash_blocks(p->md, c, buf, n, p->block, now, p->hash_len);
+			for (b = 0; !r && b < n; b += p->block) {
+				size_t h = b / p->block * p->hash_len;
+
+				if (memcmp(now + h, cs + h, p->hash_len))
 					continue;	/* written before the cut */
+				r = l2_sector_crypt(p->cipher, vk, vk_len, buf + b, p->block,
+						    p->iv0 + (off + x + b) / 512,
+						    (unsigned int)p->ss, p->enc);
 			}
-			r = l2_sector_crypt(p->cipher, vk, vk_len, buf + b, p->block,
-					    p->iv0 + (off + x + b) / 512, (unsigned int)p->ss, p->enc);
 		}
 		if (!r)
 			r = l2_pwrite_all(p->dfd, buf, n, off + x);
@@ -233,9 +255,14 @@ static int ip_crypt(struct ip *p, uint64_t off, uint64_t len, const unsigned cha
 	if (r)
 		l2_err(l, "rewriting the data at %" PRIu64 " failed: %s", off, strerror(-r));
 	l2_secure_free(buf, CHUNK);
+	EVP_MD_CTX_free(c);
 	if (cs) {
 		l2_wipe(cs, cs_len);
 		free(cs);
+	}
+	if (now) {
+		l2_wipe(now, cs_len);
+		free(now);
 	}
 	return r;
 }
@@ -244,19 +271,21 @@ static int ip_crypt(struct ip *p, uint64_t off, uint64_t len, const unsigned cha
 static int ip_protect(struct ip *p, uint64_t off, uint64_t len)
 {
 	struct luks2 *l = p->l;
-	size_t cs_len = (size_t)(len / p->block * p->hash_len), n, b;
+	size_t cs_len = (size_t)(len / p->block * p->hash_len);
 	unsigned char *buf = l2_secure_alloc(CHUNK), *cs = malloc(cs_len);
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	uint64_t x;
-	int r = buf && cs ? 0 : -ENOMEM;
+	size_t n;
+	int r = buf && cs && c ? 0 : -ENOMEM;
 
 	for (x = 0; x < len && !r; x += n) {
 		n = len - x < CHUNK ? (size_t)(len - x) : CHUNK;
 		r = l2_pread_all(p->dfd, buf, n, off + x);
-		for (b = 0; !r && b < n; b += p->block)
-			if (EVP_Digest(buf + b, p->block, cs + (x + b) / p->block * p->hash_len, NULL,
-				       p->md, NULL) != 1)
-				r = -EIO;
+		if (!r)
+			r = hash_blocks(p->md, c, buf, n, p->block, cs + x / p->block * p->hash_len,
+					p->hash_len);
 	}
+	EVP_MD_CTX_free(c);
 	if (!r)
 		r = l2_write_begin(l);
 	if (!r) {
@@ -384,7 +413,7 @@ int luks2_inplace_run(struct luks2 *l, int dfd, const void *vk, size_t vk_len,
 		return l2_decrypt_finish(l);	/* wipes the keyslots area */
 	r = l2_encrypt_finish(l);
 	/* the checksums of plaintext blocks go with the keyslot */
-	return r ? r : l2_keyslot_wipe_area(l, p.area_off, p.area_size);
+	return r ? r : l2_wipe_in_header(l, p.area_off, p.area_size);
 }
 
 int luks2_inplace_resume(struct luks2 *l, int dfd, const char *pass, size_t pass_len,

@@ -253,6 +253,8 @@ int l2_decrypt_finish(struct luks2 *l);
 /* The end of an encryption: one dynamic crypt segment, no reencrypt keyslot,
  * its digest or the requirement. */
 int l2_encrypt_finish(struct luks2 *l);
+/* l2_keyslot_wipe_area() in a header file whose L->dev_size is the data device's. */
+int l2_wipe_in_header(struct luks2 *l, uint64_t off, uint64_t len);
 /* The checksum block cryptsetup uses for DEV_FD: its block size, at least SECTOR_SIZE. */
 uint32_t l2_encrypt_csum_block(int dev_fd, uint32_t sector_size);
 
