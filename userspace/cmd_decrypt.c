@@ -144,6 +144,12 @@ int cmd_decrypt(const struct vault_opts *o, int argc, char **argv)
 		r = decrypt_existing(o, fd, device);
 		goto out;
 	}
+	if (o->hotzone_size) {
+		log_err("--hotzone-size is for a volume whose header is FILE already: with the "
+			"header moved out each hotzone is the data offset");
+		r = -EINVAL;
+		goto out;
+	}
 	if (o->resume_only) {
 		log_err("%s does not exist: no decryption to resume", o->header);
 		r = -ENOENT;

@@ -189,6 +189,11 @@ int cmd_encrypt(const struct vault_opts *o, int argc, char **argv)
 	(void)argc;
 	if (o->header)
 		return encrypt_header(o, device);
+	if (o->hotzone_size) {
+		log_err("--hotzone-size is for encrypt --header: with the header on the device "
+			"each hotzone is half of --reduce-device-size");
+		return -EINVAL;
+	}
 	if (o->resume_only)
 		return encdec_resume(o, device);
 	fd = encdec_open_device(device);

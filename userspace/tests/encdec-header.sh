@@ -116,6 +116,9 @@ enc --header o.hdr odd.img
 check "a device size not a multiple of 4096: refused, FILE removed, device unchanged" \
 	sh -c "[ $rc != 0 ] && grep -q 'not a non-zero multiple of 4096' $ERR && [ ! -e o.hdr ] &&
 	       cmp -s odd.img odd.orig"
+enc --reduce-device-size 8M --hotzone-size 1M a.img
+check "--hotzone-size without --header: refused (the datashift hotzone is fixed)" \
+	sh -c "[ $rc != 0 ] && grep -q 'hotzone-size is for encrypt --header' $ERR && cmp -s a.img orig.img"
 # (a mounted device: encdec_open_device's O_EXCL, tests/guest/49-encrypt-in-place.sh)
 
 # --- encrypt --------------------------------------------------------------------
@@ -133,6 +136,18 @@ check "the header equals cryptsetup reencrypt --encrypt --header's (keyslot, seg
 	sh -c "[ -s v.norm ] && cmp -s v.norm c.norm"
 check "cryptsetup accepts the passphrase (open --test-passphrase --header)" \
 	cs open --test-passphrase --key-file pw --header v.hdr v.img
+# no_csums IMG HDR: none of the sha256 of IMG's 4096-byte blocks is left in HDR
+no_csums() {
+	python3 - "$1" "$2" <<'PY'
+import hashlib, sys
+img = open(sys.argv[1], "rb").read()
+hdr = open(sys.argv[2], "rb").read()
+have = {hdr[i:i + 32] for i in range(0, len(hdr) - 31, 32)}
+sys.exit(any(hashlib.sha256(img[i:i + 4096]).digest() in have
+             for i in range(0, len(img), 4096) if any(img[i:i + 4096])))
+PY
+}
+check "  ... the hotzone checksums (hashes of plaintext) are wiped from FILE" no_csums orig.img v.hdr
 
 # --- crash and resume -----------------------------------------------------------
 # VAULT_TEST_CRASH_AFTER_DATA=1: killed after the data of hotzone 2 ([2M, 4M)),
@@ -198,6 +213,15 @@ cp v.img d.img; cp v.hdr d.hdr
 dec --header d.hdr d.img
 check "decrypt --header of vaultctl's volume: the original bytes, FILE as cryptsetup leaves it" \
 	decrypted d.img d.hdr
+# no_material HDR BEFORE: no 4096-byte block of BEFORE's keyslot 0 area is left in HDR
+no_material() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+new, old = (open(f, "rb").read()[32768:290816] for f in sys.argv[1:3])
+sys.exit(any(new[i:i + 4096] == old[i:i + 4096] for i in range(0, len(old), 4096)))
+PY
+}
+check "  ... the keyslot material is overwritten in FILE" no_material d.hdr v.hdr
 cp c.img e.img; cp c.hdr e.hdr
 dec --header e.hdr e.img
 check "decrypt --header of cryptsetup's volume: the original bytes" decrypted e.img e.hdr
