@@ -233,7 +233,8 @@ void vault_io_destroy(struct vault_c *vc);
  */
 enum vault_reenc_state {
 	VAULT_REENC_IDLE,
-	VAULT_REENC_MOVING,	/* a step holds [boundary, hz_end) */
+	VAULT_REENC_HELD,	/* "reencrypt hold": I/O to [boundary, hz_end) waits */
+	VAULT_REENC_MOVING,	/* a step moves [boundary, hz_end); its I/O waits */
 	VAULT_REENC_FAILED,	/* a step's write failed: hotzone I/O errors */
 };
 

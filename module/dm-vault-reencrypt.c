@@ -47,6 +47,7 @@
 
 static const char *const vault_reenc_state_names[] = {
 	[VAULT_REENC_IDLE] = "idle",
+	[VAULT_REENC_HELD] = "held",
 	[VAULT_REENC_MOVING] = "moving",
 	[VAULT_REENC_FAILED] = "failed",
 };
@@ -201,7 +202,7 @@ void vault_reenc_end_io(struct vault_c *vc, struct vault_io *io)
 	spin_lock_irqsave(&re->lock, flags);
 	list_del(&io->hz_node);
 	io->tracked = false;
-	wake = re->state == VAULT_REENC_MOVING;
+	wake = re->state != VAULT_REENC_IDLE;	/* a hold or step may wait */
 	spin_unlock_irqrestore(&re->lock, flags);
 	if (wake)
 		wake_up(&re->wait);
@@ -415,11 +416,74 @@ static void vault_reenc_release(struct vault_c *vc, struct list_head *held,
 }
 
 /*
- * Move the boundary over [boundary, boundary + @len) (less at the end of
- * the target). Called under vc->state_lock, which serialises steps with
- * each other and with key messages; the device is running.
+ * Hold [boundary, boundary + @len) (less at the end of the target): I/O
+ * that touches it from now on is queued, and the I/O already in flight
+ * there has completed on return. Holding the range held already is a
+ * no-op; any other range is refused until a step or a release ends the
+ * hold. Sets *@start and *@len to the held range (*@len = 0: at the end).
+ * Called under vc->state_lock.
  */
-static int vault_reenc_step(struct vault_c *vc, sector_t len)
+static int vault_reenc_hold(struct vault_c *vc, sector_t *start,
+			    sector_t *len)
+{
+	struct vault_reenc *re = vc->re;
+	sector_t end;
+
+	spin_lock_irq(&re->lock);
+	*start = re->boundary;
+	*len = min(*len, re->total - *start);
+	end = *start + *len;
+	switch (re->state) {
+	case VAULT_REENC_FAILED:
+		spin_unlock_irq(&re->lock);
+		DMERR("reencrypt: an earlier step failed; reload the table");
+		return -EIO;
+	case VAULT_REENC_HELD:
+		spin_unlock_irq(&re->lock);
+		if (end == re->hz_end)
+			return 0;
+		DMWARN("reencrypt: sectors %llu-%llu are held; step or release them first",
+		       (unsigned long long)*start,
+		       (unsigned long long)re->hz_end - 1);
+		return -EBUSY;
+	default:
+		break;
+	}
+	if (*len) {
+		re->hz_end = end;
+		re->state = VAULT_REENC_HELD;
+	}
+	spin_unlock_irq(&re->lock);
+
+	/* New I/O in the hotzone is held now; let the earlier I/O finish. */
+	if (*len)
+		wait_event(re->wait, !vault_reenc_busy(re, *start, end));
+	return 0;
+}
+
+/* Resubmit the held I/O; the hotzone did not move. */
+static void vault_reenc_unhold(struct vault_c *vc)
+{
+	struct vault_reenc *re = vc->re;
+	LIST_HEAD(held);
+
+	spin_lock_irq(&re->lock);
+	if (re->state == VAULT_REENC_HELD)
+		re->state = VAULT_REENC_IDLE;
+	list_splice_init(&re->held, &held);
+	spin_unlock_irq(&re->lock);
+	vault_reenc_release(vc, &held, false);
+}
+
+/*
+ * Move the boundary over [boundary, boundary + @len) (less at the end of
+ * the target), holding it first unless @need_hold: then the range must be
+ * held already (by "reencrypt hold", which the caller sent before reading
+ * the data its resilience metadata protects), or nothing is done. Called
+ * under vc->state_lock, which serialises steps with each other and with
+ * key messages; the device is running.
+ */
+static int vault_reenc_step(struct vault_c *vc, sector_t len, bool need_hold)
 {
 	struct vault_reenc *re = vc->re;
 	sector_t start;
@@ -427,24 +491,29 @@ static int vault_reenc_step(struct vault_c *vc, sector_t len)
 	LIST_HEAD(held);
 	int r;
 
-	spin_lock_irq(&re->lock);
-	if (re->state == VAULT_REENC_FAILED) {
+	if (need_hold) {
+		spin_lock_irq(&re->lock);
+		start = re->boundary;
+		len = min(len, re->total - start);
+		r = re->state == VAULT_REENC_HELD && start + len == re->hz_end ?
+		    0 : -ESTALE;
 		spin_unlock_irq(&re->lock);
-		DMERR("reencrypt step: an earlier step failed; reload the table");
-		return -EIO;
+		if (r) {
+			DMWARN("reencrypt step %llu held: not the held hotzone; hold again",
+			       (unsigned long long)len);
+			return r;
+		}
+	} else {
+		r = vault_reenc_hold(vc, &start, &len);
+		if (r)
+			return r;
 	}
-	start = re->boundary;
-	len = min(len, re->total - start);
-	if (!len) {
-		spin_unlock_irq(&re->lock);
+	if (!len)
 		return 0;	/* done: nothing left to move */
-	}
-	re->hz_end = start + len;
+
+	spin_lock_irq(&re->lock);
 	re->state = VAULT_REENC_MOVING;
 	spin_unlock_irq(&re->lock);
-
-	/* New I/O in the hotzone is held now; let the earlier I/O finish. */
-	wait_event(re->wait, !vault_reenc_busy(re, start, start + len));
 
 	r = vault_reenc_move(vc, start, len, &written);
 
@@ -511,70 +580,109 @@ unsigned int vault_reenc_table(struct vault_c *vc, char *result,
 	return sz;
 }
 
-static int vault_reenc_msg_step(struct vault_c *vc, const char *arg)
+/* "hold <sectors>", "step <sectors>" and "step <sectors> held". */
+static int vault_reenc_msg_range(struct vault_c *vc, const char *verb,
+				 const char *arg, bool need_hold)
 {
-	u64 len;
+	bool hold = !strcasecmp(verb, "hold");
+	sector_t start, len;
+	u64 n;
 	int r;
 
-	if (kstrtou64(arg, 10, &len) || !len) {
-		DMWARN("reencrypt step: expected a positive number of 512-byte sectors");
+	if (kstrtou64(arg, 10, &n) || !n) {
+		DMWARN("reencrypt %s: expected a positive number of 512-byte sectors",
+		       verb);
 		return -EINVAL;
 	}
-	if (len & ((vc->sector_size >> SECTOR_SHIFT) - 1)) {
-		DMWARN("reencrypt step: %llu sectors is not a multiple of sector_size",
-		       len);
+	if (n & ((vc->sector_size >> SECTOR_SHIFT) - 1)) {
+		DMWARN("reencrypt %s: %llu sectors is not a multiple of sector_size",
+		       verb, n);
 		return -EINVAL;
 	}
-	if (len & ((vc->re->cipher.sector_size >> SECTOR_SHIFT) - 1)) {
-		DMWARN("reencrypt step: %llu sectors is not a multiple of new_sector_size",
-		       len);
+	if (n & ((vc->re->cipher.sector_size >> SECTOR_SHIFT) - 1)) {
+		DMWARN("reencrypt %s: %llu sectors is not a multiple of new_sector_size",
+		       verb, n);
 		return -EINVAL;
 	}
 	if (vc->read_only) {
-		DMWARN("reencrypt step: refused on a read-only table (a step writes)");
+		DMWARN("reencrypt %s: refused on a read-only table (a step writes)",
+		       verb);
 		return -EROFS;
 	}
-	if (len > VAULT_REENC_MAX_STEP) {
-		DMWARN("reencrypt step: %llu sectors is above the largest hotzone, %u",
-		       len, VAULT_REENC_MAX_STEP);
+	if (n > VAULT_REENC_MAX_STEP) {
+		DMWARN("reencrypt %s: %llu sectors is above the largest hotzone, %u",
+		       verb, n, VAULT_REENC_MAX_STEP);
 		return -EINVAL;
 	}
+	len = n;
 	mutex_lock(&vc->state_lock);
 	if (vc->state != VAULT_RUNNING) {
-		DMWARN("reencrypt step: the device is suspended: resume it first");
+		DMWARN("reencrypt %s: the device is suspended: resume it first",
+		       verb);
 		r = -EBUSY;
 	} else if (!test_bit(VAULT_F_KEY_VALID, &vc->flags)) {
-		DMWARN("reencrypt step: the keys are not valid");
+		DMWARN("reencrypt %s: the keys are not valid", verb);
 		r = -EINVAL;
+	} else if (hold) {
+		r = vault_reenc_hold(vc, &start, &len);
 	} else {
-		r = vault_reenc_step(vc, len);
+		r = vault_reenc_step(vc, len, need_hold);
 	}
 	mutex_unlock(&vc->state_lock);
 	return r;
 }
 
+/* "release": end a hold without a step. */
+static void vault_reenc_msg_release(struct vault_c *vc)
+{
+	struct vault_reenc *re = vc->re;
+	sector_t start, end;
+	bool was_held;
+
+	mutex_lock(&vc->state_lock);
+	spin_lock_irq(&re->lock);
+	was_held = re->state == VAULT_REENC_HELD;
+	start = re->boundary;
+	end = re->hz_end;
+	spin_unlock_irq(&re->lock);
+	if (was_held) {
+		/* Writes may now change data the caller's checksums describe. */
+		DMWARN("reencrypt: sectors %llu-%llu released without a step",
+		       (unsigned long long)start, (unsigned long long)end - 1);
+		vault_reenc_unhold(vc);
+	}
+	mutex_unlock(&vc->state_lock);
+}
+
 /*
- * "reencrypt step <sectors>": move one hotzone; replies with the status.
- * "reencrypt status": reply "<boundary> <total> <state>". Returns 1 when
- * there is a reply (dm-ioctl then hands it to the caller).
+ * "reencrypt hold <sectors>": hold the next hotzone (I/O to it waits).
+ * "reencrypt step <sectors> [held]": move one hotzone ("held": only the
+ * one held by "hold"). "reencrypt release": end a hold without a step.
+ * "reencrypt status": reply "<boundary> <total> <state>". Each replies
+ * with the status and returns 1 (dm-ioctl then hands it to the caller).
  */
 int vault_reenc_message(struct vault_c *vc, unsigned int argc, char **argv,
 			char *result, unsigned int maxlen)
 {
-	bool step = argc == 2 && !strcasecmp(argv[0], "step");
+	bool step = (argc == 2 || (argc == 3 && !strcasecmp(argv[2], "held"))) &&
+		    !strcasecmp(argv[0], "step");
+	bool hold = argc == 2 && !strcasecmp(argv[0], "hold");
+	bool release = argc == 1 && !strcasecmp(argv[0], "release");
 	bool status = argc == 1 && !strcasecmp(argv[0], "status");
 	int r = 0;
 
-	if (!step && !status) {
-		DMWARN("unrecognised message: expected \"reencrypt step <n>\" or \"... status\"");
+	if (!step && !hold && !release && !status) {
+		DMWARN("unrecognised message: expected reencrypt hold|step|release|status");
 		return -EINVAL;
 	}
 	if (!vc->re) {
 		DMWARN("reencrypt: this table does not re-encrypt (no reencrypt table argument)");
 		return -EINVAL;
 	}
-	if (step)
-		r = vault_reenc_msg_step(vc, argv[1]);
+	if (step || hold)
+		r = vault_reenc_msg_range(vc, argv[0], argv[1], argc == 3);
+	else if (release)
+		vault_reenc_msg_release(vc);
 	if (r)
 		return r;
 	vault_reenc_emit(vc->re, result, maxlen, 0);

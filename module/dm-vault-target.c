@@ -577,7 +577,7 @@ static void vault_io_hints(struct dm_target *ti, struct queue_limits *limits)
 
 static struct target_type vault_target = {
 	.name = "vault",
-	.version = { 1, 2, 0 },
+	.version = { 1, 3, 0 },
 	.module = THIS_MODULE,
 	.ctr = vault_ctr,
 	.dtr = vault_dtr,

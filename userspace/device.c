@@ -116,6 +116,21 @@ int cmd_close(const struct vault_opts *o, int argc, char **argv)
 	return r;
 }
 
+/* The kernel's progress of a re-encrypting table ("reencrypt status"). */
+static void print_reencryption(const char *name)
+{
+	uint64_t done, total;
+	char reply[128], state[16];
+
+	if (vdm_message_reply(name, "reencrypt status", reply, sizeof(reply)) ||
+	    sscanf(reply, "%" SCNu64 " %" SCNu64 " %15s", &done, &total, state) != 3 || !total) {
+		printf("  reencryption: in progress (the kernel gave no progress)\n");
+		return;
+	}
+	printf("  reencryption: %" PRIu64 " of %" PRIu64 " sectors (%.1f%%), %s\n", done, total,
+	       100.0 * (double)done / (double)total, state);
+}
+
 int cmd_status(const struct vault_opts *o, int argc, char **argv)
 {
 	const char *name = argv[0];
@@ -175,6 +190,8 @@ int cmd_status(const struct vault_opts *o, int argc, char **argv)
 	       info.suspended ? " (suspended)" : "");
 	if (*flags)
 		printf("  flags:   %s\n", flags);
+	if (strstr(dt.params, " reencrypt "))
+		print_reencryption(name);
 	vdm_table_free(&dt);
 	return 0;
 }

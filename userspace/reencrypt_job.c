@@ -2,15 +2,17 @@
 /*
  * vaultctl reencrypt: the job.  The kernel moves the data (dm-vault's
  * "reencrypt <new_cipher> key:<new> <boundary>" table words and the
- * "reencrypt step <sectors>" message, Documentation/dm-vault.rst); this
+ * "reencrypt hold|step" messages, Documentation/dm-vault.rst); this
  * file keeps LUKS2's re-encryption metadata in step with it, hotzone by
  * hotzone, in cryptsetup's order (luks2/reencrypt_step.c):
  *
+ *   "reencrypt hold": hotzone I/O waits until the step has moved it
  *   resilience data + header naming the hotzone   (luks2_reenc_hotzone_begin)
- *   "reencrypt step": the data, durable on return
+ *   "reencrypt step <n> held": the data, durable on return
  *   checkpoint: the segments moved past it         (luks2_reenc_hotzone_end)
  *
- * Data, then checkpoint.  The step runs in this process's context, so its
+ * Data, then checkpoint; the checksums are read under the hold, so they
+ * describe what the step rewrites.  The step runs in this process's context, so its
  * I/O priority (idle class by default) and cgroup apply to the
  * re-encryption I/O; --max-rate pauses between steps.
  */
@@ -275,9 +277,18 @@ static int load_table(struct reenc_target *tg, struct vault_table *t, const char
 static int kernel_state(struct reenc_target *tg, uint64_t *boundary, char *state, size_t len)
 {
 	char reply[128], st[16];
+	struct vdm_table vt;
 	uint64_t total;
+	bool reencrypting;
 	int r;
 
+	/* asked only of a re-encrypting table: others log that they are not one */
+	if (vdm_table(tg->name, &vt))
+		return -ENOTSUP;
+	reencrypting = vt.count == 1 && strstr(vt.params, " reencrypt ");
+	vdm_table_free(&vt);
+	if (!reencrypting)
+		return -ENOTSUP;
 	r = vdm_message_reply(tg->name, "reencrypt status", reply, sizeof(reply));
 	if (r)
 		return -ENOTSUP;
@@ -309,6 +320,54 @@ static int read_direct(const char *dev, uint64_t off, unsigned char *buf, size_t
 }
 
 /*
+ * "reencrypt hold": from here until the step, I/O to the hotzone waits in
+ * the kernel, so the ciphertext read for the resilience data is the
+ * ciphertext the step rewrites (and a crash in between finds it intact).
+ */
+static int kernel_hold(struct reenc_target *tg, uint64_t off, uint64_t len)
+{
+	char msg[64], reply[128];
+	int r;
+
+	snprintf(msg, sizeof(msg), "reencrypt hold %" PRIu64, len / 512);
+	r = vdm_message_reply(tg->name, msg, reply, sizeof(reply));
+	if (r)
+		log_err("the kernel could not hold the hotzone at %" PRIu64 ": %s (the kernel "
+			"log says why)", off, strerror(-r));
+	return r;
+}
+
+/* Ends a hold whose checksums no header names, without a step. */
+static int kernel_release(struct reenc_target *tg)
+{
+	int r = vdm_message(tg->name, "reencrypt release");
+
+	if (r)
+		log_err("cannot release the held hotzone of %s: %s", tg->name, strerror(-r));
+	return r;
+}
+
+/* "reencrypt step": the data moves, durable when it returns. */
+static int kernel_step(struct reenc_target *tg, uint64_t off, uint64_t len, bool held)
+{
+	struct timespec t0, t1;
+	char msg[64], reply[128];
+	int r;
+
+	snprintf(msg, sizeof(msg), "reencrypt step %" PRIu64 "%s", len / 512, held ? " held" : "");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = vdm_message_reply(tg->name, msg, reply, sizeof(reply));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_dbg("step at %" PRIu64 ": %ld us (I/O to the hotzone waited at most this)", off,
+		(long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+	if (r)
+		log_err("the kernel could not move the hotzone at %" PRIu64 ": %s; the "
+			"header names it, 'vaultctl reencrypt --resume-only' recovers it",
+			off, strerror(-r));
+	return r;
+}
+
+/*
  * A hotzone the header says is in flight.  Online with a live
  * re-encrypting table that is idle, the kernel knows where the data is
  * (the job stopped, the machine did not): its boundary is either the
@@ -326,6 +385,10 @@ static int settle_hotzone(struct reenc_target *tg, struct luks2 *l, struct luks2
 	int r;
 
 	if (!j->in_flight) {
+		/* held before the header named the hotzone: its checksums are not in use */
+		if (tg->online && !kernel_state(tg, &b, state, sizeof(state)) &&
+		    !strcmp(state, "held") && kernel_release(tg))
+			return -EIO;
 		/* the live table and the header must agree on where the data is */
 		if (tg->online && !kernel_state(tg, &b, state, sizeof(state)) &&
 		    b * 512 != j->progress) {
@@ -335,6 +398,19 @@ static int settle_hotzone(struct reenc_target *tg, struct luks2 *l, struct luks2
 			return -EINVAL;
 		}
 		return 0;
+	}
+	if (tg->online && !kernel_state(tg, &b, state, sizeof(state)) &&
+	    !strcmp(state, "held")) {
+		/* a job stopped between its hold and its step: nothing wrote there since */
+		if (b * 512 != j->hz_off) {
+			log_err("the live table of %s holds the hotzone at byte %" PRIu64 " but "
+				"the header names %" PRIu64 ": refusing to guess", tg->name,
+				b * 512, j->hz_off);
+			return -EINVAL;
+		}
+		log_verbose("The hotzone at %" PRIu64 " is held: moving it.", j->hz_off);
+		r = kernel_step(tg, j->hz_off, j->hz_len, true);
+		return r ? r : luks2_reenc_hotzone_end(l, j, j->hz_off, j->hz_len);
 	}
 	if (tg->online && !kernel_state(tg, &b, state, sizeof(state)) &&
 	    !strcmp(state, "idle")) {
@@ -382,14 +458,27 @@ static void set_idle_io_priority(void)
 		log_dbg("ioprio_set: %s", strerror(errno));
 }
 
+/*
+ * Tests only: VAULT_TEST_CRASH_AT=hold:N or header:N kills this process
+ * (SIGKILL, as a crash of vaultctl) right after the N-th hotzone's hold or
+ * header write, so that a resume meets a held hotzone.
+ */
+static void test_crash_point(const char *point, unsigned int n)
+{
+	const char *t = getenv("VAULT_TEST_CRASH_AT");
+	size_t len = strlen(point);
+
+	if (t && !strncmp(t, point, len) && t[len] == ':' && (unsigned int)atoi(t + len + 1) == n)
+		raise(SIGKILL);
+}
+
 static int move_data(const struct vault_opts *o, struct reenc_target *tg, struct luks2 *l,
 		     struct luks2_reenc_job *j)
 {
 	uint64_t hz = o->hotzone_size ? o->hotzone_size : REENC_DEFAULT_HOTZONE;
 	unsigned char *buf = NULL, *prot = NULL;
 	struct reenc_progress p;
-	struct timespec t0, t1;
-	char msg[64], reply[128];
+	unsigned int nr_hotzones = 0;
 	size_t prot_len;
 	int r = 0;
 
@@ -409,33 +498,34 @@ static int move_data(const struct vault_opts *o, struct reenc_target *tg, struct
 			r = -EINTR;
 			break;
 		}
+		/* 0. hotzone I/O waits from now until the step has moved it */
+		r = kernel_hold(tg, off, len);
+		if (r)
+			break;
+		test_crash_point("hold", ++nr_hotzones);
 		/* the old ciphertext, for the resilience data */
 		r = read_direct(tg->device, j->data_offset + off, buf, len);
 		if (!r)
 			r = luks2_reenc_protect(j, buf, len, prot, &prot_len);
 		if (r) {
 			log_err("cannot read the hotzone at %" PRIu64 ": %s", off, strerror(-r));
+			kernel_release(tg);	/* no header names it yet */
 			break;
 		}
 		/* 1. resilience data, then the header naming the hotzone */
 		r = luks2_reenc_hotzone_begin(l, j, off, len, prot, prot_len);
 		if (r) {
-			log_err("cannot write the hotzone's metadata: %s", luks2_error(l));
+			/* the header may name it: its I/O waits for --resume-only */
+			log_err("cannot write the hotzone's metadata: %s; I/O to the hotzone "
+				"waits until 'vaultctl reencrypt --resume-only %s' moves it",
+				luks2_error(l), tg->name);
 			break;
 		}
+		test_crash_point("header", nr_hotzones);
 		/* 2. the data: the kernel moves the hotzone, durable when it returns */
-		snprintf(msg, sizeof(msg), "reencrypt step %" PRIu64, len / 512);
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		r = vdm_message_reply(tg->name, msg, reply, sizeof(reply));
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		log_dbg("step at %" PRIu64 ": %ld us (I/O to the hotzone waited at most this)", off,
-			(long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
-		if (r) {
-			log_err("the kernel could not move the hotzone at %" PRIu64 ": %s; the "
-				"header names it, 'vaultctl reencrypt --resume-only' recovers it",
-				off, strerror(-r));
+		r = kernel_step(tg, off, len, true);
+		if (r)
 			break;
-		}
 		/* 3. then the checkpoint */
 		r = luks2_reenc_hotzone_end(l, j, off, len);
 		if (r) {

@@ -10,7 +10,7 @@
  *      deletion, duplication, replacement by boundary numbers, long strings,
  *      raw bytes), loaded with DM_TABLE_LOAD into a new device, sometimes
  *      resumed and queried, then removed;
- *   b  target messages ("key wipe", "key set ...", "reencrypt step ...",
+ *   b  target messages ("key wipe", "key set ...", "reencrypt hold|step ...",
  *      random words) to a live two-target vault device whose second target
  *      re-encrypts, suspended or not;
  *   c  ioctls on /dev/vault-control from -j threads: random command numbers
@@ -380,14 +380,15 @@ static int dm_call(struct worker *w, int ctl, unsigned long cmd, struct dmbuf *b
 
 /*
  * Errors that mean "bad input", "no such thing" or "busy": fine answers.
- * EOVERFLOW is dm core's answer to a MAJ:MIN beyond dev_t's range.
+ * EOVERFLOW is dm core's answer to a MAJ:MIN beyond dev_t's range;
+ * ESTALE, the target's to "reencrypt step <n> held" without that hold.
  */
 static bool dm_errno_clean(int e)
 {
 	switch (e) {
 	case 0: case EINVAL: case ENXIO: case ENOENT: case ENODEV: case ENOTBLK:
 	case ENOKEY: case EBUSY: case EEXIST: case EAGAIN: case ENAMETOOLONG:
-	case EOPNOTSUPP: case EOVERFLOW:
+	case EOPNOTSUPP: case EOVERFLOW: case ESTALE:
 		return true;
 	default:
 		return false;
@@ -781,7 +782,7 @@ static const char *const msg_words[] = {
 	"key", "KEY", "Key", "wipe", "WIPE", "set", "SET", "key:" PREFIX "k64",
 	"key:" PREFIX "k32", "key:" PREFIX "k16", "key:" PREFIX "c0", "key:" PREFIX "c1",
 	"key:", "-", "key:nope", "0", "-1", "18446744073709551616", "\\", "\"", "''",
-	"reencrypt", "step", "status", "8", "2048", "4096",
+	"reencrypt", "step", "status", "8", "2048", "4096", "hold", "held", "release",
 };
 
 static const char *const messages[] = {
@@ -794,6 +795,8 @@ static const char *const messages[] = {
 	"reencrypt step 8", "reencrypt step 1024", "reencrypt step 4096", "reencrypt status",
 	"reencrypt step", "reencrypt", "reencrypt step 0", "reencrypt step 7",
 	"reencrypt step 18446744073709551615", "reencrypt status now", "reencrypt frob",
+	"reencrypt hold 8", "reencrypt hold 2048", "reencrypt step 8 held", "reencrypt step 2048 held",
+	"reencrypt release", "reencrypt hold", "reencrypt step 8 hold", "reencrypt release 8",
 };
 
 /* A message: a known one, words from the pool, or noise. */

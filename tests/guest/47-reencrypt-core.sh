@@ -27,7 +27,10 @@
 #   7. a read-only table refuses "reencrypt step" (EROFS);
 #   8. a step whose writes dm-delay holds: status says "moving", I/O
 #      outside the hotzone completes meanwhile, I/O inside it waits until
-#      the writes are let go, then reads right.
+#      the writes are let go, then reads right;
+#   9. "reencrypt hold": hotzone writes wait and the lower device's hotzone
+#      stays unchanged until "step <n> held" or "release"; a step held
+#      without the matching hold is refused (ESTALE).
 # Case pairs: aes-xts-plain64 -> aes-cbc-essiv:sha256 (a cipher change,
 # 512-byte sectors), aes-xts-plain64 -> aes-xts-plain64 with 4096-byte
 # sectors, an iv_offset and a data offset, and aes-xts-plain64 -> the null cipher
@@ -260,20 +263,34 @@ klog_read() { mapfile -t KL < "$WORK/kmsg"; }
 # refused WHY ERRNO CMD...: CMD fails saying ERRNO; within 3 s the kernel
 # log gains a line matching WHY
 refused() {
-	local why=$1 errno=$2 mark i j
+	local why=$1 errno=$2
 	shift 2
 	klog_read
-	mark=${#KL[@]}
+	KL_MARK=${#KL[@]}
 	fails_with 1 "$errno" timeout 30 "$@" || return 1
+	klog_gained "$why"
+}
+# klog_gained WHY: within 3 s the kernel log gains (from KL_MARK) a line matching WHY
+klog_gained() {
+	local i j
 	for ((i = 0; i < 30; i++)); do
 		klog_read
-		for ((j = mark; j < ${#KL[@]}; j++)); do
-			[[ ${KL[j]} =~ $why ]] && return 0
+		for ((j = KL_MARK; j < ${#KL[@]}; j++)); do
+			[[ ${KL[j]} =~ $1 ]] && return 0
 		done
 		read -r -t 0.1 <> <(:) 2>/dev/null
 	done
-	ktap_diag "the kernel log does not say why (/$why/)"
+	ktap_diag "the kernel log does not say why (/$1/)"
 	return 1
+}
+# logged WHY CMD...: CMD succeeds and the kernel log gains a line matching WHY
+logged() {
+	local why=$1
+	shift
+	klog_read
+	KL_MARK=${#KL[@]}
+	timeout 30 "$@" >/dev/null || return 1
+	klog_gained "$why"
 }
 EINVAL='Invalid argument'
 BASE="0 $LEN vault aes-xts-plain64 key:$T-old 0 $DEV 0"
@@ -554,6 +571,65 @@ else
 fi
 dmsetup remove $V
 dmsetup remove $LOW
+
+# ---- 9. "reencrypt hold": hotzone I/O waits from the hold (before the
+# caller reads the data its checksums protect) until "step ... held" or
+# "release"; the lower device's hotzone does not change meanwhile.
+dmsetup create $V --table "$BASE 4 reencrypt aes-cbc-essiv:sha256 key:$T-new 0" ||
+	ktap_fail_all "hold: dmsetup create"
+write_dev "$WORK/plain" $M
+cp "$WORK/plain" "$WORK/expect"
+dd if=$DEV of="$WORK/raw0" bs=1M count=1 iflag=direct status=none
+# hold_write SECTOR: write 64 KiB of plain2 there in the background
+hold_write() {
+	dd if="$WORK/plain2" of="$WORK/expect" bs=512 skip="$1" seek="$1" count=128 \
+		conv=notrunc status=none
+	dd if="$WORK/plain2" of=$M bs=512 skip="$1" seek="$1" count=128 \
+		oflag=direct status=none &
+	HW_PID=$!
+}
+ktap_check "hold: hold 2048 replies held" \
+	[ "$(dmsetup message $V 0 reencrypt hold 2048)" = "0 $LEN held" ]
+ktap_check "hold: dmsetup status says held" [ "$(reenc_status)" = "reencrypt 0 $LEN held" ]
+hold_write 512
+ktap_check "hold: I/O above the hotzone completes" \
+	timeout 60 dd if="$WORK/plain" of=$M bs=4k skip=1024 seek=1024 count=16 \
+	oflag=direct status=none
+read -r -t 0.5 <> <(:) 2>/dev/null
+ktap_check "hold: a write in the hotzone waits" kill -0 $HW_PID
+ktap_check "hold: the lower device's hotzone is unchanged" \
+	cmp -s -n $((1 << 20)) "$WORK/raw0" $DEV
+ktap_check "hold: holding the same hotzone again is accepted" \
+	[ "$(dmsetup message $V 0 reencrypt hold 2048)" = "0 $LEN held" ]
+ktap_check "hold: holding another size is refused (EBUSY)" \
+	refused "are held; step or release" "Device or resource busy" \
+	dmsetup message $V 0 reencrypt hold 4096
+ktap_check "hold: step of another size, held, is refused (ESTALE)" \
+	refused "not the held hotzone" "Stale file handle" \
+	dmsetup message $V 0 reencrypt step 4096 held
+ktap_check "hold: step 2048 held moves the held hotzone" \
+	[ "$(dmsetup message $V 0 reencrypt step 2048 held)" = "2048 $LEN idle" ]
+ktap_check "hold: the held write completed after the step" \
+	timeout 60 tail --pid=$HW_PID -f /dev/null
+ktap_check "hold: step held with no hold is refused (ESTALE)" \
+	refused "not the held hotzone" "Stale file handle" \
+	dmsetup message $V 0 reencrypt step 2048 held
+ktap_check "hold: hold the next hotzone" \
+	[ "$(dmsetup message $V 0 reencrypt hold 2048)" = "2048 $LEN held" ]
+hold_write 2560
+read -r -t 0.5 <> <(:) 2>/dev/null
+ktap_check "hold: a write in the next hotzone waits" kill -0 $HW_PID
+ktap_check "hold: release ends the hold without a step (logged)" \
+	logged "released without a step" dmsetup message $V 0 reencrypt release
+ktap_check "hold: status idle at 2048 after the release" \
+	[ "$(reenc_status)" = "reencrypt 2048 $LEN idle" ]
+ktap_check "hold: the released write completed" \
+	timeout 60 tail --pid=$HW_PID -f /dev/null
+ktap_check "hold: release with nothing held changes nothing" \
+	[ "$(dmsetup message $V 0 reencrypt release)" = "2048 $LEN idle" ]
+ktap_check "hold: everything reads back (both writes landed)" \
+	same_range "$WORK/expect" $M 0 $LEN
+dmsetup remove $V
 
 bad=$(dmesg | tail -n +$((KLOG0 + 1)) | grep -E "$KLOG_BAD")
 ktap_check "kernel log: no warning, BUG or oops" [ -z "$bad" ]

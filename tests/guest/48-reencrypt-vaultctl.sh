@@ -11,6 +11,10 @@
 #      closes, cryptsetup repair + reencrypt --resume-only finish it, the
 #      data reads back, the final metadata is the one vaultctl writes; and
 #      killed again, vaultctl --resume-only finishes online on the mapping;
+#      killed right after a hotzone's hold (and after its header): a write
+#      into the hotzone waits, --resume-only finishes, the write lands;
+#      with journal resilience, killed with a hotzone named: cryptsetup
+#      recovers it from vaultctl's journal and finishes;
 #   3. cryptsetup interrupted: its --init-only, and its offline job stopped
 #      with a hotzone in flight (writes failing under it, dm-flakey):
 #      vaultctl reencrypt --resume-only finishes both (offline, the second
@@ -177,6 +181,64 @@ ktap_check "vaultctl --resume-only finishes its killed job online (NAME)" \
 ktap_check "... the mapping reads the data back, then cryptsetup with the new header" \
 	eval 'cmp -s -n $DATA data $M && "$VAULTCTL" close $V && cs_read after2b &&
 	      cmp -s data after2b && no_reencrypt'
+
+# --- 2c. vaultctl killed with a hotzone held ("reencrypt hold"): a write
+# into it waits, the hotzone on disk stays what the checksums describe, and
+# --resume-only finishes (the step when the header names the hotzone, a
+# release when it does not yet); the write lands and the data reads back
+held_case() {
+	local point=$1 rc wpid
+	fresh || return 1
+	cp data expect
+	"$VAULTCTL" open --key-file p1 "$DEV" $V || return 1
+	VAULT_TEST_CRASH_AT=$point:2 "$VAULTCTL" reencrypt --batch-mode "${FAST[@]}" \
+		--key-file p1 --hotzone-size 256K $V 2>held.err
+	rc=$?
+	ktap_check "$point: vaultctl killed after the 2nd hotzone's $point (exit $rc)" [ $rc = 137 ]
+	ktap_check "$point: the mapping's status says the hotzone is held" \
+		eval "dmsetup status $V | grep -q 'reencrypt 512 $((DATA / 512)) held'"
+	ktap_check "$point: vaultctl status shows the progress" \
+		eval "'$VAULTCTL' status $V | grep -q 'reencryption: 512 of $((DATA / 512)) sectors (6.2%), held'"
+	# 64 KiB into the held hotzone [256K, 512K)
+	head -c 65536 /dev/urandom >hzpatch
+	dd if=hzpatch of=expect bs=64k seek=5 conv=notrunc status=none
+	dd if=hzpatch of=$M bs=64k seek=5 oflag=direct status=none &
+	wpid=$!
+	sleep 1
+	ktap_check "$point: a write into the held hotzone waits" kill -0 $wpid
+	ktap_check "$point: vaultctl --resume-only finishes online" \
+		timeout 300 "$VAULTCTL" reencrypt --resume-only --batch-mode --key-file p1 $V
+	ktap_check "$point: the held write completed" timeout 60 tail --pid=$wpid -f /dev/null
+	ktap_check "$point: every block reads back (with the write), then through cryptsetup" \
+		eval 'cmp -s -n $DATA expect $M && "$VAULTCTL" close $V && cs_read after2c &&
+		      cmp -s expect after2c && no_reencrypt'
+	"$VAULTCTL" close $V 2>/dev/null
+	return 0
+}
+# journal resilience, killed with the second hotzone named and held: the
+# mapping closes, cryptsetup repair + --resume-only recover the hotzone
+# from vaultctl's journal and finish
+journal_case() {
+	local rc
+	fresh || return 1
+	"$VAULTCTL" open --key-file p1 "$DEV" $V || return 1
+	VAULT_TEST_CRASH_AT=header:2 "$VAULTCTL" reencrypt --batch-mode "${FAST[@]}" \
+		--key-file p1 --resilience journal --hotzone-size 256K $V 2>journal.err
+	rc=$?
+	ktap_check "journal: vaultctl killed with a hotzone named in the header (exit $rc)" \
+		[ $rc = 137 ]
+	ktap_check "journal: the header names the hotzone, resilience journal" \
+		eval "cs luksDump $DEV | grep -q 'journal' && cs luksDump $DEV | grep -q 'in-reencryption'"
+	ktap_check "journal: the mapping with the held hotzone closes" "$VAULTCTL" close $V
+	cs repair -q --key-file p1 "$DEV" >/dev/null 2>&1
+	ktap_check "journal: cryptsetup reencrypt --resume-only finishes from the journal" \
+		cs reencrypt --resume-only -q --key-file p1 "$DEV"
+	ktap_check "journal: the data reads back through cryptsetup" \
+		eval 'cs_read afterj && cmp -s data afterj && no_reencrypt'
+}
+journal_case || ktap_fail "journal: set-up"
+held_case header || ktap_fail "header: set-up"
+held_case hold || ktap_fail "hold: set-up"
 
 ktap_diag "elapsed: $SECONDS s"
 # --- 3. cryptsetup interrupted, vaultctl finishes --------------------------------
