@@ -7,6 +7,9 @@
  * moves down to offset 0.  FILE then holds the job: "vaultctl decrypt
  * --header FILE DEVICE" again (or --resume-only), or cryptsetup reencrypt
  * --resume-only --header FILE DEVICE, finishes an interrupted one.
+ * When FILE is already the volume's header (encrypt --header, a detached
+ * header), the data is decrypted where it is (luks2/inplace.c), FILE
+ * holding the job the same way.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,21 +21,76 @@
 #include "secure_mem.h"
 #include "util.h"
 
-static int decrypt_resume(const struct vault_opts *o, int fd, const char *device)
+/*
+ * FILE is the header of a volume whose data starts at offset 0 of DEVICE
+ * (encrypt --header, luksFormat --header): decrypted in place, backward,
+ * with checksum resilience (luks2/inplace.c), FILE keeping the job.
+ */
+static int decrypt_detached(const struct vault_opts *o, int fd, const char *device)
+{
+	struct luks2 *l = luks2_new();
+	size_t vk_len = 0;
+	void *vk = NULL;
+	int r, last = -1;
+
+	if (!l)
+		return -ENOMEM;
+	r = luks2_load(l, o->header, LUKS2_RDWR | LUKS2_DETACHED);
+	if (r) {
+		log_err("%s: %s", o->header, luks2_error(l));
+		goto out;
+	}
+	r = luks_unlock(o, l, device, -1, &vk, &vk_len, NULL);
+	if (r < 0)
+		goto out;
+	if (!o->batch_mode && isatty(STDIN_FILENO)) {
+		char q[600];
+
+		snprintf(q, sizeof(q), "Decrypt %s in place? Its header %s will hold no key "
+			 "afterwards.", device, o->header);
+		r = -EINVAL;
+		if (ask_yes(q))
+			goto out;
+	}
+	r = luks2_decrypt_detached_init(l, fd, vk, vk_len);
+	if (!r)
+		r = luks2_inplace_run(l, fd, vk, vk_len, o->hotzone_size ? o->hotzone_size :
+				      LUKS2_REENC_MAX_HOTZONE, encdec_progress, &last);
+	if (r)
+		log_err("%s: %s; resume with 'vaultctl decrypt --header %s %s' or 'cryptsetup "
+			"reencrypt --resume-only --header %s %s'", device, luks2_error(l),
+			o->header, device, o->header, device);
+	else
+		log_verbose("%s: decryption finished; the data is plain, in place.", device);
+out:
+	secure_free(vk);
+	luks2_free(l);
+	return r == -EPERM || r == -ENOMEM ? r : r < 0 ? -EINVAL : 0;
+}
+
+/* FILE exists: a decryption in it to finish, or a detached volume to decrypt. */
+static int decrypt_existing(const struct vault_opts *o, int fd, const char *device)
 {
 	struct passphrase p = { 0 };
 	struct luks2_reencrypt st;
 	struct luks2 *l = luks2_new();
 	char prompt[4200];
-	int r;
+	int r, last = -1;
 
 	if (!l)
 		return -ENOMEM;
 	r = luks2_load(l, o->header, LUKS2_RDWR | LUKS2_IGNORE_REQUIREMENTS | LUKS2_DETACHED);
-	if (r)
-		r = -ENOENT;	/* not a LUKS2 header */
-	else
-		r = luks2_reencrypt_status(l, &st);
+	if (r) {
+		log_err("%s exists and is not a LUKS2 header: give the name of a new file for the "
+			"header", o->header);
+		r = -EEXIST;
+		goto out;
+	}
+	r = luks2_reencrypt_status(l, &st);
+	if (r == -ENOENT && !o->resume_only) {
+		luks2_free(l);
+		return decrypt_detached(o, fd, device);
+	}
 	if (r == -ENOENT || (!r && strcmp(st.mode, "decrypt"))) {
 		log_err("%s exists and holds no decryption in progress: give the name of a new "
 			"file for the header", o->header);
@@ -47,11 +105,16 @@ static int decrypt_resume(const struct vault_opts *o, int fd, const char *device
 	r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, false, &p);
 	if (r)
 		goto out;
-	r = luks2_decrypt_resume(l, fd, p.buf, p.len);
+	/* checksum: the data in place (luks2/inplace.c); else the header was moved out */
+	if (!strcmp(st.resilience, "checksum"))
+		r = luks2_inplace_resume(l, fd, p.buf, p.len, o->hotzone_size ? o->hotzone_size :
+					 LUKS2_REENC_MAX_HOTZONE, encdec_progress, &last);
+	else
+		r = luks2_decrypt_resume(l, fd, p.buf, p.len);
 	if (r)
 		log_err("%s: %s", device, luks2_error(l));
 	else
-		log_verbose("%s: decryption finished; the filesystem starts at offset 0.", device);
+		log_verbose("%s: decryption finished.", device);
 out:
 	pass_free(&p);
 	luks2_free(l);
@@ -78,7 +141,13 @@ int cmd_decrypt(const struct vault_opts *o, int argc, char **argv)
 	if (fd < 0)
 		return fd;
 	if (!access(o->header, F_OK)) {
-		r = decrypt_resume(o, fd, device);
+		r = decrypt_existing(o, fd, device);
+		goto out;
+	}
+	if (o->hotzone_size) {
+		log_err("--hotzone-size is for a volume whose header is FILE already: with the "
+			"header moved out each hotzone is the data offset");
+		r = -EINVAL;
 		goto out;
 	}
 	if (o->resume_only) {

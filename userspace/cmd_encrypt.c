@@ -72,7 +72,7 @@ int encdec_dev_size(int fd, const char *device, uint64_t *size)
 	return 0;
 }
 
-static void progress(void *ctx, uint64_t done, uint64_t total)
+void encdec_progress(void *ctx, uint64_t done, uint64_t total)
 {
 	int *last = ctx, pct = total ? (int)(done * 100 / total) : 100;
 
@@ -99,6 +99,32 @@ static uint64_t ext_fs_size(int fd)
 			   (uint64_t)sb[0x152] << 16 | (uint64_t)sb[0x153] << 24) << 32;
 	log_bs = (uint32_t)sb[24] | (uint32_t)sb[25] << 8;
 	return log_bs > 6 ? 0 : blocks << (10 + log_bs);
+}
+
+/* A LUKS header at the start: encrypted already (or being encrypted). */
+int encdec_refuse_luks(int fd, const char *device)
+{
+	unsigned char magic[6];
+
+	if (pread(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
+	    (!memcmp(magic, "LUKS\xba\xbe", 6) || !memcmp(magic, "SKUL\xba\xbe", 6))) {
+		log_err("%s already holds a LUKS header: it is encrypted already, or being "
+			"encrypted (finish that with 'vaultctl encrypt --resume-only %s')", device,
+			device);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The new volume: cryptsetup reencrypt --encrypt's defaults, keyslot 0. */
+void encdec_format_params(const struct vault_opts *o, struct luks2_format_params *fp)
+{
+	fp->cipher = DEFAULT_CIPHER;
+	fp->key_size = (o->key_bits ? o->key_bits : DEFAULT_KEY_BITS) / 8;
+	fp->label = o->label;
+	fp->uuid = o->uuid;
+	fp->keyslot = 0;
+	luks_pbkdf(o, &fp->pbkdf);
 }
 
 int encdec_resume(const struct vault_opts *o, const char *device)
@@ -136,7 +162,7 @@ int encdec_resume(const struct vault_opts *o, const char *device)
 	r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, false, &p);
 	if (r)
 		goto out;
-	r = luks2_datashift_resume(l, p.buf, p.len, progress, &last);
+	r = luks2_datashift_resume(l, p.buf, p.len, encdec_progress, &last);
 	if (r) {
 		log_err("%s: %s", device, luks2_error(l));
 		goto out;
@@ -154,7 +180,6 @@ int cmd_encrypt(const struct vault_opts *o, int argc, char **argv)
 	struct luks2_format_params fp = { 0 };
 	struct passphrase p = { 0 };
 	uint64_t dev_size, fs, room;
-	unsigned char magic[6];
 	char err[1024], prompt[4200];
 	struct luks2 *l = NULL;
 	size_t vk_len = 0;
@@ -162,6 +187,13 @@ int cmd_encrypt(const struct vault_opts *o, int argc, char **argv)
 	int fd, r, last = -1;
 
 	(void)argc;
+	if (o->header)
+		return encrypt_header(o, device);
+	if (o->hotzone_size) {
+		log_err("--hotzone-size is for encrypt --header: with the header on the device "
+			"each hotzone is half of --reduce-device-size");
+		return -EINVAL;
+	}
 	if (o->resume_only)
 		return encdec_resume(o, device);
 	fd = encdec_open_device(device);
@@ -170,19 +202,15 @@ int cmd_encrypt(const struct vault_opts *o, int argc, char **argv)
 	r = encdec_dev_size(fd, device, &dev_size);
 	if (r)
 		goto out;
-	if (pread(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
-	    (!memcmp(magic, "LUKS\xba\xbe", 6) || !memcmp(magic, "SKUL\xba\xbe", 6))) {
-		log_err("%s already holds a LUKS header: it is encrypted already, or being "
-			"encrypted (finish that with 'vaultctl encrypt --resume-only %s')", device,
-			device);
-		r = -EINVAL;
+	r = encdec_refuse_luks(fd, device);
+	if (r)
 		goto out;
-	}
 	if (!o->reduce_size) {
 		log_err("%s: the LUKS2 header needs room at the start of the device: shrink the "
 			"filesystem by at least %llu MiB first (e.g. resize2fs %s <size>), then run "
-			"'vaultctl encrypt --reduce-device-size %lluM %s'", device,
-			SUGGESTED_REDUCE >> 20, device, SUGGESTED_REDUCE >> 20, device);
+			"'vaultctl encrypt --reduce-device-size %lluM %s'; or keep the header in a "
+			"file: 'vaultctl encrypt --header FILE %s'", device,
+			SUGGESTED_REDUCE >> 20, device, SUGGESTED_REDUCE >> 20, device, device);
 		r = -EINVAL;
 		goto out;
 	}
@@ -225,12 +253,7 @@ int cmd_encrypt(const struct vault_opts *o, int argc, char **argv)
 		if (ask_yes(q))
 			goto out;
 	}
-	fp.cipher = DEFAULT_CIPHER;
-	fp.key_size = (o->key_bits ? o->key_bits : DEFAULT_KEY_BITS) / 8;
-	fp.label = o->label;
-	fp.uuid = o->uuid;
-	fp.keyslot = 0;
-	luks_pbkdf(o, &fp.pbkdf);
+	encdec_format_params(o, &fp);
 	snprintf(prompt, sizeof(prompt), "Enter passphrase for %s: ", device);
 	r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, true, &p);
 	if (r)
@@ -251,7 +274,7 @@ int cmd_encrypt(const struct vault_opts *o, int argc, char **argv)
 	l = luks2_new();
 	r = l ? luks2_load(l, device, LUKS2_RDWR | LUKS2_IGNORE_REQUIREMENTS) : -ENOMEM;
 	if (!r)
-		r = luks2_datashift_run(l, vk, vk_len, progress, &last);
+		r = luks2_datashift_run(l, vk, vk_len, encdec_progress, &last);
 	if (r) {
 		log_err("%s: %s; the job can be resumed with 'vaultctl encrypt --resume-only %s' "
 			"or 'cryptsetup reencrypt --resume-only %s'", device,

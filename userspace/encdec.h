@@ -8,12 +8,23 @@
 
 #include <stdint.h>
 
+#include "luks.h"
 #include "vaultctl.h"
 
 /* DEVICE opened read-write and exclusively (not mounted, not mapped). */
 int encdec_open_device(const char *device);
 /* Size in bytes of FD (block device or image file); prints why not. */
 int encdec_dev_size(int fd, const char *device, uint64_t *size);
+
+/* Refuses (and says why) a DEVICE whose FD starts with a LUKS header. */
+int encdec_refuse_luks(int fd, const char *device);
+/* The new volume's parameters: cryptsetup reencrypt --encrypt's defaults, keyslot 0. */
+void encdec_format_params(const struct vault_opts *o, struct luks2_format_params *fp);
+/* A progress line every 10 % (CTX: an int, -1 at the start), with -v. */
+void encdec_progress(void *ctx, uint64_t done, uint64_t total);
+
+/* encrypt --header FILE DEVICE (cmd_encrypt_header.c): start, or resume FILE's job. */
+int encrypt_header(const struct vault_opts *o, const char *device);
 
 /*
  * Finishes the in-place encryption or decryption in progress on DEVICE,

@@ -360,16 +360,11 @@ static int kernel_release(struct reenc_target *tg)
 /* "reencrypt step": the data moves, durable when it returns. */
 static int kernel_step(struct reenc_target *tg, uint64_t off, uint64_t len, bool held)
 {
-	struct timespec t0, t1;
 	char msg[64], reply[128];
 	int r;
 
 	snprintf(msg, sizeof(msg), "reencrypt step %" PRIu64 "%s", len / 512, held ? " held" : "");
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = vdm_message_reply(tg->name, msg, reply, sizeof(reply));
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	log_dbg("step at %" PRIu64 ": %ld us (I/O to the hotzone waited at most this)", off,
-		(long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
 	if (r)
 		log_err("the kernel could not move the hotzone at %" PRIu64 ": %s; the "
 			"header names it, 'vaultctl reencrypt --resume-only' recovers it",
@@ -468,6 +463,11 @@ static void set_idle_io_priority(void)
 		log_dbg("ioprio_set: %s", strerror(errno));
 }
 
+static long elapsed_us(const struct timespec *a, const struct timespec *b)
+{
+	return (long)((b->tv_sec - a->tv_sec) * 1000000 + (b->tv_nsec - a->tv_nsec) / 1000);
+}
+
 /*
  * Tests only: VAULT_TEST_CRASH_AT=hold:N or header:N kills this process
  * (SIGKILL, as a crash of vaultctl) right after the N-th hotzone's hold or
@@ -488,6 +488,7 @@ static int move_data(const struct vault_opts *o, struct reenc_target *tg, struct
 	uint64_t hz = o->hotzone_size ? o->hotzone_size : REENC_DEFAULT_HOTZONE;
 	unsigned char *buf = NULL, *prot = NULL;
 	struct reenc_progress p;
+	struct timespec t0, t1, t2;
 	unsigned int nr_hotzones = 0;
 	size_t prot_len;
 	int r = 0;
@@ -509,6 +510,7 @@ static int move_data(const struct vault_opts *o, struct reenc_target *tg, struct
 			break;
 		}
 		/* 0. hotzone I/O waits from now until the step has moved it */
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		r = kernel_hold(tg, off, len);
 		if (r)
 			break;
@@ -533,9 +535,13 @@ static int move_data(const struct vault_opts *o, struct reenc_target *tg, struct
 		}
 		test_crash_point("header", nr_hotzones);
 		/* 2. the data: the kernel moves the hotzone, durable when it returns */
+		clock_gettime(CLOCK_MONOTONIC, &t1);
 		r = kernel_step(tg, off, len, true);
 		if (r)
 			break;
+		clock_gettime(CLOCK_MONOTONIC, &t2);
+		log_dbg("hotzone at %" PRIu64 ": held %ld us (I/O to it waited at most this), "
+			"of which the step %ld us", off, elapsed_us(&t0, &t2), elapsed_us(&t1, &t2));
 		/* 3. then the checkpoint */
 		r = luks2_reenc_hotzone_end(l, j, off, len);
 		if (r) {

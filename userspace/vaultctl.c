@@ -144,11 +144,11 @@ static const struct opt_desc opt_descs[] = {
 	{ "reduce-device-size", 0, required_argument, OPT_REDUCE_DEVICE_SIZE, "SIZE",
 	  "encrypt: room taken from the end for the header (e.g. 32M; the filesystem shrunk first)" },
 	{ "header", 0, required_argument, OPT_HEADER, "FILE",
-	  "decrypt: the header file (a new file: the header is moved there)" },
+	  "encrypt, decrypt: the detached header file (a new file, or one holding the job to finish)" },
 	{ "resume-only", 0, no_argument, OPT_RESUME_ONLY, NULL,
 	  "reencrypt, encrypt, decrypt: finish an interrupted job (vaultctl's or cryptsetup's), start none" },
 	{ "hotzone-size", 0, required_argument, OPT_HOTZONE_SIZE, "SIZE",
-	  "reencrypt: bytes moved per step (units K, M; default 1M; at most 64M)" },
+	  "reencrypt, encrypt/decrypt in place: bytes per step (units K, M; at most 64M)" },
 	{ "max-rate", 0, required_argument, OPT_MAX_RATE, "MIB",
 	  "reencrypt: at most MIB MiB/s (pauses between steps; default: no limit)" },
 	{ "progress-frequency", 0, required_argument, OPT_PROGRESS_FREQUENCY, "SECONDS",
@@ -254,10 +254,11 @@ static const struct vault_action actions[] = {
 	  "DEVICE|NAME", "remove keyslot --key-slot N and re-encrypt with a new volume key" },
 	{ "encrypt", cmd_encrypt, 1, 1, OPTS_PASS | OPTS_PBKDF | OPTB(OPT_REDUCE_DEVICE_SIZE) |
 	  OPTB(OPT_RESUME_ONLY) | OPTB(OPT_KEY_SIZE) | OPTB(OPT_LABEL) | OPTB(OPT_UUID) |
+	  OPTB(OPT_HEADER) | OPTB(OPT_HOTZONE_SIZE) |
 	  OPTB(OPT_BATCH_MODE), 0, false,
 	  "DEVICE", "encrypt a plain device in place (cryptsetup reencrypt --encrypt)" },
 	{ "decrypt", cmd_decrypt, 1, 1, OPTS_PASS | OPTB(OPT_HEADER) | OPTB(OPT_RESUME_ONLY) |
-	  OPTB(OPT_KEY_SLOT) | OPTB(OPT_BATCH_MODE), 0, false,
+	  OPTB(OPT_KEY_SLOT) | OPTB(OPT_HOTZONE_SIZE) | OPTB(OPT_BATCH_MODE), 0, false,
 	  "DEVICE", "decrypt a LUKS2 device in place, its header moved to --header FILE" },
 	{ "is-luks", cmd_is_luks, 1, 1, 0, 0, false,
 	  "DEVICE", "exit 0 when DEVICE holds a LUKS2 volume" },

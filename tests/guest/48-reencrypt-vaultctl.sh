@@ -137,7 +137,7 @@ alive=no; kill -0 $FIO 2>/dev/null && alive=yes
 kill -9 $FIO 2>/dev/null; wait $FIO 2>/dev/null; FIO=
 ktap_diag "online job: $((end - start)) s, fio still running at the end: $alive"
 ktap_check "online reencrypt of an open mapping under fio load: exit 0" [ $rc = 0 ]
-grep 'step at\|rror' job.err | sed 's/^/# /' | head -8
+grep 'hotzone at\|rror' job.err | sed 's/^/# /' | head -8
 ktap_check "fio verify (writes read back as it goes, verify_fatal) saw no bad block" \
 	[ $alive = yes ]
 ktap_check "after the job: the half fio did not touch reads back unchanged through vault" \

@@ -66,9 +66,9 @@ _vaultctl_opts()
 		o="--key-slot -S --hotzone-size --max-rate --progress-frequency -q --batch-mode
 		   $_vaultctl_keyfile $_vaultctl_pbkdf -T --tries" ;;
 	encrypt)
-		o="--reduce-device-size --resume-only $_vaultctl_keyfile $_vaultctl_pbkdf
+		o="--reduce-device-size --header --hotzone-size --resume-only $_vaultctl_keyfile $_vaultctl_pbkdf
 		   -s --key-size --label --uuid -T --tries -q --batch-mode" ;;
-	decrypt) o="--header --resume-only $_vaultctl_keyfile -S --key-slot -T --tries -q --batch-mode" ;;
+	decrypt) o="--header --hotzone-size --resume-only $_vaultctl_keyfile -S --key-slot -T --tries -q --batch-mode" ;;
 	erase) o='-q --batch-mode' ;;
 	tab-check) o='--vaulttab' ;;
 	esac

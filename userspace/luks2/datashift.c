@@ -68,19 +68,6 @@ static int cmp_seg(const void *a, const void *b)
 		     strtoul(((const struct ds_seg *)b)->id, NULL, 10));
 }
 
-/* The id of the digest bound to backup-final (the new key), or NULL. */
-static const char *final_digest_id(struct luks2 *l)
-{
-	json_object *segs = l2_obj(l->jobj, "segments"), *fin = l2_segment_flagged(l, "backup-final", NULL);
-	const char *did = NULL;
-
-	json_object_object_foreach(segs, sid, sval) {
-		if (fin && sval == fin)
-			l2_digest_for_segment(l->jobj, sid, &did);
-	}
-	return did;
-}
-
 /* Reads the layout; refuses anything but an encryption with datashift. */
 static int ds_parse(struct luks2 *l, struct ds *d)
 {
@@ -162,135 +149,40 @@ static int ds_parse(struct luks2 *l, struct ds *d)
 	return 0;
 }
 
-static json_object *lin(uint64_t off, uint64_t size)
-{
-	json_object *s = json_object_new_object();
-
-	json_object_object_add(s, "type", json_object_new_string("linear"));
-	json_object_object_add(s, "offset", l2_new_u64(off));
-	json_object_object_add(s, "size", l2_new_u64(size));
-	return s;
-}
-
 static json_object *crypt_seg(const struct ds *d, uint64_t lstart, uint64_t size, bool hot)
 {
-	json_object *s = json_object_new_object(), *fl;
-
-	json_object_object_add(s, "type", json_object_new_string("crypt"));
-	json_object_object_add(s, "offset", l2_new_u64(d->fin_off + lstart));
-	json_object_object_add(s, "size", l2_new_u64(size));
-	json_object_object_add(s, "iv_tweak", l2_new_u64(d->fin_iv + lstart / 512));
-	json_object_object_add(s, "encryption", json_object_new_string(d->cipher));
-	json_object_object_add(s, "sector_size", json_object_new_int((int)d->ss));
-	if (hot) {
-		fl = json_object_new_array();
-		json_object_array_add(fl, json_object_new_string("in-reencryption"));
-		json_object_object_add(s, "flags", fl);
-	}
-	return s;
-}
-
-static void add_seg(json_object *segs, int *id, json_object *s)
-{
-	char k[12];
-
-	snprintf(k, sizeof(k), "%d", (*id)++);
-	json_object_object_add(segs, k, s);
-}
-
-static json_object *copy(json_object *o)
-{
-	json_object *c = NULL;
-
-	return json_object_deep_copy(o, &c, NULL) ? NULL : c;
-}
-
-/* The digest of the final (new) volume key, bound to backup-final. */
-static json_object *ds_final_digest(struct ds *d)
-{
-	const char *did = NULL;
-
-	json_object_object_foreach(l2_obj(d->l->jobj, "segments"), sid, sval) {
-		if (sval == d->fin)
-			l2_digest_for_segment(d->l->jobj, sid, &did);
-	}
-	if (!did) {
-		l2_err(d->l, "the final segment has no digest");
-		return NULL;
-	}
-	return l2_obj(l2_obj(d->l->jobj, "digests"), did);
-}
-
-/* A metadata write in re-encryption (the requirement stays); both copies. */
-static int ds_commit(struct luks2 *l, json_object *saved)
-{
-	int r;
-
-	l->reencrypt_write = true;
-	l->inspect_only = false;
-	r = l2_commit(l, saved);
-	l->reencrypt_write = false;
-	l->inspect_only = true;
-	return r;
+	return l2_crypt_seg(d->fin_off + lstart, size, d->fin_iv + lstart / 512, d->cipher, d->ss,
+			    hot);
 }
 
 /*
  * The segments of the state "logical [0, A) not moved yet, [A, B) the
  * hotzone (flagged when HOT), [B, D) encrypted", with the backups after
- * them, and the final key's digest naming every crypt segment (the layout
- * cryptsetup writes at each checkpoint).
+ * them (the layout cryptsetup writes at each checkpoint).
  */
 static int ds_write_state(struct ds *d, uint64_t a, uint64_t b, bool hot)
 {
-	struct luks2 *l = d->l;
-	json_object *segs = json_object_new_object(), *dig, *list, *saved;
-	int id = 0, crypt_ids[2], nc = 0, fin_id, i, r;
-	char k[12];
+	json_object *segs[4];
+	int n = 0, r;
 
 	if (!hot)
 		b = a;		/* the hotzone joins the encrypted part */
 	if (d->moved && a) {
 		uint64_t m = a < d->moved_size ? a : d->moved_size;
 
-		add_seg(segs, &id, lin(d->moved_off, m));
+		segs[n++] = l2_linear_seg(d->moved_off, m, NULL);
 		if (a > m)
-			add_seg(segs, &id, lin(d->prev_off + m, a - m));
+			segs[n++] = l2_linear_seg(d->prev_off + m, a - m, NULL);
 	} else if (a) {
-		add_seg(segs, &id, lin(d->prev_off, a));
+		segs[n++] = l2_linear_seg(d->prev_off, a, NULL);
 	}
-	if (b > a) {
-		crypt_ids[nc++] = id;
-		add_seg(segs, &id, crypt_seg(d, a, b - a, true));
-	}
-	if (d->data_size > b) {
-		crypt_ids[nc++] = id;
-		add_seg(segs, &id, crypt_seg(d, b, d->data_size - b, false));
-	}
-	add_seg(segs, &id, copy(d->prev));
-	fin_id = id;
-	add_seg(segs, &id, copy(d->fin));
-	if (d->moved)
-		add_seg(segs, &id, copy(d->moved));
-	/* as cryptsetup lists them: backup-final first, then the crypt segments */
-	list = json_object_new_array();
-	snprintf(k, sizeof(k), "%d", fin_id);
-	json_object_array_add(list, json_object_new_string(k));
-	for (i = 0; i < nc; i++) {
-		snprintf(k, sizeof(k), "%d", crypt_ids[i]);
-		json_object_array_add(list, json_object_new_string(k));
-	}
-	dig = ds_final_digest(d);
-	saved = dig ? l2_snapshot(l) : NULL;
-	if (!saved) {
-		json_object_put(segs);
-		json_object_put(list);
-		return dig ? -ENOMEM : -EINVAL;
-	}
-	json_object_object_add(dig, "segments", list);
-	json_object_object_add(l->jobj, "segments", segs);
-	r = ds_commit(l, saved);
+	if (b > a)
+		segs[n++] = crypt_seg(d, a, b - a, true);
+	if (d->data_size > b)
+		segs[n++] = crypt_seg(d, b, d->data_size - b, false);
+	r = l2_encdec_segments(d->l, segs, n);
 	/* the backups now live in the new tree: read them again */
-	return r ? r : ds_parse(l, d);
+	return r ? r : ds_parse(d->l, d);
 }
 
 /* Step 2: logical [A, B) from its source to its encrypted place. */
@@ -328,52 +220,6 @@ static int ds_move(struct ds *d, uint64_t a, uint64_t b, const unsigned char *vk
 	return r;
 }
 
-/* The end: one dynamic crypt segment, no reencrypt keyslot or requirement. */
-static int ds_finish(struct ds *d)
-{
-	struct luks2 *l = d->l;
-	json_object *keyslots = l2_obj(l->jobj, "keyslots"), *digests = l2_obj(l->jobj, "digests");
-	json_object *segs, *fin, *saved, *mand, *list, *dig = ds_final_digest(d);
-	const char *mdid = NULL;
-	char rid[12] = "", mid[12] = "";
-	int r;
-
-	saved = dig ? l2_snapshot(l) : NULL;
-	if (!saved)
-		return dig ? -ENOMEM : -EINVAL;
-	segs = json_object_new_object();
-	fin = copy(d->fin);
-	json_object_object_del(fin, "flags");
-	json_object_object_add(segs, "0", fin);
-	list = json_object_new_array();
-	json_object_array_add(list, json_object_new_string("0"));
-	json_object_object_add(dig, "segments", list);
-	json_object_object_add(l->jobj, "segments", segs);
-	json_object_object_foreach(keyslots, kid, kval) {
-		if (!strcmp(l2_str(kval, "type") ?: "", "reencrypt"))
-			snprintf(rid, sizeof(rid), "%s", kid);
-	}
-	if (*rid) {
-		if (l2_digest_for_keyslot(l->jobj, rid, &mdid))
-			snprintf(mid, sizeof(mid), "%s", mdid);
-		json_object_object_del(keyslots, rid);
-		if (*mid)
-			json_object_object_del(digests, mid);
-	}
-	mand = l2_obj(l2_obj(l2_obj(l->jobj, "config"), "requirements"), "mandatory");
-	if (mand) {
-		l2_array_remove(mand, "online-reencrypt-v2");
-		l2_array_remove(mand, "online-reencrypt-v3");
-		l2_array_remove(mand, "online-reencrypt");
-		if (!json_object_array_length(mand))
-			json_object_object_del(l2_obj(l->jobj, "config"), "requirements");
-	}
-	r = ds_commit(l, saved);
-	if (!r)
-		l->inspect_only = false;	/* an ordinary LUKS2 volume again */
-	return r;
-}
-
 int luks2_datashift_run(struct luks2 *l, const void *vk, size_t vk_len,
 			void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx)
 {
@@ -392,7 +238,7 @@ int luks2_datashift_run(struct luks2 *l, const void *vk, size_t vk_len,
 	}
 	/* CVE-2021-4122: nothing of the metadata is used before its digest
 	 * verified with the new key */
-	did = final_digest_id(l);
+	did = l2_flagged_digest_id(l, "backup-final");
 	dig = did ? l2_obj(l2_obj(l->jobj, "digests"), did) : NULL;
 	if (!dig || l2_digest_verify(dig, vk, vk_len)) {
 		l2_err(l, "the volume key does not match the reencryption's new key");
@@ -434,7 +280,7 @@ int luks2_datashift_run(struct luks2 *l, const void *vk, size_t vk_len,
 			if (r)
 				return r;
 		} else {
-			return ds_finish(&d);
+			return l2_encrypt_finish(l);
 		}
 		/* 2. the data */
 		r = ds_move(&d, a, b, vk, vk_len);
@@ -463,7 +309,7 @@ int luks2_datashift_resume(struct luks2 *l, const char *pass, size_t pass_len,
 		l2_err(l, "cannot allocate locked memory");
 		return -ENOMEM;
 	}
-	did = final_digest_id(l);
+	did = l2_flagged_digest_id(l, "backup-final");
 	r = did ? l2_unlock_digest(l, did, pass, pass_len, vk, LUKS2_VK_MAX, &vk_len) : -EINVAL;
 	if (r == -EPERM || r == -ENOENT) {
 		l2_err(l, "No key available with this passphrase.");

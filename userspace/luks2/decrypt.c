@@ -52,13 +52,6 @@ struct dc {
 	int n;
 };
 
-static json_object *copy(json_object *o)
-{
-	json_object *c = NULL;
-
-	return json_object_deep_copy(o, &c, NULL) ? NULL : c;
-}
-
 static json_object *seg_new(const char *type, uint64_t off, uint64_t size, uint64_t iv,
 			    const char *cipher, int64_t ss, const char *flag)
 {
@@ -87,19 +80,6 @@ static int cmp_id(const void *a, const void *b)
 	unsigned long y = strtoul(*(const char *const *)b, NULL, 10);
 
 	return x < y ? -1 : x > y;
-}
-
-/* The digest of the old key: the one bound to backup-previous. */
-static const char *old_digest_id(struct luks2 *l)
-{
-	json_object *segs = l2_obj(l->jobj, "segments"), *prev = l2_segment_flagged(l, "backup-previous", NULL);
-	const char *did = NULL;
-
-	json_object_object_foreach(segs, sid, sval) {
-		if (prev && sval == prev)
-			l2_digest_for_segment(l->jobj, sid, &did);
-	}
-	return did;
 }
 
 static int dc_parse(struct luks2 *l, int dfd, struct dc *d)
@@ -180,18 +160,6 @@ static int dc_parse(struct luks2 *l, int dfd, struct dc *d)
 	return 0;
 }
 
-static int dc_commit(struct luks2 *l, json_object *saved)
-{
-	int r;
-
-	l->reencrypt_write = true;
-	l->inspect_only = false;
-	r = l2_commit(l, saved);
-	l->reencrypt_write = false;
-	l->inspect_only = true;
-	return r;
-}
-
 /*
  * State: the moved segment MOVED (0 pending, 1 the hotzone), logical
  * [S, A) plain, [A, B) the hotzone (if B > A), [B, D) still encrypted.
@@ -200,7 +168,7 @@ static int dc_write_state(struct dc *d, int moved, uint64_t a, uint64_t b)
 {
 	struct luks2 *l = d->l;
 	json_object *segs = json_object_new_object(), *list = json_object_new_array(), *saved, *dig;
-	const char *did = old_digest_id(l);
+	const char *did = l2_flagged_digest_id(l, "backup-previous");
 	int id = 0, crypt_ids[4], nc = 0, i;
 	char k[12];
 
@@ -221,11 +189,11 @@ static int dc_write_state(struct dc *d, int moved, uint64_t a, uint64_t b)
 	}
 	snprintf(k, sizeof(k), "%d", id);
 	json_object_array_add(list, json_object_new_string(k));
-	ADD(copy(d->prev));
-	ADD(copy(d->fin));
+	ADD(l2_json_copy(d->prev));
+	ADD(l2_json_copy(d->fin));
 	snprintf(k, sizeof(k), "%d", id);
 	json_object_array_add(list, json_object_new_string(k));
-	ADD(copy(d->moved));
+	ADD(l2_json_copy(d->moved));
 #undef ADD
 	for (i = 0; i < nc; i++) {
 		snprintf(k, sizeof(k), "%d", crypt_ids[i]);
@@ -241,7 +209,7 @@ static int dc_write_state(struct dc *d, int moved, uint64_t a, uint64_t b)
 	}
 	json_object_object_add(dig, "segments", list);
 	json_object_object_add(l->jobj, "segments", segs);
-	i = dc_commit(l, saved);
+	i = l2_encdec_commit(l, saved);
 	return i ? i : dc_parse(l, d->dfd, d);
 }
 
@@ -317,10 +285,8 @@ static int dc_store_csums(struct dc *d, unsigned char *csums)
 	return r;
 }
 
-/* The end: one linear segment, no keyslot, digest or requirement. */
-static int dc_finish(struct dc *d)
+int l2_decrypt_finish(struct luks2 *l)
 {
-	struct luks2 *l = d->l;
 	json_object *segs = json_object_new_object(), *saved = l2_snapshot(l);
 	uint64_t end = 2 * l->hdr_size + l->keyslots_size;
 	int r;
@@ -334,12 +300,12 @@ static int dc_finish(struct dc *d)
 	json_object_object_add(l->jobj, "keyslots", json_object_new_object());
 	json_object_object_add(l->jobj, "digests", json_object_new_object());
 	json_object_object_del(l2_obj(l->jobj, "config"), "requirements");
-	r = dc_commit(l, saved);
+	r = l2_encdec_commit(l, saved);
 	if (r)
 		return r;
 	l->inspect_only = false;
 	/* the old key's keyslots are gone from the header: wipe their material */
-	return l2_keyslot_wipe_area(l, 2 * l->hdr_size, end - 2 * l->hdr_size);
+	return l2_wipe_in_header(l, 2 * l->hdr_size, end - 2 * l->hdr_size);
 }
 
 int luks2_decrypt_run(struct luks2 *l, int dfd, const void *vk, size_t vk_len)
@@ -350,7 +316,7 @@ int luks2_decrypt_run(struct luks2 *l, int dfd, const void *vk, size_t vk_len)
 	struct dc d;
 
 	/* CVE-2021-4122: the digest first, then anything else */
-	did = old_digest_id(l);
+	did = l2_flagged_digest_id(l, "backup-previous");
 	if (!did || l2_digest_verify(l2_obj(l2_obj(l->jobj, "digests"), did), vk, vk_len)) {
 		l2_err(l, "the volume key does not match this decryption");
 		return -EPERM;
@@ -381,7 +347,7 @@ int luks2_decrypt_run(struct luks2 *l, int dfd, const void *vk, size_t vk_len)
 		if (hot < 0 && pend < 0 && d.seg[0].crypt && d.seg[0].start == 0)
 			pend = 0;	/* last: the moved segment, in place */
 		if (hot < 0 && pend < 0) {
-			r = dc_finish(&d);
+			r = l2_decrypt_finish(l);
 			break;
 		}
 		i = hot >= 0 ? hot : pend;
@@ -411,7 +377,7 @@ int luks2_decrypt_run(struct luks2 *l, int dfd, const void *vk, size_t vk_len)
 		if (crash_after >= 0 && ++steps > crash_after)
 			_exit(137);	/* tests: a crash between data and checkpoint */
 		if (in_moved) {		/* the last hotzone: the final metadata */
-			r = dc_finish(&d);
+			r = l2_decrypt_finish(l);
 			break;
 		}
 		r = dc_write_state(&d, 0, b, b);
@@ -597,7 +563,7 @@ int luks2_decrypt_init(struct luks2 *dl, int dfd, const char *hdr_path, const vo
 			break;
 		}
 	}
-	r = dc_commit(l, saved);
+	r = l2_encdec_commit(l, saved);
 	if (r) {
 		snprintf(err, err_len, "%s: writing the metadata failed: %s", hdr_path,
 			 luks2_error(l));
@@ -613,7 +579,7 @@ fail:
 int luks2_decrypt_resume(struct luks2 *l, int dfd, const char *pass, size_t pass_len)
 {
 	unsigned char *vk = l2_secure_alloc(LUKS2_VK_MAX);
-	const char *did = old_digest_id(l);
+	const char *did = l2_flagged_digest_id(l, "backup-previous");
 	size_t vk_len = 0;
 	int r;
 

@@ -51,6 +51,8 @@
  *   reencrypt_init.c  a new re-encryption (cryptsetup reencrypt --init-only).
  *   encrypt.c, datashift.c  in-place encryption (reencrypt --encrypt
  *                 --reduce-device-size): the init, then the data moved.
+ *   inplace.c     encryption and decryption in place with a detached
+ *                 header (reencrypt --encrypt/--decrypt --header FILE).
  *   decrypt.c     in-place decryption, the header moved to a file
  *                 (reencrypt --decrypt --header).
  *   misc.c        error strings, base64, locked memory, strict number parsing.
@@ -439,6 +441,36 @@ int luks2_datashift_run(struct luks2 *l, const void *vk, size_t vk_len,
  * not an in-place encryption (then cryptsetup finishes it). */
 int luks2_datashift_resume(struct luks2 *l, const char *pass, size_t pass_len,
 			   void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx);
+
+/*
+ * In place with a detached header (encrypt.c, inplace.c), cryptsetup
+ * 2.6.1's reencrypt --encrypt --header HDR_PATH and reencrypt --decrypt
+ * --header HDR_PATH: the data stays at offset 0 and is rewritten in place
+ * under "checksum" resilience (encrypt forward, decrypt backward).
+ * luks2_encrypt_header_init() creates HDR_PATH (a new file, 0600, removed
+ * again on failure) with the new keyslot 0 and the job's metadata; the data
+ * device DEV_FD is only read (its size and block size); the random volume
+ * key is left in VK (LUKS2_VK_MAX bytes of locked memory).
+ * luks2_decrypt_detached_init() writes the metadata of a decryption into
+ * L, a detached header (loaded LUKS2_RDWR | LUKS2_DETACHED) of the data
+ * device DFD whose volume key is VK; L is then in re-encryption.
+ * luks2_inplace_run() moves the data on DFD, hotzones of at most
+ * MAX_HOTZONE bytes (0: as large as the checksums area protects), with L
+ * loaded with LUKS2_RDWR | LUKS2_IGNORE_REQUIREMENTS | LUKS2_DETACHED (or
+ * just initialised), and finishes an interrupted job, vaultctl's or
+ * cryptsetup's, once the metadata digest verified with VK; _resume() does
+ * the same with the passphrase (-ENOTSUP: another kind of job).
+ */
+int luks2_encrypt_header_init(int dev_fd, const char *hdr_path,
+			      const struct luks2_format_params *fp, const char *pass,
+			      size_t pass_len, void *vk, size_t *vk_len, char *err, size_t err_len);
+int luks2_decrypt_detached_init(struct luks2 *l, int dfd, const void *vk, size_t vk_len);
+int luks2_inplace_run(struct luks2 *l, int dfd, const void *vk, size_t vk_len,
+		      uint64_t max_hotzone,
+		      void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx);
+int luks2_inplace_resume(struct luks2 *l, int dfd, const char *pass, size_t pass_len,
+			 uint64_t max_hotzone,
+			 void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx);
 
 /*
  * In-place decryption of a volume whose header is on the device

@@ -218,4 +218,44 @@ json_object *l2_snapshot(struct luks2 *l);
  * unless one copy already holds the new header.  Consumes SAVED. */
 int l2_commit(struct luks2 *l, json_object *saved);
 
+/*
+ * encrypt.c: pieces shared by in-place encryption and decryption
+ * (encrypt.c, encrypt_checksum.c, datashift.c, decrypt.c).
+ */
+json_object *l2_json_copy(json_object *o);	/* deep copy; NULL: out of memory */
+/* Segments as cryptsetup writes them; SIZE 0 is "dynamic". */
+json_object *l2_linear_seg(uint64_t off, uint64_t size, const char *flag);
+json_object *l2_crypt_seg(uint64_t off, uint64_t size, uint64_t iv, const char *cipher,
+			  int64_t sector_size, bool hot);
+/* The id of the digest bound to the segment flagged FLAG, or NULL. */
+const char *l2_flagged_digest_id(struct luks2 *l, const char *flag);
+/* A header write during the job (L loaded for inspection: the requirement stays). */
+int l2_encdec_commit(struct luks2 *l, json_object *saved);
+/*
+ * A checkpoint of an encryption or decryption: the data segments SEGS[0..N)
+ * (consumed), then the backups (previous, final, moved), the digest of the
+ * key naming the crypt backup and every crypt segment, as cryptsetup orders
+ * them.
+ */
+int l2_encdec_segments(struct luks2 *l, json_object **segs, int n);
+/*
+ * The reencrypt keyslot (AREA, MODE, DIRECTION) and the requirement, and
+ * the digest authenticating the metadata with the keys (VK_OLD NULL for an
+ * encryption, VK_NEW NULL for a decryption), at the lowest free ids; the
+ * segments must be in place already (the digest covers them).
+ */
+int l2_add_reencrypt_keyslot(struct luks2 *l, json_object *area, const char *mode,
+			     const char *direction, const void *vk_old, size_t old_len,
+			     const void *vk_new, size_t new_len, const char *hash, uint32_t iter);
+/* decrypt.c: the end of a decryption: one linear segment, no keyslot, digest
+ * or requirement; the keyslots area wiped. */
+int l2_decrypt_finish(struct luks2 *l);
+/* The end of an encryption: one dynamic crypt segment, no reencrypt keyslot,
+ * its digest or the requirement. */
+int l2_encrypt_finish(struct luks2 *l);
+/* l2_keyslot_wipe_area() in a header file whose L->dev_size is the data device's. */
+int l2_wipe_in_header(struct luks2 *l, uint64_t off, uint64_t len);
+/* The checksum block cryptsetup uses for DEV_FD: its block size, at least SECTOR_SIZE. */
+uint32_t l2_encrypt_csum_block(int dev_fd, uint32_t sector_size);
+
 #endif
