@@ -688,7 +688,7 @@ int vault_cli_parse(int argc, char **argv, struct vault_cli *cli)
 	size_t i, sp = 0;
 	int c, idx, nargs, used = 1;
 	char **pos;
-	uint64_t bad;
+	opt_mask bad;
 
 	memset(cli, 0, sizeof(*cli));
 	cli->opts.sector_size = SECTOR_SIZE;

@@ -90,12 +90,14 @@ enum vault_opt {
 	OPT_COUNT
 };
 
-#define OPTB(o)	(1ULL << (o))
-_Static_assert(OPT_COUNT <= 64, "vault_opts.set has one bit per option");
+/* One bit per option; 128 leave room as commands and tokens arrive. */
+typedef unsigned __int128 opt_mask;
+#define OPTB(o)	((opt_mask)1 << (o))
+_Static_assert(OPT_COUNT <= 128, "vault_opts.set has one bit per option");
 #define OPTS_GLOBAL	(OPTB(OPT_VERBOSE) | OPTB(OPT_DEBUG) | OPTB(OPT_HELP))
 
 struct vault_opts {
-	uint64_t set;			/* OPTB() of every option given */
+	opt_mask set;			/* OPTB() of every option given */
 	const char *type;
 	const char *cipher;
 	unsigned int key_bits;
@@ -189,8 +191,8 @@ struct vault_action {
 	const char *name;		/* "open", "key add", "open --all" */
 	int (*handler)(const struct vault_opts *o, int argc, char **argv);
 	int min_args, max_args;
-	uint64_t allowed;		/* OPTB() bits beyond OPTS_GLOBAL */
-	uint64_t required;
+	opt_mask allowed;		/* OPTB() bits beyond OPTS_GLOBAL */
+	opt_mask required;
 	bool needs_admin;		/* refuse without CAP_SYS_ADMIN */
 	const char *args;		/* "DEVICE NAME" */
 	const char *summary;
