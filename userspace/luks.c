@@ -38,7 +38,7 @@ static int lib_err(int r)
  * cryptsetup re-encryption in progress) loads too, and the library refuses
  * every use of it but reading.
  */
-static int load(const char *device, bool rw, bool inspect, struct luks2 **out)
+static int load(const char *device, bool rw, unsigned int flags, struct luks2 **out)
 {
 	struct luks2 *l = luks2_new();
 	int r;
@@ -48,7 +48,7 @@ static int load(const char *device, bool rw, bool inspect, struct luks2 **out)
 		log_err("out of memory");
 		return -ENOMEM;
 	}
-	r = luks2_load(l, device, (rw ? LUKS2_RDWR : 0) | (inspect ? LUKS2_IGNORE_REQUIREMENTS : 0));
+	r = luks2_load(l, device, (rw ? LUKS2_RDWR : 0) | flags);
 	if (r) {
 		log_err("%s", luks2_error(l));
 		luks2_free(l);
@@ -77,12 +77,18 @@ static int load(const char *device, bool rw, bool inspect, struct luks2 **out)
 
 int luks_load(const char *device, bool rw, struct luks2 **out)
 {
-	return load(device, rw, false, out);
+	return load(device, rw, 0, out);
 }
 
 int luks_load_inspect(const char *device, struct luks2 **out)
 {
-	return load(device, false, true, out);
+	return load(device, false, LUKS2_IGNORE_REQUIREMENTS, out);
+}
+
+/* DEVICE's header, or --header FILE's (a detached header: the data is all of DEVICE's). */
+static int load_for_open(const struct vault_opts *o, const char *device, struct luks2 **out)
+{
+	return o->header ? load(o->header, false, LUKS2_DETACHED, out) : luks_load(device, false, out);
 }
 
 void luks_pbkdf(const struct vault_opts *o, struct luks2_pbkdf *p)
@@ -506,9 +512,13 @@ int luks_test_passphrase(const struct vault_opts *o, const char *device)
 	void *vk = NULL;
 	int r;
 
-	r = luks_load(device, false, &l);
-	if (r)
+	r = load_for_open(o, device, &l);
+	if (r) {
+		if (!o->header && !luks2_probe(device))
+			log_err("%s is not a LUKS2 volume; if its header is detached give it with "
+				"--header FILE", device);
 		return r;
+	}
 	r = open_key(o, l, device, &vk, &vk_len);
 	secure_free(vk);
 	luks2_free(l);
@@ -558,10 +568,11 @@ int luks_open(const struct vault_opts *o, const char *device, const char *name)
 	r = blkdev_probe(device, o->readonly, &dev);
 	if (r)
 		return r;
-	r = luks_load(device, false, &l);
+	r = load_for_open(o, device, &l);
 	if (r) {
-		if (!o->type && !luks2_probe(device))
-			log_err("%s is not a LUKS2 volume; to map it without a header use --type plain --key-file FILE",
+		if (!o->type && !o->header && !luks2_probe(device))
+			log_err("%s is not a LUKS2 volume; if its header is detached give it with "
+				"--header FILE; to map it without a header use --type plain --key-file FILE",
 				device);
 		return r;
 	}
@@ -579,7 +590,7 @@ int luks_open(const struct vault_opts *o, const char *device, const char *name)
 		goto out;
 	}
 	/* the header's validation refuses this; never map over the header regardless */
-	if (seg.offset * 512 < luks2_header_area_size(l)) {
+	if (!o->header && seg.offset * 512 < luks2_header_area_size(l)) {
 		log_err("cannot open %s: its data segment starts at byte %" PRIu64
 			", inside the header area (%" PRIu64 " bytes)", device, seg.offset * 512,
 			luks2_header_area_size(l));

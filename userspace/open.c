@@ -24,7 +24,7 @@ static const struct open_type open_types[] = {
 /* Options plain mode does not take (they are about passphrases and keyslots). */
 #define OPTS_LUKS_ONLY	(OPTB(OPT_KEYFILE_SIZE) | OPTB(OPT_TRIES) | OPTB(OPT_KEY_SLOT) |	\
 			 OPTB(OPT_TOKEN_ID) | OPTB(OPT_TOKEN_TYPE) | OPTB(OPT_TOKEN_ONLY) |	\
-			 OPTB(OPT_DISABLE_TOKENS) | OPTB(OPT_TEST_PASSPHRASE))
+			 OPTB(OPT_DISABLE_TOKENS) | OPTB(OPT_TEST_PASSPHRASE) | OPTB(OPT_HEADER))
 
 int cmd_open(const struct vault_opts *o, int argc, char **argv)
 {
@@ -44,7 +44,7 @@ int cmd_open(const struct vault_opts *o, int argc, char **argv)
 	if (!o->type)
 		return luks_open(o, argv[0], argv[1]);
 	if (!strcmp(o->type, "plain") && (o->set & OPTS_LUKS_ONLY)) {
-		log_err("--keyfile-size, --tries, --key-slot, the token options and --test-passphrase are for LUKS2, not plain mode");
+		log_err("--keyfile-size, --tries, --key-slot, the token options, --test-passphrase and --header are for LUKS2, not plain mode");
 		return -EINVAL;
 	}
 	for (i = 0; i < sizeof(open_types) / sizeof(open_types[0]); i++)

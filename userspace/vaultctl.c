@@ -144,7 +144,7 @@ static const struct opt_desc opt_descs[] = {
 	{ "reduce-device-size", 0, required_argument, OPT_REDUCE_DEVICE_SIZE, "SIZE",
 	  "encrypt: room taken from the end for the header (e.g. 32M; the filesystem shrunk first)" },
 	{ "header", 0, required_argument, OPT_HEADER, "FILE",
-	  "encrypt, decrypt: the detached header file (a new file, or one holding the job to finish)" },
+	  "open: the volume's detached header; encrypt, decrypt: the detached header file (a new file, or one holding the job to finish)" },
 	{ "resume-only", 0, no_argument, OPT_RESUME_ONLY, NULL,
 	  "reencrypt, encrypt, decrypt: finish an interrupted job (vaultctl's or cryptsetup's), start none" },
 	{ "hotzone-size", 0, required_argument, OPT_HOTZONE_SIZE, "SIZE",
@@ -193,7 +193,8 @@ static const struct opt_desc opt_descs[] = {
 
 static const struct vault_action actions[] = {
 	{ "open", cmd_open, 1, 2, OPTS_OPEN | OPTS_PASS | OPTB(OPT_KEY_SLOT) | OPTS_TOKEN |
-	  OPTB(OPT_TEST_PASSPHRASE) | OPTB(OPT_TPM2_DEVICE) | OPTB(OPT_TPM2_MEASURE_PCR), 0, true,
+	  OPTB(OPT_TEST_PASSPHRASE) | OPTB(OPT_TPM2_DEVICE) | OPTB(OPT_TPM2_MEASURE_PCR) |
+	  OPTB(OPT_HEADER), 0, true,
 	  "DEVICE NAME", "map DEVICE as /dev/mapper/NAME: LUKS2 with a token or passphrase, or plain" },
 	{ "close", cmd_close, 1, 1, 0, 0, true,
 	  "NAME", "remove the mapping NAME" },

@@ -156,7 +156,7 @@ struct vault_opts {
 
 	/* encrypt / decrypt (cmd_encrypt.c, cmd_decrypt.c), cryptsetup's names */
 	uint64_t reduce_size;		/* --reduce-device-size, bytes */
-	const char *header;		/* decrypt --header FILE */
+	const char *header;		/* open, encrypt, decrypt --header FILE */
 
 	/* enroll */
 	bool recovery_key;		/* --recovery-key */

@@ -12,7 +12,8 @@
 # checks (cryptsetup reencrypt --decrypt of vaultctl's volume: encdec.sh,
 # on the host).  Last, encrypt --header FILE (the data in place): refused
 # while mounted, then cryptsetup open --header reads it (fsck clean, files
-# equal) and vaultctl decrypt --header FILE gives the plain ext4 back
+# equal), vaultctl open --header maps it (a file written through it is read
+# by cryptsetup) and vaultctl decrypt --header FILE gives the plain ext4 back
 # (encdec-header.sh has the rest, on the host).  About 40 s under TCG on an
 # idle machine.
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
@@ -24,6 +25,7 @@ MNT=$WORK/mnt
 cleanup() {
 	mountpoint -q "$MNT" && umount "$MNT"
 	"$VAULTCTL" close $V >/dev/null 2>&1
+	"$VAULTCTL" close $T-v >/dev/null 2>&1
 	dmsetup remove --retry $T-cs >/dev/null 2>&1
 }
 ktap_defer cleanup
@@ -115,6 +117,24 @@ opens_detached() {
 }
 ktap_check "  ... no header on the device; cryptsetup open --header: fsck clean, every file equal" \
 	eval '! cryptsetup isLuks "$DEV" && opens_detached'
+# vaultopens_detached: vaultctl open --header maps it: fsck clean, files equal,
+# and it mounts and takes a new file that cryptsetup then reads
+vaultopens_detached() {
+	"$VAULTCTL" open --header dhdr --key-file p1 "$DEV" $T-v || return 1
+	e2fsck -fn /dev/mapper/$T-v >/dev/null 2>&1 && files_equal /dev/mapper/$T-v &&
+		mount /dev/mapper/$T-v "$MNT" && echo written-by-vault >"$MNT/new.txt" &&
+		umount "$MNT" && echo written-by-vault >src/new.txt	# now part of the reference
+	local rc=$?
+	"$VAULTCTL" close $T-v || return 1
+	[ $rc = 0 ] && cs open --readonly --header dhdr --key-file p1 "$DEV" $T-cs || return 1
+	mount -o ro /dev/mapper/$T-cs "$MNT" && grep -qx written-by-vault "$MNT/new.txt"
+	rc=$?
+	umount "$MNT"
+	cs close $T-cs
+	return $rc
+}
+ktap_check "  ... vaultctl open --header: fsck clean, every file equal; a file it writes cryptsetup reads" \
+	vaultopens_detached
 ktap_check "vaultctl decrypt --header FILE (its own header): the plain ext4 in place" \
 	"$VAULTCTL" decrypt --batch-mode --header dhdr --key-file p1 "$DEV"
 ktap_check "  ... fsck clean and every file equal, without any mapping" \

@@ -26,7 +26,7 @@ _vaultctl_opts()
 			   -b --size -S --key-slot -T --tries --token-id --token-type
 			   --token-only --token-pin-agent --disable-tokens
 			   --test-passphrase --tpm2-device --tpm2-measure-pcr --all
-			   --vaulttab"
+			   --vaulttab --header"
 		fi ;;
 	close) o='--all --vaulttab' ;;
 	resume) o="-s --key-size $_vaultctl_keyfile -S --key-slot -T --tries" ;;

@@ -136,6 +136,19 @@ check "the header equals cryptsetup reencrypt --encrypt --header's (keyslot, seg
 	sh -c "[ -s v.norm ] && cmp -s v.norm c.norm"
 check "cryptsetup accepts the passphrase (open --test-passphrase --header)" \
 	cs open --test-passphrase --key-file pw --header v.hdr v.img
+vc open --test-passphrase --key-file pw --header v.hdr v.img
+check "vaultctl open --test-passphrase --header: the passphrase opens the volume (exit 0)" \
+	[ "$rc" = 0 ]
+printf 'wrong' >wrong.pw
+vc open --test-passphrase --key-file wrong.pw --header v.hdr v.img
+cs open --test-passphrase --key-file wrong.pw --header v.hdr v.img 2>/dev/null; want=$?
+check "  ... a wrong passphrase: exit $want as cryptsetup's" [ "$rc" = "$want" ]
+vc open --test-passphrase --key-file pw v.img
+check "  ... without --header: 'not a LUKS2 volume'" \
+	sh -c "[ $rc != 0 ] && grep -q 'is not a LUKS2 volume' $ERR"
+vc open --type plain --key-file pw --header v.hdr v.img x
+check "  ... --header with --type plain: refused (LUKS2 only)" \
+	sh -c "[ $rc != 0 ] && grep -q 'header are for LUKS2, not plain mode' $ERR"
 # no_csums IMG HDR: none of the sha256 of IMG's 4096-byte blocks is left in HDR
 no_csums() {
 	python3 - "$1" "$2" <<'PY'

@@ -498,7 +498,7 @@ LOOP=$(losetup -f --show loop.img 2>/dev/null) || LOOP=
 if [ -n "$LOOP" ]; then
 	vc open --key-file p1 "$LOOP" name
 	check "open without --type of a non-LUKS device says to use --type plain" \
-		sh -c "[ $rc = 1 ] && grep -q 'not a LUKS2 volume; to map it without a header use --type plain' $ERR"
+		sh -c "[ $rc = 1 ] && grep -q 'not a LUKS2 volume; if its header is detached give it with --header FILE; to map it without a header use --type plain' $ERR"
 	vc format $FAST --key-file p1 "$LOOP"
 	$CRAFT "$LOOP" json 'j["segments"]["0"]["offset"]="0"'
 	before=$(sha256sum <"$LOOP" | cut -d' ' -f1)
