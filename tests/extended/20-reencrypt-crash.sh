@@ -25,6 +25,7 @@
 #                   /boot/vmlinuz-KVER and build/KVER/dm-vault.ko)
 #   RC_KILLS        kills per kernel (default 3)
 #   RC_KILL_HOTZONE hotzone of the killed jobs (default 256K: a longer job)
+#   RC_KILL_DATA_MIB data size of the killed jobs' disk (default 48)
 #   RC_FLUSHES, RC_WRITES, RC_HOTZONE, RC_DATA_MIB   the replay guest's
 #                   flush/FUA stops (all), write stops (4), hotzone (1M) and
 #                   data size in MiB (4), passed as VAULT_ENV_RC_*
@@ -41,6 +42,8 @@ logs=$build/logs
 work=$build/extended/reencrypt-crash
 gdir=$here/reencrypt-crash
 kills=${RC_KILLS:-3}
+# long enough that a kill 0.5-5.4 s in lands mid-job (16 MiB took under 1.5 s on 6.12)
+kill_mib=${RC_KILL_DATA_MIB:-48}
 seed=${RC_SEED:-$RANDOM}
 RANDOM=$seed
 mkdir -p "$logs" "$work"
@@ -148,8 +151,8 @@ for k in "${kernels[@]}"; do
 
 	t=$SECONDS
 	truncate -s 0 "$work/$k-pristine.img" "$work/$k-ref.img"
-	truncate -s 20M "$work/$k-pristine.img"
-	truncate -s 16M "$work/$k-ref.img"
+	truncate -s $((kill_mib + 4))M "$work/$k-pristine.img"	# + the 4 MiB header
+	truncate -s ${kill_mib}M "$work/$k-ref.img"
 	if ! VAULT_QEMU_EXTRA="-drive file=$work/$k-pristine.img,format=raw,if=virtio \
 -drive file=$work/$k-ref.img,format=raw,if=virtio" \
 		guest "$k" "$logs/reencrypt-crash-$k-setup.log" "$gdir/guest-kill" setup; then
