@@ -1,5 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# check-extended: its two kills repeat what 48 (held hotzone, journal resumed by
+# cryptsetup) and 51 (sector-size jobs) check in make check; about 30 s a kernel
 #
 # vaultctl reencrypt --sector-size killed (SIGKILL, VAULT_TEST_CRASH_AT)
 # right after the header named its second 256 KiB hotzone, online, on a
