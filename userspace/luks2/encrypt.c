@@ -195,6 +195,18 @@ json_object *l2_linear_seg(uint64_t off, uint64_t size, const char *flag)
 	return s;
 }
 
+json_object *l2_checksum_area(uint64_t off, uint64_t size, uint32_t block)
+{
+	json_object *a = json_object_new_object();
+
+	json_object_object_add(a, "offset", l2_new_u64(off));
+	json_object_object_add(a, "size", l2_new_u64(size));
+	json_object_object_add(a, "type", json_object_new_string("checksum"));
+	json_object_object_add(a, "hash", json_object_new_string("sha256"));
+	json_object_object_add(a, "sector_size", json_object_new_int((int)block));
+	return a;
+}
+
 json_object *l2_crypt_seg(uint64_t off, uint64_t size, uint64_t iv, const char *cipher,
 			  int64_t sector_size, bool hot)
 {
@@ -508,12 +520,7 @@ static int make_header_metadata(struct luks2 *l, uint64_t dev_size, uint64_t blo
 	json_object_object_add(dnew, "segments", list);
 
 	/* the largest free area: the rest of the keyslots area */
-	a = json_object_new_object();
-	json_object_object_add(a, "offset", l2_new_u64(area));
-	json_object_object_add(a, "size", l2_new_u64(end - area));
-	json_object_object_add(a, "type", json_object_new_string("checksum"));
-	json_object_object_add(a, "hash", json_object_new_string("sha256"));
-	json_object_object_add(a, "sector_size", json_object_new_int((int)block));
+	a = l2_checksum_area(area, end - area, block);
 	return l2_add_reencrypt_keyslot(l, a, "encrypt", "forward", NULL, 0, vk, vk_len, hash,
 					iter);
 }

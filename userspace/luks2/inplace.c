@@ -504,12 +504,7 @@ int luks2_decrypt_detached_init(struct luks2 *l, int dfd, const void *vk, size_t
 	json_object_array_add(list, json_object_new_string("0"));
 	json_object_array_add(list, json_object_new_string("1"));
 	json_object_object_add(dold, "segments", list);
-	a = json_object_new_object();
-	json_object_object_add(a, "offset", l2_new_u64(area));
-	json_object_object_add(a, "size", l2_new_u64(end - area));
-	json_object_object_add(a, "type", json_object_new_string("checksum"));
-	json_object_object_add(a, "hash", json_object_new_string("sha256"));
-	json_object_object_add(a, "sector_size", json_object_new_int((int)block));
+	a = l2_checksum_area(area, end - area, block);
 	r = l2_add_reencrypt_keyslot(l, a, "decrypt", "backward", vk, vk_len, NULL, 0, "sha256",
 				     l2_pbkdf2_calibrate("sha256", vk_len, DIGEST_ITER_MS));
 	if (r) {

@@ -227,6 +227,8 @@ json_object *l2_json_copy(json_object *o);	/* deep copy; NULL: out of memory */
 json_object *l2_linear_seg(uint64_t off, uint64_t size, const char *flag);
 json_object *l2_crypt_seg(uint64_t off, uint64_t size, uint64_t iv, const char *cipher,
 			  int64_t sector_size, bool hot);
+/* A "checksum" resilience area (sha256 of each BLOCK bytes), as cryptsetup writes it. */
+json_object *l2_checksum_area(uint64_t off, uint64_t size, uint32_t block);
 /* The id of the digest bound to the segment flagged FLAG, or NULL. */
 const char *l2_flagged_digest_id(struct luks2 *l, const char *flag);
 /* A header write during the job (L loaded for inspection: the requirement stays). */
