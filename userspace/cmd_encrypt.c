@@ -127,6 +127,20 @@ void encdec_format_params(const struct vault_opts *o, struct luks2_format_params
 	luks_pbkdf(o, &fp->pbkdf);
 }
 
+int encdec_new_secrets(const struct vault_opts *o, const char *device, struct passphrase *p,
+		       void **vk)
+{
+	char prompt[4200];
+	int r;
+
+	snprintf(prompt, sizeof(prompt), "Enter passphrase for %s: ", device);
+	r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, true, p);
+	if (r)
+		return r;
+	*vk = secure_alloc(LUKS2_VK_MAX);
+	return *vk ? 0 : -ENOMEM;
+}
+
 int encdec_resume(const struct vault_opts *o, const char *device)
 {
 	struct passphrase p = { 0 };
@@ -180,7 +194,7 @@ int cmd_encrypt(const struct vault_opts *o, int argc, char **argv)
 	struct luks2_format_params fp = { 0 };
 	struct passphrase p = { 0 };
 	uint64_t dev_size, fs, room;
-	char err[1024], prompt[4200];
+	char err[1024];
 	struct luks2 *l = NULL;
 	size_t vk_len = 0;
 	void *vk = NULL;
@@ -254,15 +268,9 @@ int cmd_encrypt(const struct vault_opts *o, int argc, char **argv)
 			goto out;
 	}
 	encdec_format_params(o, &fp);
-	snprintf(prompt, sizeof(prompt), "Enter passphrase for %s: ", device);
-	r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, true, &p);
+	r = encdec_new_secrets(o, device, &p, &vk);
 	if (r)
 		goto out;
-	vk = secure_alloc(LUKS2_VK_MAX);
-	if (!vk) {
-		r = -ENOMEM;
-		goto out;
-	}
 	r = luks2_encrypt_init(fd, device, o->reduce_size, &fp, p.buf, p.len, vk, &vk_len, err,
 			       sizeof(err));
 	if (r) {

@@ -82,7 +82,7 @@ int encrypt_header(const struct vault_opts *o, const char *device)
 	struct passphrase p = { 0 };
 	struct luks2 *l = NULL;
 	struct stat st;
-	char err[1024], prompt[4200];
+	char err[1024];
 	size_t vk_len = 0;
 	void *vk = NULL;
 	int fd, r;
@@ -119,15 +119,9 @@ int encrypt_header(const struct vault_opts *o, const char *device)
 			goto out;
 	}
 	encdec_format_params(o, &fp);
-	snprintf(prompt, sizeof(prompt), "Enter passphrase for %s: ", device);
-	r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, true, &p);
+	r = encdec_new_secrets(o, device, &p, &vk);
 	if (r)
 		goto out;
-	vk = secure_alloc(LUKS2_VK_MAX);
-	if (!vk) {
-		r = -ENOMEM;
-		goto out;
-	}
 	r = luks2_encrypt_header_init(fd, o->header, &fp, p.buf, p.len, vk, &vk_len, err,
 				      sizeof(err));
 	if (r) {

@@ -20,6 +20,10 @@ int encdec_dev_size(int fd, const char *device, uint64_t *size);
 int encdec_refuse_luks(int fd, const char *device);
 /* The new volume's parameters: cryptsetup reencrypt --encrypt's defaults, keyslot 0. */
 void encdec_format_params(const struct vault_opts *o, struct luks2_format_params *fp);
+/* The new passphrase (prompt for DEVICE) into P, and VK a locked buffer for the new volume
+ * key; the caller frees both (pass_free, secure_free) on every path. */
+int encdec_new_secrets(const struct vault_opts *o, const char *device, struct passphrase *p,
+		       void **vk);
 /* A progress line every 10 % (CTX: an int, -1 at the start), with -v. */
 void encdec_progress(void *ctx, uint64_t done, uint64_t total);
 
