@@ -385,18 +385,18 @@ static int settle_hotzone(struct reenc_target *tg, struct luks2 *l, struct luks2
 			  const unsigned char *vk_old, size_t old_len,
 			  const unsigned char *vk_new, size_t new_len, bool *suspended)
 {
-	uint64_t b;
-	char state[16];
+	uint64_t b = 0;
+	char state[16] = "";
+	/* the live re-encrypting table's boundary and state (a release keeps the boundary) */
+	bool live = tg->online && !kernel_state(tg, &b, state, sizeof(state));
 	int r;
 
 	if (!j->in_flight) {
 		/* held before the header named the hotzone: its checksums are not in use */
-		if (tg->online && !kernel_state(tg, &b, state, sizeof(state)) &&
-		    !strcmp(state, "held") && kernel_release(tg))
+		if (live && !strcmp(state, "held") && kernel_release(tg))
 			return -EIO;
 		/* the live table and the header must agree on where the data is */
-		if (tg->online && !kernel_state(tg, &b, state, sizeof(state)) &&
-		    b * 512 != j->progress) {
+		if (live && b * 512 != j->progress) {
 			log_err("the live table of %s re-encrypted up to byte %" PRIu64 " but the "
 				"header says %" PRIu64 ": refusing to guess; close the mapping and "
 				"run --resume-only on the device", tg->name, b * 512, j->progress);
@@ -404,8 +404,7 @@ static int settle_hotzone(struct reenc_target *tg, struct luks2 *l, struct luks2
 		}
 		return 0;
 	}
-	if (tg->online && !kernel_state(tg, &b, state, sizeof(state)) &&
-	    !strcmp(state, "held")) {
+	if (live && !strcmp(state, "held")) {
 		/* a job stopped between its hold and its step: nothing wrote there since */
 		if (b * 512 != j->hz_off) {
 			log_err("the live table of %s holds the hotzone at byte %" PRIu64 " but "
@@ -417,8 +416,7 @@ static int settle_hotzone(struct reenc_target *tg, struct luks2 *l, struct luks2
 		r = kernel_step(tg, j->hz_off, j->hz_len, true);
 		return r ? r : luks2_reenc_hotzone_end(l, j, j->hz_off, j->hz_len);
 	}
-	if (tg->online && !kernel_state(tg, &b, state, sizeof(state)) &&
-	    !strcmp(state, "idle")) {
+	if (live && !strcmp(state, "idle")) {
 		if (b * 512 == j->hz_off + j->hz_len) {
 			log_verbose("The hotzone at %" PRIu64 " was moved: recording it.", j->hz_off);
 			return luks2_reenc_hotzone_end(l, j, j->hz_off, j->hz_len);
