@@ -46,6 +46,14 @@ DEPS_PKGS += python3-cryptography
 # make check-extended's DKMS scenario (tests/extended/10-dkms-upgrade.sh)
 # builds its Debian 12 root with mmdebstrap.
 DEPS_PKGS += mmdebstrap
+# Issue 15's unlock factors, each tested against the real thing: SoftHSM2
+# behind p11-kit (PKCS#11 tokens; opensc's pkcs11-tool and gnutls' certtool
+# make keys and certificates), systemd-cryptenroll/-cryptsetup (systemd) for
+# interop, clevis with its tang and tpm2 pins and Debian's tang server (network
+# unlock in a guest network namespace), dropbear/ssh for remote unlock.
+DEPS_PKGS += softhsm2 opensc p11-kit libp11-kit-dev gnutls-bin \
+	clevis clevis-luks clevis-tpm2 jose tang curl socat \
+	dropbear-bin openssh-client
 # The kernel series those packages install (linux-image-amd64 is 6.1 on
 # Debian 12): make check fails unless a guest ran on a kernel of each
 # (tests/vm/kernels.sh).
