@@ -16,6 +16,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "answer.h"
 #include "control.h"
 #include "dm.h"
 #include "luks.h"
@@ -172,11 +173,20 @@ static int try_cached(const struct vault_opts *o, struct luks2 *l, int keyslot, 
 	return r;
 }
 
+/* The answer channel's name for a prompt with no volume name: DEVICE's base name. */
+static const char *chan_name(const char *device)
+{
+	const char *b = strrchr(device, '/');
+
+	return b ? b + 1 : device;
+}
+
 static int unlock_core(const struct vault_opts *o, struct luks2 *l, const char *device,
 		       int keyslot, int except, const struct passphrase *given, void **vk,
 		       size_t *vk_len, struct passphrase *kept)
 {
 	unsigned int tries = pass_source(o->key_file) == PASS_TTY ? o->tries : 1, i;
+	struct answer_chan chan = ANSWER_CHAN_INIT;
 	struct passphrase p = { 0 };
 	uint64_t deadline = 0;
 	char prompt[4200];
@@ -216,12 +226,20 @@ static int unlock_core(const struct vault_opts *o, struct luks2 *l, const char *
 	}
 	if (o->prompt_timeout_us)
 		deadline = pass_now_us() + o->prompt_timeout_us;
+	/*
+	 * A prompt on a terminal (the console at boot) can also be answered
+	 * by `vaultctl answer` (over SSH): same tries, same deadline.
+	 */
+	if (!given && except < 0 && pass_source(o->key_file) == PASS_TTY)
+		answer_chan_open(&chan, o->volume ? o->volume : chan_name(device));
 	for (i = 0; !tries || i < tries; i++) {
 		if (given) {
 			r = 0;
 		} else {
+			pass_set_answer_chan(&chan);
 			r = pass_read_until(o->key_file, o->keyfile_offset, o->keyfile_size, prompt,
 					    false, deadline, &p);
+			pass_set_answer_chan(NULL);
 			if (r == -ETIMEDOUT) {
 				log_err("no passphrase entered within %llu s (timeout=); giving up",
 					(unsigned long long)((o->prompt_timeout_us + 999999) / 1000000));
@@ -236,17 +254,26 @@ static int unlock_core(const struct vault_opts *o, struct luks2 *l, const char *
 		if (r)
 			break;
 		r = try_pass(l, keyslot, except, given ? given : &p, buf, &len);
-		if (r >= 0)
+		if (r >= 0) {
+			answer_chan_verdict(&chan, "unlocked");
 			break;
+		}
 		pass_free(&p);
 		if (r != -EPERM) {
 			/* e.g. no keyslot left, or --key-slot names an unused one */
 			log_err("cannot unlock %s: %s", device, luks2_error(l));
+			answer_chan_verdict(&chan, "error cannot unlock %s: %s", device,
+					    luks2_error(l));
 			r = r == -ENOENT ? -EINVAL : lib_err(r);
 			break;
 		}
 		wrong_pass_msg(o, device, keyslot, except);
+		if (tries)
+			answer_chan_verdict(&chan, "wrong %u", tries - i - 1);
+		else
+			answer_chan_verdict(&chan, "wrong -");
 	}
+	answer_chan_close(&chan);
 	if (r == -EPERM && o->volume)
 		log_err("no passphrase matched after %u %s", i, i == 1 ? "try" : "tries");
 	/* open --all: keep what was typed for the next volumes */

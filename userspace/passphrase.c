@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "answer.h"
 #include "passphrase.h"
 #include "plymouth.h"
 #include "secure_mem.h"
@@ -87,6 +88,14 @@ void pass_cache_free(struct pass_cache *c)
 /* The signal (SIGINT, SIGTERM, SIGQUIT) that interrupted a terminal prompt. */
 static volatile sig_atomic_t tty_interrupted;
 
+/* The answer channel the current prompt also listens on (answer.h), or NULL. */
+static struct answer_chan *pass_chan;
+
+void pass_set_answer_chan(struct answer_chan *c)
+{
+	pass_chan = c;
+}
+
 uint64_t pass_now_us(void)
 {
 	struct timespec ts;
@@ -97,21 +106,32 @@ uint64_t pass_now_us(void)
 
 int pass_wait_readable(int fd, uint64_t deadline_us)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct pollfd pfd[2] = {
+		{ .fd = fd, .events = POLLIN },
+		/* poll() skips a negative descriptor */
+		{ .fd = pass_chan ? pass_chan->listen_fd : -1, .events = POLLIN },
+	};
 	uint64_t now;
-	int r;
+	int r, ms;
 
-	if (!deadline_us)
+	if (!deadline_us && pfd[1].fd < 0)
 		return 0;
 	for (;;) {
-		now = pass_now_us();
-		if (now >= deadline_us)
-			return -ETIMEDOUT;
-		/* rounded up: never return before the deadline */
-		r = poll(&pfd, 1, (int)((deadline_us - now + 999) / 1000 > 0x7fffffff
-					  ? 0x7fffffff : (deadline_us - now + 999) / 1000));
-		if (r > 0)
+		ms = -1;
+		if (deadline_us) {
+			now = pass_now_us();
+			if (now >= deadline_us)
+				return -ETIMEDOUT;
+			/* rounded up: never return before the deadline */
+			ms = (int)((deadline_us - now + 999) / 1000 > 0x7fffffff
+				   ? 0x7fffffff : (deadline_us - now + 999) / 1000);
+		}
+		r = poll(pfd, 2, ms);
+		/* what was typed first; then a client of the answer channel */
+		if (r > 0 && pfd[0].revents)
 			return 0;
+		if (r > 0)
+			return -EREMOTE;
 		if (r < 0 && errno != EINTR)
 			return -errno;
 		if (r < 0 && tty_interrupted)
@@ -323,6 +343,15 @@ static int tty_read(const char *prompt, bool echo_on, uint64_t deadline_us, stru
 		if (write(out, "\n", 1) < 0)	/* what ECHONL shows in canonical mode */
 			log_dbg("cannot end the prompt's line: %s", strerror(errno));
 	}
+	if (r == -EREMOTE) {
+		/*
+		 * Answered through the channel: what was half typed here is
+		 * dropped, not left for the next prompt to read.
+		 */
+		tcflush(fd, TCIFLUSH);
+		if (write(out, "\n", 1) < 0)
+			log_dbg("cannot end the prompt's line: %s", strerror(errno));
+	}
 	if (restore)
 		tcsetattr(fd, TCSADRAIN, &old);
 	close(fd);
@@ -337,6 +366,8 @@ static int tty_read(const char *prompt, bool echo_on, uint64_t deadline_us, stru
 	}
 	if (r == -ETIMEDOUT) {
 		fputc('\n', stderr);	/* the prompt's line stays unfinished otherwise */
+	} else if (r == -EREMOTE) {
+		/* pass_read_until() takes the answer */
 	} else if (r == -E2BIG) {
 		log_err("the passphrase is longer than %u characters", PASS_INTERACTIVE_MAX);
 	} else if (r == -ENODATA) {
@@ -434,12 +465,29 @@ int pass_read_until(const char *key_file, uint64_t offset, uint64_t size, const 
 		 * New passphrases (VERIFY) are never typed at boot.  When it
 		 * shows no splash it cannot ask: the console is visible then.
 		 */
-		if (!verify && plymouth_running()) {
-			r = plymouth_ask(prompt, deadline_us, p);
-			if (r != -ENOTCONN)
+		for (;;) {
+			r = -ENOTCONN;
+			if (!verify && plymouth_running())
+				r = plymouth_ask(prompt, deadline_us, p);
+			if (r == -ENOTCONN)
+				r = tty_read(prompt, false, deadline_us, p);
+			if (r != -EREMOTE)
+				break;
+			/*
+			 * A client of the answer channel: its answer is this
+			 * prompt's (the question on plymouth was withdrawn).
+			 * Nothing usable: ask again.
+			 */
+			{
+				struct answer_chan *c = pass_chan;
+
+				pass_chan = NULL;	/* its reads wait on the client only */
+				r = answer_chan_take(c, deadline_us, p);
+				pass_chan = c;
+			}
+			if (r != -EAGAIN)
 				break;
 		}
-		r = tty_read(prompt, false, deadline_us, p);
 		if (r || !verify || !p->len)
 			break;
 		r = tty_read("Verify passphrase: ", false, deadline_us, &again);
@@ -466,6 +514,20 @@ int pass_read_until(const char *key_file, uint64_t offset, uint64_t size, const 
 		log_err("no passphrase given (empty input)");
 		r = -ENODATA;
 	}
+	if (r)
+		pass_free(p);
+	return r;
+}
+
+int pass_read_terminal(const char *prompt, struct passphrase *p)
+{
+	int r;
+
+	p->buf = NULL;
+	p->len = 0;
+	r = tty_read(prompt, false, 0, p);
+	if (!r && !p->len)
+		r = -ENODATA;
 	if (r)
 		pass_free(p);
 	return r;

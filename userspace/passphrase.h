@@ -52,12 +52,29 @@ int pass_read(const char *key_file, uint64_t offset, uint64_t size, const char *
 int pass_read_until(const char *key_file, uint64_t offset, uint64_t size, const char *prompt,
 		    bool verify, uint64_t deadline_us, struct passphrase *p);
 
+/*
+ * The answer channel (answer.h) the next prompts on a terminal also listen
+ * on; NULL: none.  pass_read_until() then takes an answer sent there as the
+ * passphrase typed, and pass_wait_readable() returns -EREMOTE when a client
+ * of the channel is waiting before FD is readable.
+ */
+struct answer_chan;
+void pass_set_answer_chan(struct answer_chan *c);
+
+/*
+ * One line from the terminal (/dev/tty, else a terminal on standard
+ * input), echo off, never through plymouth: `vaultctl answer` asking on
+ * an SSH session while the console's plymouth runs.  -ENODATA when empty.
+ */
+int pass_read_terminal(const char *prompt, struct passphrase *p);
+
 /* CLOCK_MONOTONIC in microseconds: the clock of pass_read_until()'s deadline. */
 uint64_t pass_now_us(void);
 
 /*
- * Waits until FD is readable or DEADLINE_US (0: returns at once) passes:
- * 0, -ETIMEDOUT, -EINTR after a prompt's signal, or another -errno.
+ * Waits until FD is readable or DEADLINE_US (0: returns at once, unless an
+ * answer channel is set) passes: 0, -ETIMEDOUT, -EINTR after a prompt's
+ * signal, -EREMOTE (see pass_set_answer_chan()), or another -errno.
  */
 int pass_wait_readable(int fd, uint64_t deadline_us);
 

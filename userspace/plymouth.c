@@ -111,7 +111,7 @@ int plymouth_ask(const char *prompt, uint64_t deadline_us, struct passphrase *p)
 	}
 	if (r == -E2BIG)
 		log_err("the passphrase is longer than %u characters", PASS_INTERACTIVE_MAX);
-	else if (r && r != -ETIMEDOUT && r != -ECANCELED && r != -ENOTCONN)
+	else if (r && r != -ETIMEDOUT && r != -ECANCELED && r != -ENOTCONN && r != -EREMOTE)
 		log_err("cannot read the answer from plymouth: %s", strerror(-r));
 	if (r)
 		pass_free(p);

@@ -276,6 +276,8 @@ static const struct vault_action actions[] = {
 	  "[NAME...]", "close the vaulttab's open volumes, last listed first" },
 	{ "tab-check", cmd_tab_check, 0, 0, OPTB(OPT_VAULTTAB), 0, false,
 	  "", "check the vaulttab; with -v print each entry normalized" },
+	{ "answer", cmd_answer, 0, 1, 0, 0, false,
+	  "[NAME]", "answer another vaultctl's pending passphrase prompt (remote unlock over SSH)" },
 	{ "version", cmd_version, 0, 0, 0, 0, false,
 	  "", "show the versions of vaultctl and of the dm-vault module" },
 };

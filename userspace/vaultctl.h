@@ -218,6 +218,7 @@ const struct vault_action *vault_action_find(const char *name);
 
 /* Handlers (open.c, plain.c, device.c, keycmd.c, luks.c, luks_keys.c). */
 int cmd_open(const struct vault_opts *o, int argc, char **argv);
+int cmd_answer(const struct vault_opts *o, int argc, char **argv);	/* cmd_answer.c */
 int plain_open(const struct vault_opts *o, const char *device, const char *name);
 int luks_open(const struct vault_opts *o, const char *device, const char *name);
 int luks_test_passphrase(const struct vault_opts *o, const char *device);

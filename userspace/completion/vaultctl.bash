@@ -77,7 +77,7 @@ _vaultctl_opts()
 
 _vaultctl_commands='open close status suspend resume resize key format add-key
 	remove-key change-key kill-slot enroll dump header-backup header-restore
-	uuid config token reencrypt revoke encrypt decrypt is-luks erase repair tab-check version help'
+	uuid config token reencrypt revoke encrypt decrypt is-luks erase repair tab-check answer version help'
 
 # The names of the open dm-vault mappings (those vaultctl made).
 _vaultctl_mappings()
