@@ -16,6 +16,12 @@ The steps file holds one step a line (blank lines and '#' lines skipped):
   pause SECONDS          keep reading the output for SECONDS (a human's
                          pace before typing)
   exit SECONDS           wait up to SECONDS for QEMU to exit by itself
+  run SECONDS COMMAND    run `sh -c COMMAND` on the host (reading the console
+                         meanwhile), up to SECONDS; the step fails when it
+                         exits non-zero or is still running then (killed).
+                         Its output goes to the log and to stdout as "# "
+                         lines (e.g. ssh into the guest: keep secrets out
+                         of COMMAND and of its output)
 TEXT runs to the end of the line; \\n \\r \\t \\\\ and \\xHH (a byte, e.g.
 \\x7f: Delete, the terminal's erase key) are unescaped.
 
@@ -63,7 +69,7 @@ def parse_steps(path):
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
             op, _, rest = line.partition(" ")
-            if op in ("expect", "exit", "pause"):
+            if op in ("expect", "exit", "pause", "run"):
                 secs, _, text = rest.partition(" ")
                 try:
                     secs = float(secs)
@@ -172,6 +178,24 @@ class Console:
                 return None
         return f"QEMU still running after {secs:g} s"
 
+    def run(self, secs, command):
+        proc = subprocess.Popen(["sh", "-c", command], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + secs
+        while proc.poll() is None and time.monotonic() < deadline:
+            self.pump(0.2)
+        err = None
+        if proc.poll() is None:
+            proc.kill()
+            err = f"still running after {secs:g} s"
+        out = proc.communicate()[0].decode(errors="replace")
+        self.note("run output:\n" + out)
+        for line in out.splitlines():
+            print("#   run: " + line, flush=True)
+        if not err and proc.returncode:
+            err = f"exit status {proc.returncode}"
+        return err
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -194,6 +218,8 @@ def describe(op, secs, text):
         return f"pause {secs:g} s"
     if op == "expect":
         return f"expect '{shown}' within {secs:g} s"
+    if op == "run":
+        return f"run '{shown}' within {secs:g} s"
     return f"{op} '{shown}'"
 
 
@@ -255,6 +281,8 @@ def run_steps(con, steps, absent):
             absent.append(text)
         elif op == "exit":
             err = con.wait_exit(secs)
+        elif op == "run":
+            err = con.run(secs, text)
         elif op == "pause":
             end = con.elapsed() + secs
             while con.elapsed() < end and not con.eof:
@@ -262,7 +290,7 @@ def run_steps(con, steps, absent):
         what = describe(op, secs, text)
         result = "FAILED: " + err if err else "ok"
         con.note(f"step {n}: {what}: {result}")
-        if op in ("expect", "exit") or err:
+        if op in ("expect", "exit", "run") or err:
             print(f"# step {n}: {what}: {result}"
                   f" ({con.elapsed() - t:.1f} s, at {con.elapsed():.1f} s)", flush=True)
         if err:

@@ -44,6 +44,12 @@
 #                    VAULTCTL=$VAULTCTL and the VAR=VALUEs in the hook's
 #                    environment.  mkinitramfs's output (warnings) is kept in
 #                    build/boot/KVER/initrd-VARIANT.log.  Prints the image.
+#                    Debian's dropbear-initramfs, when installed, is left
+#                    out (see _boot_mkinitramfs_ns) unless a VAR=VALUE is
+#                    BOOT_SSH_ETC=DIR: then the image has its SSH server,
+#                    configured from DIR as from /etc/dropbear/initramfs
+#                    (authorized_keys, host keys, dropbear.conf), and
+#                    virtio_net; boot it with BOOT_QEMU_EXTRA's NIC and ip=.
 #   boot_prepare     boot_rootfs + boot_disk (what run does first).
 #   boot_pass_initrd the "pass" variant of boot_mkinitramfs: the root's
 #                    entry asks for a passphrase (tries=2), found from the
@@ -304,9 +310,57 @@ boot_lvm_disk() {
 	_boot_locked _boot_lvm_disk_build
 }
 
+# Debian's dropbear-initramfs reaches into EVERY mkinitramfs image, -d
+# CONFDIR or not (its files are under /usr/share): its conf-hook forces
+# BUSYBOX=y and UMASK=0077 after CONFDIR's initramfs.conf (30's BUSYBOX=n and
+# 40's default-umask images would change), its hook copies dropbear in, and
+# at boot its scripts configure the network in the background and make
+# init-bottom wait up to 60 s for dropbear (our guests have no NIC).  So
+# mkinitramfs runs in a private mount namespace: for an image without SSH
+# the package's four files are hidden behind an empty script (the image is
+# what it was without the package); with SSH, BOOT_SSH_ETC (a directory
+# made per run) stands in for /etc/dropbear/initramfs, which the package's
+# own hook reads: the host's /etc is never written.
+_BOOT_DROPBEAR_FILES="conf-hooks.d/dropbear hooks/dropbear scripts/init-premount/dropbear
+	scripts/init-bottom/dropbear"
+
+# _boot_mkinitramfs_ns SSH_ETC CMD...: runs CMD so (SSH_ETC "" = no SSH).
+_boot_mkinitramfs_ns() {
+	local ssh_etc=$1 empty
+	shift
+	if [ ! -e /usr/share/initramfs-tools/hooks/dropbear ]; then
+		if [ -n "$ssh_etc" ]; then
+			echo "dropbear-initramfs is not installed (make deps)"
+			return 1
+		fi
+		"$@"
+		return
+	fi
+	empty=$BOOT_KDIR/empty-script
+	[ -x "$empty" ] || { printf '#!/bin/sh\n' > "$empty" && chmod 755 "$empty"; }
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	unshare -m --propagation private sh -c '
+		ssh_etc=$1 empty=$2 files=$3
+		shift 3
+		if [ -n "$ssh_etc" ]; then
+			mount --bind "$ssh_etc" /etc/dropbear/initramfs || exit 1
+		else
+			for f in $files; do
+				f=/usr/share/initramfs-tools/$f
+				[ ! -e "$f" ] || mount --bind "$empty" "$f" || exit 1
+			done
+		fi
+		exec "$@"' sh "$ssh_etc" "$empty" "$_BOOT_DROPBEAR_FILES" "$@"
+}
+
 _boot_mkinitramfs_build() {
-	local variant=$1 tab=$2 umask=$3 h conf out log rc
+	local variant=$1 tab=$2 umask=$3 h conf out log rc a ssh_etc="" ssh_files=()
 	shift 3
+	for a in "$@"; do
+		case $a in BOOT_SSH_ETC=*) ssh_etc=${a#BOOT_SSH_ETC=} ;; esac
+	done
+	# its files (a new test key each run) make a new image
+	[ -n "$ssh_etc" ] && ssh_files=("$ssh_etc"/*)
 	conf=$BOOT_KDIR/conf-$variant
 	out=$BOOT_KDIR/initrd-$variant.img
 	log=$BOOT_KDIR/initrd-$variant.log
@@ -320,7 +374,7 @@ _boot_mkinitramfs_build() {
 	done < <(grep -v '^[[:space:]]*#' "$tab")
 	h=$(_boot_hash "$(declare -f _boot_mkinitramfs_build)" "$hook" "$script" "$tab" \
 		"${keys[@]}" "$VAULTCTL" "$VAULT_KO" "/lib/modules/$BOOT_KVER/modules.dep" \
-		/usr/sbin/mkinitramfs "umask=$umask" "$@")
+		/usr/sbin/mkinitramfs "umask=$umask" "$@" "${ssh_files[@]}")
 	if _boot_fresh "$out" "$h"; then
 		echo "$out"
 		return 0
@@ -342,10 +396,12 @@ _boot_mkinitramfs_build() {
 	[ -n "$umask" ] && echo "UMASK=$umask" >> "$conf/initramfs.conf"
 	printf '%s\n' virtio_pci virtio_blk virtio_console ext4 crc32c_generic dm-mod \
 		> "$conf/modules"
+	[ -n "$ssh_etc" ] && echo virtio_net >> "$conf/modules"
 	install -m 755 "$hook" "$conf/hooks/vault"
 	install -m 755 "$script" "$conf/scripts/local-top/vault"
 	mkdir -p "$BOOT_KDIR/tmp"
-	env TMPDIR="$BOOT_KDIR/tmp" VAULTTAB="$tab" VAULT_MODULE="$VAULT_KO" \
+	_boot_mkinitramfs_ns "$ssh_etc" \
+		env TMPDIR="$BOOT_KDIR/tmp" VAULTTAB="$tab" VAULT_MODULE="$VAULT_KO" \
 		VAULTCTL="$VAULTCTL" "$@" \
 		mkinitramfs -d "$conf" -o "$out" "$BOOT_KVER" > "$log" 2>&1
 	rc=$?
