@@ -54,6 +54,11 @@ DEPS_PKGS += mmdebstrap
 DEPS_PKGS += softhsm2 opensc p11-kit libp11-kit-dev gnutls-bin \
 	clevis clevis-luks clevis-tpm2 jose tang curl socat \
 	dropbear-bin openssh-client
+# Remote unlock's boot case (tests/boot/90-ssh-unlock.sh) builds its image
+# with Debian's dropbear-initramfs, as an administrator would.  Installed, it
+# reaches into every mkinitramfs image of the machine (BUSYBOX=y, UMASK=0077,
+# networking at boot): tests/boot/lib.sh keeps it out of the other cases'.
+DEPS_PKGS += dropbear-initramfs
 # The kernel series those packages install (linux-image-amd64 is 6.1 on
 # Debian 12): make check fails unless a guest ran on a kernel of each
 # (tests/vm/kernels.sh).

@@ -66,7 +66,6 @@ EOF
 chmod 700 "$tmp/answer"
 
 boot_new_nonce
-log=$BOOT_LOGS/boot-$BOOT_KVER-90-ssh-unlock.log
 BOOT_QEMU_EXTRA="-nic user,restrict=on,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$port-:22" \
 boot_qemu 90-ssh-unlock "$initrd" "root=/dev/mapper/$BOOT_NAME ip=dhcp panic=-1" <<EOF2
 $BOOT_FAIL_STEPS
@@ -78,14 +77,11 @@ expect 30 a passphrase came through the answer channel
 expect 30 No key available with this passphrase.
 expect 30 Enter passphrase for $BOOT_NAME (/dev/vda):
 run 90 $tmp/answer $tmp/right 0 '$BOOT_NAME: unlocked'
+never Enter passphrase
 expect 30 a passphrase came through the answer channel
 expect 120 $(boot_marker)
 exit 60
 EOF2
-ktap_check "over SSH: a wrong passphrase counts as a try, the right one boots the root" test $? -eq 0
-# The console's prompt went away: asked twice (once per answer), no more.
-ktap_check "the console asked exactly twice" \
-	eval '[ "$(grep -ac "Enter passphrase for $BOOT_NAME" "$log")" = 2 ]'
-ktap_check "the console saw both answers arrive over SSH" \
-	eval '[ "$(grep -ac "came through the answer channel" "$log")" = 2 ]'
+ktap_check "over SSH: a wrong passphrase counts as a try, the right one boots the root, the console asks no more" \
+	test $? -eq 0
 ktap_finish

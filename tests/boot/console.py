@@ -13,6 +13,9 @@ The steps file holds one step a line (blank lines and '#' lines skipped):
                          run at once (e.g. "Kernel panic")
   absent TEXT            TEXT must not appear in the whole output (checked
                          when the run ends)
+  never TEXT             from now on, TEXT appearing in the output after
+                         this point fails the run (a prompt that must not
+                         come back)
   pause SECONDS          keep reading the output for SECONDS (a human's
                          pace before typing)
   exit SECONDS           wait up to SECONDS for QEMU to exit by itself
@@ -76,7 +79,7 @@ def parse_steps(path):
                 except ValueError:
                     sys.exit(f"console.py: {path}:{lineno}: '{op}' needs SECONDS first")
                 steps.append((op, secs, unescape(text)))
-            elif op in ("send", "fail", "absent"):
+            elif op in ("send", "fail", "absent", "never"):
                 steps.append((op, 0.0, unescape(rest)))
             else:
                 sys.exit(f"console.py: {path}:{lineno}: unknown step '{op}'")
@@ -93,7 +96,7 @@ class Console:
         self.buf = ""  # everything read so far
         self.pos = 0  # where the next expect starts
         self.eof = False
-        self.fail_texts = []
+        self.fail_texts = []  # (text, where the search starts)
 
     def elapsed(self):
         return time.monotonic() - self.t0
@@ -124,8 +127,8 @@ class Console:
         return True
 
     def failed_text(self):
-        for t in self.fail_texts:
-            if t in self.buf:
+        for t, start in self.fail_texts:
+            if self.buf.find(t, start) >= 0:
                 return t
         return None
 
@@ -276,7 +279,9 @@ def run_steps(con, steps, absent):
         elif op == "send":
             err = con.send(text)
         elif op == "fail":
-            con.fail_texts.append(text)
+            con.fail_texts.append((text, 0))
+        elif op == "never":
+            con.fail_texts.append((text, len(con.buf)))
         elif op == "absent":
             absent.append(text)
         elif op == "exit":
