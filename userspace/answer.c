@@ -199,17 +199,38 @@ int answer_chan_take(struct answer_chan *c, uint64_t deadline_us, struct passphr
 	return 0;
 }
 
-void answer_chan_verdict(struct answer_chan *c, const char *fmt, ...)
+static void vverdict(struct answer_chan *c, const char *fmt, va_list ap)
 {
 	char text[256];
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	send_line(c->conn_fd, text);
+	close(c->conn_fd);
+	c->conn_fd = -1;
+}
+
+void answer_chan_verdict(struct answer_chan *c, const char *fmt, ...)
+{
 	va_list ap;
 
 	if (c->conn_fd < 0)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	vverdict(c, fmt, ap);
 	va_end(ap);
-	send_line(c->conn_fd, text);
-	close(c->conn_fd);
-	c->conn_fd = -1;
+}
+
+void answer_chan_end(struct answer_chan *c, const char *fmt, ...)
+{
+	int conn = c->conn_fd;
+	va_list ap;
+
+	c->conn_fd = -1;	/* kept open by the close */
+	answer_chan_close(c);
+	if (conn < 0)
+		return;
+	c->conn_fd = conn;
+	va_start(ap, fmt);
+	vverdict(c, fmt, ap);
+	va_end(ap);
 }

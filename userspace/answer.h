@@ -65,4 +65,12 @@ int answer_chan_take(struct answer_chan *c, uint64_t deadline_us, struct passphr
 void answer_chan_verdict(struct answer_chan *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * The last verdict: removes the socket first (answer_chan_close(), but the
+ * client stays), then writes the verdict: a client that looks for the next
+ * prompt once it has read it must not find this one still there.
+ */
+void answer_chan_end(struct answer_chan *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #endif

@@ -11,7 +11,9 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,15 +27,44 @@
 #include "util.h"
 #include "vaultctl.h"
 
-/* How long to wait for a prompt: the first one (vaultctl may still be
- * waiting for a device), and the next one after an answer (open --all
- * goes on to its next volume). */
+/*
+ * How long to wait for a prompt: the first one (vaultctl may still be
+ * waiting for a device), and the next one after an answer.  After an
+ * answer, also as long as the vaultctl that asked still runs (up to
+ * ALIVE_WAIT_MS): open --all may ask for its next volume after a key
+ * derivation or two (seconds under argon2) and the mapping of this one.
+ */
 #define FIRST_WAIT_MS	10000
-#define NEXT_WAIT_MS	3000
+#define NEXT_WAIT_MS	1000
+#define ALIVE_WAIT_MS	120000
 /* A verdict comes after the KDF: seconds with argon2 on a slow machine. */
 #define VERDICT_WAIT_MS	300000
 
 enum found { FOUND, NONE, NO_ACCESS };
+
+/*
+ * Whether a socket is bound at PATH: a socket file left by a killed
+ * vaultctl has no socket behind it (not in /proc/net/unix).  Without
+ * /proc, assume it is.
+ */
+static bool listening(const char *path)
+{
+	size_t plen = strlen(path), len;
+	bool found = false;
+	char line[512];
+	FILE *f;
+
+	f = fopen("/proc/net/unix", "re");
+	if (!f)
+		return true;
+	while (!found && fgets(line, sizeof(line), f)) {
+		len = strcspn(line, "\n");
+		found = len > plen && line[len - plen - 1] == ' ' &&
+			!memcmp(line + len - plen, path, plen);
+	}
+	fclose(f);
+	return found;
+}
 
 /*
  * The pending prompts in DIR: the first by name (or WANT) into NAME, and
@@ -56,7 +87,7 @@ static enum found pending(const char *dir, const char *want, char *name, size_t 
 		if (e->d_name[0] == '.')
 			continue;
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path) ||
-		    lstat(path, &st) || !S_ISSOCK(st.st_mode))
+		    lstat(path, &st) || !S_ISSOCK(st.st_mode) || !listening(path))
 			continue;
 		if (want && strcmp(want, e->d_name))
 			continue;
@@ -79,29 +110,61 @@ static void sleep_ms(unsigned int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Waits up to MS for a pending prompt (see pending()). */
-static enum found wait_pending(const char *dir, const char *want, unsigned int ms, char *name,
-			       size_t nlen, char *all, size_t alen)
+/* Whether process PID (0: none) still runs: not gone, nor a zombie. */
+static bool alive(pid_t pid)
 {
+	char path[64], stat[256], *end;
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? false : !kill(pid, 0) || errno == EPERM;
+	n = read(fd, stat, sizeof(stat) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	stat[n] = '\0';
+	/* "PID (COMM) STATE ...": COMM may hold anything, the last ')' ends it */
+	end = strrchr(stat, ')');
+	return end && end[1] == ' ' && end[2] != 'Z' && end[2] != 'X';
+}
+
+/*
+ * Waits up to MS for a pending prompt (see pending()), or longer while
+ * process ASKER (0: none) runs.
+ */
+static enum found wait_pending(const char *dir, const char *want, unsigned int ms, pid_t asker,
+			       char *name, size_t nlen, char *all, size_t alen)
+{
+	unsigned int waited = 0;
 	enum found f;
 
 	for (;;) {
 		f = pending(dir, want, name, nlen, all, alen);
-		if (f != NONE || ms < 200)
+		if (f != NONE)
+			return f;
+		if (waited >= ms && (!alive(asker) || waited >= ALIVE_WAIT_MS))
 			return f;
 		sleep_ms(200);
-		ms -= 200;
+		waited += 200;
 	}
 }
 
 /*
  * Sends P to the prompt at DIR/NAME and reads its verdict line into
- * VERDICT: 0, -ECONNRESET when the prompt ended without one, or -errno.
+ * VERDICT, the prompting process's pid into *ASKER: 0, -ECONNRESET when
+ * the prompt ended without one, or -errno.
  */
 static int send_answer(const char *dir, const char *name, const struct passphrase *p,
-		       char *verdict, size_t vlen)
+		       char *verdict, size_t vlen, pid_t *asker)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	socklen_t clen = sizeof(struct ucred);
+	struct ucred cred;
 	struct pollfd pfd;
 	size_t off = 0, got = 0;
 	ssize_t n;
@@ -117,6 +180,8 @@ static int send_answer(const char *dir, const char *name, const struct passphras
 		r = errno == ECONNREFUSED || errno == ENOENT ? -ECONNRESET : -errno;
 		goto out;
 	}
+	if (!getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen))
+		*asker = cred.pid;
 	while (off < p->len) {
 		n = send(fd, p->buf + off, p->len - off, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
@@ -165,6 +230,7 @@ int cmd_answer(const struct vault_opts *o, int argc, char **argv)
 	const char *w = getenv("VAULT_ANSWER_WAIT_MS");	/* the tests' shorter wait */
 	unsigned int wait = FIRST_WAIT_MS;
 	struct passphrase p = { 0 };
+	pid_t asker = 0;
 	enum found f;
 	int r;
 
@@ -172,7 +238,7 @@ int cmd_answer(const struct vault_opts *o, int argc, char **argv)
 	if (w && parse_uint(w, &wait))
 		wait = FIRST_WAIT_MS;
 	for (;;) {
-		f = wait_pending(dir, want, wait, name, sizeof(name), all, sizeof(all));
+		f = wait_pending(dir, want, wait, asker, name, sizeof(name), all, sizeof(all));
 		if (f == NO_ACCESS) {
 			log_err("cannot read %s: %s (the prompts are root's)", dir, strerror(EACCES));
 			return -EACCES;
@@ -198,7 +264,7 @@ int cmd_answer(const struct vault_opts *o, int argc, char **argv)
 		}
 		if (r)
 			return r;
-		r = send_answer(dir, name, &p, verdict, sizeof(verdict));
+		r = send_answer(dir, name, &p, verdict, sizeof(verdict), &asker);
 		pass_free(&p);
 		if (r == -ECONNRESET) {
 			log_err("%s: the prompt ended before this answer was tried (answered on the console, or it timed out)",

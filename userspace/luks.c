@@ -255,23 +255,25 @@ static int unlock_core(const struct vault_opts *o, struct luks2 *l, const char *
 			break;
 		r = try_pass(l, keyslot, except, given ? given : &p, buf, &len);
 		if (r >= 0) {
-			answer_chan_verdict(&chan, "unlocked");
+			answer_chan_end(&chan, "unlocked");
 			break;
 		}
 		pass_free(&p);
 		if (r != -EPERM) {
 			/* e.g. no keyslot left, or --key-slot names an unused one */
 			log_err("cannot unlock %s: %s", device, luks2_error(l));
-			answer_chan_verdict(&chan, "error cannot unlock %s: %s", device,
-					    luks2_error(l));
+			answer_chan_end(&chan, "error cannot unlock %s: %s", device,
+					luks2_error(l));
 			r = r == -ENOENT ? -EINVAL : lib_err(r);
 			break;
 		}
 		wrong_pass_msg(o, device, keyslot, except);
-		if (tries)
+		if (!tries)
+			answer_chan_verdict(&chan, "wrong -");
+		else if (i + 1 < tries)
 			answer_chan_verdict(&chan, "wrong %u", tries - i - 1);
 		else
-			answer_chan_verdict(&chan, "wrong -");
+			answer_chan_end(&chan, "wrong 0");
 	}
 	answer_chan_close(&chan);
 	if (r == -EPERM && o->volume)

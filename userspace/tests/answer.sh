@@ -43,6 +43,15 @@ $VC answer < right >"$OUT" 2>"$ERR"; rc=$?
 check "nothing pending: exit 4" test $rc -eq 4
 check "nothing pending: says so" grep -q "no passphrase prompt is pending" "$ERR"
 
+# 1b. a socket file a killed vaultctl left behind is no pending prompt
+mkdir -p -m 700 "$VAULT_ANSWER_DIR"
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' \
+	"$VAULT_ANSWER_DIR/stale"
+$VC answer < right >"$OUT" 2>"$ERR"; rc=$?
+check "a stale socket is not taken for a prompt (exit 4)" \
+	sh -c "[ $rc -eq 4 ] && [ -S '$VAULT_ANSWER_DIR/stale' ]"
+rm -f "$VAULT_ANSWER_DIR/stale"
+
 # 2. wrong then right, through the channel only (nothing typed)
 $STEPS expect "Enter passphrase for vol.img" \
 	run "$VC answer < wrong > a1.out 2> a1.err" \
@@ -51,7 +60,7 @@ $STEPS expect "Enter passphrase for vol.img" \
 	-- $VC open --test-passphrase --tries 3 vol.img > "$OUT" 2>&1; rc=$?
 check "right answer: the passphrase test succeeds" test $rc -eq 0
 check "wrong answer: exit 2 and tries left" \
-	grep -q "run 1: status 2" "$OUT"
+	grep -q "run 1: status 2 " "$OUT"
 check "wrong answer: the answer says 2 tries left" grep -q "wrong passphrase (2 tries left)" a1.err
 check "wrong answer: the prompt reports it and asks again" \
 	sh -c "grep -q 'No key available with this passphrase' '$OUT' &&
@@ -59,7 +68,7 @@ check "wrong answer: the prompt reports it and asks again" \
 check "the prompt notes where the answer came from" \
 	grep -q "came through the answer channel" "$OUT"
 check "right answer: exit 0, unlocked" \
-	sh -c "grep -q 'run 2: status 0' '$OUT' && grep -qx 'vol.img: unlocked' a2.out"
+	sh -c "grep -q 'run 2: status 0 ' '$OUT' && grep -qx 'vol.img: unlocked' a2.out"
 check "the socket is root's alone while pending (0600 in a 0700 dir)" \
 	sh -c "grep -q '^srw------- .* vol.img$' ls.out &&
 		[ \$(stat -c %a '$VAULT_ANSWER_DIR') = 700 ]"
