@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# check-extended: a boot with networking and SSH logins (about 2 min under TCG)
+# check-extended: two boots with networking and SSH logins (about 2 min under TCG)
 #
 # Remote unlock over SSH: Debian's dropbear-initramfs in the image (its own
 # hook, fed this run's test key through BOOT_SSH_ETC: the host's /etc is
@@ -11,7 +11,9 @@
 # (the key's forced command is vault-unlock): a wrong passphrase counts as
 # a try (the answer says 1 try left, the console reports it and asks
 # again), the right one unlocks the root and the console's prompt goes
-# away (nothing more asked, the root boots).
+# away (nothing more asked, the root boots).  Then once more under
+# plymouth's splash: plymouth asks (its details renderer's "PROMPT:", never
+# the console's "PROMPT: "), the SSH answer withdraws its question.
 . "$(dirname "$0")/lib.sh"
 
 [ -e /usr/share/initramfs-tools/hooks/dropbear ] ||
@@ -84,4 +86,28 @@ exit 60
 EOF2
 ktap_check "over SSH: a wrong passphrase counts as a try, the right one boots the root, the console asks no more" \
 	test $? -eq 0
+
+# The same under plymouth's splash (`quiet splash`: plymouth asks, on the
+# serial console through its details renderer): the answer over SSH
+# withdraws plymouth's question (no "cancelled" error) and the root boots.
+if command -v plymouthd > /dev/null; then
+	boot_new_nonce
+	BOOT_QEMU_EXTRA="-nic user,restrict=on,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$port-:22" \
+	boot_qemu 90-ssh-unlock-splash "$initrd" "root=/dev/mapper/$BOOT_NAME ip=dhcp panic=-1 quiet splash" <<EOF2
+$BOOT_FAIL_STEPS
+fail was cancelled
+fail cannot read the answer from plymouth
+absent $BOOT_PASS
+absent Enter passphrase for $BOOT_NAME (/dev/vda):\x20
+expect 180 Enter passphrase for $BOOT_NAME (/dev/vda):
+run 150 $tmp/answer $tmp/right 0 '$BOOT_NAME: unlocked'
+never Enter passphrase
+expect 120 $(boot_marker)
+exit 60
+EOF2
+	ktap_check "under plymouth's splash: the answer over SSH ends plymouth's question, the root boots" \
+		test $? -eq 0
+else
+	ktap_skip "plymouth is not installed: no splash case"
+fi
 ktap_finish
