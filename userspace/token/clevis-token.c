@@ -211,7 +211,8 @@ static int clevis_enroll(struct token_ctx *ctx, const void *vk, size_t vk_len)
 		if (r > 0)
 			token_why(ctx, "clevis encrypt %s failed%s%s%s", o->clevis_pin,
 				  *line ? ": " : "", line,
-				  strstr(err, "trust") && !o->clevis_trust ?
+				  !o->clevis_trust && (strstr(err, "/dev/tty") || strstr(err, "trust") ||
+						       strstr(err, "signing keys")) ?
 				  " (give the server's key thumbprint as \"thp\", or --clevis-trust)" : "");
 		else
 			token_why(ctx, "cannot run clevis encrypt: %s", strerror(-r));
