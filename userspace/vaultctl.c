@@ -196,7 +196,7 @@ static const struct opt_desc opt_descs[] = {
 #define OPTS_TPM2_ENROLL (OPTB(OPT_TPM2_DEVICE) | OPTB(OPT_TPM2_PCRS) | OPTB(OPT_TPM2_WITH_PIN))
 #define OPTS_ENROLL	(OPTB(OPT_RECOVERY_KEY) | OPTB(OPT_RECOVERY_KEY_FILE) | OPTB(OPT_QRCODE) | \
 			 OPTB(OPT_WIPE_SLOT) | OPTS_TPM2_ENROLL | OPTB(OPT_CLEVIS) |		\
-			 OPTB(OPT_CLEVIS_TRUST) | OPTB(OPT_TOKEN_TIMEOUT))
+			 OPTB(OPT_CLEVIS_TRUST))
 
 /* The --all commands check root themselves, after reading the vaulttab. */
 #define OPTS_TAB	(OPTB(OPT_ALL) | OPTB(OPT_VAULTTAB))
