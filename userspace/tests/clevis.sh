@@ -166,5 +166,16 @@ sleep 0.2
 running() { s=$(ps -o stat= -p "$1" 2>/dev/null) && [ -n "$s" ] && [ "${s#Z}" = "$s" ]; }
 gone() { ! running "$(cat fake/pid)" && ! running "$(cat fake/child)"; }
 check "... its whole process group is gone (clevis and its child)" gone
+rm -f fake/pid fake/child
+PATH=$T/fake:$PATH "$VAULTCTL" open --test-passphrase --token-timeout=0 a.img <p1 >"$OUT" 2>"$ERR" &
+vpid=$!
+for _ in $(seq 50); do [ -s fake/child ] && break; sleep 0.1; done
+kill -TERM $vpid
+wait $vpid
+rc=$?
+sleep 0.2
+interrupted() { [ "$rc" = 143 ] && [ -s fake/child ] && gone; }
+# (SIGTERM: a background job of a script ignores SIGINT)
+check "stopped (SIGTERM) while clevis runs: vaultctl ends by SIGTERM, clevis's group is killed" interrupted
 
 finish

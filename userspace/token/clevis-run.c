@@ -4,7 +4,9 @@
  * stdin, stdout and stderr are pipes served together by one poll() loop,
  * so that neither side blocks on a full pipe; at the deadline the child's
  * whole process group (clevis is a shell script that runs jose and curl)
- * is killed.
+ * is killed.  So is it when vaultctl is interrupted (Ctrl-C reaches only
+ * the terminal's foreground group, not the child's): then vaultctl ends by
+ * that signal, as it would have, with nothing left behind.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +19,15 @@
 
 #include "passphrase.h"
 #include "token/clevis.h"
+
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGQUIT, SIGHUP };
+#define NR_STOP_SIGNALS (sizeof(stop_signals) / sizeof(stop_signals[0]))
+static volatile sig_atomic_t stopped_by;
+
+static void on_stop(int sig)
+{
+	stopped_by = sig;
+}
 
 static void close_fd(int *fd)
 {
@@ -46,7 +57,9 @@ int clevis_run(const char *const argv[], const void *in, size_t in_len, char *ou
 {
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
 	size_t in_off = 0, err_off = 0;
-	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old, stop = { .sa_handler = on_stop };
+	struct sigaction old_stop[NR_STOP_SIGNALS];
+	size_t i;
 	char drop[256];
 	int status, r = 0;
 	pid_t pid;
@@ -65,8 +78,17 @@ int clevis_run(const char *const argv[], const void *in, size_t in_len, char *ou
 	}
 	if (!pid)
 		child(argv, pin[0], pout[1], perr[1], own_group);
-	if (own_group)
+	if (own_group) {
 		setpgid(pid, pid);	/* either side may win the race */
+		stopped_by = 0;
+		/* no SA_RESTART: poll() returns at once */
+		for (i = 0; i < NR_STOP_SIGNALS; i++) {
+			sigaction(stop_signals[i], &stop, &old_stop[i]);
+			/* an ignored signal stays ignored (nohup, a shell's & job) */
+			if (old_stop[i].sa_handler == SIG_IGN)
+				sigaction(stop_signals[i], &old_stop[i], NULL);
+		}
+	}
 	close_fd(&pin[0]);
 	close_fd(&pout[1]);
 	close_fd(&perr[1]);
@@ -85,6 +107,10 @@ int clevis_run(const char *const argv[], const void *in, size_t in_len, char *ou
 		int timeout = -1;
 		ssize_t n;
 
+		if (own_group && stopped_by) {
+			r = -EINTR;
+			break;
+		}
 		if (own_group && deadline_us) {
 			uint64_t now = pass_now_us();
 
@@ -95,13 +121,8 @@ int clevis_run(const char *const argv[], const void *in, size_t in_len, char *ou
 			timeout = (int)((deadline_us - now + 999) / 1000);
 		}
 		n = poll(fds, 3, timeout);
-		if (n < 0 && errno == EINTR) {
-			if (pass_interrupted()) {
-				r = -EINTR;	/* Ctrl-C: the child's group gets no SIGINT */
-				break;
-			}
-			continue;
-		}
+		if (n < 0 && errno == EINTR)
+			continue;	/* a stop signal is seen at the top */
 		if (n < 0) {
 			r = -errno;
 			break;
@@ -149,6 +170,12 @@ int clevis_run(const char *const argv[], const void *in, size_t in_len, char *ou
 		r = WIFEXITED(status) ? WEXITSTATUS(status) : -EINTR;
 	if (own_group && r != -ETIMEDOUT)
 		kill(-pid, SIGKILL);	/* leftovers of the group (a stuck curl) */
+	if (own_group) {
+		for (i = 0; i < NR_STOP_SIGNALS; i++)
+			sigaction(stop_signals[i], &old_stop[i], NULL);
+		if (stopped_by)
+			raise(stopped_by);	/* the default action, or the caller's handler */
+	}
 out:
 	out[*out_len] = '\0';
 	err[err_off] = '\0';
