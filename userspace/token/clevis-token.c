@@ -110,8 +110,7 @@ static int clevis_unlock(struct token_ctx *ctx, int id, json_object *tok,
 			r = pass_set(secret, out, len);
 		}
 	}
-	secure_wipe(out, CLEVIS_SECRET_MAX + 1);
-	secure_free(out);
+	secure_free(out);	/* wipes */
 	return r;
 }
 
@@ -228,8 +227,13 @@ static int clevis_enroll(struct token_ctx *ctx, const void *vk, size_t vk_len)
 	/* clevis luks bind's member order: type, keyslots, jwe */
 	tok = json_object_new_object();
 	if (!tok || json_object_object_add(tok, "type", json_object_new_string("clevis")) ||
-	    json_object_object_add(tok, "keyslots", json_object_new_array()) ||
-	    json_object_object_add(tok, "jwe", flat)) {
+	    json_object_object_add(tok, "keyslots", json_object_new_array())) {
+		json_object_put(tok);
+		json_object_put(flat);
+		r = -ENOMEM;
+		goto out;
+	}
+	if (json_object_object_add(tok, "jwe", flat)) {
 		json_object_put(tok);
 		r = -ENOMEM;
 		goto out;
@@ -238,9 +242,7 @@ static int clevis_enroll(struct token_ctx *ctx, const void *vk, size_t vk_len)
 	if (r >= 0)
 		fprintf(stderr, "New clevis token (%s) enrolled as key slot %d.\n", o->clevis_pin, r);
 out:
-	if (sec)
-		secure_wipe(sec, 64);
-	secure_free(sec);
+	secure_free(sec);	/* wipes */
 	free(jwe);
 	return r;
 }
