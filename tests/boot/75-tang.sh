@@ -8,7 +8,8 @@
 # reaches it through QEMU's user networking as 10.0.2.2 (nothing leaves the
 # machine).  The vaulttab entry has _netdev, so the hook adds clevis, jose,
 # curl and the network drivers and local-top brings the network up (ip=dhcp):
-#   - the image holds clevis's runtime and no key file;
+#   - the image holds clevis's runtime and no key file; without _netdev the
+#     hook finds the clevis token in the header (the disk image) itself;
 #   - the server up: the root unlocks over the network with NO console input;
 #   - the server down: vaultctl says the tang server could not be reached,
 #     the console asks for the passphrase, which boots it.
@@ -16,7 +17,7 @@
 
 TANGD=/usr/libexec/tangd
 [ -x $TANGD ] || ktap_skip_dep "tang is not installed ($TANGD)"
-need_cmd socat curl jose clevis unmkinitramfs
+need_cmd socat curl jose clevis unmkinitramfs lsinitramfs
 boot_prepare || ktap_fail_all "the root fs or disk image could not be made"
 
 work=$(mktemp -d "$BOOT_KDIR/tmp-tang.XXXXXX") || ktap_fail_all "mktemp failed"
@@ -70,6 +71,19 @@ if unmkinitramfs "$initrd" "$x" 2>/dev/null; then
 else
 	ktap_fail "unmkinitramfs $initrd"
 fi
+
+# Without _netdev the hook finds the clevis token in the header itself
+# (the device is there when the image is built: here the disk image file).
+tab2=$BOOT_KDIR/vaulttab-tang-detect
+echo "$BOOT_NAME $disk none luks" > "$tab2"
+initrd2=$(boot_mkinitramfs tang-detect "$tab2" 0077 "VAULT_ROOT=/dev/mapper/$BOOT_NAME")
+if [ -n "$initrd2" ] && lsinitramfs "$initrd2" > "$work/detect.list" 2>/dev/null; then
+	ktap_check "no _netdev: the hook sees the clevis token in the header and adds clevis and the network" \
+		sh -c "grep -q 'etc/vault/network\$' '$work/detect.list' && grep -q 'bin/clevis-decrypt-tang\$' '$work/detect.list'"
+else
+	ktap_fail "mkinitramfs (tang-detect) or lsinitramfs failed"
+fi
+rm -f "$initrd2" "$initrd2.stamp"
 
 export BOOT_QEMU_EXTRA="-netdev user,id=n0 -device virtio-net-pci,netdev=n0"
 boot_new_nonce
