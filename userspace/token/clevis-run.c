@@ -71,17 +71,12 @@ int clevis_run(const char *const argv[], const void *in, size_t in_len, char *ou
 		r = -errno;
 		goto out;
 	}
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (!pid)
-		child(argv, pin[0], pout[1], perr[1], own_group);
+	/*
+	 * Before the fork: a signal in between is seen by the loop.  No
+	 * SA_RESTART: poll() returns at once.  exec resets them in the child.
+	 */
 	if (own_group) {
-		setpgid(pid, pid);	/* either side may win the race */
 		stopped_by = 0;
-		/* no SA_RESTART: poll() returns at once */
 		for (i = 0; i < NR_STOP_SIGNALS; i++) {
 			sigaction(stop_signals[i], &stop, &old_stop[i]);
 			/* an ignored signal stays ignored (nohup, a shell's & job) */
@@ -89,6 +84,15 @@ int clevis_run(const char *const argv[], const void *in, size_t in_len, char *ou
 				sigaction(stop_signals[i], &old_stop[i], NULL);
 		}
 	}
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		goto restore;
+	}
+	if (!pid)
+		child(argv, pin[0], pout[1], perr[1], own_group);
+	if (own_group)
+		setpgid(pid, pid);	/* either side may win the race */
 	close_fd(&pin[0]);
 	close_fd(&pout[1]);
 	close_fd(&perr[1]);
@@ -160,16 +164,29 @@ int clevis_run(const char *const argv[], const void *in, size_t in_len, char *ou
 	close_fd(&pin[1]);
 	if (r)
 		kill(own_group ? -pid : pid, SIGKILL);
+	if (own_group) {
+		siginfo_t si;
+
+		/*
+		 * Leftovers of the group (a stuck curl) go once clevis has ended,
+		 * while it is not yet reaped: its pid, the group's id, cannot
+		 * have been reused.
+		 */
+		while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+			;
+		kill(-pid, SIGKILL);
+	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
 			status = -1;
 			break;
 		}
 	sigaction(SIGPIPE, &old, NULL);
+	/* as a shell reports it: 128 + the signal that ended clevis */
 	if (!r)
-		r = WIFEXITED(status) ? WEXITSTATUS(status) : -EINTR;
-	if (own_group && r != -ETIMEDOUT)
-		kill(-pid, SIGKILL);	/* leftovers of the group (a stuck curl) */
+		r = WIFEXITED(status) ? WEXITSTATUS(status) :
+		    WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -ECHILD;
+restore:
 	if (own_group) {
 		for (i = 0; i < NR_STOP_SIGNALS; i++)
 			sigaction(stop_signals[i], &old_stop[i], NULL);

@@ -96,6 +96,9 @@ static int clevis_unlock(struct token_ctx *ctx, int id, json_object *tok,
 	} else if (r > 0 && strstr(err, "Error communicating with server")) {
 		token_why(ctx, "the tang server could not be reached (clevis: %s)", line);
 		r = -EIO;
+	} else if (r > 128 && !*line) {
+		token_why(ctx, "clevis decrypt (%s) was killed by signal %d", policy, r - 128);
+		r = -EIO;
 	} else if (r > 0) {
 		token_why(ctx, "clevis decrypt failed (%s)%s%s", policy, *line ? ": " : "", line);
 		r = -EIO;

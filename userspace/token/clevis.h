@@ -63,7 +63,9 @@ bool clevis_which(const char *prog, char *buf, size_t len);
  * OWN_GROUP it runs in a process group of its own, killed as a whole at
  * DEADLINE_US (pass_now_us() time; 0: none) -> -ETIMEDOUT; without, it
  * stays in the terminal's foreground group (so that a pin can ask on
- * /dev/tty) and is never timed.  Returns the exit status (>= 0), or
+ * /dev/tty) and is never timed; a stop signal (SIGINT, SIGTERM, SIGQUIT,
+ * SIGHUP) for vaultctl meanwhile kills the group too, then ends vaultctl by
+ * it.  Returns the exit status (>= 0; 128 + N when signal N ended it), or
  * -errno (-E2BIG: more than OUT_CAP - 1 bytes of output).  No secret is
  * ever in argv or the environment: secrets go through IN and OUT.
  */
