@@ -7,8 +7,9 @@
 # `vaultctl enroll --clevis tang` binds a keyslot; `vaultctl open` opens
 # the volume with no input while the server answers; with the server
 # stopped it says the tang server could not be reached and falls back to
-# the passphrase; with a server that never answers --token-timeout gives up
-# in time.
+# the passphrase.  (A server that never answers and token-timeout= are in
+# 58 and, with a fake clevis, in userspace/tests/clevis.sh: clevis costs
+# seconds per run under TCG, and this test stays under 30 s.)
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 . "$VAULT_REPO/tests/lib/luks2.sh"
 . "$VAULT_REPO/tests/lib/tang.sh"
@@ -53,15 +54,4 @@ ktap_check "... saying the tang server could not be reached, within seconds" \
 	sh -c "grep -q 'token 0 (clevis) of $DEV failed: the tang server could not be reached' '$WORK/err' &&
 	       [ $((SECONDS - start)) -lt 20 ]"
 
-# a server that accepts the connection but never answers
-tang_start "sleep 60"
-start=$SECONDS
-ktap_check "a server that never answers, --token-timeout=2s: vaultctl open falls back to the passphrase" \
-	open_reads --token-timeout=2s <pw
-took=$((SECONDS - start))
-ktap_check "... after the 2 s token-timeout (took $took s), saying so" \
-	sh -c "[ $took -ge 2 ] && [ $took -lt 20 ] &&
-	       grep -q 'no answer within 2 s (token-timeout=): the tang server could not be reached in time' '$WORK/err'" ||
-	ktap_diag_stream <"$WORK/err"
-tang_stop
 ktap_finish
