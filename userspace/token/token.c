@@ -191,12 +191,20 @@ int token_enroll_keyslot(struct token_ctx *ctx, const void *vk, size_t vk_len,
 	const struct luks2_pbkdf minimal = {
 		.type = LUKS2_KDF_PBKDF2, .hash = "sha512", .iterations = 1000,
 	};
+
+	return token_enroll_keyslot_kdf(ctx, vk, vk_len, secret, secret_len, &minimal, token);
+}
+
+int token_enroll_keyslot_kdf(struct token_ctx *ctx, const void *vk, size_t vk_len,
+			     const char *secret, size_t secret_len,
+			     const struct luks2_pbkdf *kdf, struct json_object *token)
+{
 	struct luks2 *l = ctx->l;
 	json_object *slots;
 	char id[12];
 	int slot, r;
 
-	slot = luks2_add_keyslot(l, -1, vk, vk_len, secret, secret_len, &minimal);
+	slot = luks2_add_keyslot(l, -1, vk, vk_len, secret, secret_len, kdf);
 	if (slot < 0) {
 		token_why(ctx, "cannot add a keyslot: %s", luks2_error(l));
 		json_object_put(token);

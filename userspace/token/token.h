@@ -66,6 +66,7 @@ struct token_method {
 
 extern const struct token_method token_recovery;	/* recovery.c */
 extern const struct token_method token_tpm2;		/* tpm2-token.c */
+extern const struct token_method token_clevis;		/* clevis-token.c */
 
 /* NULL-terminated, in the order enroll runs them. */
 extern const struct token_method *const token_methods[];
@@ -107,6 +108,11 @@ int token_unlock_volume(struct token_ctx *ctx, void **vk, size_t *vk_len);
  */
 int token_enroll_keyslot(struct token_ctx *ctx, const void *vk, size_t vk_len,
 			 const char *secret, size_t secret_len, struct json_object *token);
+
+/* The same with KDF for the keyslot (a clevis keyslot mirrors clevis luks bind's). */
+int token_enroll_keyslot_kdf(struct token_ctx *ctx, const void *vk, size_t vk_len,
+			     const char *secret, size_t secret_len,
+			     const struct luks2_pbkdf *kdf, struct json_object *token);
 
 /* For luks2_dump_ex(): the describe() of TOKEN's method, if any. */
 void token_describe(struct json_object *token, FILE *out);
