@@ -10,6 +10,7 @@
 # the passphrase.  (A server that never answers and token-timeout= are in
 # 58 and, with a fake clevis, in userspace/tests/clevis.sh: clevis costs
 # seconds per run under TCG, and this test stays under 30 s.)
+# one-kernel: clevis and tang in userspace, the same on every kernel; make check runs it on the newest kernel, make check-extended on the others
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 . "$VAULT_REPO/tests/lib/luks2.sh"
 . "$VAULT_REPO/tests/lib/tang.sh"
