@@ -54,6 +54,8 @@ DEPS_PKGS += mmdebstrap
 DEPS_PKGS += softhsm2 opensc p11-kit libp11-kit-dev gnutls-bin \
 	clevis clevis-luks clevis-tpm2 jose tang curl socat \
 	dropbear-bin openssh-client
+# dracut's network modules, for a tang-bound volume at boot under dracut.
+DEPS_PKGS += dracut-network
 # The kernel series those packages install (linux-image-amd64 is 6.1 on
 # Debian 12): make check fails unless a guest ran on a kernel of each
 # (tests/vm/kernels.sh).
