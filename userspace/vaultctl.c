@@ -125,6 +125,8 @@ static const struct opt_desc opt_descs[] = {
 	  "enroll: require a PIN too (asked twice, or $NEWPIN); =no: without" },
 	{ "tpm2-measure-pcr", 0, required_argument, OPT_TPM2_MEASURE_PCR, "yes|no",
 	  "open: after the unlock, extend PCR 15 so that a TPM2 token bound to it cannot unseal again until reboot (default yes)" },
+	{ "pkcs11-token-uri", 0, required_argument, OPT_PKCS11_TOKEN_URI, "URI",
+	  "enroll: a PKCS#11 token (smartcard): auto (the one token with a certificate) or a pkcs11: URI" },
 	{ "subsystem", 0, required_argument, OPT_SUBSYSTEM, "NAME",
 	  "config: LUKS2 subsystem (up to 47 bytes; what is not given is cleared, as cryptsetup)" },
 	{ "dump-json-metadata", 0, no_argument, OPT_DUMP_JSON, NULL,
@@ -186,7 +188,7 @@ static const struct opt_desc opt_descs[] = {
 			 OPTB(OPT_TOKEN_PIN_AGENT) | OPTB(OPT_DISABLE_TOKENS))
 #define OPTS_TPM2_ENROLL (OPTB(OPT_TPM2_DEVICE) | OPTB(OPT_TPM2_PCRS) | OPTB(OPT_TPM2_WITH_PIN))
 #define OPTS_ENROLL	(OPTB(OPT_RECOVERY_KEY) | OPTB(OPT_RECOVERY_KEY_FILE) | OPTB(OPT_QRCODE) | \
-			 OPTB(OPT_WIPE_SLOT) | OPTS_TPM2_ENROLL)
+			 OPTB(OPT_WIPE_SLOT) | OPTS_TPM2_ENROLL | OPTB(OPT_PKCS11_TOKEN_URI))
 
 /* The --all commands check root themselves, after reading the vaulttab. */
 #define OPTS_TAB	(OPTB(OPT_ALL) | OPTB(OPT_VAULTTAB))
@@ -579,6 +581,11 @@ static int set_option(struct vault_opts *o, const struct opt_desc *d, const char
 		o->tpm2_no_measure = !yes;
 		break;
 	}
+	case OPT_PKCS11_TOKEN_URI:
+		if (strcmp(val, "auto") && strncmp(val, "pkcs11:", 7))
+			return bad_value(d->name, val, "auto or a pkcs11: URI (p11tool --list-token-urls)");
+		o->pkcs11_token_uri = val;
+		break;
 	case OPT_SUBSYSTEM:
 		if (strlen(val) > 47)
 			return bad_value(d->name, val, "at most 47 bytes");

@@ -69,6 +69,7 @@ enum vault_opt {
 	OPT_TPM2_PCRS,
 	OPT_TPM2_WITH_PIN,
 	OPT_TPM2_MEASURE_PCR,
+	OPT_PKCS11_TOKEN_URI,
 	OPT_SUBSYSTEM,
 	OPT_DUMP_JSON,
 	OPT_DUMP_VOLUME_KEY,
@@ -170,6 +171,9 @@ struct vault_opts {
 	uint16_t tpm2_pcr_bank;		/* its bank prefix, 0: the best bank */
 	bool tpm2_with_pin;
 	bool tpm2_no_measure;		/* open: --tpm2-measure-pcr=no */
+
+	/* PKCS#11 (token/pkcs11*.c), systemd-cryptenroll's name and meaning */
+	const char *pkcs11_token_uri;	/* enroll: auto or a pkcs11: URI; NULL: none */
 
 	/* --all */
 	const char *vaulttab;		/* --vaulttab FILE */

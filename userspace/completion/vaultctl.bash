@@ -57,7 +57,7 @@ _vaultctl_opts()
 	enroll)
 		o="$_vaultctl_keyfile -T --tries -q --batch-mode --recovery-key
 		   --recovery-key-file --qrcode --wipe-slot --tpm2-device
-		   --tpm2-pcrs --tpm2-with-pin --tpm2-with-pin=no" ;;
+		   --tpm2-pcrs --tpm2-with-pin --tpm2-with-pin=no --pkcs11-token-uri" ;;
 	header-restore) o='-q --batch-mode --force' ;;
 	reencrypt)
 		o="--init-only --resilience --resume-only --hotzone-size --max-rate -c --cipher -s --key-size --sector-size
@@ -113,6 +113,7 @@ _vaultctl()
 			-S | --key-slot | -T | --tries | --vaulttab | --token-id | \
 			--token-type | --recovery-key-file | --qrcode | --wipe-slot | \
 			--tpm2-device | --tpm2-pcrs | --tpm2-measure-pcr | --subsystem | \
+			--pkcs11-token-uri | \
 			--volume-key-file | --json-file | --device-size)
 				continue ;;
 			esac
@@ -142,11 +143,14 @@ _vaultctl()
 	--luks2-metadata-size)
 		COMPREPLY=($(compgen -W '16k 32k 64k 128k 256k 512k 1m 2m 4m' -- "$cur"))
 		return ;;
-	--token-type) COMPREPLY=($(compgen -W 'systemd-tpm2 systemd-recovery' -- "$cur")); return ;;
+	--token-type) COMPREPLY=($(compgen -W 'systemd-tpm2 systemd-pkcs11 systemd-recovery' -- "$cur")); return ;;
 	--qrcode) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
 	--tpm2-measure-pcr) COMPREPLY=($(compgen -W 'yes no' -- "$cur")); return ;;
 	--wipe-slot)
 		COMPREPLY=($(compgen -W 'all empty password recovery tpm2 pkcs11 fido2' -- "$cur"))
+		return ;;
+	--pkcs11-token-uri)
+		COMPREPLY=($(compgen -W 'auto' -- "$cur"))
 		return ;;
 	--tpm2-device)
 		COMPREPLY=($(compgen -W 'auto' -- "$cur") $(compgen -f -- "$cur"))

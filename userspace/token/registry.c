@@ -10,5 +10,6 @@
 const struct token_method *const token_methods[] = {
 	&token_recovery,
 	&token_tpm2,
+	&token_pkcs11,
 	NULL
 };
