@@ -326,10 +326,12 @@ int pkcs11_token_login(struct pkcs11_token *t, const char *pin, size_t pin_len)
 		return 0;
 	if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LEN_RANGE || rv == CKR_PIN_LOCKED ||
 	    rv == CKR_PIN_EXPIRED) {
+		/* after a wrong PIN "a wrong PIN was entered before" says nothing new */
 		state = pkcs11_pin_state(t);
+		if (rv == CKR_PIN_LOCKED || !strcmp(state, "a wrong PIN was entered before"))
+			state = "";
 		return fail(-EACCES, "%s for token '%s'%s%s", rv_name(rv), t->label,
-			    *state && rv != CKR_PIN_LOCKED ? "; the token says: " : "",
-			    rv != CKR_PIN_LOCKED ? state : "");
+			    *state ? "; the token says: " : "", state);
 	}
 	return fail(-EIO, "cannot log into token '%s': %s", t->label, rv_name(rv));
 }
