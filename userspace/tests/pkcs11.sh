@@ -29,7 +29,7 @@ if [ "$(id -u)" != 0 ]; then
 	skp "pkcs11 host tests" "needs root (cryptsetup on image files)"
 	finish
 fi
-for tool in softhsm2-util pkcs11-tool systemd-cryptenroll cryptsetup python3 openssl; do
+for tool in softhsm2-util pkcs11-tool p11tool systemd-cryptenroll cryptsetup python3 openssl; do
 	if ! command -v $tool >/dev/null 2>&1; then
 		skp_dep "pkcs11 host tests" "$tool is not installed"
 		finish
@@ -47,8 +47,9 @@ conf() {
 	printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
 		"$T/$1.d" >"$T/$1.conf"
 }
-# token LABEL rsa|ec: a token (user PIN 1234) with a key pair and its
-# self-signed certificate, both with id 01
+# token LABEL rsa|ec [--private]: a token (user PIN 1234) with a key pair
+# and its self-signed certificate (--private: visible only after a login,
+# as some cards do), both with id 01
 token() {
 	case $2 in
 	rsa) openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/k.pem" -out "$T/c.pem" \
@@ -60,14 +61,21 @@ token() {
 	openssl x509 -in "$T/c.pem" -outform der -out "$T/c.der" &&
 	softhsm2-util --init-token --free --label "$1" --pin 1234 --so-pin 5678 >/dev/null &&
 	softhsm2-util --import "$T/k8.pem" --token "$1" --label "$1-key" --id 01 --pin 1234 >/dev/null &&
-	pkcs11-tool --module "$MODULE" --token-label "$1" --login --pin 1234 \
-		--write-object "$T/c.der" --type cert --id 01 --label "$1-cert" >/dev/null 2>&1
+	if [ "$3" = --private ]; then
+		# (pkcs11-tool 0.23 drops --private for certificates; p11tool keeps it)
+		GNUTLS_PIN=1234 p11tool --provider "$MODULE" --login --write --mark-private \
+			--load-certificate "$T/c.pem" --label "$1-cert" --id 01 "pkcs11:token=$1" >/dev/null 2>&1
+	else
+		pkcs11-tool --module "$MODULE" --token-label "$1" --login --pin 1234 \
+			--write-object "$T/c.der" --type cert --id 01 --label "$1-cert" >/dev/null 2>&1
+	fi
 	rc=$?; rm -f "$T/k.pem" "$T/k8.pem"; return $rc
 }
-conf one; conf two; conf ec; conf empty
+conf one; conf two; conf ec; conf empty; conf priv
 export SOFTHSM2_CONF="$T/one.conf"
 if ! token vt1 rsa || ! SOFTHSM2_CONF=$T/two.conf token vt2a rsa ||
-   ! SOFTHSM2_CONF=$T/two.conf token vt2b rsa || ! SOFTHSM2_CONF=$T/ec.conf token vtec ec; then
+   ! SOFTHSM2_CONF=$T/two.conf token vt2b rsa || ! SOFTHSM2_CONF=$T/ec.conf token vtec ec ||
+   ! SOFTHSM2_CONF=$T/priv.conf token vtp rsa --private; then
 	echo "# SoftHSM2 tokens could not be made"
 	nok "SoftHSM2 tokens"
 	finish
@@ -176,5 +184,16 @@ SOFTHSM2_CONF=$T/ec.conf vc enroll --pkcs11-token-uri=auto --key-file pw v.img
 check "an EC certificate: refused, saying systemd 252's token is RSA only" \
 	'[ $rc != 0 ] && grep -q "holds an EC key: the systemd-pkcs11 token of systemd 252 is RSA only (EC keys need systemd 254 or later)" "$ERR" &&
 	 [ "$(cs luksDump --dump-json-metadata v.img | python3 -c "import json,sys; print(len(json.load(sys.stdin)[\"keyslots\"]))")" = 3 ]'
+
+# --- a card that shows its certificate only after a login ---
+newimg p.img
+SOFTHSM2_CONF=$T/priv.conf vc enroll --pkcs11-token-uri="pkcs11:token=vtp" --key-file pw p.img </dev/null
+check "a private certificate and no PIN at hand: the enrolment stops, saying a PIN is needed" \
+	'[ $rc != 0 ] && grep -q "needs a PIN" "$ERR" && [ "$(cs luksDump --dump-json-metadata p.img | python3 -c "import json,sys; print(len(json.load(sys.stdin)[\"tokens\"]))")" = 0 ]'
+PIN=1234 SOFTHSM2_CONF=$T/priv.conf vc enroll --pkcs11-token-uri="pkcs11:token=vtp" --key-file pw p.img </dev/null
+check "... with \$PIN it logs in, reads the certificate and enrols" \
+	'[ $rc = 0 ] && grep -q "New PKCS#11 token enrolled as key slot 1 (token .vtp." "$ERR"'
+PIN=1234 SOFTHSM2_CONF=$T/priv.conf vc open --test-passphrase --token-only p.img </dev/null
+check "... and the token unlocks it" '[ $rc = 0 ]'
 
 finish

@@ -104,7 +104,7 @@ static int token_error(struct token_ctx *ctx, int r)
  * The PIN for the token into PIN, from $PIN (as systemd-cryptsetup reads
  * it), a terminal or the password agents.  Enter alone skips the token.
  */
-static int ask_pin(struct token_ctx *ctx, struct pkcs11_token *t, const char *volume,
+static int ask_pin(struct token_ctx *ctx, struct pkcs11_token *t, const char *purpose,
 		   bool *from_env, struct passphrase *pin)
 {
 	const struct vault_opts *o = ctx->o;
@@ -113,8 +113,8 @@ static int ask_pin(struct token_ctx *ctx, struct pkcs11_token *t, const char *vo
 	char prompt[512];
 	int r;
 
-	snprintf(prompt, sizeof(prompt), "Please enter PIN for security token '%s' to unlock %s%s%s%s: ",
-		 pkcs11_token_label(t), volume, *state ? " (" : "", state, *state ? ")" : "");
+	snprintf(prompt, sizeof(prompt), "Please enter PIN for security token '%s' to %s%s%s%s: ",
+		 pkcs11_token_label(t), purpose, *state ? " (" : "", state, *state ? ")" : "");
 	r = token_read_pin(ctx, "PIN", prompt, false, deadline, from_env, pin);
 	if (r == -ETIMEDOUT) {
 		token_why(ctx, "no PIN entered within %llu s (timeout=)",
@@ -132,7 +132,7 @@ static int ask_pin(struct token_ctx *ctx, struct pkcs11_token *t, const char *vo
  * up to the volume's tries (0: until the token locks it), as systemd-cryptsetup
  * does; a PIN from $PIN is tried once.
  */
-static int login(struct token_ctx *ctx, struct pkcs11_token *t, const char *volume)
+static int login(struct token_ctx *ctx, struct pkcs11_token *t, const char *purpose)
 {
 	struct passphrase pin = { 0 };
 	int r;
@@ -146,7 +146,7 @@ static int login(struct token_ctx *ctx, struct pkcs11_token *t, const char *volu
 	for (unsigned int i = 0;; i++) {
 		bool from_env = false;
 
-		r = ask_pin(ctx, t, volume, &from_env, &pin);
+		r = ask_pin(ctx, t, purpose, &from_env, &pin);
 		if (r)
 			return r;
 		r = pkcs11_token_login(t, pin.buf, pin.len);
@@ -168,6 +168,7 @@ static int pkcs11_token_unlock(struct token_ctx *ctx, int id, json_object *tok,
 	const char *volume = ctx->o->volume ? ctx->o->volume : ctx->device;
 	struct pkcs11_token *t = NULL;
 	const char *why = "";
+	char purpose[300];
 	uint8_t *sec = NULL;
 	char *pass = NULL;
 	size_t len = 0;
@@ -188,7 +189,8 @@ static int pkcs11_token_unlock(struct token_ctx *ctx, int id, json_object *tok,
 		r = -ENOMEM;
 		goto out;
 	}
-	r = login(ctx, t, volume);
+	snprintf(purpose, sizeof(purpose), "unlock %s", volume);
+	r = login(ctx, t, purpose);
 	if (r)
 		goto out;
 	r = pkcs11_decrypt(t, f.uri, f.key, f.key_len, sec, RSA_BYTES_MAX, &len);
@@ -239,8 +241,16 @@ static int certificate_key(struct token_ctx *ctx, struct pkcs11_token *t, EVP_PK
 	int r, bits;
 
 	r = pkcs11_read_certificate(t, ctx->o->pkcs11_token_uri, &cert);
+	if (r == -ENODATA && pkcs11_token_login_required(t)) {
+		/* some cards show their certificates only after a login, as systemd logs in */
+		r = login(ctx, t, "read its certificate");
+		if (!r)
+			r = pkcs11_read_certificate(t, ctx->o->pkcs11_token_uri, &cert);
+		else if (r == -ENOENT)
+			r = -EACCES;	/* no PIN given: the enrolment cannot go on */
+	}
 	if (r)
-		return token_error(ctx, r);
+		return r == -EACCES && ctx->why[0] ? r : token_error(ctx, r);
 	pkey = X509_get_pubkey(cert);
 	X509_free(cert);
 	if (!pkey) {

@@ -298,6 +298,11 @@ char *pkcs11_token_uri(const struct pkcs11_token *t)
 	return s;
 }
 
+bool pkcs11_token_login_required(const struct pkcs11_token *t)
+{
+	return t->info.flags & CKF_LOGIN_REQUIRED;
+}
+
 bool pkcs11_token_pinpad(const struct pkcs11_token *t)
 {
 	return t->info.flags & CKF_PROTECTED_AUTHENTICATION_PATH;
@@ -355,7 +360,7 @@ int pkcs11_read_certificate(struct pkcs11_token *t, const char *uri, X509 **ret)
 	if (r)
 		return r;
 	if (n == 0)
-		return fail(-EINVAL, "token '%s' holds no X.509 certificate matching '%s'", t->label,
+		return fail(-ENODATA, "token '%s' holds no X.509 certificate matching '%s'", t->label,
 			    uri ? uri : "auto");
 	if (n > 1)
 		return fail(-EINVAL, "token '%s' holds several certificates: choose one with id= or object= in the URI (p11tool --list-all-certs)",

@@ -39,6 +39,9 @@ const char *pkcs11_token_label(const struct pkcs11_token *t);
 /* The URI naming the token itself (model, manufacturer, serial, label), malloc'ed. */
 char *pkcs11_token_uri(const struct pkcs11_token *t);
 
+/* True when the token needs a login for its private objects. */
+bool pkcs11_token_login_required(const struct pkcs11_token *t);
+
 /* True when the token has its own PIN pad (C_Login without a PIN). */
 bool pkcs11_token_pinpad(const struct pkcs11_token *t);
 
@@ -53,7 +56,8 @@ int pkcs11_token_login(struct pkcs11_token *t, const char *pin, size_t pin_len);
 
 /*
  * The X.509 certificate the URI's object attributes (id=, object=) select
- * on the token: exactly one must match.
+ * on the token: exactly one must match.  -ENODATA when none is visible
+ * (some cards show certificates only after a login).
  */
 int pkcs11_read_certificate(struct pkcs11_token *t, const char *uri, X509 **ret);
 
