@@ -146,6 +146,12 @@ static int login(struct token_ctx *ctx, struct pkcs11_token *t, const char *purp
 	for (unsigned int i = 0;; i++) {
 		bool from_env = false;
 
+		/* no prompt a locked PIN cannot answer */
+		if (!strcmp(pkcs11_pin_state(t), "locked")) {
+			token_why(ctx, "the PIN of token '%s' is locked (the card's PUK or SO PIN unblocks it)",
+				  pkcs11_token_label(t));
+			return -EACCES;
+		}
 		r = ask_pin(ctx, t, purpose, &from_env, &pin);
 		if (r)
 			return r;
