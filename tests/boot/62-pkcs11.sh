@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# check-extended: two QEMU boots (about 40 s on TCG, over the 30 s budget)
+# check-extended: two QEMU boots (40 s on TCG, more with a new initramfs; over the 30 s budget)
 #
 # Root on vault with a systemd-pkcs11 token (a SoftHSM2 token stands in for
 # the smartcard), initramfs from Debian's mkinitramfs with our hook and a
