@@ -62,6 +62,7 @@ token_types() {
 }
 cs token remove --token-id 0 $DEV && cs luksKillSlot --batch-mode $DEV 1 &&
 	"$VAULTCTL" enroll --pkcs11-token-uri=auto --key-file pw $DEV 2>"$WORK/err"
+# shellcheck disable=SC2034 # read by the eval below
 st=$?
 ktap_check "vaultctl enroll --pkcs11-token-uri=auto in place of systemd's token" \
 	eval '[ $st = 0 ] && [ "$(token_types $DEV)" = systemd-pkcs11 ]'
