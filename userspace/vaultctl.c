@@ -134,6 +134,8 @@ static const struct opt_desc opt_descs[] = {
 	  "enroll --clevis: trust the tang server's keys without asking (clevis encrypt -y)" },
 	{ "token-timeout", 0, required_argument, OPT_TOKEN_TIMEOUT, "SPAN",
 	  "open: how long a token may take (clevis decrypt asking tang), e.g. 30s (default), 0: no limit" },
+	{ "pkcs11-token-uri", 0, required_argument, OPT_PKCS11_TOKEN_URI, "URI",
+	  "enroll: a PKCS#11 token (smartcard): auto (the one token with a certificate) or a pkcs11: URI" },
 	{ "subsystem", 0, required_argument, OPT_SUBSYSTEM, "NAME",
 	  "config: LUKS2 subsystem (up to 47 bytes; what is not given is cleared, as cryptsetup)" },
 	{ "dump-json-metadata", 0, no_argument, OPT_DUMP_JSON, NULL,
@@ -196,7 +198,7 @@ static const struct opt_desc opt_descs[] = {
 #define OPTS_TPM2_ENROLL (OPTB(OPT_TPM2_DEVICE) | OPTB(OPT_TPM2_PCRS) | OPTB(OPT_TPM2_WITH_PIN))
 #define OPTS_ENROLL	(OPTB(OPT_RECOVERY_KEY) | OPTB(OPT_RECOVERY_KEY_FILE) | OPTB(OPT_QRCODE) | \
 			 OPTB(OPT_WIPE_SLOT) | OPTS_TPM2_ENROLL | OPTB(OPT_CLEVIS) |		\
-			 OPTB(OPT_CLEVIS_TRUST))
+			 OPTB(OPT_CLEVIS_TRUST) | OPTB(OPT_PKCS11_TOKEN_URI))
 
 /* The --all commands check root themselves, after reading the vaulttab. */
 #define OPTS_TAB	(OPTB(OPT_ALL) | OPTB(OPT_VAULTTAB))
@@ -602,6 +604,11 @@ static int set_option(struct vault_opts *o, const struct opt_desc *d, const char
 	case OPT_TOKEN_TIMEOUT:
 		if (vt_parse_timespan(val, &o->token_timeout_us))
 			return bad_value(d->name, val, "a time span such as 30 (seconds), 30s, 500ms or 2min; 0 for no limit");
+		break;
+	case OPT_PKCS11_TOKEN_URI:
+		if (strcmp(val, "auto") && strncmp(val, "pkcs11:", 7))
+			return bad_value(d->name, val, "auto or a pkcs11: URI (p11tool --list-token-urls)");
+		o->pkcs11_token_uri = val;
 		break;
 	case OPT_SUBSYSTEM:
 		if (strlen(val) > 47)

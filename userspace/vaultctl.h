@@ -72,6 +72,7 @@ enum vault_opt {
 	OPT_CLEVIS,
 	OPT_CLEVIS_TRUST,
 	OPT_TOKEN_TIMEOUT,
+	OPT_PKCS11_TOKEN_URI,
 	OPT_SUBSYSTEM,
 	OPT_DUMP_JSON,
 	OPT_DUMP_VOLUME_KEY,
@@ -178,6 +179,8 @@ struct vault_opts {
 	const char *clevis_pin;		/* a clevis pin: tang, sss, tpm2, ... */
 	const char *clevis_config;	/* its JSON configuration (an object) */
 	bool clevis_trust;		/* --clevis-trust: clevis encrypt -y */
+	/* PKCS#11 (token/pkcs11*.c), systemd-cryptenroll's name and meaning */
+	const char *pkcs11_token_uri;	/* enroll: auto or a pkcs11: URI; NULL: none */
 
 	/* --all */
 	const char *vaulttab;		/* --vaulttab FILE */

@@ -58,7 +58,7 @@ _vaultctl_opts()
 		o="$_vaultctl_keyfile -T --tries -q --batch-mode --recovery-key
 		   --recovery-key-file --qrcode --wipe-slot --tpm2-device
 		   --tpm2-pcrs --tpm2-with-pin --tpm2-with-pin=no --clevis
-		   --clevis-trust" ;;
+		   --clevis-trust --pkcs11-token-uri" ;;
 	header-restore) o='-q --batch-mode --force' ;;
 	reencrypt)
 		o="--init-only --resilience --resume-only --hotzone-size --max-rate -c --cipher -s --key-size --sector-size
@@ -115,7 +115,7 @@ _vaultctl()
 			--token-type | --recovery-key-file | --qrcode | --wipe-slot | \
 			--tpm2-device | --tpm2-pcrs | --tpm2-measure-pcr | --subsystem | \
 			--volume-key-file | --json-file | --device-size | --token-timeout | \
-			--clevis)
+			--clevis | --pkcs11-token-uri)
 				continue ;;
 			esac
 			# --clevis PIN CONFIG: CONFIG is the option's second value
@@ -146,7 +146,7 @@ _vaultctl()
 	--luks2-metadata-size)
 		COMPREPLY=($(compgen -W '16k 32k 64k 128k 256k 512k 1m 2m 4m' -- "$cur"))
 		return ;;
-	--token-type) COMPREPLY=($(compgen -W 'systemd-tpm2 systemd-recovery clevis' -- "$cur")); return ;;
+	--token-type) COMPREPLY=($(compgen -W 'systemd-tpm2 systemd-pkcs11 systemd-recovery clevis' -- "$cur")); return ;;
 	--clevis)
 		# the installed pins: clevis-encrypt-PIN in $PATH
 		COMPREPLY=($(compgen -c -- "clevis-encrypt-$cur" | sed 's/^clevis-encrypt-//' | sort -u))
@@ -155,6 +155,9 @@ _vaultctl()
 	--tpm2-measure-pcr) COMPREPLY=($(compgen -W 'yes no' -- "$cur")); return ;;
 	--wipe-slot)
 		COMPREPLY=($(compgen -W 'all empty password recovery tpm2 pkcs11 fido2' -- "$cur"))
+		return ;;
+	--pkcs11-token-uri)
+		COMPREPLY=($(compgen -W 'auto' -- "$cur"))
 		return ;;
 	--tpm2-device)
 		COMPREPLY=($(compgen -W 'auto' -- "$cur") $(compgen -f -- "$cur"))
