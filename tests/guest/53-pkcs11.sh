@@ -8,6 +8,7 @@
 # that mapping); then systemd's token is replaced by one from `vaultctl
 # enroll --pkcs11-token-uri=auto`, and `systemd-cryptsetup attach ...
 # pkcs11-uri=auto` opens it with the PIN and reads the data back.
+# one-kernel: p11-kit, SoftHSM2 and systemd in userspace, the same on every kernel; make check runs it on the newest kernel, make check-extended on the others
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 . "$VAULT_REPO/tests/lib/luks2.sh"
 
