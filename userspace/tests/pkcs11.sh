@@ -182,7 +182,7 @@ check "--pkcs11-token-uri takes auto or a pkcs11: URI" \
 	'[ $rc != 0 ] && grep -q "auto or a pkcs11: URI" "$ERR"'
 SOFTHSM2_CONF=$T/ec.conf vc enroll --pkcs11-token-uri=auto --key-file pw v.img
 check "an EC certificate: refused, saying systemd 252's token is RSA only" \
-	'[ $rc != 0 ] && grep -q "holds an EC key: the systemd-pkcs11 token of systemd 252 is RSA only (EC keys need systemd 254 or later)" "$ERR" &&
+	'[ $rc != 0 ] && grep -q "holds an EC key: the systemd-pkcs11 token of systemd 252 is RSA only (EC keys need a newer systemd)" "$ERR" &&
 	 [ "$(cs luksDump --dump-json-metadata v.img | python3 -c "import json,sys; print(len(json.load(sys.stdin)[\"keyslots\"]))")" = 3 ]'
 
 # --- a card that shows its certificate only after a login ---

@@ -16,7 +16,7 @@
  * "type=cert" turned into "type=private").  Unlock logs into the token with
  * its PIN and has it decrypt "pkcs11-key" with the private key: the key
  * never leaves the token.  systemd 252 handles RSA keys only (EC keys came
- * with systemd 254), and so does this method.
+ * in a later systemd, in a format 252 cannot read), and so does this method.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -268,7 +268,7 @@ static int certificate_key(struct token_ctx *ctx, struct pkcs11_token *t, EVP_PK
 	case EVP_PKEY_RSA:
 		break;
 	case EVP_PKEY_EC:
-		token_why(ctx, "the certificate on token '%s' holds an EC key: the systemd-pkcs11 token of systemd 252 is RSA only (EC keys need systemd 254 or later); use an RSA key and certificate",
+		token_why(ctx, "the certificate on token '%s' holds an EC key: the systemd-pkcs11 token of systemd 252 is RSA only (EC keys need a newer systemd); use an RSA key and certificate",
 			  pkcs11_token_label(t));
 		EVP_PKEY_free(pkey);
 		return -EOPNOTSUPP;
