@@ -54,6 +54,8 @@ DEPS_PKGS += mmdebstrap
 DEPS_PKGS += softhsm2 opensc p11-kit libp11-kit-dev gnutls-bin \
 	clevis clevis-luks clevis-tpm2 jose tang curl socat \
 	dropbear-bin openssh-client
+# dracut's network modules, for a tang-bound volume at boot under dracut.
+DEPS_PKGS += dracut-network
 # Remote unlock's boot case (tests/boot/90-ssh-unlock.sh) builds its image
 # with Debian's dropbear-initramfs, as an administrator would.  Installed, it
 # reaches into every mkinitramfs image of the machine (BUSYBOX=y, UMASK=0077,

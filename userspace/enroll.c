@@ -219,7 +219,7 @@ int cmd_enroll(const struct vault_opts *o, int argc, char **argv)
 		if (token_methods[i]->wanted && token_methods[i]->wanted(o))
 			wanted++;
 	if (!wanted && !o->wipe_slot) {
-		log_err("nothing to enroll: give --recovery-key (and/or --wipe-slot=...)");
+		log_err("nothing to enroll: give --recovery-key, --tpm2-device, --pkcs11-token-uri or --clevis PIN CONFIG (and/or --wipe-slot=...)");
 		return -EINVAL;
 	}
 	if (o->wipe_slot) {

@@ -10,12 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "control.h"
 #include "dm.h"
 #include "luks2.h"
 #include "passphrase.h"
 #include "secure_mem.h"
 #include "table.h"
+#include "token/clevis.h"
 #include "token/tpm2.h"
 #include "util.h"
 #include "vaultctl.h"
@@ -125,6 +128,14 @@ static const struct opt_desc opt_descs[] = {
 	  "enroll: require a PIN too (asked twice, or $NEWPIN); =no: without" },
 	{ "tpm2-measure-pcr", 0, required_argument, OPT_TPM2_MEASURE_PCR, "yes|no",
 	  "open: after the unlock, extend PCR 15 so that a TPM2 token bound to it cannot unseal again until reboot (default yes)" },
+	{ "clevis", 0, required_argument, OPT_CLEVIS, "PIN CONFIG",
+	  "enroll: bind a new keyslot with clevis PIN (tang, sss, tpm2) and its JSON CONFIG" },
+	{ "clevis-trust", 0, no_argument, OPT_CLEVIS_TRUST, NULL,
+	  "enroll --clevis: trust the tang server's keys without asking (clevis encrypt -y)" },
+	{ "token-timeout", 0, required_argument, OPT_TOKEN_TIMEOUT, "SPAN",
+	  "open: how long a token may take (clevis decrypt asking tang), e.g. 30s (default), 0: no limit" },
+	{ "pkcs11-token-uri", 0, required_argument, OPT_PKCS11_TOKEN_URI, "URI",
+	  "enroll: a PKCS#11 token (smartcard): auto (the one token with a certificate) or a pkcs11: URI" },
 	{ "subsystem", 0, required_argument, OPT_SUBSYSTEM, "NAME",
 	  "config: LUKS2 subsystem (up to 47 bytes; what is not given is cleared, as cryptsetup)" },
 	{ "dump-json-metadata", 0, no_argument, OPT_DUMP_JSON, NULL,
@@ -186,7 +197,8 @@ static const struct opt_desc opt_descs[] = {
 			 OPTB(OPT_TOKEN_PIN_AGENT) | OPTB(OPT_DISABLE_TOKENS))
 #define OPTS_TPM2_ENROLL (OPTB(OPT_TPM2_DEVICE) | OPTB(OPT_TPM2_PCRS) | OPTB(OPT_TPM2_WITH_PIN))
 #define OPTS_ENROLL	(OPTB(OPT_RECOVERY_KEY) | OPTB(OPT_RECOVERY_KEY_FILE) | OPTB(OPT_QRCODE) | \
-			 OPTB(OPT_WIPE_SLOT) | OPTS_TPM2_ENROLL)
+			 OPTB(OPT_WIPE_SLOT) | OPTS_TPM2_ENROLL | OPTB(OPT_CLEVIS) |		\
+			 OPTB(OPT_CLEVIS_TRUST) | OPTB(OPT_PKCS11_TOKEN_URI))
 
 /* The --all commands check root themselves, after reading the vaulttab. */
 #define OPTS_TAB	(OPTB(OPT_ALL) | OPTB(OPT_VAULTTAB))
@@ -194,7 +206,7 @@ static const struct opt_desc opt_descs[] = {
 static const struct vault_action actions[] = {
 	{ "open", cmd_open, 1, 2, OPTS_OPEN | OPTS_PASS | OPTB(OPT_KEY_SLOT) | OPTS_TOKEN |
 	  OPTB(OPT_TEST_PASSPHRASE) | OPTB(OPT_TPM2_DEVICE) | OPTB(OPT_TPM2_MEASURE_PCR) |
-	  OPTB(OPT_HEADER), 0, true,
+	  OPTB(OPT_HEADER) | OPTB(OPT_TOKEN_TIMEOUT), 0, true,
 	  "DEVICE NAME", "map DEVICE as /dev/mapper/NAME: LUKS2 with a token or passphrase, or plain" },
 	{ "close", cmd_close, 1, 1, 0, 0, true,
 	  "NAME", "remove the mapping NAME" },
@@ -581,6 +593,25 @@ static int set_option(struct vault_opts *o, const struct opt_desc *d, const char
 		o->tpm2_no_measure = !yes;
 		break;
 	}
+	case OPT_CLEVIS:
+		/* the pin here, its CONFIG the next argument (vault_cli_parse) */
+		if (!clevis_pin_installed(val))
+			return bad_value(d->name, val,
+					 "an installed clevis pin such as tang, sss or tpm2 (no clevis-encrypt-PIN found)");
+		o->clevis_pin = val;
+		break;
+	case OPT_CLEVIS_TRUST:
+		o->clevis_trust = true;
+		break;
+	case OPT_TOKEN_TIMEOUT:
+		if (vt_parse_timespan(val, &o->token_timeout_us))
+			return bad_value(d->name, val, "a time span such as 30 (seconds), 30s, 500ms or 2min; 0 for no limit");
+		break;
+	case OPT_PKCS11_TOKEN_URI:
+		if (strcmp(val, "auto") && strncmp(val, "pkcs11:", 7))
+			return bad_value(d->name, val, "auto or a pkcs11: URI (p11tool --list-token-urls)");
+		o->pkcs11_token_uri = val;
+		break;
 	case OPT_SUBSYSTEM:
 		if (strlen(val) > 47)
 			return bad_value(d->name, val, "at most 47 bytes");
@@ -676,6 +707,30 @@ static int set_option(struct vault_opts *o, const struct opt_desc *d, const char
 	return 0;
 }
 
+/*
+ * The CONFIG after --clevis PIN: the next argument, which getopt_long then
+ * leaves behind as a processed one (it permutes only what it has not seen).
+ */
+static int clevis_config_arg(struct vault_opts *o, int argc, char **argv)
+{
+	json_object *cfg;
+
+	if (optind >= argc) {
+		log_err("option '--clevis' needs a pin and its JSON configuration, e.g. --clevis tang '{\"url\":\"http://tang.example\"}'");
+		return -EINVAL;
+	}
+	o->clevis_config = argv[optind++];
+	cfg = json_tokener_parse(o->clevis_config);
+	if (!cfg || !json_object_is_type(cfg, json_type_object)) {
+		json_object_put(cfg);
+		log_err("invalid --clevis configuration '%s': it must be a JSON object, e.g. '{\"url\":\"http://tang.example\"}'",
+			o->clevis_config);
+		return -EINVAL;
+	}
+	json_object_put(cfg);
+	return 0;
+}
+
 static int try_help(void)
 {
 	fprintf(stderr, "Try 'vaultctl --help' for more information.\n");
@@ -689,7 +744,7 @@ int vault_cli_parse(int argc, char **argv, struct vault_cli *cli)
 	const struct vault_action *a;
 	char name[32];
 	size_t i, sp = 0;
-	int c, idx, nargs, used = 1;
+	int c, idx, nargs, used = 1, r;
 	char **pos;
 	opt_mask bad;
 
@@ -699,6 +754,7 @@ int vault_cli_parse(int argc, char **argv, struct vault_cli *cli)
 	cli->opts.tries = DEFAULT_TRIES;
 	cli->opts.token_id = -1;
 	cli->opts.qrcode = -1;
+	cli->opts.token_timeout_us = VT_TOKEN_TIMEOUT_DEFAULT_US;	/* systemd's 30 s */
 	shortopts[sp++] = ':';
 	for (i = 0; i < NR_OPTS; i++) {
 		longopts[i].name = opt_descs[i].name;
@@ -741,6 +797,9 @@ int vault_cli_parse(int argc, char **argv, struct vault_cli *cli)
 			return try_help();
 		if (set_option(&cli->opts, d, optarg))
 			return -EINVAL;
+		/* --clevis PIN CONFIG: the one option with two values, as clevis takes them */
+		if (d->id == OPT_CLEVIS && (r = clevis_config_arg(&cli->opts, argc, argv)))
+			return r;
 	}
 	cli->help = cli->opts.set & OPTB(OPT_HELP);
 	cli->version = cli->opts.set & OPTB(OPT_VERSION);

@@ -69,6 +69,10 @@ enum vault_opt {
 	OPT_TPM2_PCRS,
 	OPT_TPM2_WITH_PIN,
 	OPT_TPM2_MEASURE_PCR,
+	OPT_CLEVIS,
+	OPT_CLEVIS_TRUST,
+	OPT_TOKEN_TIMEOUT,
+	OPT_PKCS11_TOKEN_URI,
 	OPT_SUBSYSTEM,
 	OPT_DUMP_JSON,
 	OPT_DUMP_VOLUME_KEY,
@@ -171,6 +175,13 @@ struct vault_opts {
 	bool tpm2_with_pin;
 	bool tpm2_no_measure;		/* open: --tpm2-measure-pcr=no */
 
+	/* clevis (token/clevis*.c): enroll --clevis PIN CONFIG */
+	const char *clevis_pin;		/* a clevis pin: tang, sss, tpm2, ... */
+	const char *clevis_config;	/* its JSON configuration (an object) */
+	bool clevis_trust;		/* --clevis-trust: clevis encrypt -y */
+	/* PKCS#11 (token/pkcs11*.c), systemd-cryptenroll's name and meaning */
+	const char *pkcs11_token_uri;	/* enroll: auto or a pkcs11: URI; NULL: none */
+
 	/* --all */
 	const char *vaulttab;		/* --vaulttab FILE */
 	const char *volume;		/* the vaulttab NAME being opened: prompts name it */
@@ -178,7 +189,8 @@ struct vault_opts {
 	/* a vaulttab entry's crypttab options (systemd's meanings) */
 	bool headless;			/* never ask (passphrase, PIN): a key file or a token */
 	uint64_t prompt_timeout_us;	/* timeout=: a prompt gives up after it; 0: never */
-	uint64_t token_timeout_us;	/* token-timeout=: wait for the TPM; 0: for ever */
+	uint64_t token_timeout_us;	/* token-timeout= / --token-timeout: wait for the
+					   TPM, give clevis decrypt that long; 0: for ever */
 	/* (tpm2-device=, tpm2-pcrs=, tpm2-pin= go to the TPM2 fields above) */
 	/*
 	 * open --all: the typed passphrases that opened earlier volumes,

@@ -30,7 +30,7 @@ enum vt_opt {
 	VO_IV_LARGE_SECTORS, VO_DISCARD, VO_READONLY, VO_TRIES, VO_KEYFILE_OFFSET,
 	VO_KEYFILE_SIZE, VO_KEYSLOT, VO_INITRAMFS, VO_NOAUTO, VO_NOFAIL, VO_SAME_CPU_CRYPT,
 	VO_NO_READ_WORKQUEUE, VO_NO_WRITE_WORKQUEUE, VO_HEADLESS, VO_HEADLESS_BOOL, VO_TIMEOUT,
-	VO_TOKEN_TIMEOUT, VO_TPM2_DEVICE, VO_TPM2_PCRS, VO_TPM2_PIN, VO_UNSUPPORTED, VO_IGNORED,
+	VO_TOKEN_TIMEOUT, VO_TPM2_DEVICE, VO_TPM2_PCRS, VO_TPM2_PIN, VO_PKCS11_URI, VO_UNSUPPORTED, VO_IGNORED,
 };
 
 struct vt_opt_desc {
@@ -72,10 +72,10 @@ static const struct vt_opt_desc vt_opts[] = {
 	{ "tpm2-device", VO_TPM2_DEVICE, true, false, false },
 	{ "tpm2-pcrs", VO_TPM2_PCRS, true, false, true },
 	{ "tpm2-pin", VO_TPM2_PIN, true, false, false },
+	{ "pkcs11-uri", VO_PKCS11_URI, true, false, false },
 	/* systemd 252 options for what vaultctl does not do: say so, not "unknown" */
 	{ "tpm2-signature", VO_UNSUPPORTED, true, false, false },
 	{ "fido2-device", VO_UNSUPPORTED, true, false, false },
-	{ "pkcs11-uri", VO_UNSUPPORTED, true, false, false },
 	/* for other tools (systemd, mount): accepted, not used by vaultctl */
 	{ "_netdev", VO_IGNORED, false, false, false },
 	{ "x-initrd.attach", VO_IGNORED, false, false, false },
@@ -290,7 +290,7 @@ static int apply_option(struct vt_entry *e, char *tok, const char **plain_opt, c
 		return fail(err, len, "unknown option '%s'", tok);
 	if (d->id == VO_UNSUPPORTED)
 		return fail(err, len,
-			    "option '%s' is not supported by vaultctl (TPM2 with tpm2-device=, key files and passphrases are)",
+			    "option '%s' is not supported by vaultctl (TPM2 with tpm2-device=, PKCS#11 with pkcs11-uri=auto, key files and passphrases are)",
 			    d->name);
 	if (d->value && !d->empty_ok && (!val || !*val))
 		return fail(err, len, "option '%s' needs a value (%s=...)", d->name, d->name);
@@ -423,6 +423,16 @@ static int apply_option(struct vt_entry *e, char *tok, const char **plain_opt, c
 		e->tpm2_pin = b;
 		break;
 	}
+	case VO_PKCS11_URI:
+		/*
+		 * systemd: "auto" takes the token's URI from the header's
+		 * systemd-pkcs11 token; a URI means its older mode, a key file
+		 * encrypted to the token, which vaultctl does not do.
+		 */
+		if (strcmp(val, "auto"))
+			return BAD("auto (the volume's systemd-pkcs11 token; a URI with an encrypted key file is not supported)");
+		e->pkcs11_auto = true;
+		break;
 	case VO_UNSUPPORTED:
 	case VO_IGNORED:
 		break;
@@ -469,6 +479,9 @@ static int check_entry(struct vt_entry *e, const char *plain_opt, char *err, siz
 	if (e->type == VT_PLAIN && (e->tpm2_device || e->tpm2_pcrs_set || e->tpm2_pin >= 0))
 		return fail(err, len,
 			    "TPM2 options are for LUKS2 volumes (their token is in the header), not plain mode");
+	if (e->type == VT_PLAIN && e->pkcs11_auto)
+		return fail(err, len,
+			    "pkcs11-uri= is for LUKS2 volumes (their token is in the header), not plain mode");
 	return 0;
 }
 
@@ -842,6 +855,8 @@ int vt_entry_format(const struct vt_entry *e, char *buf, size_t len)
 		add_pcrs(buf, len, &pos, &ovf, e->tpm2_pcrs);
 	if (e->tpm2_pin >= 0)
 		add_opt(buf, len, &pos, &ovf, "tpm2-pin=%s", e->tpm2_pin ? "yes" : "no");
+	if (e->pkcs11_auto)
+		add_opt(buf, len, &pos, &ovf, "pkcs11-uri=auto");
 	FLAG(initramfs, "initramfs");
 	FLAG(noauto, "noauto");
 	FLAG(nofail, "nofail");

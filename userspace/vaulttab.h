@@ -63,6 +63,7 @@ struct vt_entry {
 	uint32_t tpm2_pcrs;	/* tpm2-pcrs=: PCR mask, when tpm2_pcrs_set */
 	bool tpm2_pcrs_set;
 	int tpm2_pin;		/* tpm2-pin=: -1 unset, 0 no, 1 yes */
+	bool pkcs11_auto;	/* pkcs11-uri=auto: unlock with the systemd-pkcs11 token */
 
 	/* for the boot scripts */
 	bool initramfs;

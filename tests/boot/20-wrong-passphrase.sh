@@ -3,6 +3,7 @@
 #
 # A wrong passphrase is refused with cryptsetup's message, the prompt comes
 # back, and the right one then boots the real root (tries=2).
+# one-kernel: the boot scripts' prompts, tries and key files, the same on every kernel (10-passphrase boots each); make check boots it on the newest kernel, make check-extended on the others
 . "$(dirname "$0")/lib.sh"
 
 boot_prepare || ktap_fail_all "the root fs or disk image could not be made"

@@ -7,6 +7,7 @@
 # command: a clear error within a bounded time, not a hang.  The image has
 # no busybox (BUSYBOX=n: initramfs-tools only recommends it), so no awk or
 # grep: the message still names the volume's device.
+# one-kernel: the boot scripts' prompts, tries and key files, the same on every kernel (10-passphrase boots each); make check boots it on the newest kernel, make check-extended on the others
 . "$(dirname "$0")/lib.sh"
 
 boot_prepare || ktap_fail_all "the root fs or disk image could not be made"

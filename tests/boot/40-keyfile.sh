@@ -7,6 +7,7 @@
 # permission warnings: none for a 0400 key file and UMASK=0077; both (key
 # file mode, initramfs umask) for a 0644 key file and the default umask;
 # a needed entry with an error stops mkinitramfs.
+# one-kernel: the boot scripts' prompts, tries and key files, the same on every kernel (10-passphrase boots each); make check boots it on the newest kernel, make check-extended on the others
 . "$(dirname "$0")/lib.sh"
 
 boot_prepare || ktap_fail_all "the root fs or disk image could not be made"

@@ -14,6 +14,7 @@
 #      (its trace, plymouth.debug, says so): vaultctl asks on the console,
 #      which plymouth left raw with its modes locked: the prompt must still
 #      edit its line (a typo erased with Delete).
+# one-kernel: the boot scripts' prompts, tries and key files, the same on every kernel (10-passphrase boots each); make check boots it on the newest kernel, make check-extended on the others
 . "$(dirname "$0")/lib.sh"
 
 need_cmd plymouth plymouthd

@@ -7,6 +7,7 @@
 #     typed for the root, nothing more is asked;
 #   - home with another passphrase: after the root's, home's own prompt
 #     appears, and its passphrase opens it.
+# one-kernel: the boot scripts' prompts, tries and key files, the same on every kernel (10-passphrase boots each); make check boots it on the newest kernel, make check-extended on the others
 . "$(dirname "$0")/lib.sh"
 
 boot_prepare || ktap_fail_all "the root fs or disk image could not be made"

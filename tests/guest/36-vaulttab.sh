@@ -10,6 +10,7 @@
 # passphrase and a missing device fail with messages naming the line while
 # the other entries still open, auto-detection of LUKS2, and the terminal
 # prompt, also without a controlling terminal (as in an initramfs).
+# one-kernel: vaultctl's vaulttab, prompts and locking, the same on every kernel; make check runs it on the newest kernel, make check-extended on the others
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 
 FAST=(--pbkdf pbkdf2 --pbkdf-force-iterations 1000)

@@ -14,6 +14,7 @@
 #     (vaultctl holds the device exclusively from its check to its last
 #     write), and the volume vaultctl then writes is sound.
 # No dm-vault mapping is needed: only the header tools are under test.
+# one-kernel: vaultctl's vaulttab, prompts and locking, the same on every kernel; make check runs it on the newest kernel, make check-extended on the others
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 
 need_vaultctl

@@ -7,6 +7,7 @@
 # headless=true` and no input, and the data written before reads back; after
 # PCR 7 changes the same attach is refused and nothing is mapped, and the
 # passphrase still opens the volume.  The baseline the TPM2 tests build on.
+# one-kernel: systemd's TPM2 path as the oracle; the kernel's TPM is tested on both kernels by 38-tpm2-*; make check runs it on the newest kernel, make check-extended on the others
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 . "$VAULT_REPO/tests/lib/luks2.sh"
 . "$VAULT_REPO/tests/lib/tpm.sh"

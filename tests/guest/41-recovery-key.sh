@@ -8,6 +8,7 @@
 # systemd-cryptsetup refuses the key in upper case, as vaultctl does.  A
 # key systemd-cryptenroll made opens the volume with vaultctl (dm-vault)
 # typed at the passphrase prompt.
+# one-kernel: recovery-key parsing in vaultctl and systemd; make check runs it on the newest kernel, make check-extended on the others
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 . "$VAULT_REPO/tests/lib/luks2.sh"
 

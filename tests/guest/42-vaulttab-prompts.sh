@@ -7,6 +7,7 @@
 # passphrase still gets its own prompt; a wrong passphrase is not reused;
 # timeout= gives up a prompt nobody answers, with a message; headless never
 # asks (fails with a message, or opens with the passphrase already typed).
+# one-kernel: vaultctl's vaulttab, prompts and locking, the same on every kernel; make check runs it on the newest kernel, make check-extended on the others
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 
 FAST=(--pbkdf pbkdf2 --pbkdf-force-iterations 1000)

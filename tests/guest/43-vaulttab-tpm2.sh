@@ -8,6 +8,7 @@
 # wait token-timeout= for it, say so, and fall back to the passphrase; with
 # headless=yes it fails instead, saying why.  (--tpm2-measure-pcr=no keeps
 # PCR 15 as the token was sealed to, for the next open.)
+# one-kernel: vaultctl's vaulttab, prompts and locking, the same on every kernel; make check runs it on the newest kernel, make check-extended on the others
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 . "$VAULT_REPO/tests/lib/tpm.sh"
 

@@ -26,7 +26,7 @@ _vaultctl_opts()
 			   -b --size -S --key-slot -T --tries --token-id --token-type
 			   --token-only --token-pin-agent --disable-tokens
 			   --test-passphrase --tpm2-device --tpm2-measure-pcr --all
-			   --vaulttab --header"
+			   --vaulttab --header --token-timeout"
 		fi ;;
 	close) o='--all --vaulttab' ;;
 	resume) o="-s --key-size $_vaultctl_keyfile -S --key-slot -T --tries" ;;
@@ -57,7 +57,8 @@ _vaultctl_opts()
 	enroll)
 		o="$_vaultctl_keyfile -T --tries -q --batch-mode --recovery-key
 		   --recovery-key-file --qrcode --wipe-slot --tpm2-device
-		   --tpm2-pcrs --tpm2-with-pin --tpm2-with-pin=no" ;;
+		   --tpm2-pcrs --tpm2-with-pin --tpm2-with-pin=no --clevis
+		   --clevis-trust --pkcs11-token-uri" ;;
 	header-restore) o='-q --batch-mode --force' ;;
 	reencrypt)
 		o="--init-only --resilience --resume-only --hotzone-size --max-rate -c --cipher -s --key-size --sector-size
@@ -113,9 +114,12 @@ _vaultctl()
 			-S | --key-slot | -T | --tries | --vaulttab | --token-id | \
 			--token-type | --recovery-key-file | --qrcode | --wipe-slot | \
 			--tpm2-device | --tpm2-pcrs | --tpm2-measure-pcr | --subsystem | \
-			--volume-key-file | --json-file | --device-size)
+			--volume-key-file | --json-file | --device-size | --token-timeout | \
+			--clevis | --pkcs11-token-uri)
 				continue ;;
 			esac
+			# --clevis PIN CONFIG: CONFIG is the option's second value
+			[[ ${words[i - 2]} == --clevis ]] && continue
 			if [[ -z $cmd ]]; then
 				cmd=$w
 			elif [[ ($cmd == key || $cmd == token) && -z $sub ]]; then
@@ -142,11 +146,18 @@ _vaultctl()
 	--luks2-metadata-size)
 		COMPREPLY=($(compgen -W '16k 32k 64k 128k 256k 512k 1m 2m 4m' -- "$cur"))
 		return ;;
-	--token-type) COMPREPLY=($(compgen -W 'systemd-tpm2 systemd-recovery' -- "$cur")); return ;;
+	--token-type) COMPREPLY=($(compgen -W 'systemd-tpm2 systemd-pkcs11 systemd-recovery clevis' -- "$cur")); return ;;
+	--clevis)
+		# the installed pins: clevis-encrypt-PIN in $PATH
+		COMPREPLY=($(compgen -c -- "clevis-encrypt-$cur" | sed 's/^clevis-encrypt-//' | sort -u))
+		return ;;
 	--qrcode) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
 	--tpm2-measure-pcr) COMPREPLY=($(compgen -W 'yes no' -- "$cur")); return ;;
 	--wipe-slot)
 		COMPREPLY=($(compgen -W 'all empty password recovery tpm2 pkcs11 fido2' -- "$cur"))
+		return ;;
+	--pkcs11-token-uri)
+		COMPREPLY=($(compgen -W 'auto' -- "$cur"))
 		return ;;
 	--tpm2-device)
 		COMPREPLY=($(compgen -W 'auto' -- "$cur") $(compgen -f -- "$cur"))
@@ -157,9 +168,11 @@ _vaultctl()
 	-o | --offset | -p | --iv-offset | --skip | -b | --size | -l | --keyfile-size | \
 	--keyfile-offset | -i | --iter-time | --pbkdf-memory | --pbkdf-parallel | \
 	--pbkdf-force-iterations | --label | --uuid | -S | --key-slot | -T | --tries | \
-	--token-id | --tpm2-pcrs | --subsystem | --device-size)
+	--token-id | --tpm2-pcrs | --subsystem | --device-size | --token-timeout)
 		return ;;
 	esac
+	# CONFIG after --clevis PIN: JSON, nothing to complete
+	[[ ${words[cword - 2]} == --clevis ]] && return
 
 	if [[ -z $cmd ]]; then
 		if [[ $cur == -* ]]; then

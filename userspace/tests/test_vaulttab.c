@@ -361,9 +361,14 @@ static void token_and_prompt_options(void)
 	EXPECT_ERR("a /dev/x none tpm2-pcrs=0,7",
 		   "unknown option '7' (a ',' splits options: tpm2-pcrs= joins PCRs with '+', e.g. tpm2-pcrs=7+11)");
 	EXPECT_ERR("a /dev/x none tpm2-signature=/etc/sig.json",
-		   "option 'tpm2-signature' is not supported by vaultctl (TPM2 with tpm2-device=, key files and passphrases are)");
+		   "option 'tpm2-signature' is not supported by vaultctl (TPM2 with tpm2-device=, PKCS#11 with pkcs11-uri=auto, key files and passphrases are)");
 	EXPECT_ERR("a /dev/x none fido2-device=auto",
-		   "option 'fido2-device' is not supported by vaultctl (TPM2 with tpm2-device=, key files and passphrases are)");
+		   "option 'fido2-device' is not supported by vaultctl (TPM2 with tpm2-device=, PKCS#11 with pkcs11-uri=auto, key files and passphrases are)");
+	EXPECT_ERR("a /dev/x none pkcs11-uri=pkcs11:token=card",
+		   "invalid value 'pkcs11:token=card' for option 'pkcs11-uri': auto (the volume's systemd-pkcs11 token; a URI with an encrypted key file is not supported)");
+	EXPECT_ERR("a /dev/x none pkcs11-uri", "option 'pkcs11-uri' needs a value (pkcs11-uri=...)");
+	EXPECT_ERR("a /dev/x /k plain,pkcs11-uri=auto",
+		   "pkcs11-uri= is for LUKS2 volumes (their token is in the header), not plain mode");
 }
 
 static void bad_bytes(void)
@@ -408,6 +413,7 @@ static void format_round_trip(void)
 		"n /dev/y none tries=0",
 		"t /dev/z none luks,headless,timeout=90s,token-timeout=0s,tpm2-device=auto,tpm2-pcrs=0+7+15,tpm2-pin=yes",
 		"u /dev/z none timeout=1500ms,token-timeout=7us,tpm2-device=device:/dev/tpmrm0,tpm2-pcrs=,tpm2-pin=no",
+		"s /dev/z none luks,headless,pkcs11-uri=auto,initramfs",
 	};
 	char out[VAULTTAB_LINE_MAX], out2[VAULTTAB_LINE_MAX];
 	struct vt_entry e, e2;

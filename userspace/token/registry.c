@@ -10,5 +10,7 @@
 const struct token_method *const token_methods[] = {
 	&token_recovery,
 	&token_tpm2,
+	&token_clevis,
+	&token_pkcs11,
 	NULL
 };

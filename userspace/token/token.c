@@ -7,11 +7,13 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
+#include "askpass.h"
 #include "secure_mem.h"
 #include "token.h"
 #include "util.h"
@@ -44,6 +46,35 @@ bool token_may_ask(const struct token_ctx *ctx)
 bool token_may_ask_agent(const struct token_ctx *ctx)
 {
 	return ctx->o->token_pin_agent && !ctx->o->batch_mode && !ctx->o->headless;
+}
+
+/* See token.h. */
+int token_read_pin(struct token_ctx *ctx, const char *env, const char *prompt, bool verify,
+		   uint64_t deadline_us, bool *from_env, struct passphrase *p)
+{
+	char *e = getenv(env);
+	int r;
+
+	if (from_env)
+		*from_env = false;
+	if (e && *e) {
+		r = pass_set(p, e, strlen(e));
+		secure_wipe(e, strlen(e));
+		unsetenv(env);
+		if (from_env)
+			*from_env = true;
+		return r;
+	}
+	if (token_may_ask(ctx))
+		return pass_read_until(NULL, 0, 0, prompt, verify, deadline_us, p);
+	if (!verify && token_may_ask_agent(ctx)) {
+		char id[300];
+
+		snprintf(id, sizeof(id), "vault:%s", ctx->o->volume ? ctx->o->volume : ctx->device);
+		return askpass_agent(id, prompt, deadline_us, p);
+	}
+	token_why(ctx, "it needs a PIN: run on a terminal or set $%s", env);
+	return -ENOENT;
 }
 
 int pass_set(struct passphrase *p, const void *data, size_t len)
@@ -191,12 +222,20 @@ int token_enroll_keyslot(struct token_ctx *ctx, const void *vk, size_t vk_len,
 	const struct luks2_pbkdf minimal = {
 		.type = LUKS2_KDF_PBKDF2, .hash = "sha512", .iterations = 1000,
 	};
+
+	return token_enroll_keyslot_kdf(ctx, vk, vk_len, secret, secret_len, &minimal, token);
+}
+
+int token_enroll_keyslot_kdf(struct token_ctx *ctx, const void *vk, size_t vk_len,
+			     const char *secret, size_t secret_len,
+			     const struct luks2_pbkdf *kdf, struct json_object *token)
+{
 	struct luks2 *l = ctx->l;
 	json_object *slots;
 	char id[12];
 	int slot, r;
 
-	slot = luks2_add_keyslot(l, -1, vk, vk_len, secret, secret_len, &minimal);
+	slot = luks2_add_keyslot(l, -1, vk, vk_len, secret, secret_len, kdf);
 	if (slot < 0) {
 		token_why(ctx, "cannot add a keyslot: %s", luks2_error(l));
 		json_object_put(token);

@@ -66,6 +66,8 @@ struct token_method {
 
 extern const struct token_method token_recovery;	/* recovery.c */
 extern const struct token_method token_tpm2;		/* tpm2-token.c */
+extern const struct token_method token_clevis;		/* clevis-token.c */
+extern const struct token_method token_pkcs11;		/* pkcs11-token.c */
 
 /* NULL-terminated, in the order enroll runs them. */
 extern const struct token_method *const token_methods[];
@@ -84,6 +86,16 @@ bool token_may_ask(const struct token_ctx *ctx);
  * systemd-ask-password (askpass.h): --token-pin-agent, not headless.
  */
 bool token_may_ask_agent(const struct token_ctx *ctx);
+
+/*
+ * A PIN from environment variable ENV (then wiped and unset; *FROM_ENV set),
+ * else asked on the terminal (or plymouth) with PROMPT, or without a
+ * terminal through systemd-ask-password (--token-pin-agent), giving up at
+ * DEADLINE_US (0: never) with -ETIMEDOUT.  -ENOENT (reason recorded) when
+ * it may not ask.
+ */
+int token_read_pin(struct token_ctx *ctx, const char *env, const char *prompt, bool verify,
+		   uint64_t deadline_us, bool *from_env, struct passphrase *p);
 
 /* Copies LEN bytes into a fresh secure buffer in P (NUL-terminated). */
 int pass_set(struct passphrase *p, const void *data, size_t len);
@@ -107,6 +119,11 @@ int token_unlock_volume(struct token_ctx *ctx, void **vk, size_t *vk_len);
  */
 int token_enroll_keyslot(struct token_ctx *ctx, const void *vk, size_t vk_len,
 			 const char *secret, size_t secret_len, struct json_object *token);
+
+/* The same with KDF for the keyslot (a clevis keyslot mirrors clevis luks bind's). */
+int token_enroll_keyslot_kdf(struct token_ctx *ctx, const void *vk, size_t vk_len,
+			     const char *secret, size_t secret_len,
+			     const struct luks2_pbkdf *kdf, struct json_object *token);
 
 /* For luks2_dump_ex(): the describe() of TOKEN's method, if any. */
 void token_describe(struct json_object *token, FILE *out);

@@ -12,7 +12,6 @@
 
 #include <json-c/json.h>
 
-#include "askpass.h"
 #include "secure_mem.h"
 #include "token/token.h"
 #include "token/tpm2.h"
@@ -21,40 +20,6 @@
 
 /* Keyslot passphrase: base64 of the secret. */
 #define TPM2_PASS_MAX	(((TPM2_SECRET_MAX + 2) / 3) * 4 + 1)
-
-/*
- * A PIN from environment variable ENV (then wiped and unset; *FROM_ENV set),
- * else asked on the terminal (or plymouth), or without a terminal through
- * systemd-ask-password (--token-pin-agent), giving up at DEADLINE_US (0:
- * never) with -ETIMEDOUT.
- */
-static int read_pin(struct token_ctx *ctx, const char *env, const char *prompt, bool verify,
-		    uint64_t deadline_us, bool *from_env, struct passphrase *p)
-{
-	char *e = getenv(env);
-	int r;
-
-	if (from_env)
-		*from_env = false;
-	if (e && *e) {
-		r = pass_set(p, e, strlen(e));
-		secure_wipe(e, strlen(e));
-		unsetenv(env);
-		if (from_env)
-			*from_env = true;
-		return r;
-	}
-	if (token_may_ask(ctx))
-		return pass_read_until(NULL, 0, 0, prompt, verify, deadline_us, p);
-	if (!verify && token_may_ask_agent(ctx)) {
-		char id[300];
-
-		snprintf(id, sizeof(id), "vault:%s", ctx->o->volume ? ctx->o->volume : ctx->device);
-		return askpass_agent(id, prompt, deadline_us, p);
-	}
-	token_why(ctx, "it needs a PIN: run on a terminal or set $%s", env);
-	return -ENOENT;
-}
 
 /* TPM2_E_* to the token interface's codes, with the reason recorded. */
 static int token_error(struct token_ctx *ctx, int r)
@@ -126,7 +91,7 @@ static int ask_pin(struct token_ctx *ctx, struct tpm2_ctx *c, const char *volume
 	snprintf(prompt, sizeof(prompt),
 		 "Enter the TPM2 PIN for %s (a wrong PIN counts against the TPM's dictionary-attack protection; %s): ",
 		 volume, state);
-	r = read_pin(ctx, "PIN", prompt, false, deadline, from_env, pin);
+	r = token_read_pin(ctx, "PIN", prompt, false, deadline, from_env, pin);
 	if (r == -ETIMEDOUT)
 		token_why(ctx, "no PIN entered within %llu s (timeout=)",
 			  (unsigned long long)((o->prompt_timeout_us + 999999) / 1000000));
@@ -244,7 +209,7 @@ static int tpm2_token_enroll(struct token_ctx *ctx, const void *vk, size_t vk_le
 
 	if (o->tpm2_with_pin) {
 		snprintf(prompt, sizeof(prompt), "Enter a new TPM2 PIN for %s: ", ctx->device);
-		r = read_pin(ctx, "NEWPIN", prompt, true, 0, NULL, &pin);
+		r = token_read_pin(ctx, "NEWPIN", prompt, true, 0, NULL, &pin);
 		if (r)
 			return r == -ENOENT ? -EINVAL : r;
 	}

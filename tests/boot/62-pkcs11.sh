@@ -1,0 +1,103 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# check-extended: two QEMU boots (40 s on TCG, more with a new initramfs; over the 30 s budget)
+#
+# Root on vault with a systemd-pkcs11 token (a SoftHSM2 token stands in for
+# the smartcard), initramfs from Debian's mkinitramfs with our hook and a
+# vaulttab entry with pkcs11-uri=auto:
+#   - the hook put p11-kit's module configs and the modules they name
+#     (softhsm2) into the image, not the trust-store module;
+#   - with the token in the initramfs (appended as a second cpio archive:
+#     SoftHSM2's config and token directory, as a card would be plugged
+#     in), the console asks for the token's PIN naming the token and the
+#     volume; a wrong PIN is refused with the token's words, asked again,
+#     the right PIN boots; no PIN is echoed;
+#   - without the token (the plain image): the passphrase prompt follows
+#     and the passphrase boots.
+. "$(dirname "$0")/lib.sh"
+
+need_cmd softhsm2-util pkcs11-tool openssl cpio unmkinitramfs
+MODULE=$(sed -n 's/^module: *//p' /usr/share/p11-kit/modules/softhsm2.module 2>/dev/null)
+[ -e "$MODULE" ] || ktap_skip_dep "softhsm2 is not registered with p11-kit"
+boot_prepare || ktap_fail_all "the root fs or disk image could not be made"
+
+tab=$BOOT_KDIR/vaulttab-pkcs11
+echo "$BOOT_NAME /dev/vda none luks,tries=2,pkcs11-uri=auto" > "$tab"
+initrd=$(boot_mkinitramfs pkcs11 "$tab" 0077 "VAULT_ROOT=/dev/mapper/$BOOT_NAME") ||
+	ktap_fail_all "mkinitramfs failed"
+ktap_check "the hook wrote no warning" not grep -a 'W: vault' "$BOOT_KDIR/initrd-pkcs11.log"
+
+x=$BOOT_KDIR/unpacked-pkcs11
+rm -rf "$x"
+if unmkinitramfs "$initrd" "$x" 2>/dev/null; then
+	[ -d "$x/main" ] && x=$x/main
+	ktap_check "p11-kit's softhsm2.module and the module it names are in the initramfs" eval \
+		'[ -f "$x/usr/share/p11-kit/modules/softhsm2.module" ] &&
+		 [ -n "$(find "$x" -name "${MODULE##*/}")" ]'
+	ktap_check "... the trust-store module is not" eval \
+		'[ ! -e "$x/usr/share/p11-kit/modules/p11-kit-trust.module" ]'
+else
+	ktap_fail "unmkinitramfs $initrd"
+fi
+rm -rf "$BOOT_KDIR/unpacked-pkcs11"
+
+# The token: SoftHSM2 with an RSA key and certificate, its files under etc/
+# of an archive appended to the initramfs (paths as the guest sees them).
+W=$(mktemp -d "$BOOT_KDIR/tmp-pkcs11.XXXXXX") || ktap_fail_all "mktemp failed"
+ktap_defer rm -rf "$W"
+PIN='4821'
+WRONG_PIN='9999'
+mkdir -p "$W/cpio/etc/softhsm/tokens"
+printf 'directories.tokendir = /etc/softhsm/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' \
+	> "$W/cpio/etc/softhsm/softhsm2.conf"
+printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+	"$W/cpio/etc/softhsm/tokens" > "$W/host.conf"
+export SOFTHSM2_CONF=$W/host.conf
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$W/k.pem" -outform der -out "$W/c.der" \
+	-subj /CN=boot -days 30 2>/dev/null &&
+	softhsm2-util --init-token --free --label boot --pin "$PIN" --so-pin 5678 >/dev/null &&
+	softhsm2-util --import "$W/k.pem" --token boot --label key --id 01 --pin "$PIN" >/dev/null &&
+	pkcs11-tool --module "$MODULE" --token-label boot --login --pin "$PIN" \
+		--write-object "$W/c.der" --type cert --id 01 --label cert >/dev/null 2>&1 ||
+	ktap_fail_all "cannot make the SoftHSM2 token"
+rm -f "$W/k.pem"
+
+disk=$BOOT_KDIR/disk-pkcs11.img
+cp --sparse=always "$BOOT_DIR/disk.img" "$disk" || ktap_fail_all "cannot copy the disk"
+ktap_defer rm -f "$disk"
+ktap_check "vaultctl enroll --pkcs11-token-uri=auto on the host" \
+	"$VAULTCTL" enroll --pkcs11-token-uri=auto --key-file "$BOOT_DIR/disk.pass" "$disk"
+
+with_token=$W/initrd-with-token
+{ cat "$initrd" && (cd "$W/cpio" && find . | cpio -o -H newc --quiet | gzip -1); } \
+	> "$with_token" || ktap_fail_all "cannot append the token to the initramfs"
+
+boot_new_nonce
+BOOT_DISK=$disk boot_qemu 62-pkcs11-pin "$with_token" "root=/dev/mapper/$BOOT_NAME panic=-1" <<EOF2
+$BOOT_FAIL_STEPS
+fail Enter passphrase
+absent $PIN
+absent $WRONG_PIN
+expect 240 Please enter PIN for security token 'boot' to unlock $BOOT_NAME:
+send $WRONG_PIN
+expect 60 wrong PIN for token 'boot'
+expect 60 Please enter PIN for security token 'boot' to unlock $BOOT_NAME (a wrong PIN was entered before):
+send $PIN
+expect 120 $(boot_marker)
+exit 30
+EOF2
+ktap_check "PIN: the console asks naming the token, a wrong PIN is refused, the PIN boots, none echoed" \
+	test $? -eq 0
+
+boot_new_nonce
+BOOT_DISK=$disk boot_qemu 62-pkcs11-absent "$initrd" "root=/dev/mapper/$BOOT_NAME panic=-1" <<EOF2
+$BOOT_FAIL_STEPS
+absent security token
+expect 240 Enter passphrase for $BOOT_NAME (/dev/vda):
+send $BOOT_PASS
+expect 120 $(boot_marker)
+exit 30
+EOF2
+ktap_check "token absent: the passphrase prompt follows and the passphrase boots" test $? -eq 0
+ktap_finish

@@ -1,0 +1,199 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Host-side tests of the systemd-pkcs11 token (userspace/token/pkcs11*.c)
+# against SoftHSM2 tokens in a temporary directory (found through p11-kit's
+# module registry, as a smartcard's opensc-pkcs11 would be), on LUKS2 image
+# files, with systemd-cryptenroll 252, cryptsetup (and its systemd-pkcs11
+# plugin) and pkcs11-tool as the oracles: a volume systemd enrolled opens
+# with the PIN (from $PIN or typed), a wrong PIN is refused with the token's
+# words, an absent token falls back to the passphrase, the token vaultctl
+# writes has systemd's fields and opens in cryptsetup; "auto" with two
+# tokens and EC certificates are refused with a clear message.  Prints KTAP.
+# Usage: pkcs11.sh VAULTCTL.  $VALGRIND_CMD prefixes vaultctl.
+
+# shellcheck disable=SC2016
+VAULTCTL=${1:?usage: pkcs11.sh VAULTCTL}
+case $VAULTCTL in /*) ;; *) VAULTCTL=$(pwd)/$VAULTCTL ;; esac
+HERE=$(cd "$(dirname "$0")" && pwd)
+T=$(mktemp -d /tmp/vaultctl-pkcs11.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+echo "KTAP version 1"
+
+OUT=$T/out; ERR=$T/err
+check() { if eval "$2"; then ok "$1"; else echo "# failed: $2"; nok "$1"; fi; }
+. "$HERE/lib.sh"
+
+if [ "$(id -u)" != 0 ]; then
+	skp "pkcs11 host tests" "needs root (cryptsetup on image files)"
+	finish
+fi
+for tool in softhsm2-util pkcs11-tool p11tool systemd-cryptenroll cryptsetup python3 openssl; do
+	if ! command -v $tool >/dev/null 2>&1; then
+		skp_dep "pkcs11 host tests" "$tool is not installed"
+		finish
+	fi
+done
+MODULE=$(sed -n 's/^module: *//p' /usr/share/p11-kit/modules/softhsm2.module 2>/dev/null)
+if [ ! -e "$MODULE" ]; then
+	skp_dep "pkcs11 host tests" "softhsm2 is not registered with p11-kit"
+	finish
+fi
+
+# conf NAME: a SoftHSM2 configuration with its own token directory
+conf() {
+	mkdir -p "$T/$1.d"
+	printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+		"$T/$1.d" >"$T/$1.conf"
+}
+# token LABEL rsa|ec [--private]: a token (user PIN 1234) with a key pair
+# and its self-signed certificate (--private: visible only after a login,
+# as some cards do), both with id 01
+token() {
+	case $2 in
+	rsa) openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/k.pem" -out "$T/c.pem" \
+		-subj "/CN=$1" -days 30 2>/dev/null ;;
+	ec) openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$T/k.pem" -out "$T/c.pem" -subj "/CN=$1" -days 30 2>/dev/null ;;
+	esac &&
+	openssl pkcs8 -topk8 -nocrypt -in "$T/k.pem" -out "$T/k8.pem" &&
+	openssl x509 -in "$T/c.pem" -outform der -out "$T/c.der" &&
+	softhsm2-util --init-token --free --label "$1" --pin 1234 --so-pin 5678 >/dev/null &&
+	softhsm2-util --import "$T/k8.pem" --token "$1" --label "$1-key" --id 01 --pin 1234 >/dev/null &&
+	if [ "$3" = --private ]; then
+		# (pkcs11-tool 0.23 drops --private for certificates; p11tool keeps it)
+		GNUTLS_PIN=1234 p11tool --provider "$MODULE" --login --write --mark-private \
+			--load-certificate "$T/c.pem" --label "$1-cert" --id 01 "pkcs11:token=$1" >/dev/null 2>&1
+	else
+		pkcs11-tool --module "$MODULE" --token-label "$1" --login --pin 1234 \
+			--write-object "$T/c.der" --type cert --id 01 --label "$1-cert" >/dev/null 2>&1
+	fi
+	rc=$?; rm -f "$T/k.pem" "$T/k8.pem"; return $rc
+}
+conf one; conf two; conf ec; conf empty; conf priv
+export SOFTHSM2_CONF="$T/one.conf"
+if ! token vt1 rsa || ! SOFTHSM2_CONF=$T/two.conf token vt2a rsa ||
+   ! SOFTHSM2_CONF=$T/two.conf token vt2b rsa || ! SOFTHSM2_CONF=$T/ec.conf token vtec ec ||
+   ! SOFTHSM2_CONF=$T/priv.conf token vtp rsa --private; then
+	echo "# SoftHSM2 tokens could not be made"
+	nok "SoftHSM2 tokens"
+	finish
+fi
+
+printf pw >pw
+newimg() { truncate -s 20M "$1" && cs luksFormat --batch-mode $FAST --key-file pw "$1"; }
+# field IMG ID NAME: a token's JSON field
+field() {
+	cs luksDump --dump-json-metadata "$1" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["tokens"][sys.argv[1]][sys.argv[2]])' "$2" "$3"
+}
+# decrypted IMG ID: pkcs11-tool decrypts the token's pkcs11-key on token vt1 into $T/secret
+decrypted() {
+	field "$1" "$2" pkcs11-key | base64 -d >"$T/enc" &&
+	pkcs11-tool --module "$MODULE" --token-label vt1 --login --pin 1234 --decrypt -m RSA-PKCS \
+		--id 01 -i "$T/enc" -o "$T/secret" >/dev/null 2>&1
+}
+
+# --- a volume systemd-cryptenroll enrolled ---
+newimg sd.img
+PASSWORD=pw PIN=1234 systemd-cryptenroll --pkcs11-token-uri=auto sd.img >"$OUT" 2>"$ERR" </dev/null
+check "systemd-cryptenroll 252 enrols the SoftHSM token (the oracle works)" \
+	'grep -q "New PKCS#11 token enrolled as key slot 1" "$ERR"'
+PIN=1234 vc open --test-passphrase -v sd.img </dev/null
+check "vaultctl open unlocks systemd's volume with \$PIN, no passphrase" \
+	'[ $rc = 0 ] && grep -q "Key slot 1 unlocked with token 0 (systemd-pkcs11)" "$OUT"'
+python3 "$HERE/pty-answer.py" "security token" 1234 \
+	"$VAULTCTL" open --test-passphrase sd.img >"$OUT" 2>"$ERR"
+rc=$?
+check "the PIN prompt names the token and the volume; the typed PIN unlocks, no passphrase asked" \
+	'[ $rc = 0 ] && grep -q "Please enter PIN for security token .vt1. to unlock sd.img: " "$OUT" &&
+	 ! grep -q "Enter passphrase" "$OUT"'
+python3 "$HERE/pty-answer.py" "security token" 1111 "security token" 1234 -- \
+	"$VAULTCTL" open --test-passphrase sd.img >"$OUT" 2>"$ERR"
+rc=$?
+check "a wrong PIN typed: the token's refusal is shown, the PIN asked again, the right one unlocks" \
+	'[ $rc = 0 ] && grep -q "wrong PIN for token .vt1." "$OUT" &&
+	 [ "$(grep -c "security token .vt1." "$OUT")" = 2 ] && ! grep -q "Enter passphrase" "$OUT"'
+PIN=0000 vc open --test-passphrase --token-only sd.img </dev/null
+check "a wrong \$PIN: refused, the message says wrong PIN and names the token" \
+	'[ $rc != 0 ] && grep -q "token 0 (systemd-pkcs11) of sd.img refused to unlock: wrong PIN for token .vt1." "$ERR"'
+PIN=1234 vc open --test-passphrase --token-only sd.img </dev/null
+check "after a wrong PIN the right one still unlocks (the token keeps no lock-out at one failure)" '[ $rc = 0 ]'
+vc dump sd.img
+check "dump shows the token's URI as cryptsetup luksDump does" \
+	'[ $rc = 0 ] && grep -q "systemd-pkcs11" "$OUT" &&
+	 grep -q "	pkcs11-uri: pkcs11:model=SoftHSM%20v2;manufacturer=SoftHSM%20project;serial=.*;token=vt1" "$OUT"'
+
+# --- the token absent ---
+printf pw | SOFTHSM2_CONF=$T/empty.conf vc open --test-passphrase -v sd.img
+check "token absent (no SoftHSM token): falls back to the passphrase, which opens" \
+	'[ $rc = 0 ] && cat "$OUT" "$ERR" | grep -q "not usable here: no PKCS#11 token matching"'
+SOFTHSM2_CONF=$T/empty.conf vc open --test-passphrase --token-only sd.img </dev/null
+check "token absent with --token-only: fails, no PIN asked" \
+	'[ $rc != 0 ] && ! grep -q "security token" "$ERR"'
+
+# --- vaultctl enrolls ---
+newimg v.img
+vc enroll --pkcs11-token-uri=auto --key-file pw v.img
+check "vaultctl enroll --pkcs11-token-uri=auto says which keyslot and token" \
+	'[ $rc = 0 ] && grep -q "New PKCS#11 token enrolled as key slot 1 (token .vt1., RSA-2048)" "$ERR"'
+check "its token has systemd 252's fields and order and the token URI systemd stores; keyslot pbkdf2-sha512, 1000 iterations" \
+	'cs luksDump --dump-json-metadata v.img | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+t = d[\"tokens\"][\"0\"]
+assert list(t) == [\"type\", \"keyslots\", \"pkcs11-uri\", \"pkcs11-key\"], list(t)
+assert t[\"type\"] == \"systemd-pkcs11\" and t[\"keyslots\"] == [\"1\"], t
+assert t[\"pkcs11-uri\"] == sys.argv[1], (t[\"pkcs11-uri\"], sys.argv[1])
+k = d[\"keyslots\"][\"1\"][\"kdf\"]
+assert (k[\"type\"], k[\"hash\"], k[\"iterations\"]) == (\"pbkdf2\", \"sha512\", 1000), k
+" "$(field sd.img 0 pkcs11-uri)"'
+check "pkcs11-tool decrypts its key on the token: a 128-byte secret (RSA-2048 / 16), as systemd's" \
+	'decrypted v.img 0 && [ "$(wc -c <"$T/secret")" = 128 ]'
+check "cryptsetup (oracle) opens keyslot 1 with the base64 text of that secret" \
+	'base64 -w0 "$T/secret" >"$T/secret.b64" &&
+	 cs open --test-passphrase --key-slot 1 --key-file "$T/secret.b64" v.img'
+check "cryptsetup's systemd-pkcs11 plugin unlocks vaultctl's token with the PIN" \
+	'echo 1234 | cs open --test-passphrase --token-only v.img >"$OUT" 2>"$ERR"'
+PIN=1234 vc open --test-passphrase -v v.img </dev/null
+check "vaultctl open unlocks its own enrolment" \
+	'[ $rc = 0 ] && grep -q "Key slot 1 unlocked with token 0 (systemd-pkcs11)" "$OUT"'
+
+# --- choosing the token ---
+SOFTHSM2_CONF=$T/two.conf vc enroll --pkcs11-token-uri=auto --key-file pw v.img
+check "auto with two tokens: refused, naming both and how to choose" \
+	'[ $rc != 0 ] && grep -q "2 PKCS#11 tokens with a certificate found (.vt2[ab]., .vt2[ab].)" "$ERR" &&
+	 grep -q "vt2a" "$ERR" && grep -q "vt2b" "$ERR" &&
+	 grep -q "pkcs11:token=LABEL" "$ERR"'
+SOFTHSM2_CONF=$T/empty.conf vc enroll --pkcs11-token-uri=auto --key-file pw v.img
+check "auto with no token: refused, saying none was found" \
+	'[ $rc != 0 ] && grep -q "no PKCS#11 token with an X.509 certificate found" "$ERR"'
+SOFTHSM2_CONF=$T/two.conf vc enroll --pkcs11-token-uri="pkcs11:token=vt2b;id=%01;type=cert" --key-file pw v.img
+check "an object URI with type=cert picks one of two tokens; stored with type=private" \
+	'[ $rc = 0 ] && grep -q "token .vt2b." "$ERR" &&
+	 [ "$(field v.img 1 pkcs11-uri)" = "pkcs11:token=vt2b;id=%01;type=private" ]'
+PIN=1234 SOFTHSM2_CONF=$T/two.conf vc open --test-passphrase --token-only --token-id 1 v.img </dev/null
+check "vaultctl unlocks through that object URI" '[ $rc = 0 ]'
+check "cryptsetup's systemd-pkcs11 plugin (systemd 252) accepts that URI too" \
+	'echo 1234 | SOFTHSM2_CONF=$T/two.conf cs open --test-passphrase --token-only --token-id 1 v.img >"$OUT" 2>"$ERR"'
+vc enroll --pkcs11-token-uri=nonsense --key-file pw v.img
+check "--pkcs11-token-uri takes auto or a pkcs11: URI" \
+	'[ $rc != 0 ] && grep -q "auto or a pkcs11: URI" "$ERR"'
+SOFTHSM2_CONF=$T/ec.conf vc enroll --pkcs11-token-uri=auto --key-file pw v.img
+check "an EC certificate: refused, saying systemd 252's token is RSA only" \
+	'[ $rc != 0 ] && grep -q "holds an EC key: the systemd-pkcs11 token of systemd 252 is RSA only (EC keys need a newer systemd)" "$ERR" &&
+	 [ "$(cs luksDump --dump-json-metadata v.img | python3 -c "import json,sys; print(len(json.load(sys.stdin)[\"keyslots\"]))")" = 3 ]'
+
+# --- a card that shows its certificate only after a login ---
+newimg p.img
+SOFTHSM2_CONF=$T/priv.conf vc enroll --pkcs11-token-uri="pkcs11:token=vtp" --key-file pw p.img </dev/null
+check "a private certificate and no PIN at hand: the enrolment stops, saying a PIN is needed" \
+	'[ $rc != 0 ] && grep -q "needs a PIN" "$ERR" && [ "$(cs luksDump --dump-json-metadata p.img | python3 -c "import json,sys; print(len(json.load(sys.stdin)[\"tokens\"]))")" = 0 ]'
+PIN=1234 SOFTHSM2_CONF=$T/priv.conf vc enroll --pkcs11-token-uri="pkcs11:token=vtp" --key-file pw p.img </dev/null
+check "... with \$PIN it logs in, reads the certificate and enrols" \
+	'[ $rc = 0 ] && grep -q "New PKCS#11 token enrolled as key slot 1 (token .vtp." "$ERR"'
+PIN=1234 SOFTHSM2_CONF=$T/priv.conf vc open --test-passphrase --token-only p.img </dev/null
+check "... and the token unlocks it" '[ $rc = 0 ]'
+
+finish

@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vaultctl: the "systemd-pkcs11" token method (token/token.h), in the
+ * format systemd 252 writes and reads (src/cryptenroll/cryptenroll-pkcs11.c,
+ * src/cryptsetup/cryptsetup-pkcs11.c, src/shared/pkcs11-util.c):
+ *
+ *   {"type":"systemd-pkcs11","keyslots":["N"],
+ *    "pkcs11-uri":"pkcs11:model=...;manufacturer=...;serial=...;token=LABEL",
+ *    "pkcs11-key":"<base64 of the RSA-encrypted secret>"}
+ *
+ * Enrolment draws a random secret of half the RSA modulus' size (a 2048-bit
+ * key: 128 bytes), encrypts it to the public key of the token's X.509
+ * certificate with RSA PKCS#1 v1.5, and protects a new keyslot with the
+ * base64 text of the secret (systemd's minimal KDF).  With "auto" the URI
+ * stored is the token's own; a URI the user gave is stored as given (a
+ * "type=cert" turned into "type=private").  Unlock logs into the token with
+ * its PIN and has it decrypt "pkcs11-key" with the private key: the key
+ * never leaves the token.  systemd 252 handles RSA keys only (EC keys came
+ * in a later systemd, in a format 252 cannot read), and so does this method.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "secure_mem.h"
+#include "token/pkcs11.h"
+#include "token/token.h"
+#include "util.h"
+#include "vaultctl.h"
+
+#define RSA_BYTES_MAX	2048			/* RSA-16384 */
+#define SECRET_MAX	(RSA_BYTES_MAX / 2)
+#define PASS_MAX	(((SECRET_MAX + 2) / 3) * 4 + 1)
+#define KEY_B64_MAX	(((RSA_BYTES_MAX + 2) / 3) * 4)
+#define RSA_BITS_MIN	1024
+
+struct p11_fields {
+	const char *uri;
+	uint8_t key[RSA_BYTES_MAX];
+	size_t key_len;
+};
+
+/* Strict base64 (no whitespace) of at most CAP bytes. */
+static long b64_decode(const char *in, uint8_t *out, size_t cap)
+{
+	size_t n = strlen(in), pad = 0;
+	uint8_t tmp[(KEY_B64_MAX / 4) * 3];
+	int len;
+
+	if (n == 0 || n % 4 || n > KEY_B64_MAX)
+		return -EINVAL;
+	pad = (in[n - 1] == '=') + (in[n - 2] == '=');
+	len = EVP_DecodeBlock(tmp, (const unsigned char *)in, (int)n);
+	if (len < 0 || (size_t)len < pad || (size_t)len - pad > cap)
+		return -EINVAL;
+	len -= (int)pad;
+	memcpy(out, tmp, (size_t)len);
+	return len;
+}
+
+static int parse_token(json_object *tok, struct p11_fields *f, const char **why)
+{
+	json_object *v;
+	long n;
+
+	if (!json_object_object_get_ex(tok, "pkcs11-uri", &v) || !json_object_is_type(v, json_type_string) ||
+	    strncmp(json_object_get_string(v), "pkcs11:", 7)) {
+		*why = "'pkcs11-uri' is missing or not a pkcs11: URI";
+		return -EINVAL;
+	}
+	f->uri = json_object_get_string(v);
+	if (!json_object_object_get_ex(tok, "pkcs11-key", &v) || !json_object_is_type(v, json_type_string)) {
+		*why = "'pkcs11-key' is missing";
+		return -EINVAL;
+	}
+	n = b64_decode(json_object_get_string(v), f->key, sizeof(f->key));
+	if (n <= 0) {
+		*why = "'pkcs11-key' is not base64 of an RSA-encrypted key";
+		return -EINVAL;
+	}
+	f->key_len = (size_t)n;
+	return 0;
+}
+
+/* pkcs11.h's codes to the token interface's, the reason recorded. */
+static int token_error(struct token_ctx *ctx, int r)
+{
+	if (r == -ENOMEM)
+		return r;
+	token_why(ctx, "%s", pkcs11_last_error());
+	if (r == -ENOENT || r == -EACCES)
+		return r;
+	return -EIO;
+}
+
+/*
+ * The PIN for the token into PIN, from $PIN (as systemd-cryptsetup reads
+ * it), a terminal or the password agents.  Enter alone skips the token.
+ */
+static int ask_pin(struct token_ctx *ctx, struct pkcs11_token *t, const char *purpose,
+		   bool *from_env, struct passphrase *pin)
+{
+	const struct vault_opts *o = ctx->o;
+	uint64_t deadline = o->prompt_timeout_us ? pass_now_us() + o->prompt_timeout_us : 0;
+	const char *state = pkcs11_pin_state(t);
+	char prompt[512];
+	int r;
+
+	snprintf(prompt, sizeof(prompt), "Please enter PIN for security token '%s' to %s%s%s%s: ",
+		 pkcs11_token_label(t), purpose, *state ? " (" : "", state, *state ? ")" : "");
+	r = token_read_pin(ctx, "PIN", prompt, false, deadline, from_env, pin);
+	if (r == -ETIMEDOUT) {
+		token_why(ctx, "no PIN entered within %llu s (timeout=)",
+			  (unsigned long long)((o->prompt_timeout_us + 999999) / 1000000));
+		r = -ENOENT;
+	} else if (r == -ENODATA || r == -ECANCELED) {
+		token_why(ctx, "no PIN entered");
+		r = -ENOENT;
+	}
+	return r;
+}
+
+/*
+ * Logs into T: with its PIN pad, or with a PIN asked again after a wrong one
+ * up to the volume's tries (0: until the token locks it), as systemd-cryptsetup
+ * does; a PIN from $PIN is tried once.
+ */
+static int login(struct token_ctx *ctx, struct pkcs11_token *t, const char *purpose)
+{
+	struct passphrase pin = { 0 };
+	int r;
+
+	if (pkcs11_token_pinpad(t)) {
+		fprintf(stderr, "Please enter the PIN on the PIN pad of security token '%s'.\n",
+			pkcs11_token_label(t));
+		r = pkcs11_token_login(t, NULL, 0);
+		return r ? token_error(ctx, r) : 0;
+	}
+	for (unsigned int i = 0;; i++) {
+		bool from_env = false;
+
+		/* no prompt a locked PIN cannot answer */
+		if (!strcmp(pkcs11_pin_state(t), "locked")) {
+			token_why(ctx, "the PIN of token '%s' is locked (the card's PUK or SO PIN unblocks it)",
+				  pkcs11_token_label(t));
+			return -EACCES;
+		}
+		r = ask_pin(ctx, t, purpose, &from_env, &pin);
+		if (r)
+			return r;
+		r = pkcs11_token_login(t, pin.buf, pin.len);
+		pass_free(&pin);
+		if (!r)
+			return 0;
+		r = token_error(ctx, r);
+		if (r != -EACCES || from_env || !strcmp(pkcs11_pin_state(t), "locked") ||
+		    (ctx->o->tries && i + 1 >= ctx->o->tries))
+			return r;
+		log_err("%s", ctx->why);
+	}
+}
+
+static int pkcs11_token_unlock(struct token_ctx *ctx, int id, json_object *tok,
+			       struct passphrase *secret)
+{
+	static struct p11_fields f;	/* public data: not on the stack */
+	const char *volume = ctx->o->volume ? ctx->o->volume : ctx->device;
+	struct pkcs11_token *t = NULL;
+	const char *why = "";
+	char purpose[300];
+	uint8_t *sec = NULL;
+	char *pass = NULL;
+	size_t len = 0;
+	int r;
+
+	(void)id;
+	if (parse_token(tok, &f, &why)) {
+		token_why(ctx, "%s", why);
+		return -EINVAL;
+	}
+	r = pkcs11_token_open(f.uri, &t);
+	if (r)
+		return r == -EINVAL ? (token_why(ctx, "%s", pkcs11_last_error()), -EINVAL) :
+				      token_error(ctx, r);
+	sec = secure_alloc(RSA_BYTES_MAX);
+	pass = secure_alloc(PASS_MAX);
+	if (!sec || !pass) {
+		r = -ENOMEM;
+		goto out;
+	}
+	snprintf(purpose, sizeof(purpose), "unlock %s", volume);
+	r = login(ctx, t, purpose);
+	if (r)
+		goto out;
+	r = pkcs11_decrypt(t, f.uri, f.key, f.key_len, sec, RSA_BYTES_MAX, &len);
+	if (r) {
+		r = token_error(ctx, r);
+		goto out;
+	}
+	if (len == 0 || len > SECRET_MAX) {
+		token_why(ctx, "the token decrypted a key of %zu bytes, not a systemd-pkcs11 secret", len);
+		r = -EINVAL;
+		goto out;
+	}
+	/* the keyslot passphrase is the base64 text of the secret */
+	len = (size_t)EVP_EncodeBlock((unsigned char *)pass, sec, (int)len);
+	r = pass_set(secret, pass, len);
+out:
+	pkcs11_token_close(t);
+	secure_free(sec);
+	secure_free(pass);
+	secure_wipe(f.key, sizeof(f.key));
+	return r;
+}
+
+static void pkcs11_token_describe(json_object *tok, FILE *out)
+{
+	json_object *v;
+
+	/* cryptsetup luksDump's lines for this type (its systemd plugin) */
+	if (json_object_object_get_ex(tok, "pkcs11-uri", &v) && json_object_is_type(v, json_type_string)) {
+		fputs("\tpkcs11-uri: ", out);
+		luks2_fputs_escaped(out, json_object_get_string(v));
+		fputc('\n', out);
+	} else {
+		fputs("\tunusable: 'pkcs11-uri' is missing\n", out);
+	}
+}
+
+static bool pkcs11_token_wanted(const struct vault_opts *o)
+{
+	return o->pkcs11_token_uri != NULL;
+}
+
+/* The public RSA key of T's certificate, refusing what systemd 252 cannot use. */
+static int certificate_key(struct token_ctx *ctx, struct pkcs11_token *t, EVP_PKEY **ret)
+{
+	X509 *cert = NULL;
+	EVP_PKEY *pkey;
+	int r, bits;
+
+	r = pkcs11_read_certificate(t, ctx->o->pkcs11_token_uri, &cert);
+	if (r == -ENODATA && pkcs11_token_login_required(t)) {
+		/* some cards show their certificates only after a login, as systemd logs in */
+		r = login(ctx, t, "read its certificate");
+		if (!r)
+			r = pkcs11_read_certificate(t, ctx->o->pkcs11_token_uri, &cert);
+		else if (r == -ENOENT)
+			r = -EACCES;	/* no PIN given: the enrolment cannot go on */
+	}
+	if (r)
+		return r == -EACCES && ctx->why[0] ? r : token_error(ctx, r);
+	pkey = X509_get_pubkey(cert);
+	X509_free(cert);
+	if (!pkey) {
+		token_why(ctx, "cannot read the public key of the certificate on token '%s'",
+			  pkcs11_token_label(t));
+		return -EINVAL;
+	}
+	switch (EVP_PKEY_base_id(pkey)) {
+	case EVP_PKEY_RSA:
+		break;
+	case EVP_PKEY_EC:
+		token_why(ctx, "the certificate on token '%s' holds an EC key: the systemd-pkcs11 token of systemd 252 is RSA only (EC keys need a newer systemd); use an RSA key and certificate",
+			  pkcs11_token_label(t));
+		EVP_PKEY_free(pkey);
+		return -EOPNOTSUPP;
+	default:
+		token_why(ctx, "the certificate on token '%s' holds a %s key: the systemd-pkcs11 token needs RSA",
+			  pkcs11_token_label(t), OBJ_nid2sn(EVP_PKEY_base_id(pkey)));
+		EVP_PKEY_free(pkey);
+		return -EOPNOTSUPP;
+	}
+	bits = EVP_PKEY_bits(pkey);
+	if (bits < RSA_BITS_MIN || bits / 8 > RSA_BYTES_MAX) {
+		token_why(ctx, "the RSA key on token '%s' has %d bits: %d to %d supported",
+			  pkcs11_token_label(t), bits, RSA_BITS_MIN, RSA_BYTES_MAX * 8);
+		EVP_PKEY_free(pkey);
+		return -EOPNOTSUPP;
+	}
+	*ret = pkey;
+	return 0;
+}
+
+/* RSA PKCS#1 v1.5 encryption of IN to PKEY into OUT (RSA_BYTES_MAX). */
+static int rsa_encrypt(EVP_PKEY *pkey, const uint8_t *in, size_t in_len, uint8_t *out,
+		       size_t *out_len)
+{
+	EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new(pkey, NULL);
+	size_t len = RSA_BYTES_MAX;
+	int ok;
+
+	ok = pc && EVP_PKEY_encrypt_init(pc) > 0 &&
+	     EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) > 0 &&
+	     EVP_PKEY_encrypt(pc, out, &len, in, in_len) > 0;
+	EVP_PKEY_CTX_free(pc);
+	*out_len = len;
+	return ok ? 0 : -EIO;
+}
+
+static json_object *make_token(const char *uri, const uint8_t *key, size_t key_len)
+{
+	char *b64 = malloc(((key_len + 2) / 3) * 4 + 1);
+	json_object *tok = json_object_new_object();
+
+	if (b64)
+		EVP_EncodeBlock((unsigned char *)b64, key, (int)key_len);
+	/* systemd's order: type, keyslots (filled by token_enroll_keyslot), uri, key */
+	if (!b64 || !tok ||
+	    json_object_object_add(tok, "type", json_object_new_string(token_pkcs11.type)) ||
+	    json_object_object_add(tok, "keyslots", json_object_new_array()) ||
+	    json_object_object_add(tok, "pkcs11-uri", json_object_new_string(uri)) ||
+	    json_object_object_add(tok, "pkcs11-key", json_object_new_string(b64))) {
+		json_object_put(tok);
+		tok = NULL;
+	}
+	free(b64);
+	return tok;
+}
+
+static int pkcs11_token_enroll(struct token_ctx *ctx, const void *vk, size_t vk_len)
+{
+	const char *want = ctx->o->pkcs11_token_uri;
+	static uint8_t enc[RSA_BYTES_MAX];
+	struct pkcs11_token *t = NULL;
+	EVP_PKEY *pkey = NULL;
+	size_t sec_len, enc_len, len;
+	uint8_t *sec = NULL;
+	char *pass = NULL, *uri = NULL;
+	json_object *tok;
+	int r;
+
+	r = pkcs11_token_open(want, &t);
+	if (r) {
+		token_why(ctx, "%s", pkcs11_last_error());
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	r = certificate_key(ctx, t, &pkey);
+	if (r)
+		goto out;
+	/* systemd 252: a secret of half the modulus, room left for the padding */
+	sec_len = (size_t)EVP_PKEY_bits(pkey) / 8 / 2;
+	sec = secure_alloc(SECRET_MAX);
+	pass = secure_alloc(PASS_MAX);
+	if (!sec || !pass) {
+		token_why(ctx, "cannot allocate locked memory");
+		r = -ENOMEM;
+		goto out;
+	}
+	if (RAND_priv_bytes(sec, (int)sec_len) != 1 || rsa_encrypt(pkey, sec, sec_len, enc, &enc_len)) {
+		token_why(ctx, "cannot encrypt a key to the certificate of token '%s' (OpenSSL)",
+			  pkcs11_token_label(t));
+		r = -EIO;
+		goto out;
+	}
+	len = (size_t)EVP_EncodeBlock((unsigned char *)pass, sec, (int)sec_len);
+	uri = !strcmp(want, "auto") ? pkcs11_token_uri(t) : pkcs11_uri_for_key(want);
+	tok = uri ? make_token(uri, enc, enc_len) : NULL;
+	if (!tok) {
+		token_why(ctx, "out of memory");
+		r = -ENOMEM;
+		goto out;
+	}
+	r = token_enroll_keyslot(ctx, vk, vk_len, pass, len, tok);
+	if (r >= 0)
+		fprintf(stderr, "New PKCS#11 token enrolled as key slot %d (token '%s', RSA-%d).\n", r,
+			pkcs11_token_label(t), EVP_PKEY_bits(pkey));
+out:
+	EVP_PKEY_free(pkey);
+	pkcs11_token_close(t);
+	free(uri);
+	secure_free(sec);
+	secure_free(pass);
+	return r;
+}
+
+const struct token_method token_pkcs11 = {
+	.type = "systemd-pkcs11",
+	.unlock = pkcs11_token_unlock,
+	.describe = pkcs11_token_describe,
+	.wanted = pkcs11_token_wanted,
+	.enroll = pkcs11_token_enroll,
+};
