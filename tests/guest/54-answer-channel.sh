@@ -8,6 +8,7 @@
 # channel is named for the entry; timeout= bounds the channel as the
 # console (a wrong answer over it does not extend the time), and the
 # socket is gone once the prompt gives up.
+# one-kernel: the answer channel is vaultctl's userspace, the same on every kernel; make check runs it on the newest kernel, make check-extended on the others
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 
 FAST=(--pbkdf pbkdf2 --pbkdf-force-iterations 1000)
