@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# check-extended: two dracut boots under TCG with clevis (bash, jose, curl), network drivers and DHCP in the initramfs, several minutes
+# check-extended: three dracut boots under TCG with clevis (bash, jose, curl), network drivers and DHCP in the initramfs, several minutes
 #
 # 75-tang under dracut: root on vault with a clevis token bound to a tang
 # server, initramfs from dracut with our module (tests/boot/dracut.sh,
@@ -14,7 +14,9 @@
 #   - the image holds clevis's runtime, rd.neednet=1 and no key file;
 #   - the server up: the root unlocks over the network with NO console input;
 #   - the server down: vaultctl says the tang server could not be reached,
-#     the console asks for the passphrase, which boots it.
+#     the console asks for the passphrase, which boots it;
+#   - no network device: the wait for the network ends after 30 s, the
+#     console asks, the passphrase boots it (no rd.retry hang).
 # Skips when dracut or tang is not installed.
 . "$(dirname "$0")/lib.sh"
 
@@ -101,4 +103,22 @@ expect 120 $(boot_marker)
 exit 30
 EOF2
 ktap_check "dracut, tang down: vaultctl says so, the console asks, the passphrase boots" test $? -eq 0
+
+# No network device at all: vault-dracut-open stops waiting for the network
+# after 30 s, the console asks, and the rd.neednet=1 the module set does not
+# hold the boot until rd.retry ("Could not boot").
+export BOOT_QEMU_EXTRA=
+boot_new_nonce
+BOOT_DISK=$disk boot_qemu 76-dracut-tang-nonet "$img" "$cmdline" <<EOF2
+$BOOT_FAIL_STEPS
+fail Dropping to debug shell
+fail Could not boot
+absent $BOOT_PASS
+expect 300 vault: the network is not up after 30 s; unlocking without it
+expect 60 Enter passphrase for $BOOT_NAME (/dev/vda):
+send $BOOT_PASS
+expect 120 $(boot_marker)
+exit 30
+EOF2
+ktap_check "dracut, no network: after 30 s the console asks, the passphrase boots" test $? -eq 0
 ktap_finish
