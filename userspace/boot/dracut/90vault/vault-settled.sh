@@ -19,6 +19,7 @@ if [ ! -e /run/vault/all-open ]; then
 		# The network never came up (vault-dracut-open gave up): the
 		# rd.neednet=1 the module set must not hold the boot for
 		# rd.retry; the root is open without it.
+		# shellcheck disable=SC2154 # dracut's init sets hookdir
 		[ -e /run/vault/net-timeout ] &&
 			rm -f "$hookdir/initqueue/finished/wait-network.sh"
 		;;
