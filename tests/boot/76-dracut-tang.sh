@@ -12,6 +12,7 @@
 # vault-dracut-open waits for DHCP before unlocking; the kernel command
 # line has no ip= (the module asks for the network itself):
 #   - the image holds clevis's runtime, rd.neednet=1 and no key file;
+#     without _netdev the module finds the clevis token in the header;
 #   - the server up: the root unlocks over the network with NO console input;
 #   - the server down: vaultctl says the tang server could not be reached,
 #     the console asks for the passphrase, which boots it;
@@ -76,6 +77,19 @@ ktap_check "the image holds clevis, its tang pin, jose, curl, bash, dhclient and
 ktap_check "... rd.neednet=1 in its cmdline.d and no key file" \
 	eval '[ "$(lsinitrd -f etc/cmdline.d/90vault-net.conf "$img" 2>/dev/null)" = rd.neednet=1 ] &&
 		! grep -q "etc/vault/keys/." "$work/list"'
+
+# Without _netdev the module finds the clevis token in the header itself
+# (the device is there when the image is built: here the disk image file).
+tab2=$BOOT_KDIR/vaulttab-dracut-tang-detect
+echo "$BOOT_NAME $disk none luks,initramfs" > "$tab2"
+if img2=$(dracut_build tang-detect "$tab2") && lsinitrd "$img2" > "$work/detect.list" 2>/dev/null; then
+	ktap_check "no _netdev: the module sees the clevis token in the header and adds clevis and the network" \
+		sh -c "grep -q 'etc/vault/network\$' '$work/detect.list' && grep -q 'bin/clevis-decrypt-tang\$' '$work/detect.list' &&
+			grep -q 'sbin/dhclient\$' '$work/detect.list'"
+else
+	ktap_fail "dracut (tang-detect) or lsinitrd failed"
+fi
+rm -f "$img2" "$img2.stamp"
 
 cmdline="root=/dev/mapper/$BOOT_NAME rootfstype=ext4 panic=-1 rd.retry=60"
 export BOOT_QEMU_EXTRA="-netdev user,id=n0 -device virtio-net-pci,netdev=n0"
