@@ -106,9 +106,48 @@ check() {
     return 255
 }
 
+# --- clevis (network-bound unlock, Documentation/unlocking.rst) ---
+# The rule of the initramfs-tools hook: an entry with `_netdev` (systemd's
+# "needs the network") or whose LUKS2 header holds a clevis token (clevis
+# luks bind, vaultctl enroll --clevis) needs the network at boot.
+# Not `| grep -q`: dracut runs with pipefail (see vault_tpm2).
+vault_clevis_entry() {
+    local dev=$1 opts=$2 node
+    [[ ,$opts, == *,_netdev,* ]] && return 0
+    case $dev in
+        UUID=* | LABEL=* | PARTUUID=* | PARTLABEL=*)
+            node=$(blkid -l -t "$dev" -o device 2> /dev/null) || return 1
+            ;;
+        *) node=$dev ;;
+    esac
+    [[ -e $node ]] || return 1
+    [[ $'\n'$("$(vault_ctl)" dump "$node" 2> /dev/null)$'\n' =~ $'\n'\ \ [0-9]+:\ clevis$'\n' ]]
+}
+
+# vault_need_net: prints the name of the first selected entry that needs
+# the network; false when none does.
+vault_need_net() {
+    local lineno name dev key opts
+    while read -r lineno name dev key opts; do
+        [[ $name ]] || continue
+        if vault_clevis_entry "$dev" "$opts"; then
+            echo "$name"
+            return 0
+        fi
+    done < <(vault_select)
+    return 1
+}
+
 # called by dracut
 depends() {
-    echo dm rootfs-block
+    # network-legacy (ifup, dhclient) first: dracut's `network` takes the
+    # handler already included, else systemd-networkd where the host has
+    # it, which dracut's shell init cannot run.
+    if vault_need_net > /dev/null; then
+        echo dm rootfs-block network-legacy network
+    else
+        echo dm rootfs-block
+    fi
     return 0
 }
 
@@ -268,6 +307,8 @@ install() {
         fi
     fi
 
+    vault_install_clevis
+
     if dracut_module_included "systemd"; then
         inst_script "$(vault_systemd_file system-generators/vault-generator)" \
             "$systemdutildir/system-generators/vault-generator"
@@ -284,4 +325,32 @@ install() {
         inst_multiple -o blkid
         dracut_need_initqueue
     fi
+}
+
+# vault_install_clevis: for an entry that needs the network, clevis, its
+# pins, jose, curl and bash (clevis is bash scripts) with their libraries,
+# the resolver's (host names in tang URLs), rd.neednet=1 (dracut's
+# network-legacy then runs DHCP on every interface unless ip= says
+# otherwise) and /etc/vault/network, which makes vault-dracut-open wait
+# for the network before unlocking.  Nothing secret: the JWE stays in the
+# header.  The list is the initramfs-tools hook's.
+vault_install_clevis() {
+    local need clevis_bin f
+    need=$(vault_need_net) || return 0
+    clevis_bin=$(command -v clevis) || {
+        dwarn "vault: $need needs the network (_netdev or a clevis token) but clevis is not installed: it will ask for its passphrase at boot"
+        return 0
+    }
+    for f in "$clevis_bin" "${clevis_bin%/*}"/clevis-decrypt "${clevis_bin%/*}"/clevis-decrypt-*; do
+        [[ -x $f ]] && inst_script "$f" "$f"
+    done
+    inst_multiple bash jose curl cat mkdir mktemp rm ||
+        dwarn "vault: bash, jose or curl is missing: clevis cannot run at boot"
+    # only the tpm2 pin needs them
+    inst_multiple -o tpm2_createprimary tpm2_flushcontext tpm2_load tpm2_unseal
+    inst_libdir_file "libnss_dns.so.*" "libnss_files.so.*"
+    mkdir -p "$initdir/etc/cmdline.d"
+    echo "rd.neednet=1" > "$initdir/etc/cmdline.d/90vault-net.conf"
+    mkdir -p "$initdir/etc/vault"
+    : > "$initdir/etc/vault/network"
 }

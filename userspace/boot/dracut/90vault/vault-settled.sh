@@ -14,7 +14,15 @@ if [ ! -e /run/vault/all-open ]; then
 		vault_rc=$?
 	} 9>/.console_lock
 	case $vault_rc in
-	0) : >/run/vault/all-open ;;
+	0)
+		: >/run/vault/all-open
+		# The network never came up (vault-dracut-open gave up): the
+		# rd.neednet=1 the module set must not hold the boot for
+		# rd.retry; the root is open without it.
+		# shellcheck disable=SC2154 # dracut's init sets hookdir
+		[ -e /run/vault/net-timeout ] &&
+			rm -f "$hookdir/initqueue/finished/wait-network.sh"
+		;;
 	3) ;; # a device has not appeared yet: next round
 	*)
 		emergency_shell -n vault "dm-vault: a volume the root needs could not be unlocked (see above). Leave this shell to try again."

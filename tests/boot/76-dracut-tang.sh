@@ -1,0 +1,138 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# check-extended: three dracut boots under TCG with clevis (bash, jose, curl), network drivers and DHCP in the initramfs, several minutes
+#
+# 75-tang under dracut: root on vault with a clevis token bound to a tang
+# server, initramfs from dracut with our module (tests/boot/dracut.sh,
+# dracut's shell init).  The tang server (Debian's tangd behind socat)
+# listens on the host's loopback only, on a random port; the guest reaches
+# it through QEMU's user networking as 10.0.2.2 (nothing leaves the
+# machine).  The vaulttab entry has _netdev, so the module pulls in dracut's
+# network-legacy, adds clevis, jose, curl and rd.neednet=1, and
+# vault-dracut-open waits for DHCP before unlocking; the kernel command
+# line has no ip= (the module asks for the network itself):
+#   - the image holds clevis's runtime, rd.neednet=1 and no key file;
+#     without _netdev the module finds the clevis token in the header;
+#   - the server up: the root unlocks over the network with NO console input;
+#   - the server down: vaultctl says the tang server could not be reached,
+#     the console asks for the passphrase, which boots it;
+#   - no network device: the wait for the network ends after 30 s, the
+#     console asks, the passphrase boots it (no rd.retry hang).
+# Skips when dracut or tang is not installed.
+. "$(dirname "$0")/lib.sh"
+
+command -v dracut > /dev/null || ktap_skip_dep "dracut is not installed (apt-get install dracut-core)"
+[ -d /usr/lib/dracut/modules.d/35network-legacy ] ||
+	ktap_skip_dep "dracut's network-legacy module is not installed (apt-get install dracut-network)"
+TANGD=/usr/libexec/tangd
+[ -x $TANGD ] || ktap_skip_dep "tang is not installed ($TANGD)"
+need_cmd socat curl jose clevis lsinitrd
+boot_prepare || ktap_fail_all "the root fs or disk image could not be made"
+. "$(dirname "$0")/dracut.sh"
+
+work=$(mktemp -d "$BOOT_KDIR/tmp-dtang.XXXXXX") || ktap_fail_all "mktemp failed"
+ktap_defer rm -rf "$work"
+mkdir "$work/db" && /usr/libexec/tangd-keygen "$work/db" >/dev/null ||
+	ktap_fail_all "tangd-keygen failed"
+PORT=$((20000 + RANDOM % 20000))
+server=
+tang_start() {
+	socat "TCP-LISTEN:$PORT,bind=127.0.0.1,reuseaddr,fork" "EXEC:$TANGD $work/db" \
+		</dev/null 2>>"$work/socat.log" &
+	server=$!
+	for _ in $(seq 50); do
+		curl -sfg "http://127.0.0.1:$PORT/adv" -o "$work/adv.jws" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+tang_stop() {
+	[ -n "$server" ] || return 0
+	kill "$server" 2>/dev/null
+	wait "$server" 2>/dev/null
+	server=
+}
+ktap_defer tang_stop
+tang_start || ktap_fail_all "the tang server on 127.0.0.1:$PORT did not answer"
+
+# Enrolled on the host: the URL is the guest's view of the host (10.0.2.2).
+disk=$BOOT_KDIR/disk-dracut-tang.img
+cp --sparse=always "$BOOT_DIR/disk.img" "$disk" || ktap_fail_all "cannot copy the disk"
+ktap_defer rm -f "$disk"
+"$VAULTCTL" enroll --key-file "$BOOT_DIR/disk.pass" --clevis-trust --clevis tang \
+	"{\"url\":\"http://10.0.2.2:$PORT\",\"adv\":\"$work/adv.jws\"}" "$disk" >"$work/enroll.log" 2>&1
+ktap_check "vaultctl enroll --clevis tang (url 10.0.2.2:$PORT) on the host" test $? -eq 0 ||
+	sed 's/^/# enroll: /' "$work/enroll.log"
+
+tab=$BOOT_KDIR/vaulttab-dracut-tang
+echo "$BOOT_NAME /dev/vda none luks,_netdev,tries=2,initramfs,token-timeout=10" > "$tab"
+img=$(dracut_build tang "$tab") || ktap_fail_all "dracut could not build the tang initramfs"
+ktap_check "dracut wrote no vault warning" not grep -a 'vault:' "$BOOT_KDIR/dracut-tang.log"
+lsinitrd "$img" > "$work/list" 2>/dev/null
+ktap_check "the image holds clevis, its tang pin, jose, curl, bash, dhclient and the network flag" \
+	eval 'for f in bin/clevis bin/clevis-decrypt bin/clevis-decrypt-tang bin/jose bin/curl bin/bash \
+			sbin/dhclient sbin/ifup etc/vault/network; do
+		grep -q "$f\$" "$work/list" || { echo "# missing: $f"; exit 1; }
+	done'
+ktap_check "... rd.neednet=1 in its cmdline.d and no key file" \
+	eval '[ "$(lsinitrd -f etc/cmdline.d/90vault-net.conf "$img" 2>/dev/null)" = rd.neednet=1 ] &&
+		! grep -q "etc/vault/keys/." "$work/list"'
+
+# Without _netdev the module finds the clevis token in the header itself
+# (the device is there when the image is built: here the disk image file).
+tab2=$BOOT_KDIR/vaulttab-dracut-tang-detect
+echo "$BOOT_NAME $disk none luks,initramfs" > "$tab2"
+if img2=$(dracut_build tang-detect "$tab2") && lsinitrd "$img2" > "$work/detect.list" 2>/dev/null; then
+	ktap_check "no _netdev: the module sees the clevis token in the header and adds clevis and the network" \
+		sh -c "grep -q 'etc/vault/network\$' '$work/detect.list' && grep -q 'bin/clevis-decrypt-tang\$' '$work/detect.list' &&
+			grep -q 'sbin/dhclient\$' '$work/detect.list'"
+else
+	ktap_fail "dracut (tang-detect) or lsinitrd failed"
+fi
+rm -f "$img2" "$img2.stamp"
+
+cmdline="root=/dev/mapper/$BOOT_NAME rootfstype=ext4 panic=-1 rd.retry=60"
+export BOOT_QEMU_EXTRA="-netdev user,id=n0 -device virtio-net-pci,netdev=n0"
+boot_new_nonce
+BOOT_DISK=$disk boot_qemu 76-dracut-tang-unattended "$img" "$cmdline" <<EOF2
+$BOOT_FAIL_STEPS
+fail Enter passphrase
+fail vault: cannot unlock
+fail Dropping to debug shell
+expect 300 $(boot_marker)
+exit 30
+EOF2
+ktap_check "dracut, tang up: the root unlocks over the network with no console input" test $? -eq 0
+
+tang_stop
+boot_new_nonce
+BOOT_DISK=$disk boot_qemu 76-dracut-tang-down "$img" "$cmdline" <<EOF2
+$BOOT_FAIL_STEPS
+fail Dropping to debug shell
+absent $BOOT_PASS
+expect 300 the tang server could not be reached
+expect 60 Enter passphrase for $BOOT_NAME (/dev/vda):
+send $BOOT_PASS
+expect 120 $(boot_marker)
+exit 30
+EOF2
+ktap_check "dracut, tang down: vaultctl says so, the console asks, the passphrase boots" test $? -eq 0
+
+# No network device at all: vault-dracut-open stops waiting for the network
+# after 30 s, the console asks, and the rd.neednet=1 the module set does not
+# hold the boot until rd.retry ("Could not boot").
+export BOOT_QEMU_EXTRA=
+boot_new_nonce
+BOOT_DISK=$disk boot_qemu 76-dracut-tang-nonet "$img" "$cmdline" <<EOF2
+$BOOT_FAIL_STEPS
+fail Dropping to debug shell
+fail Could not boot
+absent $BOOT_PASS
+expect 300 vault: the network is not up after 30 s; unlocking without it
+expect 60 Enter passphrase for $BOOT_NAME (/dev/vda):
+send $BOOT_PASS
+expect 120 $(boot_marker)
+exit 30
+EOF2
+ktap_check "dracut, no network: after 30 s the console asks, the passphrase boots" test $? -eq 0
+ktap_finish
