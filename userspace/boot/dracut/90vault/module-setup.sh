@@ -138,8 +138,37 @@ vault_need_net() {
     return 1
 }
 
+# --- PKCS#11 (an entry with pkcs11-uri=, Documentation/unlocking.rst) ---
+# vault_pkcs11: a selected entry has pkcs11-uri= (a systemd-pkcs11 token).
+vault_pkcs11() {
+    [[ $(vault_select) == *pkcs11-uri=* ]]
+}
+
+# vault_pcscd: the path of pcscd (real cards behind a reader); false when
+# it is not installed.
+vault_pcscd() {
+    local f
+    for f in "$(command -v pcscd 2> /dev/null)" /usr/sbin/pcscd /sbin/pcscd; do
+        [[ $f && -x $dracutsysrootdir$f ]] && {
+            echo "$f"
+            return 0
+        }
+    done
+    return 1
+}
+
+# vault_pcsc_dracut: with systemd in the initramfs, dracut's own `pcsc`
+# module runs pcscd (socket-activated units) when there is one.  Not with
+# dracut's shell init: `pcsc` pulls in systemd-udevd, and with it systemd.
+vault_pcsc_dracut() {
+    dracut_module_included systemd && [[ -d $(dracut_module_path pcsc 2> /dev/null) ]]
+}
+
 # called by dracut
 depends() {
+    if vault_pkcs11 && vault_pcscd > /dev/null && vault_pcsc_dracut; then
+        echo pcsc
+    fi
     # network-legacy (ifup, dhclient) first: dracut's `network` takes the
     # handler already included, else systemd-networkd where the host has
     # it, which dracut's shell init cannot run.
@@ -183,6 +212,11 @@ installkernel() {
     hostonly='' instmods dm-mod "=crypto" aesni_intel sha256_ssse3 sha512_ssse3
     if vault_tpm2; then
         hostonly='' instmods tpm_crb tpm_tis tpm_tis_core
+    fi
+    # A CCID reader: the USB host controllers (usbhid for readers with a
+    # keypad that also show up as HID).
+    if vault_pkcs11 && vault_pcscd > /dev/null; then
+        hostonly='' instmods xhci_pci ehci_pci ohci_pci uhci_hcd usbhid hid_generic
     fi
     if [[ $need ]] && [[ ! -x $(vault_ctl) ]]; then
         vault_cannot "vaultctl ($(vault_ctl)) is not installed"
@@ -308,6 +342,7 @@ install() {
     fi
 
     vault_install_clevis
+    vault_install_pkcs11
 
     if dracut_module_included "systemd"; then
         inst_script "$(vault_systemd_file system-generators/vault-generator)" \
@@ -353,4 +388,68 @@ vault_install_clevis() {
     echo "rd.neednet=1" > "$initdir/etc/cmdline.d/90vault-net.conf"
     mkdir -p "$initdir/etc/vault"
     : > "$initdir/etc/vault/network"
+}
+
+# vault_install_pkcs11: for an entry with pkcs11-uri=, what the
+# initramfs-tools hook adds: p11-kit's .module files and the PKCS#11
+# modules they name (vaultctl finds tokens through p11-kit's registry; its
+# trust store holds no token and is left out), and for real cards pcscd,
+# libpcsclite and the reader drivers (libccid, its Info.plist: dracut 059's
+# `pcsc` module looks for them in the library directory, not in Debian's
+# /usr/lib/pcsc/drivers, and misses them).  With dracut's `pcsc` (systemd
+# initramfs) its units run pcscd; else /etc/vault/pcscd makes
+# vault-dracut-open start pcscd before vaultctl and stop it after.
+vault_install_pkcs11() {
+    local p11dir conf mod pcscd dir f drivers=0
+    vault_pkcs11 || return 0
+    p11dir=$(ldd "$(vault_ctl)" 2> /dev/null | awk '/libp11-kit/ { print $3; exit }')
+    p11dir=${p11dir%/*}/pkcs11
+    for conf in "$dracutsysrootdir"/usr/share/p11-kit/modules/*.module \
+        "$dracutsysrootdir"/etc/pkcs11/modules/*.module; do
+        [[ -f $conf ]] || continue
+        grep -q '^trust-policy: *yes' "$conf" && continue
+        mod=$(sed -n '/^module:/{s/^module: *//p;q}' "$conf")
+        case $mod in
+            "") continue ;;
+            /*) ;;
+            *) mod=$p11dir/$mod ;;
+        esac
+        if [[ ! -e $dracutsysrootdir$mod ]]; then
+            dwarn "vault: $conf names $mod, which does not exist: its tokens cannot be used at boot"
+            continue
+        fi
+        if ! inst_simple "$conf" "${conf#"$dracutsysrootdir"}" || ! inst_library "$mod"; then
+            vault_fatal "vault: cannot copy the PKCS#11 module $mod into the initramfs"
+        fi
+    done
+
+    pcscd=$(vault_pcscd) || {
+        dwarn "vault: an entry of $(vault_tab) has pkcs11-uri= but pcscd is not installed: smartcards and USB tokens behind a reader will not work at boot (apt install pcscd libccid)"
+        return 0
+    }
+    inst_binary "$pcscd" /usr/sbin/pcscd || vault_fatal "vault: cannot install $pcscd"
+    # opensc dlopen()s libpcsclite.so.1 (the client of pcscd's socket):
+    # ldd of its module does not show it.
+    inst_libdir_file "libpcsclite.so.1*" ||
+        dwarn "vault: libpcsclite.so.1 not found (apt install libpcsclite1): opensc cannot reach pcscd at boot"
+    for dir in /usr/lib/pcsc/drivers /usr/lib64/pcsc/drivers; do
+        [[ -d $dracutsysrootdir$dir ]] || continue
+        while IFS= read -r f; do
+            case $f in
+                *.so*)
+                    inst_library "$f" || vault_fatal "vault: cannot install $f"
+                    drivers=$((drivers + 1))
+                    ;;
+                *) inst_simple "$f" || vault_fatal "vault: cannot install $f" ;;
+            esac
+        done < <(find "$dracutsysrootdir$dir" \( -type f -o -type l \) \( -name '*.so*' -o -name Info.plist \) |
+            sed "s|^$dracutsysrootdir||")
+    done
+    ((drivers > 0)) ||
+        dwarn "vault: pcscd has no reader driver (/usr/lib/pcsc/drivers is empty): install libccid for USB CCID readers"
+    # With dracut's `pcsc`, its socket unit starts pcscd when vaultctl
+    # connects; otherwise vault-dracut-open does.
+    vault_pcsc_dracut && return 0
+    mkdir -p "$initdir/etc/vault"
+    : > "$initdir/etc/vault/pcscd"
 }

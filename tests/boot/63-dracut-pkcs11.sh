@@ -1,0 +1,128 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# check-extended: two dracut builds and two QEMU boots under TCG (over the 30 s budget)
+#
+# 62-pkcs11 under dracut: root on vault with a systemd-pkcs11 token (a
+# SoftHSM2 token stands in for the smartcard), initramfs from dracut with
+# our module (tests/boot/dracut.sh, dracut's shell init) and a vaulttab
+# entry with pkcs11-uri=auto:
+#   - the module put p11-kit's module configs and the modules they name
+#     (softhsm2) into the image, not the trust-store module; with pcscd
+#     installed, pcscd, libccid and its Info.plist, the USB host controller
+#     drivers and usbhid, and /etc/vault/pcscd; an image whose entry has no
+#     pkcs11-uri= holds none of them;
+#   - with the token in the initramfs (appended as a second cpio archive),
+#     vault-dracut-open starts pcscd, the console asks for the token's PIN
+#     naming the token and the volume; a wrong PIN is refused with the
+#     token's words, asked again, the right PIN boots (none echoed), and
+#     pcscd is stopped before the real root;
+#   - without the token: the passphrase prompt follows and the passphrase
+#     boots.
+# A real card behind a reader is not tested (no hardware): SoftHSM2 does
+# not use pcscd, so the boots show that pcscd in the image does no harm.
+# Skips when dracut or softhsm2 is not installed.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/softhsm.sh"
+
+command -v dracut > /dev/null || ktap_skip_dep "dracut is not installed (apt-get install dracut-core)"
+need_cmd softhsm2-util pkcs11-tool openssl cpio lsinitrd
+[ -e "$SOFTHSM_MODULE" ] || ktap_skip_dep "softhsm2 is not registered with p11-kit"
+boot_prepare || ktap_fail_all "the root fs or disk image could not be made"
+. "$(dirname "$0")/dracut.sh"
+
+W=$(mktemp -d "$BOOT_KDIR/tmp-dpkcs11.XXXXXX") || ktap_fail_all "mktemp failed"
+ktap_defer rm -rf "$W"
+
+tab=$BOOT_KDIR/vaulttab-dracut-pkcs11
+echo "$BOOT_NAME /dev/vda none luks,tries=2,initramfs,pkcs11-uri=auto" > "$tab"
+img=$(dracut_build pkcs11 "$tab") || ktap_fail_all "dracut could not build the pkcs11 initramfs"
+ktap_check "dracut wrote no vault warning" not grep -a 'vault:' "$BOOT_KDIR/dracut-pkcs11.log"
+lsinitrd "$img" > "$W/list" 2>/dev/null
+# has FILE...: every FILE (a path's end) is in the listing $list
+has() {
+	local f
+	for f in "$@"; do
+		grep -Eq "$f( -> .*)?\$" "$list" || { ktap_diag "missing: $f"; return 1; }
+	done
+}
+hasnt() {
+	local f
+	for f in "$@"; do
+		grep -Eq "$f( -> .*)?\$" "$list" && { ktap_diag "present: $f"; return 1; }
+	done
+	return 0
+}
+list=$W/list
+ktap_check "p11-kit's softhsm2.module and the module it names are in the image, not the trust store" \
+	eval 'has usr/share/p11-kit/modules/softhsm2.module "${SOFTHSM_MODULE#/}" &&
+		hasnt p11-kit-trust.module'
+if [ -x /usr/sbin/pcscd ] && [ -d /usr/lib/pcsc/drivers ]; then
+	ktap_check "pcscd, libpcsclite, libccid, its Info.plist, the USB drivers and /etc/vault/pcscd are in the image" \
+		has usr/sbin/pcscd 'libpcsclite\.so\.1' ifd-ccid.bundle/Contents/Linux/libccid.so \
+		ifd-ccid.bundle/Contents/Info.plist etc/libccid_Info.plist \
+		'xhci-pci.ko[.a-z]*' 'ehci-pci.ko[.a-z]*' 'usbhid.ko[.a-z]*' etc/vault/pcscd
+else
+	ktap_dep_missing "pcscd or libccid is not installed (apt-get install pcscd libccid): pcscd in the image not checked"
+fi
+# The 50-dracut image (the same entry without pkcs11-uri=; cached).
+tab0=$BOOT_KDIR/vaulttab-dracut-pass
+echo "$BOOT_NAME /dev/vda none luks,tries=2,initramfs" > "$tab0"
+if img0=$(dracut_build pass "$tab0") && lsinitrd "$img0" > "$W/list0" 2>/dev/null; then
+	list=$W/list0
+	ktap_check "an entry without pkcs11-uri=: no p11-kit module, no pcscd, no reader or USB driver" \
+		hasnt softhsm2.module opensc-pkcs11.module usr/sbin/pcscd 'libpcsclite\.so\.1' libccid.so etc/vault/pcscd \
+		'xhci-pci.ko[.a-z]*' 'usbhid.ko[.a-z]*'
+else
+	ktap_fail "dracut (pass) or lsinitrd failed"
+fi
+
+PIN='4821'
+WRONG_PIN='9999'
+softhsm_token "$W" "$PIN" || ktap_fail_all "cannot make the SoftHSM2 token"
+disk=$BOOT_KDIR/disk-dracut-pkcs11.img
+cp --sparse=always "$BOOT_DIR/disk.img" "$disk" || ktap_fail_all "cannot copy the disk"
+ktap_defer rm -f "$disk"
+ktap_check "vaultctl enroll --pkcs11-token-uri=auto on the host" \
+	"$VAULTCTL" enroll --pkcs11-token-uri=auto --key-file "$BOOT_DIR/disk.pass" "$disk"
+softhsm_append "$img" "$W" "$W/img-with-token" ||
+	ktap_fail_all "cannot append the token to the initramfs"
+
+cmdline="root=/dev/mapper/$BOOT_NAME rootfstype=ext4 panic=-1 rd.retry=60"
+pcscd_steps=
+if [ -x /usr/sbin/pcscd ]; then
+	pcscd_steps="expect 240 vault: pcscd started (pid"
+fi
+boot_new_nonce
+BOOT_DISK=$disk boot_qemu 63-dracut-pkcs11-pin "$W/img-with-token" "$cmdline" <<EOF2
+$BOOT_FAIL_STEPS
+fail Enter passphrase
+fail Dropping to debug shell
+fail pcscd did not start
+absent $PIN
+absent $WRONG_PIN
+$pcscd_steps
+expect 240 Please enter PIN for security token 'boot' to unlock $BOOT_NAME:
+send $WRONG_PIN
+expect 60 wrong PIN for token 'boot'
+expect 60 Please enter PIN for security token 'boot' to unlock $BOOT_NAME (a wrong PIN was entered before):
+send $PIN
+${pcscd_steps:+expect 60 vault: pcscd stopped}
+expect 120 $(boot_marker)
+exit 30
+EOF2
+ktap_check "dracut, PIN: pcscd started, the console asks naming the token, a wrong PIN is refused, the PIN boots, pcscd stopped" \
+	test $? -eq 0
+
+boot_new_nonce
+BOOT_DISK=$disk boot_qemu 63-dracut-pkcs11-absent "$img" "$cmdline" <<EOF2
+$BOOT_FAIL_STEPS
+fail Dropping to debug shell
+absent security token
+expect 240 Enter passphrase for $BOOT_NAME (/dev/vda):
+send $BOOT_PASS
+expect 120 $(boot_marker)
+exit 30
+EOF2
+ktap_check "dracut, token absent: the passphrase prompt follows and the passphrase boots" test $? -eq 0
+ktap_finish
