@@ -7,12 +7,17 @@
 # the smartcard), initramfs from Debian's mkinitramfs with our hook and a
 # vaulttab entry with pkcs11-uri=auto:
 #   - the hook put p11-kit's module configs and the modules they name
-#     (softhsm2) into the image, not the trust-store module;
+#     (softhsm2) into the image, not the trust-store module; with pcscd
+#     installed, pcscd, libpcsclite, libccid and its Info.plist, the USB
+#     host controller drivers and usbhid; the image of an entry without
+#     pkcs11-uri= holds none of them;
 #   - with the token in the initramfs (appended as a second cpio archive:
 #     SoftHSM2's config and token directory, as a card would be plugged
 #     in), the console asks for the token's PIN naming the token and the
 #     volume; a wrong PIN is refused with the token's words, asked again,
-#     the right PIN boots; no PIN is echoed;
+#     the right PIN boots; no PIN is echoed; pcscd (when installed) is
+#     started before the prompt and stopped after (no card behind a reader
+#     is tested: SoftHSM2 does not use pcscd);
 #   - without the token (the plain image): the passphrase prompt follows
 #     and the passphrase boots.
 . "$(dirname "$0")/lib.sh"
@@ -28,6 +33,19 @@ initrd=$(boot_mkinitramfs pkcs11 "$tab" 0077 "VAULT_ROOT=/dev/mapper/$BOOT_NAME"
 	ktap_fail_all "mkinitramfs failed"
 ktap_check "the hook wrote no warning" not grep -a 'W: vault' "$BOOT_KDIR/initrd-pkcs11.log"
 
+# pcscd_in DIR: the unpacked image DIR holds what a card behind a reader
+# needs (hooks/vault's pcscd block).
+pcscd_in() {
+	local f
+	for f in usr/sbin/pcscd usr/lib/pcsc/drivers/ifd-ccid.bundle/Contents/Linux/libccid.so \
+		usr/lib/pcsc/drivers/ifd-ccid.bundle/Contents/Info.plist etc/libccid_Info.plist etc/vault/pcscd; do
+		[ -e "$1/$f" ] || { ktap_diag "missing: $f"; return 1; }
+	done
+	for f in 'libpcsclite.so.1' 'xhci-pci.ko*' 'ehci-pci.ko*' 'usbhid.ko*'; do
+		[ -n "$(find "$1" -name "$f")" ] || { ktap_diag "missing: $f"; return 1; }
+	done
+}
+
 x=$BOOT_KDIR/unpacked-pkcs11
 rm -rf "$x"
 if unmkinitramfs "$initrd" "$x" 2>/dev/null; then
@@ -37,10 +55,29 @@ if unmkinitramfs "$initrd" "$x" 2>/dev/null; then
 		 [ -n "$(find "$x" -name "${MODULE##*/}")" ]'
 	ktap_check "... the trust-store module is not" eval \
 		'[ ! -e "$x/usr/share/p11-kit/modules/p11-kit-trust.module" ]'
+	if [ -x /usr/sbin/pcscd ] && [ -d /usr/lib/pcsc/drivers ]; then
+		ktap_check "pcscd, libpcsclite, libccid, its Info.plist, the USB drivers and etc/vault/pcscd are in it" \
+			pcscd_in "$x"
+	else
+		ktap_dep_missing "pcscd or libccid is not installed (apt-get install pcscd libccid): pcscd in the image not checked"
+	fi
 else
 	ktap_fail "unmkinitramfs $initrd"
 fi
 rm -rf "$BOOT_KDIR/unpacked-pkcs11"
+# The image of the same entry without pkcs11-uri= (boot_pass_initrd's)
+# holds none of it.
+x=$BOOT_KDIR/unpacked-pkcs11-pass
+rm -rf "$x"
+if pass_initrd=$(boot_pass_initrd) && unmkinitramfs "$pass_initrd" "$x" 2>/dev/null; then
+	[ -d "$x/main" ] && x=$x/main
+	ktap_check "an entry without pkcs11-uri=: no p11-kit module, no pcscd, no reader or USB driver" \
+		eval '[ -z "$(find "$x" \( -name "*.module" -o -name pcscd -o -name "libpcsclite.so*" \
+			-o -name libccid.so -o -name "xhci-pci.ko*" -o -name "usbhid.ko*" \))" ]'
+else
+	ktap_fail "mkinitramfs or unmkinitramfs of the pass image"
+fi
+rm -rf "$BOOT_KDIR/unpacked-pkcs11-pass"
 
 # The token: SoftHSM2 with an RSA key and certificate, its files under etc/
 # of an archive appended to the initramfs (paths as the guest sees them).
@@ -74,20 +111,27 @@ with_token=$W/initrd-with-token
 	> "$with_token" || ktap_fail_all "cannot append the token to the initramfs"
 
 boot_new_nonce
+# With pcscd in the image, local-top starts it before vaultctl and stops
+# it after (the SoftHSM2 token does not use it: it must do no harm).
+pcscd_steps=
+[ -x /usr/sbin/pcscd ] && pcscd_steps="expect 240 vault: pcscd started (pid"
 BOOT_DISK=$disk boot_qemu 62-pkcs11-pin "$with_token" "root=/dev/mapper/$BOOT_NAME panic=-1" <<EOF2
 $BOOT_FAIL_STEPS
 fail Enter passphrase
+fail pcscd did not start
 absent $PIN
 absent $WRONG_PIN
+$pcscd_steps
 expect 240 Please enter PIN for security token 'boot' to unlock $BOOT_NAME:
 send $WRONG_PIN
 expect 60 wrong PIN for token 'boot'
 expect 60 Please enter PIN for security token 'boot' to unlock $BOOT_NAME (a wrong PIN was entered before):
 send $PIN
+${pcscd_steps:+expect 60 vault: pcscd stopped}
 expect 120 $(boot_marker)
 exit 30
 EOF2
-ktap_check "PIN: the console asks naming the token, a wrong PIN is refused, the PIN boots, none echoed" \
+ktap_check "PIN: ${pcscd_steps:+pcscd started, }the console asks naming the token, a wrong PIN is refused, the PIN boots, none echoed${pcscd_steps:+, pcscd stopped}" \
 	test $? -eq 0
 
 boot_new_nonce

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# check-extended: two dracut builds and two QEMU boots under TCG (over the 30 s budget)
+# check-extended: three dracut builds and two QEMU boots under TCG (over the 30 s budget)
 #
 # 62-pkcs11 under dracut: root on vault with a systemd-pkcs11 token (a
 # SoftHSM2 token stands in for the smartcard), initramfs from dracut with
@@ -11,7 +11,8 @@
 #     (softhsm2) into the image, not the trust-store module; with pcscd
 #     installed, pcscd, libccid and its Info.plist, the USB host controller
 #     drivers and usbhid, and /etc/vault/pcscd; an image whose entry has no
-#     pkcs11-uri= holds none of them;
+#     pkcs11-uri= holds none of them; a systemd initramfs has dracut's
+#     pcsc units instead of /etc/vault/pcscd (built, not booted);
 #   - with the token in the initramfs (appended as a second cpio archive),
 #     vault-dracut-open starts pcscd, the console asks for the token's PIN
 #     naming the token and the volume; a wrong PIN is refused with the
@@ -64,6 +65,19 @@ if [ -x /usr/sbin/pcscd ] && [ -d /usr/lib/pcsc/drivers ]; then
 		'xhci-pci.ko[.a-z]*' 'ehci-pci.ko[.a-z]*' 'usbhid.ko[.a-z]*' etc/vault/pcscd
 else
 	ktap_dep_missing "pcscd or libccid is not installed (apt-get install pcscd libccid): pcscd in the image not checked"
+fi
+# With systemd in the initramfs: dracut's `pcsc` module (its socket unit)
+# runs pcscd, the module adds the reader driver pcsc leaves out on Debian.
+if [ -x /usr/sbin/pcscd ] && [ -d /usr/lib/dracut/modules.d/91pcsc ]; then
+	if imgs=$(dracut_build pkcs11-systemd "$tab" systemd) && lsinitrd "$imgs" > "$W/lists" 2>/dev/null; then
+		list=$W/lists
+		ktap_check "systemd initramfs: dracut's pcscd.socket enabled, pcscd, libccid; no /etc/vault/pcscd" \
+			eval 'has sockets.target.wants/pcscd.socket usr/sbin/pcscd ifd-ccid.bundle/Contents/Linux/libccid.so &&
+				hasnt etc/vault/pcscd'
+	else
+		ktap_fail "dracut (pkcs11-systemd) or lsinitrd failed"
+	fi
+	rm -f "$imgs" "$imgs.stamp"
 fi
 # The 50-dracut image (the same entry without pkcs11-uri=; cached).
 tab0=$BOOT_KDIR/vaulttab-dracut-pass
