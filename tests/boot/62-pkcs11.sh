@@ -79,6 +79,31 @@ else
 fi
 rm -rf "$BOOT_KDIR/unpacked-pkcs11-pass"
 
+# Without pcscd (hidden in a private mount namespace; the image's config
+# is the pkcs11 variant's): the hook warns that a card behind a reader
+# will not work at boot, and adds no pcscd and no reader driver; the
+# PKCS#11 modules are still there (software tokens work).
+nop=$BOOT_KDIR/initrd-pkcs11-nopcscd
+x=$BOOT_KDIR/unpacked-pkcs11-nopcscd
+rm -rf "$x" "$nop.img"
+if [ -x /usr/sbin/pcscd ]; then
+	unshare -m sh -c 'mount --bind /dev/null /usr/sbin/pcscd && exec "$@"' sh \
+		env TMPDIR="$BOOT_KDIR/tmp" VAULTTAB="$tab" VAULT_MODULE="$VAULT_KO" VAULTCTL="$VAULTCTL" \
+		VAULT_ROOT="/dev/mapper/$BOOT_NAME" \
+		mkinitramfs -d "$BOOT_KDIR/conf-pkcs11" -o "$nop.img" "$BOOT_KVER" > "$nop.log" 2>&1
+	if [ $? -eq 0 ] && unmkinitramfs "$nop.img" "$x" 2>/dev/null; then
+		[ -d "$x/main" ] && x=$x/main
+		ktap_check "no pcscd: the hook warns that readers will not work at boot" \
+			grep -aq 'W: vault: .* has pkcs11-uri= but pcscd is not installed: smartcards and USB tokens behind a reader will not work at boot' "$nop.log"
+		ktap_check "... and adds no pcscd, reader or USB driver, but softhsm2.module" eval \
+			'[ -f "$x/usr/share/p11-kit/modules/softhsm2.module" ] &&
+			 [ -z "$(find "$x" \( -name pcscd -o -name libccid.so -o -name "usbhid.ko*" \))" ]'
+	else
+		ktap_fail "mkinitramfs without pcscd (log: $nop.log)"
+	fi
+	rm -rf "$BOOT_KDIR/unpacked-pkcs11-nopcscd" "$nop.img"
+fi
+
 # The token: SoftHSM2 with an RSA key and certificate, its files under etc/
 # of an archive appended to the initramfs (paths as the guest sees them).
 W=$(mktemp -d "$BOOT_KDIR/tmp-pkcs11.XXXXXX") || ktap_fail_all "mktemp failed"

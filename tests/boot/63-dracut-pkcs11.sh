@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# check-extended: three dracut builds and two QEMU boots under TCG (over the 30 s budget)
+# check-extended: four dracut builds and two QEMU boots under TCG (over the 30 s budget)
 #
 # 62-pkcs11 under dracut: root on vault with a systemd-pkcs11 token (a
 # SoftHSM2 token stands in for the smartcard), initramfs from dracut with
@@ -12,7 +12,8 @@
 #     installed, pcscd, libccid and its Info.plist, the USB host controller
 #     drivers and usbhid, and /etc/vault/pcscd; an image whose entry has no
 #     pkcs11-uri= holds none of them; a systemd initramfs has dracut's
-#     pcsc units instead of /etc/vault/pcscd (built, not booted);
+#     pcsc units instead of /etc/vault/pcscd (built, not booted); without
+#     pcscd (hidden) the module warns and adds no pcscd;
 #   - with the token in the initramfs (appended as a second cpio archive),
 #     vault-dracut-open starts pcscd, the console asks for the token's PIN
 #     naming the token and the volume; a wrong PIN is refused with the
@@ -78,6 +79,26 @@ if [ -x /usr/sbin/pcscd ] && [ -d /usr/lib/dracut/modules.d/91pcsc ]; then
 		ktap_fail "dracut (pkcs11-systemd) or lsinitrd failed"
 	fi
 	rm -f "$imgs" "$imgs.stamp"
+fi
+# Without pcscd (hidden in a private mount namespace): the module warns
+# that a card behind a reader will not work at boot and adds no pcscd and
+# no reader driver; the PKCS#11 modules are still there.
+if [ -x /usr/sbin/pcscd ]; then
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	if imgn=$(unshare -m bash -c 'mount --bind /dev/null /usr/sbin/pcscd &&
+			. "$1/lib.sh" && . "$1/dracut.sh" && dracut_build pkcs11-nopcscd "$2"' \
+			bash "$(dirname "$0")" "$tab") && lsinitrd "$imgn" > "$W/listn" 2>/dev/null; then
+		list=$W/listn
+		ktap_check "no pcscd: the module warns that readers will not work at boot" \
+			grep -aq 'vault: an entry of .* has pkcs11-uri= but pcscd is not installed: smartcards and USB tokens behind a reader will not work at boot' \
+			"$BOOT_KDIR/dracut-pkcs11-nopcscd.log"
+		ktap_check "... and adds no pcscd, reader or USB driver, but softhsm2.module" \
+			eval 'has usr/share/p11-kit/modules/softhsm2.module &&
+				hasnt usr/sbin/pcscd libccid.so etc/vault/pcscd "usbhid.ko[.a-z]*"'
+	else
+		ktap_fail "dracut without pcscd or lsinitrd failed"
+	fi
+	rm -f "$imgn" "$imgn.stamp"
 fi
 # The 50-dracut image (the same entry without pkcs11-uri=; cached).
 tab0=$BOOT_KDIR/vaulttab-dracut-pass
