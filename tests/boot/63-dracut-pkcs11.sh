@@ -59,6 +59,17 @@ list=$W/list
 ktap_check "p11-kit's softhsm2.module and the module it names are in the image, not the trust store" \
 	eval 'has usr/share/p11-kit/modules/softhsm2.module "${SOFTHSM_MODULE#/}" &&
 		hasnt p11-kit-trust.module'
+# dracut-install resolves the libraries of executables only: the module's
+# (libstdc++ for softhsm2) must be there too.
+# libs_of SO: every library ldd lists for SO is in the listing $list.
+libs_of() {
+	local l
+	for l in $(ldd "$1" | awk '$3 ~ /^\// { print $3 }'); do
+		l=${l##*/}
+		grep -Fq "/$l" "$list" || { ktap_diag "missing: $l"; return 1; }
+	done
+}
+ktap_check "... with the libraries it needs" libs_of "$SOFTHSM_MODULE"
 if [ -x /usr/sbin/pcscd ] && [ -d /usr/lib/pcsc/drivers ]; then
 	ktap_check "pcscd, libpcsclite, libccid, its Info.plist, the USB drivers and /etc/vault/pcscd are in the image" \
 		has usr/sbin/pcscd 'libpcsclite\.so\.1' ifd-ccid.bundle/Contents/Linux/libccid.so \

@@ -390,6 +390,17 @@ vault_install_clevis() {
     : > "$initdir/etc/vault/network"
 }
 
+# vault_inst_so FILE: installs the shared object FILE and every library
+# it needs (ldd lists them all).  dracut-install resolves the libraries
+# of executable files only, and these modules are mode 0644.
+vault_inst_so() {
+    local lib
+    inst_library "$1" || return 1
+    while read -r lib; do
+        inst_library "$lib" || return 1
+    done < <(ldd "$1" 2> /dev/null | awk '$3 ~ /^\// { print $3 }')
+}
+
 # vault_install_pkcs11: for an entry with pkcs11-uri=, what the
 # initramfs-tools hook adds: p11-kit's .module files and the PKCS#11
 # modules they name (vaultctl finds tokens through p11-kit's registry; its
@@ -418,7 +429,7 @@ vault_install_pkcs11() {
             dwarn "vault: $conf names $mod, which does not exist: its tokens cannot be used at boot"
             continue
         fi
-        if ! inst_simple "$conf" "${conf#"$dracutsysrootdir"}" || ! inst_library "$mod"; then
+        if ! inst_simple "$conf" "${conf#"$dracutsysrootdir"}" || ! vault_inst_so "$mod"; then
             vault_fatal "vault: cannot copy the PKCS#11 module $mod into the initramfs"
         fi
     done
@@ -437,7 +448,7 @@ vault_install_pkcs11() {
         while IFS= read -r f; do
             case $f in
                 *.so*)
-                    inst_library "$f" || vault_fatal "vault: cannot install $f"
+                    vault_inst_so "$f" || vault_fatal "vault: cannot install $f"
                     drivers=$((drivers + 1))
                     ;;
                 *) inst_simple "$f" || vault_fatal "vault: cannot install $f" ;;
