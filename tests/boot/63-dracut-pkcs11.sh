@@ -75,6 +75,8 @@ if [ -x /usr/sbin/pcscd ] && [ -d /usr/lib/pcsc/drivers ]; then
 		has usr/sbin/pcscd 'libpcsclite\.so\.1' ifd-ccid.bundle/Contents/Linux/libccid.so \
 		ifd-ccid.bundle/Contents/Info.plist etc/libccid_Info.plist \
 		'xhci-pci.ko[.a-z]*' 'ehci-pci.ko[.a-z]*' 'usbhid.ko[.a-z]*' etc/vault/pcscd
+	ktap_check "... with the libraries libccid needs (libusb)" \
+		libs_of /usr/lib/pcsc/drivers/ifd-ccid.bundle/Contents/Linux/libccid.so
 else
 	ktap_dep_missing "pcscd or libccid is not installed (apt-get install pcscd libccid): pcscd in the image not checked"
 fi
