@@ -56,6 +56,9 @@ DEPS_PKGS += softhsm2 opensc p11-kit libp11-kit-dev gnutls-bin \
 	dropbear-bin openssh-client
 # dracut's network modules, for a tang-bound volume at boot under dracut.
 DEPS_PKGS += dracut-network
+# Smartcard readers at boot: pcscd and the CCID driver go into the initramfs
+# for a pkcs11-uri= entry (tests/boot/62-pkcs11.sh, 63-dracut-pkcs11.sh).
+DEPS_PKGS += pcscd libccid
 # Remote unlock's boot case (tests/boot/90-ssh-unlock.sh) builds its image
 # with Debian's dropbear-initramfs, as an administrator would.  Installed, it
 # reaches into every mkinitramfs image of the machine (BUSYBOX=y, UMASK=0077,
