@@ -6,12 +6,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -412,4 +415,29 @@ int write_all(int fd, const char *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+long b64_decode_strict(const char *in, unsigned char *out, size_t cap)
+{
+	size_t n = strlen(in), pad;
+	unsigned char *tmp;
+	int len;
+
+	if (n == 0 || n % 4 || n > (size_t)INT_MAX)
+		return -EINVAL;
+	pad = (in[n - 1] == '=') + (in[n - 2] == '=');
+	if (n / 4 * 3 - pad > cap)
+		return -EINVAL;
+	tmp = malloc(n / 4 * 3);
+	if (!tmp)
+		return -ENOMEM;
+	len = EVP_DecodeBlock(tmp, (const unsigned char *)in, (int)n);
+	if (len >= 0 && (size_t)len >= pad && (size_t)len - pad <= cap) {
+		len -= (int)pad;
+		memcpy(out, tmp, (size_t)len);
+	} else {
+		len = -EINVAL;
+	}
+	free(tmp);
+	return len;
 }

@@ -96,4 +96,11 @@ int dm_name_valid(const char *name);
 /* Writes all of BUF to FD (no stdio buffer: key bytes stay out of it). */
 int write_all(int fd, const char *buf, size_t len);
 
+/*
+ * Strict base64 IN (no whitespace, padded) (a token field) into OUT: the
+ * decoded length, or -EINVAL when IN is not base64 or decodes to more than
+ * CAP bytes (-ENOMEM).  For public blobs: the scratch copy is not wiped.
+ */
+long b64_decode_strict(const char *in, unsigned char *out, size_t cap);
+
 #endif

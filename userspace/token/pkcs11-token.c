@@ -38,7 +38,6 @@
 #define RSA_BYTES_MAX	2048			/* RSA-16384 */
 #define SECRET_MAX	(RSA_BYTES_MAX / 2)
 #define PASS_MAX	(((SECRET_MAX + 2) / 3) * 4 + 1)
-#define KEY_B64_MAX	(((RSA_BYTES_MAX + 2) / 3) * 4)
 #define RSA_BITS_MIN	1024
 
 struct p11_fields {
@@ -46,24 +45,6 @@ struct p11_fields {
 	uint8_t key[RSA_BYTES_MAX];
 	size_t key_len;
 };
-
-/* Strict base64 (no whitespace) of at most CAP bytes. */
-static long b64_decode(const char *in, uint8_t *out, size_t cap)
-{
-	size_t n = strlen(in), pad = 0;
-	uint8_t tmp[(KEY_B64_MAX / 4) * 3];
-	int len;
-
-	if (n == 0 || n % 4 || n > KEY_B64_MAX)
-		return -EINVAL;
-	pad = (in[n - 1] == '=') + (in[n - 2] == '=');
-	len = EVP_DecodeBlock(tmp, (const unsigned char *)in, (int)n);
-	if (len < 0 || (size_t)len < pad || (size_t)len - pad > cap)
-		return -EINVAL;
-	len -= (int)pad;
-	memcpy(out, tmp, (size_t)len);
-	return len;
-}
 
 static int parse_token(json_object *tok, struct p11_fields *f, const char **why)
 {
@@ -80,7 +61,7 @@ static int parse_token(json_object *tok, struct p11_fields *f, const char **why)
 		*why = "'pkcs11-key' is missing";
 		return -EINVAL;
 	}
-	n = b64_decode(json_object_get_string(v), f->key, sizeof(f->key));
+	n = b64_decode_strict(json_object_get_string(v), f->key, sizeof(f->key));
 	if (n <= 0) {
 		*why = "'pkcs11-key' is not base64 of an RSA-encrypted key";
 		return -EINVAL;

@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "token/tpm2.h"
+#include "util.h"
 
 static int parse_pcr_array(json_object *a, uint32_t *mask)
 {
@@ -53,27 +54,6 @@ static json_object *pcr_array(uint32_t mask)
 		if (mask & (1U << i))
 			json_object_array_add(a, json_object_new_int(i));
 	return a;
-}
-
-/* Strict base64 (no whitespace), exact decoded length. */
-static long b64_decode(const char *in, uint8_t *out, size_t cap)
-{
-	size_t n = strlen(in), pad = 0;
-	uint8_t tmp[((TPM2_BLOB_MAX + 2) / 3) * 3 + 3];
-	int len;
-
-	if (n == 0 || n % 4 || n / 4 * 3 > sizeof(tmp))
-		return -EINVAL;
-	if (in[n - 1] == '=')
-		pad++;
-	if (in[n - 2] == '=')
-		pad++;
-	len = EVP_DecodeBlock(tmp, (const unsigned char *)in, (int)n);
-	if (len < 0 || (size_t)len < pad || (size_t)len - pad > cap)
-		return -EINVAL;
-	len -= (int)pad;
-	memcpy(out, tmp, (size_t)len);
-	return len;
 }
 
 static int hex_decode(const char *in, uint8_t *out, size_t cap, size_t *len)
@@ -131,7 +111,7 @@ int tpm2_token_from_json(json_object *tok, struct tpm2_token *t, const char **wh
 		*why = "it lacks the 'tpm2-blob' field";
 		return -TPM2_E_TOKEN;
 	}
-	n = b64_decode(json_object_get_string(o), t->blob, sizeof(t->blob));
+	n = b64_decode_strict(json_object_get_string(o), t->blob, sizeof(t->blob));
 	if (n <= 0) {
 		*why = "'tpm2-blob' is not valid base64";
 		return -TPM2_E_TOKEN;
