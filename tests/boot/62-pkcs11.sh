@@ -23,8 +23,8 @@
 . "$(dirname "$0")/lib.sh"
 
 need_cmd softhsm2-util pkcs11-tool openssl cpio unmkinitramfs
-MODULE=$(sed -n 's/^module: *//p' /usr/share/p11-kit/modules/softhsm2.module 2>/dev/null)
-[ -e "$MODULE" ] || ktap_skip_dep "softhsm2 is not registered with p11-kit"
+. "$(dirname "$0")/softhsm.sh"
+[ -e "$SOFTHSM_MODULE" ] || ktap_skip_dep "softhsm2 is not registered with p11-kit"
 boot_prepare || ktap_fail_all "the root fs or disk image could not be made"
 
 tab=$BOOT_KDIR/vaulttab-pkcs11
@@ -52,7 +52,7 @@ if unmkinitramfs "$initrd" "$x" 2>/dev/null; then
 	[ -d "$x/main" ] && x=$x/main
 	ktap_check "p11-kit's softhsm2.module and the module it names are in the initramfs" eval \
 		'[ -f "$x/usr/share/p11-kit/modules/softhsm2.module" ] &&
-		 [ -n "$(find "$x" -name "${MODULE##*/}")" ]'
+		 [ -n "$(find "$x" -name "${SOFTHSM_MODULE##*/}")" ]'
 	ktap_check "... the trust-store module is not" eval \
 		'[ ! -e "$x/usr/share/p11-kit/modules/p11-kit-trust.module" ]'
 	if [ -x /usr/sbin/pcscd ] && [ -d /usr/lib/pcsc/drivers ]; then
@@ -110,20 +110,7 @@ W=$(mktemp -d "$BOOT_KDIR/tmp-pkcs11.XXXXXX") || ktap_fail_all "mktemp failed"
 ktap_defer rm -rf "$W"
 PIN='4821'
 WRONG_PIN='9999'
-mkdir -p "$W/cpio/etc/softhsm/tokens"
-printf 'directories.tokendir = /etc/softhsm/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' \
-	> "$W/cpio/etc/softhsm/softhsm2.conf"
-printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
-	"$W/cpio/etc/softhsm/tokens" > "$W/host.conf"
-export SOFTHSM2_CONF=$W/host.conf
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$W/k.pem" -outform der -out "$W/c.der" \
-	-subj /CN=boot -days 30 2>/dev/null &&
-	softhsm2-util --init-token --free --label boot --pin "$PIN" --so-pin 5678 >/dev/null &&
-	softhsm2-util --import "$W/k.pem" --token boot --label key --id 01 --pin "$PIN" >/dev/null &&
-	pkcs11-tool --module "$MODULE" --token-label boot --login --pin "$PIN" \
-		--write-object "$W/c.der" --type cert --id 01 --label cert >/dev/null 2>&1 ||
-	ktap_fail_all "cannot make the SoftHSM2 token"
-rm -f "$W/k.pem"
+softhsm_token "$W" "$PIN" || ktap_fail_all "cannot make the SoftHSM2 token"
 
 disk=$BOOT_KDIR/disk-pkcs11.img
 cp --sparse=always "$BOOT_DIR/disk.img" "$disk" || ktap_fail_all "cannot copy the disk"
@@ -132,8 +119,7 @@ ktap_check "vaultctl enroll --pkcs11-token-uri=auto on the host" \
 	"$VAULTCTL" enroll --pkcs11-token-uri=auto --key-file "$BOOT_DIR/disk.pass" "$disk"
 
 with_token=$W/initrd-with-token
-{ cat "$initrd" && (cd "$W/cpio" && find . | cpio -o -H newc --quiet | gzip -1); } \
-	> "$with_token" || ktap_fail_all "cannot append the token to the initramfs"
+softhsm_append "$initrd" "$W" "$with_token" || ktap_fail_all "cannot append the token to the initramfs"
 
 boot_new_nonce
 # With pcscd in the image, local-top starts it before vaultctl and stops

@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 #
 # tests/boot/softhsm.sh - a SoftHSM2 token for the PKCS#11 boot cases
-# (63-dracut-pkcs11), sourced after lib.sh:
+# (62-pkcs11, 63-dracut-pkcs11), sourced after lib.sh:
 #   softhsm_token DIR PIN  makes DIR/cpio/etc/softhsm/ (softhsm2.conf and
 #                    a token "boot" holding an RSA key and its certificate,
 #                    id 01, user PIN PIN) laid out as the guest sees it, to be
