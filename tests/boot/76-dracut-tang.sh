@@ -32,26 +32,8 @@ boot_prepare || ktap_fail_all "the root fs or disk image could not be made"
 
 work=$(mktemp -d "$BOOT_KDIR/tmp-dtang.XXXXXX") || ktap_fail_all "mktemp failed"
 ktap_defer rm -rf "$work"
-mkdir "$work/db" && /usr/libexec/tangd-keygen "$work/db" >/dev/null ||
-	ktap_fail_all "tangd-keygen failed"
-PORT=$((20000 + RANDOM % 20000))
-server=
-tang_start() {
-	socat "TCP-LISTEN:$PORT,bind=127.0.0.1,reuseaddr,fork" "EXEC:$TANGD $work/db" \
-		</dev/null 2>>"$work/socat.log" &
-	server=$!
-	for _ in $(seq 50); do
-		curl -sfg "http://127.0.0.1:$PORT/adv" -o "$work/adv.jws" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-tang_stop() {
-	[ -n "$server" ] || return 0
-	kill "$server" 2>/dev/null
-	wait "$server" 2>/dev/null
-	server=
-}
+WORK=$work
+. "$(dirname "$0")/tang-host.sh"
 ktap_defer tang_stop
 tang_start || ktap_fail_all "the tang server on 127.0.0.1:$PORT did not answer"
 
