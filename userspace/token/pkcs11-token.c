@@ -15,8 +15,17 @@
  * stored is the token's own; a URI the user gave is stored as given (a
  * "type=cert" turned into "type=private").  Unlock logs into the token with
  * its PIN and has it decrypt "pkcs11-key" with the private key: the key
- * never leaves the token.  systemd 252 handles RSA keys only (EC keys came
- * in a later systemd, in a format 252 cannot read), and so does this method.
+ * never leaves the token.
+ *
+ * EC keys, as systemd 255 added them (systemd PR #28658; 252 to 254 are
+ * RSA only): enrolment makes an ephemeral key pair on the certificate's
+ * curve, whose ECDH shared secret with the certificate's public key (the X
+ * coordinate, 32 bytes on P-256) is the secret, base64 as for RSA;
+ * "pkcs11-key" holds the ephemeral public key as an uncompressed SEC1 point
+ * (04 || X || Y) and the ephemeral private key is dropped.  Unlock has the
+ * token derive the same secret from its private key and that point
+ * (CKM_ECDH1_DERIVE).  systemd-cryptsetup 252 (Debian 12) cannot open such
+ * a token: enrolment says so.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -63,7 +72,7 @@ static int parse_token(json_object *tok, struct p11_fields *f, const char **why)
 	}
 	n = b64_decode_strict(json_object_get_string(v), f->key, sizeof(f->key));
 	if (n <= 0) {
-		*why = "'pkcs11-key' is not base64 of an RSA-encrypted key";
+		*why = "'pkcs11-key' is not base64 of an RSA-encrypted key or an EC point";
 		return -EINVAL;
 	}
 	f->key_len = (size_t)n;
@@ -159,6 +168,7 @@ static int pkcs11_token_unlock(struct token_ctx *ctx, int id, json_object *tok,
 	uint8_t *sec = NULL;
 	char *pass = NULL;
 	size_t len = 0;
+	bool is_ec = false;
 	int r;
 
 	(void)id;
@@ -180,13 +190,14 @@ static int pkcs11_token_unlock(struct token_ctx *ctx, int id, json_object *tok,
 	r = login(ctx, t, purpose);
 	if (r)
 		goto out;
-	r = pkcs11_decrypt(t, f.uri, f.key, f.key_len, sec, RSA_BYTES_MAX, &len);
+	r = pkcs11_decrypt(t, f.uri, f.key, f.key_len, sec, RSA_BYTES_MAX, &len, &is_ec);
 	if (r) {
 		r = token_error(ctx, r);
 		goto out;
 	}
 	if (len == 0 || len > SECRET_MAX) {
-		token_why(ctx, "the token decrypted a key of %zu bytes, not a systemd-pkcs11 secret", len);
+		token_why(ctx, "the token %s a key of %zu bytes, not a systemd-pkcs11 secret",
+			  is_ec ? "derived" : "decrypted", len);
 		r = -EINVAL;
 		goto out;
 	}
@@ -220,7 +231,7 @@ static bool pkcs11_token_wanted(const struct vault_opts *o)
 	return o->pkcs11_token_uri != NULL;
 }
 
-/* The public RSA key of T's certificate, refusing what systemd 252 cannot use. */
+/* The public RSA or EC key of T's certificate, refusing what systemd cannot use. */
 static int certificate_key(struct token_ctx *ctx, struct pkcs11_token *t, EVP_PKEY **ret)
 {
 	X509 *cert = NULL;
@@ -249,12 +260,10 @@ static int certificate_key(struct token_ctx *ctx, struct pkcs11_token *t, EVP_PK
 	case EVP_PKEY_RSA:
 		break;
 	case EVP_PKEY_EC:
-		token_why(ctx, "the certificate on token '%s' holds an EC key: the systemd-pkcs11 token of systemd 252 is RSA only (EC keys need a newer systemd); use an RSA key and certificate",
-			  pkcs11_token_label(t));
-		EVP_PKEY_free(pkey);
-		return -EOPNOTSUPP;
+		*ret = pkey;
+		return 0;
 	default:
-		token_why(ctx, "the certificate on token '%s' holds a %s key: the systemd-pkcs11 token needs RSA",
+		token_why(ctx, "the certificate on token '%s' holds a %s key: the systemd-pkcs11 token needs RSA or EC",
 			  pkcs11_token_label(t), OBJ_nid2sn(EVP_PKEY_base_id(pkey)));
 		EVP_PKEY_free(pkey);
 		return -EOPNOTSUPP;
@@ -286,6 +295,42 @@ static int rsa_encrypt(EVP_PKEY *pkey, const uint8_t *in, size_t in_len, uint8_t
 	return ok ? 0 : -EIO;
 }
 
+/*
+ * The EC counterpart of rsa_encrypt(), as systemd 255 enrols: a new key pair
+ * on the curve of PKEY (the certificate's); its ECDH secret with PKEY into
+ * SEC (secure memory, SECRET_MAX), its public key as an uncompressed SEC1
+ * point into OUT (RSA_BYTES_MAX).  The new private key is freed here: only
+ * the token's key can derive the secret again.
+ */
+static int ec_wrap(EVP_PKEY *pkey, uint8_t *sec, size_t *sec_len, uint8_t *out, size_t *out_len,
+		   char *curve, size_t curve_cap)
+{
+	EVP_PKEY *eph = NULL;
+	EVP_PKEY_CTX *pc = NULL;
+	unsigned char *point = NULL;
+	size_t len = SECRET_MAX, plen = 0;
+	int ok;
+
+	ok = EVP_PKEY_get_group_name(pkey, curve, curve_cap, NULL) == 1 &&
+	     (eph = EVP_PKEY_Q_keygen(NULL, NULL, "EC", curve)) != NULL &&
+	     (pc = EVP_PKEY_CTX_new(eph, NULL)) != NULL &&
+	     EVP_PKEY_derive_init(pc) == 1 && EVP_PKEY_derive_set_peer(pc, pkey) == 1 &&
+	     EVP_PKEY_derive(pc, sec, &len) == 1 && len > 0 &&
+	     /* OpenSSL 3 encodes EC points uncompressed unless told otherwise */
+	     (plen = EVP_PKEY_get1_encoded_public_key(eph, &point)) > 0 && plen <= RSA_BYTES_MAX;
+	if (ok) {
+		memcpy(out, point, plen);
+		*out_len = plen;
+		*sec_len = len;
+	} else {
+		secure_wipe(sec, SECRET_MAX);
+	}
+	OPENSSL_free(point);
+	EVP_PKEY_CTX_free(pc);
+	EVP_PKEY_free(eph);	/* OpenSSL wipes a private key it frees */
+	return ok ? 0 : -EIO;
+}
+
 static json_object *make_token(const char *uri, const uint8_t *key, size_t key_len)
 {
 	char *b64 = malloc(((key_len + 2) / 3) * 4 + 1);
@@ -312,7 +357,9 @@ static int pkcs11_token_enroll(struct token_ctx *ctx, const void *vk, size_t vk_
 	static uint8_t enc[RSA_BYTES_MAX];
 	struct pkcs11_token *t = NULL;
 	EVP_PKEY *pkey = NULL;
-	size_t sec_len, enc_len, len;
+	size_t sec_len = 0, enc_len = 0, len;
+	char curve[64] = "";
+	bool is_ec;
 	uint8_t *sec = NULL;
 	char *pass = NULL, *uri = NULL;
 	json_object *tok;
@@ -326,8 +373,7 @@ static int pkcs11_token_enroll(struct token_ctx *ctx, const void *vk, size_t vk_
 	r = certificate_key(ctx, t, &pkey);
 	if (r)
 		goto out;
-	/* systemd 252: a secret of half the modulus, room left for the padding */
-	sec_len = (size_t)EVP_PKEY_bits(pkey) / 8 / 2;
+	is_ec = EVP_PKEY_base_id(pkey) == EVP_PKEY_EC;
 	sec = secure_alloc(SECRET_MAX);
 	pass = secure_alloc(PASS_MAX);
 	if (!sec || !pass) {
@@ -335,9 +381,17 @@ static int pkcs11_token_enroll(struct token_ctx *ctx, const void *vk, size_t vk_
 		r = -ENOMEM;
 		goto out;
 	}
-	if (RAND_priv_bytes(sec, (int)sec_len) != 1 || rsa_encrypt(pkey, sec, sec_len, enc, &enc_len)) {
-		token_why(ctx, "cannot encrypt a key to the certificate of token '%s' (OpenSSL)",
-			  pkcs11_token_label(t));
+	if (is_ec) {
+		r = ec_wrap(pkey, sec, &sec_len, enc, &enc_len, curve, sizeof(curve));
+	} else {
+		/* systemd 252: a secret of half the modulus, room left for the padding */
+		sec_len = (size_t)EVP_PKEY_bits(pkey) / 8 / 2;
+		r = RAND_priv_bytes(sec, (int)sec_len) != 1 ? -EIO :
+			rsa_encrypt(pkey, sec, sec_len, enc, &enc_len);
+	}
+	if (r) {
+		token_why(ctx, "cannot %s a key to the certificate of token '%s' (OpenSSL)",
+			  is_ec ? "derive (ECDH)" : "encrypt", pkcs11_token_label(t));
 		r = -EIO;
 		goto out;
 	}
@@ -350,9 +404,15 @@ static int pkcs11_token_enroll(struct token_ctx *ctx, const void *vk, size_t vk_
 		goto out;
 	}
 	r = token_enroll_keyslot(ctx, vk, vk_len, pass, len, tok);
-	if (r >= 0)
+	if (r >= 0 && is_ec) {
+		fprintf(stderr, "New PKCS#11 token enrolled as key slot %d (token '%s', EC %s).\n", r,
+			pkcs11_token_label(t), curve);
+		/* the one thing a Debian 12 user must know before relying on it */
+		fprintf(stderr, "Note: this token's key is EC: systemd-cryptsetup 252 (Debian 12) cannot unlock with it (systemd 255 or later can; vaultctl, its initramfs hooks and generator can).\n");
+	} else if (r >= 0) {
 		fprintf(stderr, "New PKCS#11 token enrolled as key slot %d (token '%s', RSA-%d).\n", r,
 			pkcs11_token_label(t), EVP_PKEY_bits(pkey));
+	}
 out:
 	EVP_PKEY_free(pkey);
 	pkcs11_token_close(t);

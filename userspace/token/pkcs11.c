@@ -73,8 +73,11 @@ static const char *rv_name(CK_RV rv)
 	case CKR_USER_NOT_LOGGED_IN:	return "not logged in";
 	case CKR_ENCRYPTED_DATA_INVALID:
 	case CKR_ENCRYPTED_DATA_LEN_RANGE:	return "the encrypted key does not fit this private key";
-	case CKR_KEY_TYPE_INCONSISTENT:	return "the key is not an RSA key";
-	case CKR_MECHANISM_INVALID:	return "the token does not offer RSA PKCS#1 decryption";
+	case CKR_KEY_TYPE_INCONSISTENT:	return "the key does not fit the mechanism";
+	case CKR_MECHANISM_INVALID:	return "the token does not offer the mechanism (RSA PKCS#1 decryption or ECDH)";
+	case CKR_KEY_FUNCTION_NOT_PERMITTED:	return "the key may not be used so (CKA_DECRYPT or CKA_DERIVE is false)";
+	case CKR_DOMAIN_PARAMS_INVALID:
+	case CKR_MECHANISM_PARAM_INVALID:	return "the saved EC point does not fit the token's key";
 	}
 	snprintf(buf, sizeof(buf), "PKCS#11 error 0x%lx", (unsigned long)rv);
 	return buf;
@@ -107,8 +110,6 @@ static int find_objects(struct pkcs11_token *t, P11KitUri *u, CK_OBJECT_CLASS cl
 	CK_ATTRIBUTE tmpl[16];
 	CK_ULONG n_uri = 0, nt = 0, i;
 	CK_ATTRIBUTE *a = u ? p11_kit_uri_get_attributes(u, &n_uri) : NULL;
-	CK_KEY_TYPE rsa = CKK_RSA;
-	CK_BBOOL yes = CK_TRUE;
 	CK_RV rv;
 
 	/* The URI's type= is replaced: systemd stores token URIs, tools print cert URIs. */
@@ -116,10 +117,6 @@ static int find_objects(struct pkcs11_token *t, P11KitUri *u, CK_OBJECT_CLASS cl
 		if (a[i].type != CKA_CLASS)
 			tmpl[nt++] = a[i];
 	tmpl[nt++] = (CK_ATTRIBUTE){ CKA_CLASS, &class, sizeof(class) };
-	if (class == CKO_PRIVATE_KEY) {
-		tmpl[nt++] = (CK_ATTRIBUTE){ CKA_KEY_TYPE, &rsa, sizeof(rsa) };
-		tmpl[nt++] = (CK_ATTRIBUTE){ CKA_DECRYPT, &yes, sizeof(yes) };
-	}
 	rv = t->m->C_FindObjectsInit(t->session, tmpl, nt);
 	if (rv != CKR_OK)
 		return fail(-EIO, "cannot search token '%s': %s", t->label, rv_name(rv));
@@ -388,29 +385,64 @@ int pkcs11_read_certificate(struct pkcs11_token *t, const char *uri, X509 **ret)
 	return 0;
 }
 
-int pkcs11_decrypt(struct pkcs11_token *t, const char *uri, const uint8_t *in, size_t in_len,
-		   uint8_t *out, size_t cap, size_t *out_len)
+/*
+ * The one private key the URI selects that can unwrap a secret: an RSA key
+ * allowed to decrypt or an EC key allowed to derive (systemd 255's choice:
+ * the URI may name just the token, so keys for signing only are left out).
+ */
+static int find_unwrap_key(struct pkcs11_token *t, const char *uri, CK_OBJECT_HANDLE *ret,
+			   CK_KEY_TYPE *ret_type)
 {
-	CK_MECHANISM mech = { CKM_RSA_PKCS, NULL, 0 };
-	CK_OBJECT_HANDLE h[2];
-	CK_ULONG n = 0, len = cap;
+	CK_OBJECT_HANDLE h[16];
+	CK_ULONG n = 0, usable = 0;
 	P11KitUri *u = parse_uri(uri);
-	CK_RV rv;
 	int r;
 
 	if (!u)
 		return -EINVAL;
-	r = find_objects(t, u, CKO_PRIVATE_KEY, h, 2, &n);
+	r = find_objects(t, u, CKO_PRIVATE_KEY, h, 16, &n);
 	p11_kit_uri_free(u);
 	if (r)
 		return r;
-	if (n == 0)
-		return fail(-EINVAL, "token '%s' holds no private RSA key for decryption matching '%s'",
+	for (CK_ULONG i = 0; i < n; i++) {
+		CK_KEY_TYPE type = (CK_KEY_TYPE)-1;
+		CK_BBOOL decrypt = CK_FALSE, derive = CK_FALSE;
+		CK_ATTRIBUTE a[] = {
+			{ CKA_KEY_TYPE, &type, sizeof(type) },
+			{ CKA_DECRYPT, &decrypt, sizeof(decrypt) },
+			{ CKA_DERIVE, &derive, sizeof(derive) },
+		};
+		CK_RV rv = t->m->C_GetAttributeValue(t->session, h[i], a, 3);
+
+		/* an attribute the token lacks reads as CK_UNAVAILABLE_INFORMATION */
+		if (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID &&
+		    rv != CKR_ATTRIBUTE_SENSITIVE)
+			continue;
+		if (a[0].ulValueLen != sizeof(type))
+			continue;
+		if ((type == CKK_RSA && a[1].ulValueLen == sizeof(decrypt) && decrypt == CK_TRUE) ||
+		    (type == CKK_EC && a[2].ulValueLen == sizeof(derive) && derive == CK_TRUE)) {
+			if (++usable > 1)
+				return fail(-EINVAL, "the URI '%s' matches several private keys on token '%s'",
+					    uri, t->label);
+			*ret = h[i];
+			*ret_type = type;
+		}
+	}
+	if (!usable)
+		return fail(-EINVAL, "token '%s' holds no private key for decryption (RSA) or derivation (EC, CKA_DERIVE) matching '%s'",
 			    t->label, uri);
-	if (n > 1)
-		return fail(-EINVAL, "the URI '%s' matches several private keys on token '%s'", uri,
-			    t->label);
-	rv = t->m->C_DecryptInit(t->session, &mech, h[0]);
+	return 0;
+}
+
+static int rsa_decrypt(struct pkcs11_token *t, CK_OBJECT_HANDLE key, const uint8_t *in,
+		       size_t in_len, uint8_t *out, size_t cap, size_t *out_len)
+{
+	CK_MECHANISM mech = { CKM_RSA_PKCS, NULL, 0 };
+	CK_ULONG len = cap;
+	CK_RV rv;
+
+	rv = t->m->C_DecryptInit(t->session, &mech, key);
 	if (rv == CKR_OK)
 		rv = t->m->C_Decrypt(t->session, (CK_BYTE *)in, in_len, out, &len);
 	if (rv != CKR_OK) {
@@ -421,6 +453,77 @@ int pkcs11_decrypt(struct pkcs11_token *t, const char *uri, const uint8_t *in, s
 	}
 	*out_len = len;
 	return 0;
+}
+
+/*
+ * ECDH on the token between its private key and the public point saved at
+ * enrolment, as systemd 255 does it: CKM_ECDH1_DERIVE with no KDF (the
+ * secret is the shared point's X coordinate), the point given as the raw
+ * SEC1 octets, the result a session object (not on the token) that is
+ * neither sensitive nor unextractable, read with CKA_VALUE and destroyed.
+ */
+static int ecdh_derive(struct pkcs11_token *t, CK_OBJECT_HANDLE key, const uint8_t *point,
+		       size_t point_len, uint8_t *out, size_t cap, size_t *out_len)
+{
+	static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	static CK_OBJECT_CLASS class = CKO_SECRET_KEY;
+	static CK_KEY_TYPE type = CKK_GENERIC_SECRET;
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_TOKEN, &no, sizeof(no) },
+		{ CKA_CLASS, &class, sizeof(class) },
+		{ CKA_KEY_TYPE, &type, sizeof(type) },
+		{ CKA_SENSITIVE, &no, sizeof(no) },
+		{ CKA_EXTRACTABLE, &yes, sizeof(yes) },
+	};
+	CK_ECDH1_DERIVE_PARAMS params = {
+		.kdf = CKD_NULL,
+		.pPublicData = (CK_BYTE *)point,
+		.ulPublicDataLen = point_len,
+	};
+	CK_MECHANISM mech = { CKM_ECDH1_DERIVE, &params, sizeof(params) };
+	CK_ATTRIBUTE value = { CKA_VALUE, NULL, 0 };
+	CK_OBJECT_HANDLE secret;
+	CK_RV rv, rv2;
+
+	rv = t->m->C_DeriveKey(t->session, &mech, key, tmpl, 5, &secret);
+	if (rv != CKR_OK)
+		return fail(rv == CKR_DOMAIN_PARAMS_INVALID || rv == CKR_MECHANISM_PARAM_INVALID ?
+			    -EINVAL : -EIO, "token '%s' cannot derive the key (ECDH): %s", t->label,
+			    rv_name(rv));
+	rv = t->m->C_GetAttributeValue(t->session, secret, &value, 1);
+	if (rv == CKR_OK && (value.ulValueLen == (CK_ULONG)-1 || value.ulValueLen == 0 ||
+			     value.ulValueLen > cap))
+		rv = CKR_ATTRIBUTE_VALUE_INVALID;
+	if (rv == CKR_OK) {
+		value.pValue = out;
+		rv = t->m->C_GetAttributeValue(t->session, secret, &value, 1);
+	}
+	/* the token's copy goes too (a session object would live until logout) */
+	rv2 = t->m->C_DestroyObject(t->session, secret);
+	if (rv != CKR_OK || rv2 != CKR_OK) {
+		secure_wipe(out, cap);
+		return fail(-EIO, "token '%s' derived the key but %s: %s", t->label,
+			    rv != CKR_OK ? "cannot give it" : "cannot destroy its copy",
+			    rv_name(rv != CKR_OK ? rv : rv2));
+	}
+	*out_len = value.ulValueLen;
+	return 0;
+}
+
+int pkcs11_decrypt(struct pkcs11_token *t, const char *uri, const uint8_t *in, size_t in_len,
+		   uint8_t *out, size_t cap, size_t *out_len, bool *is_ec)
+{
+	CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
+	CK_KEY_TYPE type = CKK_RSA;
+	int r;
+
+	r = find_unwrap_key(t, uri, &key, &type);
+	if (r)
+		return r;
+	*is_ec = type == CKK_EC;
+	if (type == CKK_EC)
+		return ecdh_derive(t, key, in, in_len, out, cap, out_len);
+	return rsa_decrypt(t, key, in, in_len, out, cap, out_len);
 }
 
 char *pkcs11_uri_for_key(const char *uri)

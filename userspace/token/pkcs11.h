@@ -3,8 +3,8 @@
  * vaultctl: PKCS#11 security tokens through p11-kit (token/pkcs11.c): the
  * modules registered with p11-kit (a smartcard's opensc-pkcs11, SoftHSM2,
  * ...), a token chosen by a "pkcs11:" URI (RFC 7512) or "auto", its X.509
- * certificate for enrolment, and RSA decryption with its private key at
- * unlock, done on the token: the private key never leaves it.
+ * certificate for enrolment, and RSA decryption or ECDH with its private
+ * key at unlock, done on the token: the private key never leaves it.
  *
  * Errors return a negative errno and record a message for
  * pkcs11_last_error():
@@ -62,12 +62,15 @@ int pkcs11_token_login(struct pkcs11_token *t, const char *pin, size_t pin_len);
 int pkcs11_read_certificate(struct pkcs11_token *t, const char *uri, X509 **ret);
 
 /*
- * Decrypts IN (RSA PKCS#1 v1.5, CKM_RSA_PKCS) with the one private RSA key
- * the URI selects, into OUT (CAP bytes, secure memory); *OUT_LEN bytes.
- * Needs pkcs11_token_login() first.
+ * Recovers the secret IN wraps with the one private key the URI selects,
+ * as systemd 255 does: an RSA key decrypts IN (RSA PKCS#1 v1.5,
+ * CKM_RSA_PKCS); an EC key takes IN as the public point saved at enrolment
+ * (SEC1 octets) and derives the ECDH shared secret with it
+ * (CKM_ECDH1_DERIVE, no KDF).  Into OUT (CAP bytes, secure memory);
+ * *OUT_LEN bytes, *IS_EC says which.  Needs pkcs11_token_login() first.
  */
 int pkcs11_decrypt(struct pkcs11_token *t, const char *uri, const uint8_t *in, size_t in_len,
-		   uint8_t *out, size_t cap, size_t *out_len);
+		   uint8_t *out, size_t cap, size_t *out_len, bool *is_ec);
 
 /*
  * The URI to store in a token for URI (a token or object URI a user gave):
