@@ -61,7 +61,7 @@ token() {
 	case $2 in
 	rsa) openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/k.pem" -out "$T/c.pem" \
 		-subj "/CN=$1" -days 30 2>/dev/null ;;
-	ec|ec384) openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:$([ "$2" = ec ] && echo P-256 || echo P-384) \
+	ec|ec384) openssl req -x509 -newkey ec -pkeyopt "ec_paramgen_curve:$([ "$2" = ec ] && echo P-256 || echo P-384)" \
 		-nodes -keyout "$T/k.pem" -out "$T/c.pem" -subj "/CN=$1" -days 30 2>/dev/null ;;
 	ed) openssl req -x509 -newkey ed25519 -nodes -keyout "$T/k.pem" -out "$T/c.pem" \
 		-subj "/CN=$1" -days 30 2>/dev/null ;;
