@@ -15,6 +15,7 @@
 #include <p11-kit/uri.h>
 
 #include "secure_mem.h"
+#include "token/ec-point.h"
 #include "token/pkcs11.h"
 
 #define FOUND_MAX	8	/* tokens named in an "auto" error */
@@ -456,6 +457,34 @@ static int rsa_decrypt(struct pkcs11_token *t, CK_OBJECT_HANDLE key, const uint8
 }
 
 /*
+ * The saved point as the token's ECDH takes it: uncompressed, unless the
+ * mechanism says it takes compressed points only (CKF_EC_COMPRESS without
+ * CKF_EC_UNCOMPRESS; neither flag: uncompressed), as systemd 255 decides;
+ * then compressed on the curve of KEY's CKA_EC_PARAMS into BUF (CAP).
+ */
+static int ecdh_point(struct pkcs11_token *t, CK_OBJECT_HANDLE key, const uint8_t **point,
+		      size_t *point_len, uint8_t *buf, size_t cap)
+{
+	uint8_t params[256];
+	CK_ATTRIBUTE a = { CKA_EC_PARAMS, params, sizeof(params) };
+	CK_MECHANISM_INFO mi;
+	CK_RV rv;
+
+	if (t->m->C_GetMechanismInfo(t->slot, CKM_ECDH1_DERIVE, &mi) != CKR_OK ||
+	    (mi.flags & CKF_EC_UNCOMPRESS) || !(mi.flags & CKF_EC_COMPRESS))
+		return 0;
+	rv = t->m->C_GetAttributeValue(t->session, key, &a, 1);
+	if (rv != CKR_OK)
+		return fail(-EIO, "token '%s' takes compressed EC points only and its key's curve (CKA_EC_PARAMS) cannot be read: %s",
+			    t->label, rv_name(rv));
+	if (ec_point_compress(params, a.ulValueLen, *point, *point_len, buf, cap, point_len))
+		return fail(-EINVAL, "token '%s' takes compressed EC points only and the saved point is not one of its key's curve",
+			    t->label);
+	*point = buf;
+	return 0;
+}
+
+/*
  * ECDH on the token between its private key and the public point saved at
  * enrolment, as systemd 255 does it: CKM_ECDH1_DERIVE with no KDF (the
  * secret is the shared point's X coordinate), the point given as the raw
@@ -483,8 +512,16 @@ static int ecdh_derive(struct pkcs11_token *t, CK_OBJECT_HANDLE key, const uint8
 	CK_MECHANISM mech = { CKM_ECDH1_DERIVE, &params, sizeof(params) };
 	CK_ATTRIBUTE value = { CKA_VALUE, NULL, 0 };
 	CK_OBJECT_HANDLE secret;
+	uint8_t compressed[133];	/* P-521's, the largest: 1 + 66 */
+	size_t len = point_len;
 	CK_RV rv, rv2;
+	int r;
 
+	r = ecdh_point(t, key, &point, &len, compressed, sizeof(compressed));
+	if (r)
+		return r;
+	params.pPublicData = (CK_BYTE *)point;
+	params.ulPublicDataLen = len;
 	rv = t->m->C_DeriveKey(t->session, &mech, key, tmpl, 5, &secret);
 	if (rv != CKR_OK)
 		return fail(rv == CKR_DOMAIN_PARAMS_INVALID || rv == CKR_MECHANISM_PARAM_INVALID ?
