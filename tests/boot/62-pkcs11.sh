@@ -145,6 +145,41 @@ EOF2
 ktap_check "PIN: ${pcscd_steps:+pcscd started, }the console asks naming the token, a wrong PIN is refused, the PIN boots, none echoed${pcscd_steps:+, pcscd stopped}" \
 	test $? -eq 0
 
+# The same under `quiet splash`: plymouth asks (the serial console shows
+# its details renderer's "PROMPT:" and one '*' per digit, never the
+# console's "PROMPT: "), the refusal of a wrong PIN is on the console and
+# plymouth asks again, its answer logs in.  pcscd's steps are the console
+# boot's (quiet hides them).
+if boot_has_plymouth "$with_token"; then
+	ask="Please enter PIN for security token 'boot' to unlock $BOOT_NAME:"
+	again="Please enter PIN for security token 'boot' to unlock $BOOT_NAME (a wrong PIN was entered before):"
+	boot_new_nonce
+	BOOT_DISK=$disk boot_qemu 62-pkcs11-pin-splash "$with_token" \
+		"root=/dev/mapper/$BOOT_NAME panic=-1 quiet splash" <<EOF2
+$BOOT_FAIL_STEPS
+fail Enter passphrase
+fail was cancelled
+fail cannot read the answer from plymouth
+absent $PIN
+absent $WRONG_PIN
+absent $ask\x20
+absent $again\x20
+expect 240 $ask
+send $WRONG_PIN
+expect 30 $(boot_plymouth_stars "$ask" "$WRONG_PIN")
+expect 60 wrong PIN for token 'boot'
+expect 60 $again
+send $PIN
+expect 30 $(boot_plymouth_stars "$again" "$PIN")
+expect 120 $(boot_marker)
+exit 30
+EOF2
+	ktap_check "quiet splash: plymouth asks for the PIN naming the token, a wrong PIN is refused and asked again there, the PIN boots, none echoed" \
+		test $? -eq 0
+else
+	ktap_skip "plymouth is not in the initramfs (apt-get install plymouth): no splash case"
+fi
+
 boot_new_nonce
 BOOT_DISK=$disk boot_qemu 62-pkcs11-absent "$initrd" "root=/dev/mapper/$BOOT_NAME panic=-1" <<EOF2
 $BOOT_FAIL_STEPS
