@@ -114,8 +114,10 @@ fi
 # of an archive appended to the initramfs (paths as the guest sees them).
 W=$(mktemp -d "$BOOT_KDIR/tmp-pkcs11.XXXXXX") || ktap_fail_all "mktemp failed"
 ktap_defer rm -rf "$W"
-PIN='4821'
-WRONG_PIN='9999'
+# Eight digits: a four-digit PIN turned up in kernel timestamps
+# ("[    1.164821]") and failed its `absent` step.
+PIN='48213697'
+WRONG_PIN='99990573'
 softhsm_token "$W" "$PIN" || ktap_fail_all "cannot make the SoftHSM2 token"
 
 disk=$BOOT_KDIR/disk-pkcs11.img
