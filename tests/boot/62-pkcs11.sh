@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# check-extended: three QEMU boots (about 35 s each on TCG, 2 min in all with new images; over the 30 s budget)
+# check-extended: three QEMU boots (11 to 30 s each on TCG; 45 to 85 s in all with new images; over the 30 s budget)
 #
 # Root on vault with a systemd-pkcs11 token (a SoftHSM2 token stands in for
 # the smartcard), initramfs from Debian's mkinitramfs with our hook and a
