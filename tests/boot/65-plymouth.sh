@@ -20,18 +20,11 @@
 need_cmd plymouth plymouthd
 boot_prepare || ktap_fail_all "the root fs or disk image could not be made"
 initrd=$(boot_pass_initrd) || ktap_fail_all "mkinitramfs failed"
-# has_plymouth IMAGE: Debian's plymouth hook put the daemon and the
-# details plugin (the serial console's renderer) in IMAGE.
-has_plymouth() {
-	local files
-	files=$(lsinitramfs "$1") || return 1
-	grep -q 'usr/sbin/plymouthd$' <<< "$files" && grep -q 'plymouth/details\.so$' <<< "$files"
-}
-ktap_check "the initramfs holds plymouthd and the details plugin" has_plymouth "$initrd"
+ktap_check "the initramfs holds plymouthd and the details plugin" boot_has_plymouth "$initrd"
 
 prompt="Enter passphrase for $BOOT_NAME (/dev/vda):"
 # stars TEXT: plymouth's details renderer's line once TEXT is typed
-stars() { printf '%s' "$prompt"; printf '%*s' "${#1}" '' | tr ' ' '*'; }
+stars() { boot_plymouth_stars "$prompt" "$1"; }
 
 boot_new_nonce
 boot_qemu 65-plymouth-splash "$initrd" "root=/dev/mapper/$BOOT_NAME panic=-1 quiet splash" <<EOF2

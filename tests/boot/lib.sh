@@ -54,6 +54,14 @@
 #   boot_pass_initrd the "pass" variant of boot_mkinitramfs: the root's
 #                    entry asks for a passphrase (tries=2), found from the
 #                    root's source (VAULT_ROOT), not from `initramfs`.
+#   boot_has_plymouth IMAGE  true when Debian's plymouth hook put plymouthd
+#                    and its details plugin (the serial console's renderer)
+#                    in IMAGE (it does in every image once plymouth is
+#                    installed).
+#   boot_plymouth_stars PROMPT TEXT  the line plymouth's details renderer
+#                    draws for a question once TEXT is typed: PROMPT (as
+#                    plymouth shows it: vaultctl's prompt without its
+#                    trailing space) and one '*' per character of TEXT.
 #
 # Booting
 #   boot_new_nonce   sets BOOT_NONCE, a fresh random word for one boot; the
@@ -430,6 +438,17 @@ boot_pass_initrd() {
 
 	echo "$BOOT_NAME /dev/vda none luks,tries=2" > "$tab"
 	boot_mkinitramfs pass "$tab" 0077 "VAULT_ROOT=/dev/mapper/$BOOT_NAME"
+}
+
+boot_has_plymouth() {
+	local files
+	files=$(lsinitramfs "$1") || return 1
+	grep -q 'usr/sbin/plymouthd$' <<< "$files" && grep -q 'plymouth/details\.so$' <<< "$files"
+}
+
+boot_plymouth_stars() {
+	printf '%s' "$1"
+	printf '%*s' "${#2}" '' | tr ' ' '*'
 }
 
 boot_new_nonce() {
