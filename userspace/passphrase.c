@@ -446,10 +446,13 @@ int pass_read(const char *key_file, uint64_t offset, uint64_t size, const char *
 	return pass_read_until(key_file, offset, size, prompt, verify, 0, p);
 }
 
-int pass_read_until(const char *key_file, uint64_t offset, uint64_t size, const char *prompt,
-		    bool verify, uint64_t deadline_us, struct passphrase *p)
+/* pass_read_until(); WHAT names the secret in messages ("passphrase", "PIN"). */
+static int read_secret_until(const char *key_file, uint64_t offset, uint64_t size,
+			     const char *prompt, bool verify, uint64_t deadline_us, const char *what,
+			     struct passphrase *p)
 {
 	struct passphrase again = { 0 };
+	char verify_prompt[32];
 	int r;
 
 	p->buf = NULL;
@@ -490,11 +493,12 @@ int pass_read_until(const char *key_file, uint64_t offset, uint64_t size, const 
 		}
 		if (r || !verify || !p->len)
 			break;
-		r = tty_read("Verify passphrase: ", false, deadline_us, &again);
+		snprintf(verify_prompt, sizeof(verify_prompt), "Verify %s: ", what);
+		r = tty_read(verify_prompt, false, deadline_us, &again);
 		if (r)
 			break;
 		if (again.len != p->len || memcmp(again.buf, p->buf, p->len)) {
-			log_err("passphrases do not match");
+			log_err("%ss do not match", what);
 			r = -EINVAL;
 		}
 		pass_free(&again);
@@ -504,19 +508,32 @@ int pass_read_until(const char *key_file, uint64_t offset, uint64_t size, const 
 		if (r == -ENODATA)
 			r = 0;	/* nothing at all: "no passphrase given" below */
 		if (r == -E2BIG)
-			log_err("the passphrase on standard input is longer than %u bytes",
+			log_err("the %s on standard input is longer than %u bytes", what,
 				PASS_INTERACTIVE_MAX);
 		else if (r && r != -ETIMEDOUT)
-			log_err("cannot read the passphrase from standard input: %s", strerror(-r));
+			log_err("cannot read the %s from standard input: %s", what, strerror(-r));
 		break;
 	}
 	if (!r && !p->len) {
-		log_err("no passphrase given (empty input)");
+		log_err("no %s given (empty input)", what);
 		r = -ENODATA;
 	}
 	if (r)
 		pass_free(p);
 	return r;
+}
+
+int pass_read_until(const char *key_file, uint64_t offset, uint64_t size, const char *prompt,
+		    bool verify, uint64_t deadline_us, struct passphrase *p)
+{
+	return read_secret_until(key_file, offset, size, prompt, verify, deadline_us,
+				 "passphrase", p);
+}
+
+int pass_read_pin_until(const char *prompt, bool verify, uint64_t deadline_us,
+			struct passphrase *p)
+{
+	return read_secret_until(NULL, 0, 0, prompt, verify, deadline_us, "PIN", p);
 }
 
 int pass_read_terminal(const char *prompt, struct passphrase *p)

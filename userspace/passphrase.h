@@ -52,6 +52,10 @@ int pass_read(const char *key_file, uint64_t offset, uint64_t size, const char *
 int pass_read_until(const char *key_file, uint64_t offset, uint64_t size, const char *prompt,
 		    bool verify, uint64_t deadline_us, struct passphrase *p);
 
+/* pass_read_until() for a token's PIN: no key file; its messages say "PIN". */
+int pass_read_pin_until(const char *prompt, bool verify, uint64_t deadline_us,
+			struct passphrase *p);
+
 /*
  * The answer channel (answer.h) the next prompts on a terminal also listen
  * on; NULL: none.  pass_read_until() then takes an answer sent there as the

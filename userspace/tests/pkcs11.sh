@@ -135,6 +135,12 @@ rc=$?
 check "a wrong PIN typed: the token's refusal is shown, the PIN asked again, the right one unlocks" \
 	'[ $rc = 0 ] && grep -q "wrong PIN for token .vt1." "$OUT" &&
 	 [ "$(grep -c "security token .vt1." "$OUT")" = 2 ] && ! grep -q "Enter passphrase" "$OUT"'
+python3 "$HERE/pty-answer.py" "security token" "" "Enter passphrase" pw -- \
+	"$VAULTCTL" open --test-passphrase sd.img >"$OUT" 2>"$ERR"
+rc=$?
+check "Enter alone at the PIN prompt: the message says no PIN (not passphrase), the passphrase opens it" \
+	'[ $rc = 0 ] && grep -q "no PIN given (empty input)" "$OUT" &&
+	 ! grep -q "no passphrase given" "$OUT" && grep -q "Enter passphrase" "$OUT"'
 PIN=0000 vc open --test-passphrase --token-only sd.img </dev/null
 check "a wrong \$PIN: refused, the message says wrong PIN and names the token" \
 	'[ $rc != 0 ] && grep -q "token 0 (systemd-pkcs11) of sd.img refused to unlock: wrong PIN for token .vt1." "$ERR"'

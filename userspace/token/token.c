@@ -66,7 +66,7 @@ int token_read_pin(struct token_ctx *ctx, const char *env, const char *prompt, b
 		return r;
 	}
 	if (token_may_ask(ctx))
-		return pass_read_until(NULL, 0, 0, prompt, verify, deadline_us, p);
+		return pass_read_pin_until(prompt, verify, deadline_us, p);
 	if (!verify && token_may_ask_agent(ctx)) {
 		char id[300];
 
