@@ -1,26 +1,35 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# check-extended: four dracut builds and two QEMU boots under TCG (over the 30 s budget)
+# check-extended: four dracut builds and four QEMU boots under TCG (over the 30 s budget)
 #
 # 62-pkcs11 under dracut: root on vault with a systemd-pkcs11 token (a
 # SoftHSM2 token stands in for the smartcard), initramfs from dracut with
-# our module (tests/boot/dracut.sh, dracut's shell init) and a vaulttab
-# entry with pkcs11-uri=auto:
+# our module (tests/boot/dracut.sh; dracut's shell init, then systemd) and
+# a vaulttab entry with pkcs11-uri=auto:
 #   - the module put p11-kit's module configs and the modules they name
 #     (softhsm2) into the image, not the trust-store module; with pcscd
 #     installed, pcscd, libccid and its Info.plist, the USB host controller
 #     drivers and usbhid, and /etc/vault/pcscd; an image whose entry has no
-#     pkcs11-uri= holds none of them; a systemd initramfs has dracut's
-#     pcsc units instead of /etc/vault/pcscd (built, not booted); without
-#     pcscd (hidden) the module warns and adds no pcscd;
+#     pkcs11-uri= holds none of them; a systemd initramfs has
+#     vault-generator, vault-unlock and dracut's pcsc units instead of
+#     /etc/vault/pcscd; without pcscd (hidden) the module warns and adds
+#     no pcscd;
 #   - with the token in the initramfs (appended as a second cpio archive),
 #     vault-dracut-open starts pcscd, the console asks for the token's PIN
 #     naming the token and the volume; a wrong PIN is refused with the
 #     token's words, asked again, the right PIN boots (none echoed), and
 #     pcscd is stopped before the real root;
 #   - without the token: the passphrase prompt follows and the passphrase
-#     boots.
+#     boots;
+#   - systemd in the initramfs, with the token: vault@NAME.service
+#     (vault-unlock: vaultctl --token-only --token-pin-agent) asks for the
+#     PIN through systemd-ask-password (the console agent) naming the token
+#     and the volume; a wrong PIN is refused (logged) and asked again, the
+#     right PIN boots, no passphrase asked; dracut's pcscd.socket starts
+#     pcscd (opensc looks for readers), stopped before the real root;
+#   - systemd, without the token: the passphrase is asked through
+#     systemd-ask-password and boots.
 # A real card behind a reader is not tested (no hardware): SoftHSM2 does
 # not use pcscd, so the boots show that pcscd in the image does no harm.
 # Skips when dracut or softhsm2 is not installed.
@@ -182,6 +191,20 @@ EOF2
 ktap_check "dracut, token absent: the passphrase prompt follows and the passphrase boots" test $? -eq 0
 
 # --- systemd in the initramfs -------------------------------------------------
+# in_order FILE TEXT...: each TEXT's first line in FILE comes after the
+# previous TEXT's.
+in_order() {
+	local file=$1 t n last=0
+	shift
+	for t in "$@"; do
+		n=$(grep -anF -m1 -- "$t" "$file" | cut -d: -f1)
+		if [ -z "$n" ] || [ "$n" -le "$last" ]; then
+			ktap_diag "'$t' missing or out of order in $file"
+			return 1
+		fi
+		last=$n
+	done
+}
 # vault@NAME.service runs vault-unlock: `vaultctl open --token-only
 # --token-pin-agent` asks for the token's PIN through systemd-ask-password
 # (the console agent), then the passphrase is asked the same way.  Answers
@@ -220,6 +243,14 @@ EOF2
 		test $? -eq 0
 	ktap_check "... and the wrong PIN's refusal was logged with the token's words" \
 		grep -aq "wrong PIN for token 'boot'" "$pinlog"
+	# opensc-pkcs11 (p11-kit loads every registered module) asks pcscd
+	# for readers: the socket starts pcscd, which must not run on into
+	# the real root.
+	if [ -x /usr/sbin/pcscd ] && grep -Eq 'opensc-pkcs11\.module$' "$W/lists"; then
+		ktap_check "... pcscd was started by its socket and stopped before the switch to the real root" \
+			eval 'in_order "$pinlog" "Listening on pcscd.socket" "Started pcscd.service" \
+				"Stopped pcscd.service" "Switching root."'
+	fi
 
 	boot_new_nonce
 	BOOT_DISK=$disk boot_qemu 63-dracut-systemd-pkcs11-absent "$imgs" "$sd_cmdline" <<EOF2
