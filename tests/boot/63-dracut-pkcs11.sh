@@ -248,8 +248,8 @@ EOF2
 	# the real root.
 	if [ -x /usr/sbin/pcscd ] && grep -Eq 'opensc-pkcs11\.module$' "$W/lists"; then
 		ktap_check "... pcscd was started by its socket and stopped before the switch to the real root" \
-			eval 'in_order "$pinlog" "Listening on pcscd.socket" "Started pcscd.service" \
-				"Stopped pcscd.service" "Switching root."'
+			in_order "$pinlog" "Listening on pcscd.socket" "Started pcscd.service" \
+				"Stopped pcscd.service" "Switching root."
 	fi
 
 	boot_new_nonce
