@@ -1,26 +1,35 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# check-extended: four dracut builds and two QEMU boots under TCG (over the 30 s budget)
+# check-extended: four dracut builds and four QEMU boots under TCG (over the 30 s budget)
 #
 # 62-pkcs11 under dracut: root on vault with a systemd-pkcs11 token (a
 # SoftHSM2 token stands in for the smartcard), initramfs from dracut with
-# our module (tests/boot/dracut.sh, dracut's shell init) and a vaulttab
-# entry with pkcs11-uri=auto:
+# our module (tests/boot/dracut.sh; dracut's shell init, then systemd) and
+# a vaulttab entry with pkcs11-uri=auto:
 #   - the module put p11-kit's module configs and the modules they name
 #     (softhsm2) into the image, not the trust-store module; with pcscd
 #     installed, pcscd, libccid and its Info.plist, the USB host controller
 #     drivers and usbhid, and /etc/vault/pcscd; an image whose entry has no
-#     pkcs11-uri= holds none of them; a systemd initramfs has dracut's
-#     pcsc units instead of /etc/vault/pcscd (built, not booted); without
-#     pcscd (hidden) the module warns and adds no pcscd;
+#     pkcs11-uri= holds none of them; a systemd initramfs has
+#     vault-generator, vault-unlock and dracut's pcsc units instead of
+#     /etc/vault/pcscd; without pcscd (hidden) the module warns and adds
+#     no pcscd;
 #   - with the token in the initramfs (appended as a second cpio archive),
 #     vault-dracut-open starts pcscd, the console asks for the token's PIN
 #     naming the token and the volume; a wrong PIN is refused with the
 #     token's words, asked again, the right PIN boots (none echoed), and
 #     pcscd is stopped before the real root;
 #   - without the token: the passphrase prompt follows and the passphrase
-#     boots.
+#     boots;
+#   - systemd in the initramfs, with the token: vault@NAME.service
+#     (vault-unlock: vaultctl --token-only --token-pin-agent) asks for the
+#     PIN through systemd-ask-password (the console agent) naming the token
+#     and the volume; a wrong PIN is refused (logged) and asked again, the
+#     right PIN boots, no passphrase asked; dracut's pcscd.socket starts
+#     pcscd (opensc looks for readers), stopped before the real root;
+#   - systemd, without the token: the passphrase is asked through
+#     systemd-ask-password and boots.
 # A real card behind a reader is not tested (no hardware): SoftHSM2 does
 # not use pcscd, so the boots show that pcscd in the image does no harm.
 # Skips when dracut or softhsm2 is not installed.
@@ -80,18 +89,24 @@ if [ -x /usr/sbin/pcscd ] && [ -d /usr/lib/pcsc/drivers ]; then
 else
 	ktap_dep_missing "pcscd or libccid is not installed (apt-get install pcscd libccid): pcscd in the image not checked"
 fi
-# With systemd in the initramfs: dracut's `pcsc` module (its socket unit)
-# runs pcscd, the module adds the reader driver pcsc leaves out on Debian.
-if [ -x /usr/sbin/pcscd ] && [ -d /usr/lib/dracut/modules.d/91pcsc ]; then
-	if imgs=$(dracut_build pkcs11-systemd "$tab" systemd) && lsinitrd "$imgs" > "$W/lists" 2>/dev/null; then
-		list=$W/lists
+# With systemd in the initramfs: vault-generator and vault-unlock, and
+# dracut's `pcsc` module (its socket unit) runs pcscd, the module adds the
+# reader driver pcsc leaves out on Debian.  Booted below.
+imgs=
+if imgs=$(dracut_build pkcs11-systemd "$tab" systemd) && lsinitrd "$imgs" > "$W/lists" 2>/dev/null; then
+	ktap_defer rm -f "$imgs" "$imgs.stamp"
+	list=$W/lists
+	ktap_check "systemd initramfs: vault-generator, vault-unlock, systemd-ask-password and softhsm2.module" \
+		has system-generators/vault-generator usr/lib/dm-vault/vault-unlock usr/bin/systemd-ask-password \
+			usr/share/p11-kit/modules/softhsm2.module
+	if [ -x /usr/sbin/pcscd ] && [ -d /usr/lib/dracut/modules.d/91pcsc ]; then
 		ktap_check "systemd initramfs: dracut's pcscd.socket enabled, pcscd, libccid; no /etc/vault/pcscd" \
 			eval 'has sockets.target.wants/pcscd.socket usr/sbin/pcscd ifd-ccid.bundle/Contents/Linux/libccid.so &&
 				hasnt etc/vault/pcscd'
-	else
-		ktap_fail "dracut (pkcs11-systemd) or lsinitrd failed"
 	fi
-	rm -f "$imgs" "$imgs.stamp"
+else
+	ktap_fail "dracut (pkcs11-systemd) or lsinitrd failed"
+	imgs=
 fi
 # Without pcscd (hidden in a private mount namespace): the module warns
 # that a card behind a reader will not work at boot and adds no pcscd and
@@ -125,8 +140,9 @@ else
 	ktap_fail "dracut (pass) or lsinitrd failed"
 fi
 
-PIN='4821'
-WRONG_PIN='9999'
+# Not digits alone: `absent` would find them in a console timestamp.
+PIN='p4821x'
+WRONG_PIN='w9999x'
 softhsm_token "$W" "$PIN" || ktap_fail_all "cannot make the SoftHSM2 token"
 disk=$BOOT_KDIR/disk-dracut-pkcs11.img
 cp --sparse=always "$BOOT_DIR/disk.img" "$disk" || ktap_fail_all "cannot copy the disk"
@@ -173,4 +189,84 @@ expect 120 $(boot_marker)
 exit 30
 EOF2
 ktap_check "dracut, token absent: the passphrase prompt follows and the passphrase boots" test $? -eq 0
+
+# --- systemd in the initramfs -------------------------------------------------
+# in_order FILE TEXT...: each TEXT's first line in FILE comes after the
+# previous TEXT's.
+in_order() {
+	local file=$1 t n last=0
+	shift
+	for t in "$@"; do
+		n=$(grep -anF -m1 -- "$t" "$file" | cut -d: -f1)
+		if [ -z "$n" ] || [ "$n" -le "$last" ]; then
+			ktap_diag "'$t' missing or out of order in $file"
+			return 1
+		fi
+		last=$n
+	done
+}
+# vault@NAME.service runs vault-unlock: `vaultctl open --token-only
+# --token-pin-agent` asks for the token's PIN through systemd-ask-password
+# (the console agent), then the passphrase is asked the same way.  Answers
+# are typed once the agent has turned echo off ("press TAB"), at a human's
+# pace (see 55-dracut-tpm2).  pcscd.socket is enabled in this image: a
+# failing pcscd would show.
+if [ -n "$imgs" ]; then
+	sd_cmdline="$cmdline SYSTEMD_COLORS=0 systemd.journald.forward_to_console=1"
+	sd_fail="fail Entering emergency mode
+fail Failed to start pcscd
+fail Failed to listen on pcscd"
+	softhsm_append "$imgs" "$W" "$W/imgs-with-token" ||
+		ktap_fail_all "cannot append the token to the systemd initramfs"
+	pinlog=$BOOT_LOGS/boot-$BOOT_KVER-63-dracut-systemd-pkcs11-pin.log
+	boot_new_nonce
+	BOOT_DISK=$disk boot_qemu 63-dracut-systemd-pkcs11-pin "$W/imgs-with-token" "$sd_cmdline" <<EOF2
+$BOOT_FAIL_STEPS
+$sd_fail
+fail Enter passphrase
+absent $PIN
+absent $WRONG_PIN
+expect 300 Starting vault@$BOOT_NAME.service
+expect 60 Please enter PIN for security token 'boot' to unlock $BOOT_NAME:
+expect 20 (press TAB for no echo)
+pause 2
+send $WRONG_PIN
+expect 60 Please enter PIN for security token 'boot' to unlock $BOOT_NAME (a wrong PIN was entered before):
+expect 20 (press TAB for no echo)
+pause 2
+send $PIN
+expect 60 Finished vault@$BOOT_NAME.service
+expect 120 $(boot_marker)
+exit 30
+EOF2
+	ktap_check "dracut + systemd: systemd-ask-password asks for the token's PIN naming the token, again after a wrong PIN; the PIN boots, no passphrase asked" \
+		test $? -eq 0
+	ktap_check "... and the wrong PIN's refusal was logged with the token's words" \
+		grep -aq "wrong PIN for token 'boot'" "$pinlog"
+	# opensc-pkcs11 (p11-kit loads every registered module) asks pcscd
+	# for readers: the socket starts pcscd, which must not run on into
+	# the real root.
+	if [ -x /usr/sbin/pcscd ] && grep -Eq 'opensc-pkcs11\.module$' "$W/lists"; then
+		ktap_check "... pcscd was started by its socket and stopped before the switch to the real root" \
+			in_order "$pinlog" "Listening on pcscd.socket" "Started pcscd.service" \
+				"Stopped pcscd.service" "Switching root."
+	fi
+
+	boot_new_nonce
+	BOOT_DISK=$disk boot_qemu 63-dracut-systemd-pkcs11-absent "$imgs" "$sd_cmdline" <<EOF2
+$BOOT_FAIL_STEPS
+$sd_fail
+absent security token
+expect 300 Starting vault@$BOOT_NAME.service
+expect 120 Enter passphrase for $BOOT_NAME (/dev/vda):
+expect 20 (press TAB for no echo)
+pause 2
+send $BOOT_PASS
+expect 60 Finished vault@$BOOT_NAME.service
+expect 120 $(boot_marker)
+exit 30
+EOF2
+	ktap_check "dracut + systemd, token absent: the passphrase is asked through systemd-ask-password and boots" \
+		test $? -eq 0
+fi
 ktap_finish
