@@ -68,6 +68,8 @@ if img2=$(dracut_build tang-detect "$tab2") && lsinitrd "$img2" > "$work/detect.
 	ktap_check "no _netdev: the module sees the clevis token in the header and adds clevis and the network" \
 		sh -c "grep -q 'etc/vault/network\$' '$work/detect.list' && grep -q 'bin/clevis-decrypt-tang\$' '$work/detect.list' &&
 			grep -q 'sbin/dhclient\$' '$work/detect.list'"
+	ktap_check "... and marks the image's entry _netdev (a systemd initramfs then waits for the network)" \
+		test "$(lsinitrd -f etc/vaulttab "$img2" 2>/dev/null)" = "$BOOT_NAME $disk none luks,initramfs,_netdev"
 else
 	ktap_fail "dracut (tang-detect) or lsinitrd failed"
 fi
@@ -117,4 +119,60 @@ expect 120 $(boot_marker)
 exit 30
 EOF2
 ktap_check "dracut, no network: after 30 s the console asks, the passphrase boots" test $? -eq 0
+
+# --- systemd in the initramfs ------------------------------------------------
+# The same tab, dracut's systemd init: vault-generator writes
+# vault@NAME.service (the entry has _netdev: after remote-fs-pre.target,
+# which dracut orders after its initqueue, which waits for
+# network-legacy's DHCP since rd.neednet=1); vault-unlock runs the clevis
+# token (vaultctl open --token-only), then asks through
+# systemd-ask-password.  The server is started again on the same port.
+tang_start || ktap_fail_all "the tang server on 127.0.0.1:$PORT did not start again"
+sd_cmdline="$cmdline SYSTEMD_COLORS=0 systemd.journald.forward_to_console=1"
+export BOOT_QEMU_EXTRA="-netdev user,id=n0 -device virtio-net-pci,netdev=n0"
+if sdimg=$(dracut_build tang-systemd "$tab" systemd) && lsinitrd "$sdimg" > "$work/sd.list" 2>/dev/null; then
+	ktap_check "systemd image: vault-generator, vault-unlock, clevis-decrypt-tang, dhclient, rd.neednet=1, the root-wait hook" \
+		eval 'for f in system-generators/vault-generator usr/lib/dm-vault/vault-unlock \
+				bin/clevis-decrypt-tang sbin/dhclient etc/cmdline.d/90vault-net.conf \
+				lib/dracut/hooks/initqueue/settled/50-vault-netdev-root.sh; do
+			grep -q "$f\$" "$work/sd.list" || { echo "# missing: $f"; exit 1; }
+		done'
+	boot_new_nonce
+	BOOT_DISK=$disk boot_qemu 76-dracut-systemd-tang-unattended "$sdimg" "$sd_cmdline" <<EOF2
+$BOOT_FAIL_STEPS
+fail Enter passphrase
+fail Entering emergency mode
+fail Could not boot
+expect 300 Starting vault@$BOOT_NAME.service
+expect 120 Finished vault@$BOOT_NAME.service
+expect 120 $(boot_marker)
+exit 30
+EOF2
+	ktap_check "dracut + systemd, tang up: vault@$BOOT_NAME.service waits for the network and unlocks with no console input" \
+		test $? -eq 0
+
+	tang_stop
+	boot_new_nonce
+	BOOT_DISK=$disk boot_qemu 76-dracut-systemd-tang-down "$sdimg" "$sd_cmdline" <<EOF2
+$BOOT_FAIL_STEPS
+fail Entering emergency mode
+fail Could not boot
+absent $BOOT_PASS
+expect 300 Starting vault@$BOOT_NAME.service
+expect 120 the tang server could not be reached
+expect 60 Enter passphrase for $BOOT_NAME (/dev/vda):
+expect 20 (press TAB for no echo)
+pause 2
+send $BOOT_PASS
+expect 60 Finished vault@$BOOT_NAME.service
+expect 120 $(boot_marker)
+exit 30
+EOF2
+	ktap_check "dracut + systemd, tang down: vaultctl says so, systemd-ask-password asks, the passphrase boots" \
+		test $? -eq 0
+else
+	ktap_fail "dracut could not build the systemd tang initramfs"
+	ktap_fail "dracut + systemd, tang up: (no image)"
+	ktap_fail "dracut + systemd, tang down: (no image)"
+fi
 ktap_finish
