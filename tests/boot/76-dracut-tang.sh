@@ -1,10 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# check-extended: three dracut boots under TCG with clevis (bash, jose, curl), network drivers and DHCP in the initramfs, several minutes
+# check-extended: five dracut boots under TCG with clevis (bash, jose, curl), network drivers and DHCP in the initramfs, several minutes
 #
 # 75-tang under dracut: root on vault with a clevis token bound to a tang
-# server, initramfs from dracut with our module (tests/boot/dracut.sh,
-# dracut's shell init).  The tang server (Debian's tangd behind socat)
+# server, initramfs from dracut with our module (tests/boot/dracut.sh),
+# dracut's shell init first, then systemd in the initramfs.  The tang server (Debian's tangd behind socat)
 # listens on the host's loopback only, on a random port; the guest reaches
 # it through QEMU's user networking as 10.0.2.2 (nothing leaves the
 # machine).  The vaulttab entry has _netdev, so the module pulls in dracut's
@@ -18,6 +18,19 @@
 #     the console asks for the passphrase, which boots it;
 #   - no network device: the wait for the network ends after 30 s, the
 #     console asks, the passphrase boots it (no rd.retry hang).
+#   - without _netdev the image's vaulttab entry gets _netdev all the same
+#     (the module read the clevis token);
+# With systemd in the initramfs (same tab): vault-generator orders
+# vault@NAME.service after remote-fs-pre.target, i.e. after dracut's
+# initqueue, which waits for rd.neednet=1's DHCP; the module's settled hook
+# (vault-netdev-root.sh) keeps the initqueue from also waiting for the root
+# device, which only that unit can make appear:
+#   - the server up: vault-unlock's token step (vaultctl open --token-only)
+#     unlocks with NO console input;
+#   - the server down: vaultctl says the server could not be reached, the
+#     passphrase is asked through systemd-ask-password and boots it.
+#   (No systemd boot without a network device: dracut's initqueue then
+#   waits for rd.neednet=1's network until rd.retry; not covered.)
 # Skips when dracut or tang is not installed.
 . "$(dirname "$0")/lib.sh"
 
