@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# check-extended: five dracut boots under TCG with clevis (bash, jose, curl), network drivers and DHCP in the initramfs, several minutes
+# check-extended: six dracut boots under TCG with clevis (bash, jose, curl), network drivers and DHCP in the initramfs, several minutes
 #
 # 75-tang under dracut: root on vault with a clevis token bound to a tang
 # server, initramfs from dracut with our module (tests/boot/dracut.sh),
@@ -24,13 +24,14 @@
 # vault@NAME.service after remote-fs-pre.target, i.e. after dracut's
 # initqueue, which waits for rd.neednet=1's DHCP; the module's settled hook
 # (vault-netdev-root.sh) keeps the initqueue from also waiting for the root
-# device, which only that unit can make appear:
+# device, which only that unit can make appear (both waits would hold the
+# boot until rd.retry: "Could not boot"):
 #   - the server up: vault-unlock's token step (vaultctl open --token-only)
 #     unlocks with NO console input;
 #   - the server down: vaultctl says the server could not be reached, the
 #     passphrase is asked through systemd-ask-password and boots it.
-#   (No systemd boot without a network device: dracut's initqueue then
-#   waits for rd.neednet=1's network until rd.retry; not covered.)
+#   - no network device: the same hook lifts rd.neednet=1's wait after
+#     30 s, systemd-ask-password asks, the passphrase boots it.
 # Skips when dracut or tang is not installed.
 . "$(dirname "$0")/lib.sh"
 
@@ -183,9 +184,33 @@ exit 30
 EOF2
 	ktap_check "dracut + systemd, tang down: vaultctl says so, systemd-ask-password asks, the passphrase boots" \
 		test $? -eq 0
+
+	# No network device: the module's settled hook lifts rd.neednet=1's
+	# wait after 30 s, the unit runs, the token fails, systemd-ask-password
+	# asks (not dracut's "Could not boot" after rd.retry).
+	export BOOT_QEMU_EXTRA=
+	boot_new_nonce
+	BOOT_DISK=$disk boot_qemu 76-dracut-systemd-tang-nonet "$sdimg" "$sd_cmdline" <<EOF2
+$BOOT_FAIL_STEPS
+fail Entering emergency mode
+fail Could not boot
+absent $BOOT_PASS
+expect 300 vault: the network is not up after 30 s; unlocking without it
+expect 120 Starting vault@$BOOT_NAME.service
+expect 120 Enter passphrase for $BOOT_NAME (/dev/vda):
+expect 20 (press TAB for no echo)
+pause 2
+send $BOOT_PASS
+expect 60 Finished vault@$BOOT_NAME.service
+expect 120 $(boot_marker)
+exit 30
+EOF2
+	ktap_check "dracut + systemd, no network: after 30 s systemd-ask-password asks, the passphrase boots" \
+		test $? -eq 0
 else
 	ktap_fail "dracut could not build the systemd tang initramfs"
 	ktap_fail "dracut + systemd, tang up: (no image)"
 	ktap_fail "dracut + systemd, tang down: (no image)"
+	ktap_fail "dracut + systemd, no network: (no image)"
 fi
 ktap_finish

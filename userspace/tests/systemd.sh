@@ -273,7 +273,7 @@ rootwait() {
 		'    [ -e "/dev/mapper/root" ]' 'fi' >"$T/hooks/initqueue/finished/devexists-\x2fdev\x2fmapper\x2froot.sh"
 	echo '[ -e "/dev/vdb" ]' >"$T/hooks/initqueue/finished/devexists-\x2fdev\x2fvdb.sh"
 }
-settled() { hookdir=$T/hooks VAULT_GENERATOR_DIR=$T/out sh -c '. "$1"' _ "$HOOK" 2>"$T/err"; }
+settled() { hookdir=$T/hooks VAULT_GENERATOR_DIR=$T/out VAULT_STATE=$T/state sh -c '. "$1"' _ "$HOOK" 2>"$T/err"; }
 gen "$T/tab"
 rootwait
 settled
@@ -285,6 +285,17 @@ rootwait
 settled
 check "dracut settled hook, no _netdev unit: the root wait stays" \
 	'[ -e "$T/hooks/initqueue/finished/devexists-\x2fdev\x2fmapper\x2froot.sh" ] && [ ! -s "$T/err" ]'
+# The network wait (rd.neednet=1): kept at first, lifted 30 s after the
+# hook's first round (the state file dated back), saying so.
+rm -rf "$T/state"
+echo 'for i in /tmp/net.*.did-setup; do [ -f "$i" ] && exit 0; done; exit 1' >"$T/hooks/initqueue/finished/wait-network.sh"
+settled
+check "dracut settled hook: the network wait stays in its first 30 s" \
+	'[ -e "$T/hooks/initqueue/finished/wait-network.sh" ] && [ -s "$T/state/net-since" ] && [ ! -s "$T/err" ]'
+echo 0 >"$T/state/net-since"
+settled
+check "... lifted after 30 s without a network, saying so" \
+	'[ ! -e "$T/hooks/initqueue/finished/wait-network.sh" ] && grep -qx "vault: the network is not up after 30 s; unlocking without it" "$T/err"'
 
 echo "1..$n"
 if [ "$skip" -gt 0 ]; then

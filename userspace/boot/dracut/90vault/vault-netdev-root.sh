@@ -16,7 +16,14 @@
 # remote-fs-pre.target) is removed, and systemd still waits for the root
 # device (sysroot.mount, initrd.target).
 #
-# Environment (tests): VAULT_GENERATOR_DIR (default /run/systemd/generator).
+# No network at all (no device, no DHCP answer): as vault-dracut-open does
+# with the shell init, the wait ends 30 s after the first round: the
+# rd.neednet=1 wait is lifted, so the units run, the clevis token fails and
+# the passphrase is asked, instead of dracut's "Could not boot" after
+# rd.retry.
+#
+# Environment (tests): VAULT_GENERATOR_DIR (default /run/systemd/generator),
+# VAULT_STATE (default /run/vault).
 
 # shellcheck disable=SC2154 # dracut-initqueue sets hookdir
 if grep -qs '^After=remote-fs-pre\.target' "${VAULT_GENERATOR_DIR:-/run/systemd/generator}"/vault@*.service; then
@@ -25,3 +32,21 @@ if grep -qs '^After=remote-fs-pre\.target' "${VAULT_GENERATOR_DIR:-/run/systemd/
 	done
 	unset vault_f
 fi
+
+vault_state=${VAULT_STATE:-/run/vault}
+if [ ! -e "$vault_state/net-done" ] && mkdir -p "$vault_state"; then
+	for vault_f in /tmp/net.*.did-setup; do
+		[ -e "$vault_f" ] && : >"$vault_state/net-done"
+	done
+	read -r vault_now _ </proc/uptime
+	vault_now=${vault_now%.*}
+	[ -e "$vault_state/net-since" ] || echo "$vault_now" >"$vault_state/net-since"
+	read -r vault_since <"$vault_state/net-since"
+	if [ ! -e "$vault_state/net-done" ] && [ $((vault_now - vault_since)) -ge 30 ]; then
+		echo "vault: the network is not up after 30 s; unlocking without it" >&2
+		rm -f "$hookdir/initqueue/finished/wait-network.sh"
+		: >"$vault_state/net-done"
+	fi
+	unset vault_f vault_now vault_since
+fi
+unset vault_state
