@@ -292,7 +292,7 @@ install: $(if $(filter 0,$(INSTALL_MODULE)),vaultctl,all)
 	$(Q)echo "  INSTALL boot integration (initramfs-tools, dracut, systemd)"
 	$(Q)$(call install_script,$(BOOTSRC)/initramfs-tools/hooks/vault,$(DESTDIR)$(INITRAMFSDIR)/hooks/vault,755)
 	$(Q)$(call install_script,$(BOOTSRC)/initramfs-tools/scripts/local-top/vault,$(DESTDIR)$(INITRAMFSDIR)/scripts/local-top/vault,755)
-	$(Q)for f in module-setup.sh vault-settled.sh vault-dracut-open; do \
+	$(Q)for f in module-setup.sh vault-settled.sh vault-netdev-root.sh vault-dracut-open; do \
 		$(call install_script,$(BOOTSRC)/dracut/90vault/$$f,$(DESTDIR)$(DRACUTDIR)/$$f,755) || exit 1; \
 	done
 	$(Q)$(call install_script,$(BOOTSRC)/systemd/vault-generator,$(DESTDIR)$(GENERATORDIR)/vault-generator,755)

@@ -1,10 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# check-extended: three dracut boots under TCG with clevis (bash, jose, curl), network drivers and DHCP in the initramfs, several minutes
+# check-extended: six dracut boots under TCG with clevis (bash, jose, curl), network drivers and DHCP in the initramfs, several minutes
 #
 # 75-tang under dracut: root on vault with a clevis token bound to a tang
-# server, initramfs from dracut with our module (tests/boot/dracut.sh,
-# dracut's shell init).  The tang server (Debian's tangd behind socat)
+# server, initramfs from dracut with our module (tests/boot/dracut.sh),
+# dracut's shell init first, then systemd in the initramfs.  The tang server (Debian's tangd behind socat)
 # listens on the host's loopback only, on a random port; the guest reaches
 # it through QEMU's user networking as 10.0.2.2 (nothing leaves the
 # machine).  The vaulttab entry has _netdev, so the module pulls in dracut's
@@ -18,6 +18,20 @@
 #     the console asks for the passphrase, which boots it;
 #   - no network device: the wait for the network ends after 30 s, the
 #     console asks, the passphrase boots it (no rd.retry hang).
+#   - without _netdev the image's vaulttab entry gets _netdev all the same
+#     (the module read the clevis token);
+# With systemd in the initramfs (same tab): vault-generator orders
+# vault@NAME.service after remote-fs-pre.target, i.e. after dracut's
+# initqueue, which waits for rd.neednet=1's DHCP; the module's settled hook
+# (vault-netdev-root.sh) keeps the initqueue from also waiting for the root
+# device, which only that unit can make appear (both waits would hold the
+# boot until rd.retry: "Could not boot"):
+#   - the server up: vault-unlock's token step (vaultctl open --token-only)
+#     unlocks with NO console input;
+#   - the server down: vaultctl says the server could not be reached, the
+#     passphrase is asked through systemd-ask-password and boots it.
+#   - no network device: the same hook lifts rd.neednet=1's wait after
+#     30 s, systemd-ask-password asks, the passphrase boots it.
 # Skips when dracut or tang is not installed.
 . "$(dirname "$0")/lib.sh"
 
@@ -68,6 +82,8 @@ if img2=$(dracut_build tang-detect "$tab2") && lsinitrd "$img2" > "$work/detect.
 	ktap_check "no _netdev: the module sees the clevis token in the header and adds clevis and the network" \
 		sh -c "grep -q 'etc/vault/network\$' '$work/detect.list' && grep -q 'bin/clevis-decrypt-tang\$' '$work/detect.list' &&
 			grep -q 'sbin/dhclient\$' '$work/detect.list'"
+	ktap_check "... and marks the image's entry _netdev (a systemd initramfs then waits for the network)" \
+		test "$(lsinitrd -f etc/vaulttab "$img2" 2>/dev/null)" = "$BOOT_NAME $disk none luks,initramfs,_netdev"
 else
 	ktap_fail "dracut (tang-detect) or lsinitrd failed"
 fi
@@ -117,4 +133,84 @@ expect 120 $(boot_marker)
 exit 30
 EOF2
 ktap_check "dracut, no network: after 30 s the console asks, the passphrase boots" test $? -eq 0
+
+# --- systemd in the initramfs ------------------------------------------------
+# The same tab, dracut's systemd init: vault-generator writes
+# vault@NAME.service (the entry has _netdev: after remote-fs-pre.target,
+# which dracut orders after its initqueue, which waits for
+# network-legacy's DHCP since rd.neednet=1); vault-unlock runs the clevis
+# token (vaultctl open --token-only), then asks through
+# systemd-ask-password.  The server is started again on the same port.
+tang_start || ktap_fail_all "the tang server on 127.0.0.1:$PORT did not start again"
+sd_cmdline="$cmdline SYSTEMD_COLORS=0 systemd.journald.forward_to_console=1"
+export BOOT_QEMU_EXTRA="-netdev user,id=n0 -device virtio-net-pci,netdev=n0"
+if sdimg=$(dracut_build tang-systemd "$tab" systemd) && lsinitrd "$sdimg" > "$work/sd.list" 2>/dev/null; then
+	ktap_check "systemd image: vault-generator, vault-unlock, clevis-decrypt-tang, dhclient, rd.neednet=1, the root-wait hook" \
+		eval 'for f in system-generators/vault-generator usr/lib/dm-vault/vault-unlock \
+				bin/clevis-decrypt-tang sbin/dhclient etc/cmdline.d/90vault-net.conf \
+				lib/dracut/hooks/initqueue/settled/50-vault-netdev-root.sh; do
+			grep -q "$f\$" "$work/sd.list" || { echo "# missing: $f"; exit 1; }
+		done'
+	boot_new_nonce
+	BOOT_DISK=$disk boot_qemu 76-dracut-systemd-tang-unattended "$sdimg" "$sd_cmdline" <<EOF2
+$BOOT_FAIL_STEPS
+fail Enter passphrase
+fail Entering emergency mode
+fail Could not boot
+expect 300 Starting vault@$BOOT_NAME.service
+expect 120 Finished vault@$BOOT_NAME.service
+expect 120 $(boot_marker)
+exit 30
+EOF2
+	ktap_check "dracut + systemd, tang up: vault@$BOOT_NAME.service waits for the network and unlocks with no console input" \
+		test $? -eq 0
+
+	tang_stop
+	boot_new_nonce
+	BOOT_DISK=$disk boot_qemu 76-dracut-systemd-tang-down "$sdimg" "$sd_cmdline" <<EOF2
+$BOOT_FAIL_STEPS
+fail Entering emergency mode
+fail Could not boot
+absent $BOOT_PASS
+expect 300 Starting vault@$BOOT_NAME.service
+expect 120 the tang server could not be reached
+expect 60 Enter passphrase for $BOOT_NAME (/dev/vda):
+expect 20 (press TAB for no echo)
+pause 2
+send $BOOT_PASS
+expect 60 Finished vault@$BOOT_NAME.service
+expect 120 $(boot_marker)
+exit 30
+EOF2
+	ktap_check "dracut + systemd, tang down: vaultctl says so, systemd-ask-password asks, the passphrase boots" \
+		test $? -eq 0
+
+	# No network device: the module's settled hook lifts rd.neednet=1's
+	# wait after 30 s, the unit runs, the token fails, systemd-ask-password
+	# asks (not dracut's "Could not boot" after rd.retry).
+	export BOOT_QEMU_EXTRA=
+	boot_new_nonce
+	BOOT_DISK=$disk boot_qemu 76-dracut-systemd-tang-nonet "$sdimg" "$sd_cmdline" <<EOF2
+$BOOT_FAIL_STEPS
+fail Entering emergency mode
+fail Could not boot
+absent $BOOT_PASS
+expect 300 vault: the network is not up after 30 s; unlocking without it
+expect 120 Starting vault@$BOOT_NAME.service
+expect 120 Enter passphrase for $BOOT_NAME (/dev/vda):
+expect 20 (press TAB for no echo)
+pause 2
+send $BOOT_PASS
+expect 60 Finished vault@$BOOT_NAME.service
+expect 120 $(boot_marker)
+exit 30
+EOF2
+	ktap_check "dracut + systemd, no network: after 30 s systemd-ask-password asks, the passphrase boots" \
+		test $? -eq 0
+else
+	ktap_fail "dracut could not build the systemd tang initramfs"
+	ktap_fail "dracut + systemd, tang up: (no image)"
+	ktap_fail "dracut + systemd, tang down: (no image)"
+	ktap_fail "dracut + systemd, no network: (no image)"
+fi
 ktap_finish

@@ -84,6 +84,7 @@ if has "$T/vctl.list" /usr/sbin/vaultctl /usr/share/man/man8/vaultctl.8.gz \
 	/usr/share/initramfs-tools/scripts/local-top/vault \
 	/usr/lib/dracut/modules.d/90vault/module-setup.sh \
 	/usr/lib/dracut/modules.d/90vault/vault-settled.sh \
+	/usr/lib/dracut/modules.d/90vault/vault-netdev-root.sh \
 	/usr/lib/dracut/modules.d/90vault/vault-dracut-open \
 	/usr/lib/systemd/system-generators/vault-generator \
 	/usr/lib/dm-vault/vault-unlock /usr/lib/dm-vault/root-on-vault \

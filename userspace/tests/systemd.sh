@@ -260,6 +260,43 @@ check "unlock: bad --tries is exit 1" '[ "$urc" = 1 ] && grep -q "wants a number
 unlock "right" home
 check "unlock: missing DEVICE is a usage error" '[ "$urc" = 1 ] && grep -q usage "$T/err"'
 
+
+# dracut's settled hook (systemd in the initramfs, an entry needing the
+# network): with a unit ordered after remote-fs-pre.target (a _netdev
+# entry, as the generator writes it), the initqueue's wait for the root
+# device (dracut's rootfs-generator hook, naming remote-fs-pre.target) is
+# lifted, other waits stay; without such a unit nothing changes.
+HOOK=$HERE/../boot/dracut/90vault/vault-netdev-root.sh
+rootwait() {
+	mkdir -p "$T/hooks/initqueue/finished"
+	printf '%s\n' 'if ! grep -q After=remote-fs-pre.target /run/systemd/generator/systemd-cryptsetup@*.service 2>/dev/null; then' \
+		'    [ -e "/dev/mapper/root" ]' 'fi' >"$T/hooks/initqueue/finished/devexists-\x2fdev\x2fmapper\x2froot.sh"
+	echo '[ -e "/dev/vdb" ]' >"$T/hooks/initqueue/finished/devexists-\x2fdev\x2fvdb.sh"
+}
+settled() { hookdir=$T/hooks VAULT_GENERATOR_DIR=$T/out VAULT_STATE=$T/state sh -c '. "$1"' _ "$HOOK" 2>"$T/err"; }
+gen "$T/tab"
+rootwait
+settled
+check "dracut settled hook, a _netdev unit: the initqueue no longer waits for the root device" \
+	'[ ! -e "$T/hooks/initqueue/finished/devexists-\x2fdev\x2fmapper\x2froot.sh" ] && [ ! -s "$T/err" ]'
+check "... its other device waits stay" '[ -e "$T/hooks/initqueue/finished/devexists-\x2fdev\x2fvdb.sh" ]'
+gen "$T/tab2"
+rootwait
+settled
+check "dracut settled hook, no _netdev unit: the root wait stays" \
+	'[ -e "$T/hooks/initqueue/finished/devexists-\x2fdev\x2fmapper\x2froot.sh" ] && [ ! -s "$T/err" ]'
+# The network wait (rd.neednet=1): kept at first, lifted 30 s after the
+# hook's first round (the state file dated back), saying so.
+rm -rf "$T/state"
+echo 'for i in /tmp/net.*.did-setup; do [ -f "$i" ] && exit 0; done; exit 1' >"$T/hooks/initqueue/finished/wait-network.sh"
+settled
+check "dracut settled hook: the network wait stays in its first 30 s" \
+	'[ -e "$T/hooks/initqueue/finished/wait-network.sh" ] && [ -s "$T/state/net-since" ] && [ ! -s "$T/err" ]'
+echo 0 >"$T/state/net-since"
+settled
+check "... lifted after 30 s without a network, saying so" \
+	'[ ! -e "$T/hooks/initqueue/finished/wait-network.sh" ] && grep -qx "vault: the network is not up after 30 s; unlocking without it" "$T/err"'
+
 echo "1..$n"
 if [ "$skip" -gt 0 ]; then
 	echo "# $pass passed, $fail failed, $skip skipped"

@@ -11,7 +11,9 @@
 #     `tries` times) and drops to dracut's emergency shell, naming the
 #     volume, when one cannot be opened;
 #   - with systemd: vault-generator, vault-unlock and systemd-ask-password,
-#     so the same units as on the running system do it.
+#     so the same units as on the running system do it (and, for an entry
+#     that needs the network, a settled hook that keeps dracut's initqueue
+#     from waiting for a root that only the network can unlock).
 #
 # Environment overrides (tests; a normal system sets none):
 #   VAULTTAB      the vaulttab to read              (default /etc/vaulttab)
@@ -328,6 +330,11 @@ install() {
         [[ $name ]] || continue
         newkey=$(vault_key_install "$name" "$key") ||
             vault_fatal "vault: $tab:$lineno: $name: cannot put its key file into the initramfs"
+        # A clevis token found in the header: the image's entry says
+        # _netdev, so that with systemd its unit waits for the network too.
+        if [[ ,$opts, != *,_netdev,* ]] && vault_clevis_entry "$dev" "$opts"; then
+            opts=${opts:+$opts,}_netdev
+        fi
         printf '%s %s %s %s\n' "$name" "$dev" "$newkey" "$opts" >> "$initdir/etc/vaulttab"
     done <<< "$sel"
     chmod 0644 "$initdir/etc/vaulttab"
@@ -354,6 +361,11 @@ install() {
             "$systemdsystemunitdir"/cryptsetup.target \
             "$systemdsystemunitdir"/sysinit.target.wants/cryptsetup.target \
             systemd-ask-password systemd-tty-ask-password-agent systemd-escape
+        # A `_netdev` unit runs after dracut's initqueue: that must not
+        # wait for the root device (vault-netdev-root.sh says why).
+        if vault_need_net > /dev/null; then
+            inst_hook initqueue/settled 50 "$moddir/vault-netdev-root.sh"
+        fi
     else
         inst_script "$moddir/vault-dracut-open" /sbin/vault-dracut-open
         inst_hook initqueue/settled 50 "$moddir/vault-settled.sh"
