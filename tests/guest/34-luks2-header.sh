@@ -11,6 +11,7 @@
 #     rewrites the primary, which cryptsetup reads cleanly;
 #   - uuid and is-luks agree with cryptsetup; erase makes the volume
 #     unopenable for both tools until the backup is restored.
+# one-kernel: vaultctl's header backup, restore and repair (userspace), the same on every kernel
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 . "$VAULT_REPO/tests/lib/luks2.sh"
 

@@ -9,6 +9,7 @@
 # /etc/vaulttab and /etc/vault/root-names, so that a failure to unlock it at
 # boot is the root's failure.  Runs the hook itself, as mkinitramfs would,
 # into a scratch DESTDIR.
+# one-kernel: the initramfs-tools hook's tracing of root through LVM (userspace), the same on every kernel
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 
 FAST=(--pbkdf pbkdf2 --pbkdf-force-iterations 1000)

@@ -26,6 +26,7 @@
 #      header backup + the leaked passphrase still give the old volume key,
 #      which decrypts no 4 KiB block; --resume-only with nothing to resume
 #      refused.
+# one-kernel: vaultctl's re-encryption job, metadata and recovery; the kernel's reencrypt step runs on every kernel in 47-reencrypt-core
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 . "$VAULT_REPO/tests/lib/luks2.sh"
 
