@@ -375,11 +375,23 @@ static struct bio *vault_alloc_bounce(struct vault_io *io, unsigned int ctx)
 	return clone;
 }
 
+/*
+ * A write clone sent down from a worker: the submitter asked not to be
+ * blocked (REQ_NOWAIT) and no longer is, so the lower device may wait for
+ * a tag rather than fail the whole write with BLK_STS_AGAIN.
+ */
+static void vault_submit_write(struct vault_io *io, unsigned int ctx)
+{
+	if (ctx & VAULT_CTX_SLEEP)
+		io->out->bi_opf &= ~REQ_NOWAIT;
+	dm_submit_bio_remap(io->bio, io->out);
+}
+
 static void vault_io_submit_work(struct work_struct *work)
 {
 	struct vault_io *io = container_of(work, struct vault_io, work);
 
-	dm_submit_bio_remap(io->bio, io->out);
+	vault_submit_write(io, VAULT_CTX_WORKER);
 }
 
 static void vault_io_finish(struct vault_io *io, unsigned int ctx)
@@ -395,7 +407,7 @@ static void vault_io_finish(struct vault_io *io, unsigned int ctx)
 			return;
 		}
 		if (ctx & VAULT_CTX_SUBMIT) {
-			dm_submit_bio_remap(bio, io->out);
+			vault_submit_write(io, ctx);
 			return;
 		}
 		/*
