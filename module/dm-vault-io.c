@@ -23,6 +23,9 @@
  * completions; none of that waits for bounce pages. A worker waiting for
  * pages, even the rescuer alone under memory pressure, therefore never
  * sits in front of the work that would give them back (design.rst).
+ *
+ * Nothing in map() sleeps, so the target takes REQ_NOWAIT bios: io_uring
+ * then submits inline instead of through one of its worker threads.
  */
 #include <linux/blkdev.h>
 #include <linux/idr.h>
