@@ -245,17 +245,17 @@ int cmd_answer(const struct vault_opts *o, int argc, char **argv)
 		}
 		if (f == NONE) {
 			if (unlocked) {
-				printf("No passphrase prompt is pending any more.\n");
+				printf(_("No passphrase prompt is pending any more.\n"));
 				return 0;
 			}
 			log_err("no passphrase prompt is pending%s%s (nothing to answer)",
-				want ? " for " : "", want ? want : "");
+				want ? _(" for ") : "", want ? want : "");
 			return -ENOENT;
 		}
 		if (interactive) {
-			printf("Pending passphrase prompt(s): %s\n", all);
+			printf(_("Pending passphrase prompt(s): %s\n"), all);
 			fflush(stdout);
-			snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", name);
+			snprintf(prompt, sizeof(prompt), _("Passphrase for %s: "), name);
 			r = pass_read_terminal(prompt, &p);
 			if (r == -ENODATA)
 				continue;	/* Enter alone: look and ask again */

@@ -36,8 +36,8 @@ int luks_set_uuid(const struct vault_opts *o, const char *device)
 		return 0;
 	}
 	snprintf(question, sizeof(question),
-		 "The UUID of %s changes to %s (anything that finds it by its old UUID, such as "
-		 "a vaulttab or crypttab entry, needs the new one).", device, o->uuid);
+		 _("The UUID of %s changes to %s (anything that finds it by its old UUID, such as "
+		 "a vaulttab or crypttab entry, needs the new one)."), device, o->uuid);
 	r = luks_confirm(o, question);
 	if (!r) {
 		r = luks2_set_uuid(l, o->uuid);

@@ -43,7 +43,7 @@ static int write_key_file(const char *path, const void *vk, size_t len)
 	if (fd < 0) {
 		/* cryptsetup's exit status (1) */
 		log_err("cannot create the volume key file %s: %s%s", path, strerror(errno),
-			errno == EEXIST ? " (refusing to overwrite it)" : "");
+			errno == EEXIST ? _(" (refusing to overwrite it)") : "");
 		return -EINVAL;
 	}
 	r = fchmod(fd, 0600) ? -errno : 0;	/* whatever the umask */
@@ -73,7 +73,7 @@ static int print_key(const unsigned char *vk, size_t len)
 		log_err("cannot allocate locked memory: %s", strerror(errno));
 		return -ENOMEM;
 	}
-	n += (size_t)snprintf(text, cap, "MK dump:\t");
+	n += (size_t)snprintf(text, cap, "MK dump:\t");	/* no-i18n: luksDump's layout */
 	for (i = 0; i < len; i++) {
 		text[n++] = hex[vk[i] >> 4];
 		text[n++] = hex[vk[i] & 15];
@@ -126,6 +126,7 @@ int luks_dump_volume_key(const struct vault_opts *o, const char *device)
 			goto out;
 	}
 	dash = strchr(seg.cipher, '-');
+	/* no-i18n-begin: cryptsetup luksDump's layout, read by scripts */
 	printf("LUKS header information for %s\n", device);
 	printf("Cipher name:   \t%.*s\n", dash ? (int)(dash - seg.cipher) : (int)strlen(seg.cipher),
 	       seg.cipher);
@@ -134,6 +135,7 @@ int luks_dump_volume_key(const struct vault_opts *o, const char *device)
 	printf("UUID:          \t");
 	luks2_fputs_escaped(stdout, luks2_uuid(l));	/* untrusted bytes */
 	printf("\nMK bits:       \t%zu\n", vk_len * 8);
+	/* no-i18n-end */
 	if (o->volume_key_file)
 		printf("Key stored to file %s.\n", o->volume_key_file);
 	else

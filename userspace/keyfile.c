@@ -104,8 +104,8 @@ int keyfile_read(const char *path, uint64_t offset, void *buf, size_t size)
 			 (uint64_t)st.st_size - offset < size)) {
 		log_err("key file %s is too short: it holds %llu bytes%s, but a %zu-bit key needs %zu bytes%s",
 			name, (unsigned long long)st.st_size,
-			offset ? " in all" : "", size * 8, size,
-			offset ? " after the key file offset" : "");
+			offset ? _(" in all") : "", size * 8, size,
+			offset ? _(" after the key file offset") : "");
 		r = -EINVAL;
 		goto out;
 	}
@@ -128,7 +128,7 @@ int keyfile_read(const char *path, uint64_t offset, void *buf, size_t size)
 	}
 	if ((size_t)n < size) {
 		log_err("key file %s is too short: it holds %zd bytes%s, but a %zu-bit key needs %zu bytes",
-			name, n, offset ? " after the key file offset" : "", size * 8, size);
+			name, n, offset ? _(" after the key file offset") : "", size * 8, size);
 		r = -EINVAL;
 		goto out;
 	}

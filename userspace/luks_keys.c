@@ -69,17 +69,20 @@ out:
 
 /* The question before removing SLOT, the last keyslot that opens DEVICE. */
 static void last_usable_question(struct luks2 *l, int slot, const char *device,
-				 const char *doing, char *q, size_t len)
+				 bool kill, char *q, size_t len)
 {
 	unsigned int unbound = luks_slot_count(l) - luks_usable_count(l);
 	int n;
 
-	n = snprintf(q, len, "Keyslot %d is the last usable keyslot of %s: after %s it the volume cannot be opened.",
-		     slot, device, doing);
+	n = snprintf(q, len, kill ?
+		     _("Keyslot %d is the last usable keyslot of %s: after killing it the volume cannot be opened.") :
+		     _("Keyslot %d is the last usable keyslot of %s: after removing it the volume cannot be opened."),
+		     slot, device);
 	if (unbound && n > 0 && (size_t)n < len)
 		snprintf(q + n, len - (size_t)n,
-			 " (%u other keyslot%s not bound to the data segment and cannot open it.)",
-			 unbound, unbound == 1 ? " is" : "s are");
+			 ngettext(" (%u other keyslot is not bound to the data segment and cannot open it.)",
+				  " (%u other keyslots are not bound to the data segment and cannot open it.)",
+				  unbound), unbound);
 }
 
 int cmd_remove_key(const struct vault_opts *o, int argc, char **argv)
@@ -108,7 +111,7 @@ int cmd_remove_key(const struct vault_opts *o, int argc, char **argv)
 	}
 	/* luks_unlock only opens usable keyslots, so SLOT is one of them */
 	if (luks_usable_count(l) == 1) {
-		last_usable_question(l, slot, device, "removing", question, sizeof(question));
+		last_usable_question(l, slot, device, false, question, sizeof(question));
 		r = luks_confirm(o, question);
 		if (r)
 			goto out;
@@ -206,7 +209,7 @@ static int kill_slot_allowed(const struct vault_opts *o, struct luks2 *l, const 
 	if (r < 0)
 		return r;
 	if (last && !o->batch_mode) {
-		last_usable_question(l, (int)slot, device, "killing", question, sizeof(question));
+		last_usable_question(l, (int)slot, device, true, question, sizeof(question));
 		return luks_confirm(o, question);
 	}
 	return 0;

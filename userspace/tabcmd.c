@@ -406,8 +406,12 @@ int cmd_tab_check(const struct vault_opts *o, int argc, char **argv)
 			printf("%s\n", line);
 	}
 	if (t.errors)
-		fprintf(stderr, "%s: %u error%s, %zu good entr%s\n", t.path, t.errors,
-			t.errors == 1 ? "" : "s", t.count, t.count == 1 ? "y" : "ies");
+		/* one plural per number: the form of each sentence is chosen whole */
+		fprintf(stderr, t.count == 1 ?
+			ngettext("%s: %u error, %zu good entry\n", "%s: %u errors, %zu good entry\n",
+				 t.errors) :
+			ngettext("%s: %u error, %zu good entries\n", "%s: %u errors, %zu good entries\n",
+				 t.errors), t.path, t.errors, t.count);
 	r = t.errors ? -EINVAL : 0;
 	vaulttab_free(&t);
 	return r;

@@ -116,7 +116,7 @@ static int check_backup_layout(struct luks2 *l, const char *device, const char *
 	    (b->data_size && b->data_off + b->data_size > dsize)) {
 		l2_err(l, "%s (%" PRIu64 " bytes) is too small for the backup's layout (header area "
 		       "%" PRIu64 ", data from %" PRIu64 "%s)", device, dsize, b->area, b->data_off,
-		       b->data_size ? ", fixed size" : "");
+		       b->data_size ? _(", fixed size") : "");
 		return -ENOSPC;
 	}
 	return 0;

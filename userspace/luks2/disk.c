@@ -206,7 +206,7 @@ int l2_disk_load(struct luks2 *l, unsigned int flags)
 		/* primary unusable: look for a secondary at every legal offset */
 		struct l2_copy_state st = { .ok = false };
 
-		snprintf(st.why, sizeof(st.why), "not found at any offset");
+		snprintf(st.why, sizeof(st.why), _("not found at any offset"));
 		memset(&c[1], 0, sizeof(c[1]));
 		for (off = L2_MIN_HDR_SIZE; off <= L2_MAX_HDR_SIZE; off <<= 1) {
 			unsigned char m[L2_MAGIC_LEN];
@@ -257,18 +257,18 @@ int l2_disk_load(struct luks2 *l, unsigned int flags)
 	l->health_text[0] = 0;
 	if (l->health & LUKS2_PRIMARY_BAD)
 		snprintf(l->health_text, sizeof(l->health_text),
-			 "primary header is damaged (%s); using the secondary copy", l->copy[0].why);
+			 _("primary header is damaged (%s); using the secondary copy"), l->copy[0].why);
 	else if (l->health & LUKS2_SECONDARY_BAD)
 		snprintf(l->health_text, sizeof(l->health_text),
-			 "secondary header is damaged (%s); using the primary copy", l->copy[1].why);
+			 _("secondary header is damaged (%s); using the primary copy"), l->copy[1].why);
 	else if (l->health & LUKS2_PRIMARY_STALE)
 		snprintf(l->health_text, sizeof(l->health_text),
-			 "primary header is older (seqid %" PRIu64 ") than the secondary (seqid %" PRIu64
-			 "); using the secondary copy", l->copy[0].seqid, l->copy[1].seqid);
+			 _("primary header is older (seqid %" PRIu64 ") than the secondary (seqid %" PRIu64
+			 "); using the secondary copy"), l->copy[0].seqid, l->copy[1].seqid);
 	else if (l->health & LUKS2_SECONDARY_STALE)
 		snprintf(l->health_text, sizeof(l->health_text),
-			 "secondary header differs from the primary (seqid %" PRIu64 " vs %" PRIu64
-			 "); using the primary copy", l->copy[1].seqid, l->copy[0].seqid);
+			 _("secondary header differs from the primary (seqid %" PRIu64 " vs %" PRIu64
+			 "); using the primary copy"), l->copy[1].seqid, l->copy[0].seqid);
 	l->err[0] = 0;
 	return 0;
 }
@@ -403,7 +403,7 @@ int l2_disk_write(struct luks2 *l)
 	if (r) {
 		l->health = first ? LUKS2_PRIMARY_BAD : LUKS2_SECONDARY_BAD;
 		l->copy[!first].ok = false;
-		snprintf(l->health_text, sizeof(l->health_text), "the %s header copy could not be written",
+		snprintf(l->health_text, sizeof(l->health_text), _("the %s header copy could not be written"),
 			 first ? "primary" : "secondary");
 	}
 	l2_write_end(l);
@@ -435,7 +435,7 @@ int luks2_repair(struct luks2 *l)
 	l->health = 0;
 	l->copy[idx].ok = true;
 	l->copy[idx].seqid = l->seqid;
-	snprintf(l->health_text, sizeof(l->health_text), "%s header repaired from the %s copy",
+	snprintf(l->health_text, sizeof(l->health_text), _("%s header repaired from the %s copy"),
 		 idx ? "secondary" : "primary", idx ? "primary" : "secondary");
 	return 1;
 }

@@ -441,7 +441,7 @@ static int check_config(struct luks2 *l, json_object *cfg, uint64_t hdr_size,
 		     "'cryptsetup reencrypt --resume-only %s'", l->path ?: "device", first,
 		     l->path ?: "DEVICE");
 	FAIL("unsupported mandatory requirement \"%s\"%s; refusing the device", first,
-	     strstr(first, "reencrypt") ? " (an online reencryption is in progress)" : "");
+	     strstr(first, "reencrypt") ? _(" (an online reencryption is in progress)") : "");
 }
 
 /*
@@ -467,11 +467,11 @@ static int check_segment_place(struct luks2 *l, const char *id, json_object *seg
 	if (size)
 		snprintf(where, sizeof(where), "bytes %" PRIu64 "-%" PRIu64, off, end - 1);
 	else
-		snprintf(where, sizeof(where), "bytes %" PRIu64 " to the end of the device", off);
+		snprintf(where, sizeof(where), _("bytes %" PRIu64 " to the end of the device"), off);
 	if (off < 2 * hdr_size)
 		FAIL("data segment %s (%s) overlaps the metadata (bytes 0-%" PRIu64
 		     ": both header copies)%s", id, where, 2 * hdr_size - 1,
-		     off ? "" : "; a detached header is not supported");
+		     off ? "" : _("; a detached header is not supported"));
 	for (i = 0; i < n; i++)
 		if (off < iv[i].off + iv[i].len && iv[i].off < end)
 			FAIL("data segment %s (%s) overlaps keyslot %s's area (bytes %" PRIu64

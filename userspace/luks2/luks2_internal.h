@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <json-c/json.h>
 
+#include "i18n.h"
 #include "luks2.h"
 
 #define L2_BIN_HDR_SIZE		4096
