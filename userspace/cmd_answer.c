@@ -248,8 +248,10 @@ int cmd_answer(const struct vault_opts *o, int argc, char **argv)
 				printf(_("No passphrase prompt is pending any more.\n"));
 				return 0;
 			}
-			log_err("no passphrase prompt is pending%s%s (nothing to answer)",
-				want ? _(" for ") : "", want ? want : "");
+			if (want)
+				log_err("no passphrase prompt is pending for %s (nothing to answer)", want);
+			else
+				log_err("no passphrase prompt is pending (nothing to answer)");
 			return -ENOENT;
 		}
 		if (interactive) {
@@ -297,8 +299,8 @@ int cmd_answer(const struct vault_opts *o, int argc, char **argv)
 			if (!strcmp(left, "-"))
 				log_err("%s: wrong passphrase (no limit on tries)", name);
 			else
-				log_err("%s: wrong passphrase (%s %s left)", name, left,
-					strcmp(left, "1") ? "tries" : "try");
+				log_err(strcmp(left, "1") ? "%s: wrong passphrase (%s tries left)" :
+					"%s: wrong passphrase (%s try left)", name, left);
 			if (!interactive)
 				return -EPERM;
 			wait = NEXT_WAIT_MS;

@@ -178,7 +178,7 @@ static int pkcs11_token_unlock(struct token_ctx *ctx, int id, json_object *tok,
 	static struct p11_fields f;	/* public data: not on the stack */
 	const char *volume = ctx->o->volume ? ctx->o->volume : ctx->device;
 	struct pkcs11_token *t = NULL;
-	const char *why = _("");
+	const char *why = "";
 	uint8_t *sec = NULL;
 	char *pass = NULL;
 	size_t len = 0;
