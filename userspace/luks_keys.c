@@ -17,16 +17,19 @@
 /* The new passphrase: from NEW_FILE (whole file) when given, else asked. */
 static int read_new_pass(const char *new_file, struct passphrase *p)
 {
-	return pass_read(new_file, 0, 0, "Enter new passphrase for key slot: ", true, p);
+	return pass_read(new_file, 0, 0, _("Enter new passphrase for key slot: "), true, p);
 }
 
-static int slot_error(struct luks2 *l, const char *what, const char *device, int r)
+/* The exit code for the library's error R (after its message). */
+static int slot_code(int r)
 {
-	log_err("cannot %s on %s: %s", what, device, luks2_error(l));
 	if (r == -ENOMEM || r == -EEXIST || r == -ENOSPC || r == -ESTALE)
 		return r == -ENOSPC ? -EINVAL : r;
 	return r == -EPERM ? -EACCES : -EINVAL;
 }
+
+/* FMT: "cannot ... on %s: %s" (DEVICE, the library's error), a literal */
+#define slot_error(l, fmt, device, r) (log_err(fmt, device, luks2_error(l)), slot_code(r))
 
 int cmd_add_key(const struct vault_opts *o, int argc, char **argv)
 {
@@ -55,7 +58,7 @@ int cmd_add_key(const struct vault_opts *o, int argc, char **argv)
 	luks_pbkdf(o, &pbkdf);
 	r = luks2_add_keyslot(l, o->key_slot, vk, vk_len, np.buf, np.len, &pbkdf);
 	if (r < 0) {
-		r = slot_error(l, "add a keyslot", device, r);
+		r = slot_error(l, ("cannot add a keyslot on %s: %s"), device, r);
 		goto out;
 	}
 	log_verbose("Key slot %d created.", r);
@@ -118,7 +121,7 @@ int cmd_remove_key(const struct vault_opts *o, int argc, char **argv)
 	}
 	r = luks2_kill_slot(l, slot);
 	if (r < 0) {
-		r = slot_error(l, "remove the keyslot", device, r);
+		r = slot_error(l, ("cannot remove the keyslot on %s: %s"), device, r);
 		goto out;
 	}
 	log_verbose("Key slot %d removed.", slot);
@@ -151,7 +154,7 @@ int cmd_change_key(const struct vault_opts *o, int argc, char **argv)
 	luks_pbkdf(o, &pbkdf);
 	r = luks2_change_key(l, slot, old.buf, old.len, np.buf, np.len, &pbkdf);
 	if (r < 0) {
-		r = slot_error(l, "change the passphrase", device, r);
+		r = slot_error(l, ("cannot change the passphrase on %s: %s"), device, r);
 		goto out;
 	}
 	log_verbose("Key slot %d has a new passphrase.", r);
@@ -241,7 +244,7 @@ int cmd_kill_slot(const struct vault_opts *o, int argc, char **argv)
 		goto out;
 	r = luks2_kill_slot(l, (int)slot);
 	if (r < 0) {
-		r = slot_error(l, "kill the keyslot", device, r);
+		r = slot_error(l, ("cannot kill the keyslot on %s: %s"), device, r);
 		goto out;
 	}
 	log_verbose("Key slot %u removed.", slot);

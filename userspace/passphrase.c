@@ -381,7 +381,7 @@ static int tty_read(const char *prompt, bool echo_on, uint64_t deadline_us, stru
 
 static int keyfile_pass(const char *path, uint64_t offset, uint64_t size, struct passphrase *p)
 {
-	const char *shown = strcmp(path, "-") ? path : "- (standard input)";
+	const char *shown = strcmp(path, "-") ? path : _("- (standard input)");
 	uint64_t max = size ? size : PASS_KEYFILE_MAX;
 	bool is_stdin = !strcmp(path, "-");
 	char junk[4096];

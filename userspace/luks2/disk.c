@@ -305,8 +305,8 @@ static int write_copy(struct luks2 *l, int idx, uint64_t seqid, const unsigned c
 	if (!r && fdatasync(l->fd))
 		r = -errno;
 	if (r)
-		l2_err(l, "%s: writing the %s header failed: %s", l->path,
-		       idx ? "secondary" : "primary", strerror(-r));
+		l2_err(l, idx ? "%s: writing the secondary header failed: %s" :
+		       "%s: writing the primary header failed: %s", l->path, strerror(-r));
 	return r;
 }
 
@@ -375,10 +375,11 @@ int l2_disk_write(struct luks2 *l)
 	l->partial_write = false;
 	r = write_copy(l, first, l->seqid + 1, area);
 	if (r) {
-		l2_err(l, "%s: writing the %s header copy failed: %s; the change was not made, the "
-		       "%s copy still holds the header (seqid %" PRIu64 ")", l->path,
-		       first ? "secondary" : "primary", strerror(-r), first ? "primary" : "secondary",
-		       l->seqid);
+		l2_err(l, first ? "%s: writing the secondary header copy failed: %s; the change was not made, the "
+		       "primary copy still holds the header (seqid %" PRIu64 ")" :
+		       "%s: writing the primary header copy failed: %s; the change was not made, the "
+		       "secondary copy still holds the header (seqid %" PRIu64 ")", l->path,
+		       strerror(-r), l->seqid);
 		free(area);
 		l2_write_end(l);
 		return r;
@@ -387,11 +388,12 @@ int l2_disk_write(struct luks2 *l)
 	if (r) {
 		/* the change is on disk, in one copy: say so, keep it in memory */
 		l->partial_write = true;
-		l2_err(l, "%s: the new header (seqid %" PRIu64 ") is in the %s copy only: writing "
-		       "the %s copy failed: %s; the change is in effect, run 'vaultctl repair %s' "
-		       "once the device writes again", l->path, l->seqid + 1,
-		       first ? "secondary" : "primary", first ? "primary" : "secondary",
-		       strerror(-r), l->path);
+		l2_err(l, first ? "%s: the new header (seqid %" PRIu64 ") is in the secondary copy only: writing "
+		       "the primary copy failed: %s; the change is in effect, run 'vaultctl repair %s' "
+		       "once the device writes again" :
+		       "%s: the new header (seqid %" PRIu64 ") is in the primary copy only: writing "
+		       "the secondary copy failed: %s; the change is in effect, run 'vaultctl repair %s' "
+		       "once the device writes again", l->path, l->seqid + 1, strerror(-r), l->path);
 	}
 	l->seqid++;
 	free(l->json_area);
@@ -403,8 +405,9 @@ int l2_disk_write(struct luks2 *l)
 	if (r) {
 		l->health = first ? LUKS2_PRIMARY_BAD : LUKS2_SECONDARY_BAD;
 		l->copy[!first].ok = false;
-		snprintf(l->health_text, sizeof(l->health_text), _("the %s header copy could not be written"),
-			 first ? "primary" : "secondary");
+		snprintf(l->health_text, sizeof(l->health_text), "%s",
+			 first ? _("the primary header copy could not be written") :
+			 _("the secondary header copy could not be written"));
 	}
 	l2_write_end(l);
 	return r;
@@ -427,16 +430,18 @@ int luks2_repair(struct luks2 *l)
 	r = write_copy(l, idx, l->seqid, l->json_area);
 	l2_write_end(l);
 	if (r) {
-		l2_err(l, "%s: rewriting the %s header copy failed: %s; the %s copy is unchanged "
-		       "and still in use", l->path, idx ? "secondary" : "primary", strerror(-r),
-		       idx ? "primary" : "secondary");
+		l2_err(l, idx ? "%s: rewriting the secondary header copy failed: %s; the primary copy is unchanged "
+		       "and still in use" :
+		       "%s: rewriting the primary header copy failed: %s; the secondary copy is unchanged "
+		       "and still in use", l->path, strerror(-r));
 		return r;
 	}
 	l->health = 0;
 	l->copy[idx].ok = true;
 	l->copy[idx].seqid = l->seqid;
-	snprintf(l->health_text, sizeof(l->health_text), _("%s header repaired from the %s copy"),
-		 idx ? "secondary" : "primary", idx ? "primary" : "secondary");
+	snprintf(l->health_text, sizeof(l->health_text), "%s",
+		 idx ? _("secondary header repaired from the primary copy") :
+		 _("primary header repaired from the secondary copy"));
 	return 1;
 }
 
