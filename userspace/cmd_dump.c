@@ -111,9 +111,9 @@ int luks_dump_volume_key(const struct vault_opts *o, const char *device)
 		goto out;
 	}
 	/* cryptsetup's warning, before the passphrase is asked */
-	r = luks_confirm(o, "The header dump with volume key is sensitive information\n"
-			 "that allows access to encrypted partition without a passphrase.\n"
-			 "This dump should be stored encrypted in a safe place.");
+	r = luks_confirm(o, _("The header dump with volume key is sensitive information\n"
+			   "that allows access to encrypted partition without a passphrase.\n"
+			   "This dump should be stored encrypted in a safe place."));
 	if (r)
 		goto out;
 	r = luks_unlock(o, l, device, o->key_slot, &vk, &vk_len, NULL);
@@ -137,7 +137,7 @@ int luks_dump_volume_key(const struct vault_opts *o, const char *device)
 	printf("\nMK bits:       \t%zu\n", vk_len * 8);
 	/* no-i18n-end */
 	if (o->volume_key_file)
-		printf("Key stored to file %s.\n", o->volume_key_file);
+		printf(_("Key stored to file %s.\n"), o->volume_key_file);
 	else
 		r = print_key(vk, vk_len);
 out:
