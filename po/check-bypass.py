@@ -77,11 +77,43 @@ def skip_args(code, pos, count):
     return i
 
 
+# The message helpers (xgettext keywords, userspace/Makefile's I18N_KEYWORDS)
+# and the index of their format: xgettext extracts a format only when it is
+# a literal (a "c ? \"a\" : \"b\"" gives it the first string alone).
+HELPERS = {'log_err': 0, 'log_warn': 0, 'log_verbose': 0, 'l2_err': 1, 'ferr': 3,
+           'token_why': 1, 'set_error': 0, 'fail': 1, 'tab_fail': 2, 'bad_value': 2}
+HELPER_RE = re.compile(r'(?<![.>\w])(' + '|'.join(HELPERS) + r')\s*\(')
+
+
+def check_helpers(path, code):
+    """Helper calls whose format is an expression holding string literals."""
+    bad = []
+    for m in HELPER_RE.finditer(code):
+        if re.match(r'\s*(?:static\s+)?(?:int|void)\b', code[code.rfind('\n', 0, m.start()) + 1:m.start()]):
+            continue	# the definition
+        start = skip_args(code, m.end(), HELPERS[m.group(1)])
+        if start is None:
+            continue
+        end = skip_args(code, start, 1)
+        if end is None:
+            end = code.find(')', start)
+        arg = code[start:end].strip()
+        if arg.startswith('"') or arg.startswith('ngettext') or '"' not in arg:
+            continue
+        if LIT_RE.match(arg) and re.fullmatch(r'(?:\s*(?:"(?:[^"\\]|\\.)*"|PRI\w+))+\s*,?', arg):
+            continue
+        line = code.count('\n', 0, m.start()) + 1
+        bad.append('%s:%d: %s: the format is not one literal (xgettext misses it): %s'
+                   % (path, line, m.group(1), ' '.join(arg.split())[:60]))
+    return bad
+
+
 def check(path):
     raw = open(path, encoding='utf-8').read()
     code = strip_comments(raw)
     lines = raw.split('\n')
     bad = []
+    bad += check_helpers(path, code)
     if any('no-i18n-file' in ln for ln in lines[:20]):
         return bad
     allowed = set()

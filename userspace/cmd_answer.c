@@ -298,9 +298,10 @@ int cmd_answer(const struct vault_opts *o, int argc, char **argv)
 			}
 			if (!strcmp(left, "-"))
 				log_err("%s: wrong passphrase (no limit on tries)", name);
+			else if (strcmp(left, "1"))
+				log_err("%s: wrong passphrase (%s tries left)", name, left);
 			else
-				log_err(strcmp(left, "1") ? "%s: wrong passphrase (%s tries left)" :
-					"%s: wrong passphrase (%s try left)", name, left);
+				log_err("%s: wrong passphrase (%s try left)", name, left);
 			if (!interactive)
 				return -EPERM;
 			wait = NEXT_WAIT_MS;

@@ -514,17 +514,23 @@ static int read_secret_until(const char *key_file, uint64_t offset, uint64_t siz
 		r = read_stream(STDIN_FILENO, true, PASS_INTERACTIVE_MAX, false, deadline_us, p);
 		if (r == -ENODATA)
 			r = 0;	/* nothing at all: "no passphrase given" below */
-		if (r == -E2BIG)
-			log_err(pin ? "the PIN on standard input is longer than %u bytes" :
-				"the passphrase on standard input is longer than %u bytes",
+		if (r == -E2BIG && pin)
+			log_err("the PIN on standard input is longer than %u bytes",
 				PASS_INTERACTIVE_MAX);
+		else if (r == -E2BIG)
+			log_err("the passphrase on standard input is longer than %u bytes",
+				PASS_INTERACTIVE_MAX);
+		else if (r && r != -ETIMEDOUT && pin)
+			log_err("cannot read the PIN from standard input: %s", strerror(-r));
 		else if (r && r != -ETIMEDOUT)
-			log_err(pin ? "cannot read the PIN from standard input: %s" :
-				"cannot read the passphrase from standard input: %s", strerror(-r));
+			log_err("cannot read the passphrase from standard input: %s", strerror(-r));
 		break;
 	}
 	if (!r && !p->len) {
-		log_err(pin ? "no PIN given (empty input)" : "no passphrase given (empty input)");
+		if (pin)
+			log_err("no PIN given (empty input)");
+		else
+			log_err("no passphrase given (empty input)");
 		r = -ENODATA;
 	}
 	if (r)

@@ -304,9 +304,10 @@ static int write_copy(struct luks2 *l, int idx, uint64_t seqid, const unsigned c
 		r = l2_pwrite_all(l->fd, bin, sizeof(bin), off);
 	if (!r && fdatasync(l->fd))
 		r = -errno;
-	if (r)
-		l2_err(l, idx ? "%s: writing the secondary header failed: %s" :
-		       "%s: writing the primary header failed: %s", l->path, strerror(-r));
+	if (r && idx)
+		l2_err(l, "%s: writing the secondary header failed: %s", l->path, strerror(-r));
+	else if (r)
+		l2_err(l, "%s: writing the primary header failed: %s", l->path, strerror(-r));
 	return r;
 }
 
@@ -375,11 +376,14 @@ int l2_disk_write(struct luks2 *l)
 	l->partial_write = false;
 	r = write_copy(l, first, l->seqid + 1, area);
 	if (r) {
-		l2_err(l, first ? "%s: writing the secondary header copy failed: %s; the change was not made, the "
-		       "primary copy still holds the header (seqid %" PRIu64 ")" :
-		       "%s: writing the primary header copy failed: %s; the change was not made, the "
-		       "secondary copy still holds the header (seqid %" PRIu64 ")", l->path,
-		       strerror(-r), l->seqid);
+		if (first)
+			l2_err(l, "%s: writing the secondary header copy failed: %s; the change was not made, the "
+			       "primary copy still holds the header (seqid %" PRIu64 ")", l->path,
+			       strerror(-r), l->seqid);
+		else
+			l2_err(l, "%s: writing the primary header copy failed: %s; the change was not made, the "
+			       "secondary copy still holds the header (seqid %" PRIu64 ")", l->path,
+			       strerror(-r), l->seqid);
 		free(area);
 		l2_write_end(l);
 		return r;
@@ -388,12 +392,14 @@ int l2_disk_write(struct luks2 *l)
 	if (r) {
 		/* the change is on disk, in one copy: say so, keep it in memory */
 		l->partial_write = true;
-		l2_err(l, first ? "%s: the new header (seqid %" PRIu64 ") is in the secondary copy only: writing "
-		       "the primary copy failed: %s; the change is in effect, run 'vaultctl repair %s' "
-		       "once the device writes again" :
-		       "%s: the new header (seqid %" PRIu64 ") is in the primary copy only: writing "
-		       "the secondary copy failed: %s; the change is in effect, run 'vaultctl repair %s' "
-		       "once the device writes again", l->path, l->seqid + 1, strerror(-r), l->path);
+		if (first)
+			l2_err(l, "%s: the new header (seqid %" PRIu64 ") is in the secondary copy only: writing "
+			       "the primary copy failed: %s; the change is in effect, run 'vaultctl repair %s' "
+			       "once the device writes again", l->path, l->seqid + 1, strerror(-r), l->path);
+		else
+			l2_err(l, "%s: the new header (seqid %" PRIu64 ") is in the primary copy only: writing "
+			       "the secondary copy failed: %s; the change is in effect, run 'vaultctl repair %s' "
+			       "once the device writes again", l->path, l->seqid + 1, strerror(-r), l->path);
 	}
 	l->seqid++;
 	free(l->json_area);
@@ -430,10 +436,12 @@ int luks2_repair(struct luks2 *l)
 	r = write_copy(l, idx, l->seqid, l->json_area);
 	l2_write_end(l);
 	if (r) {
-		l2_err(l, idx ? "%s: rewriting the secondary header copy failed: %s; the primary copy is unchanged "
-		       "and still in use" :
-		       "%s: rewriting the primary header copy failed: %s; the secondary copy is unchanged "
-		       "and still in use", l->path, strerror(-r));
+		if (idx)
+			l2_err(l, "%s: rewriting the secondary header copy failed: %s; the primary copy is unchanged "
+			       "and still in use", l->path, strerror(-r));
+		else
+			l2_err(l, "%s: rewriting the primary header copy failed: %s; the secondary copy is unchanged "
+			       "and still in use", l->path, strerror(-r));
 		return r;
 	}
 	l->health = 0;
