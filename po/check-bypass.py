@@ -4,7 +4,7 @@
 
 A string literal passed as the format (or text) of printf, fprintf, dprintf,
 fputs, puts or snprintf must be wrapped in _() when it reads as prose (two
-words in a row, once conversions are removed).  The message helpers
+words in a row, once conversions are removed) or is a heading ("Options:").  The message helpers
 (log_err, ... see po/Makevars-like XGETTEXT_KEYWORDS in userspace/Makefile)
 translate their format themselves and are not checked here.  Output that is
 not for people (JSON, KTAP, dm tables, the answer protocol, paths) is
@@ -24,6 +24,8 @@ CALL_RE = re.compile(r'\b(' + '|'.join(CALLS) + r')\s*\(')
 PRI_RE = re.compile(r'\s*(PRI[a-zA-Z0-9]+)')
 LIT_RE = re.compile(r'\s*"((?:[^"\\]|\\.)*)"')
 CONV_RE = re.compile(r'%[-+ #0-9.*]*(?:hh|h|ll|l|z|j|t|L)?[diouxXeEfgGcsp%]')
+# a heading such as "Options:" on a line of its own
+LABEL_RE = re.compile(r"(?:^|\s)[A-Z][a-z]+:\s*$")
 PROSE_RE = re.compile(r"[A-Za-z][A-Za-z']+[ ,:;]+[A-Za-z][A-Za-z']+")
 
 
@@ -145,7 +147,7 @@ def check(path):
         if not text:
             continue	# _("..."), a variable, ngettext(...)
         prose = CONV_RE.sub(' ', text.replace('\\n', ' ').replace('\\t', ' '))
-        if not PROSE_RE.search(prose):
+        if not PROSE_RE.search(prose) and not LABEL_RE.search(prose):
             continue
         line = code.count('\n', 0, m.start()) + 1
         window = '\n'.join(lines[max(0, line - 3):line + code.count('\n', m.start(), pos)])

@@ -184,9 +184,12 @@ static void wait_for_tpm(const struct vt_entry *e, const char *dev)
 	luks2_free(l);
 	if (!has)
 		return;
-	log_warn("waiting %s%llu s for the TPM2 device %s (token-timeout=)",
-		 e->token_timeout_us ? "up to " : "", (unsigned long long)(e->token_timeout_us / 1000000),
-		 node ? node : "/dev/tpmrm0");
+	if (e->token_timeout_us)
+		log_warn("waiting up to %llu s for the TPM2 device %s (token-timeout=)",
+			 (unsigned long long)(e->token_timeout_us / 1000000), node ? node : "/dev/tpmrm0");
+	else
+		log_warn("waiting %llu s for the TPM2 device %s (token-timeout=)",
+			 (unsigned long long)(e->token_timeout_us / 1000000), node ? node : "/dev/tpmrm0");
 	end = pass_now_us() + e->token_timeout_us;
 	while (!tpm_present(node)) {
 		if (e->token_timeout_us && pass_now_us() >= end) {

@@ -5,10 +5,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
+#include <wctype.h>
 
 #include <json-c/json.h>
 
@@ -334,6 +337,32 @@ static void print_option(FILE *f, const struct opt_desc *d)
 	fprintf(f, "  %-30s %s\n", left, _(d->help));
 }
 
+/*
+ * S with its first character in upper case: a summary starts a sentence in
+ * a command's help.  A translation may start with a multibyte letter ("ánh
+ * xạ"), hence the wide-character round trip in the locale's encoding.
+ */
+static void put_capitalized(FILE *f, const char *s)
+{
+	char first[MB_LEN_MAX];
+	mbstate_t st = { 0 };
+	wchar_t wc;
+	size_t n = mbrtowc(&wc, s, strlen(s), &st), m;
+
+	if (n == 0 || n > strlen(s)) {	/* empty, or not valid in this locale */
+		fputs(s, f);
+		return;
+	}
+	memset(&st, 0, sizeof(st));
+	m = wcrtomb(first, (wchar_t)towupper((wint_t)wc), &st);
+	if (m == (size_t)-1) {
+		fputs(s, f);
+		return;
+	}
+	fwrite(first, 1, m, f);
+	fputs(s + n, f);
+}
+
 static void usage_action(FILE *f, const struct vault_action *a)
 {
 	const char *summary;
@@ -348,9 +377,9 @@ static void usage_action(FILE *f, const struct vault_action *a)
 				d->id == OPT_TYPE ? "plain" : d->arg);
 	}
 	summary = _(a->summary);
-	/* toupper() on the first byte: an ASCII letter; a translation's UTF-8 lead byte stays */
-	fprintf(f, " [OPTIONS]%s%s\n\n%c%s.\n", *a->args ? " " : "", a->args,
-		toupper((unsigned char)summary[0]), summary + 1);
+	fprintf(f, " [OPTIONS]%s%s\n\n", *a->args ? " " : "", a->args);
+	put_capitalized(f, summary);
+	fputs(".\n", f);
 	if (a->handler == cmd_open)
 		fprintf(f, _("\n  LUKS2: vaultctl open [--key-file FILE] [--key-slot N] DEVICE NAME\n"
 			"         (the tokens first, then the passphrase: FILE, else the terminal,\n"
@@ -359,7 +388,7 @@ static void usage_action(FILE *f, const struct vault_action *a)
 			"  plain: vaultctl open --type plain --key-file FILE [OPTIONS] DEVICE NAME\n"
 			"         (FILE holds the raw key)\n"
 			"  vaulttab: vaultctl open --all [--vaulttab FILE] [NAME...]\n"));
-	fprintf(f, "\nOptions:\n");
+	fprintf(f, _("\nOptions:\n"));
 	for (i = 0; i < NR_OPTS; i++) {
 		if ((a->allowed | OPTS_GLOBAL) & OPTB(opt_descs[i].id))
 			print_option(f, &opt_descs[i]);

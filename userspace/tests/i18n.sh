@@ -81,6 +81,7 @@ cipher=$(sed -n 's/^#define DEFAULT_CIPHER[[:space:]]*"\(.*\)"/\1/p' "$SRC/vault
 tab=$(sed -n 's/^#define VAULTTAB_DEFAULT[[:space:]]*"\(.*\)"/\1/p' "$SRC/vaulttab.h")
 LC_ALL=C $VAULTCTL --help >"$OUT" 2>"$ERR"
 LC_ALL=C $VAULTCTL open --help >>"$OUT" 2>>"$ERR"
+LC_ALL=C $VAULTCTL tab-check --help >>"$OUT" 2>>"$ERR"
 t() { [ -n "$cipher" ] && [ -n "$tab" ] && grep -qF "(default $cipher)" "$OUT" &&
       grep -qF "(default $tab)" "$OUT"; }
 check "the help's defaults match DEFAULT_CIPHER ($cipher) and VAULTTAB_DEFAULT ($tab)" t

@@ -209,8 +209,10 @@ static int pkcs11_token_unlock(struct token_ctx *ctx, int id, json_object *tok,
 		goto out;
 	}
 	if (len == 0 || len > SECRET_MAX) {
-		token_why(ctx, "the token %s a key of %zu bytes, not a systemd-pkcs11 secret",
-			  is_ec ? "derived" : "decrypted", len);
+		if (is_ec)
+			token_why(ctx, "the token derived a key of %zu bytes, not a systemd-pkcs11 secret", len);
+		else
+			token_why(ctx, "the token decrypted a key of %zu bytes, not a systemd-pkcs11 secret", len);
 		r = -EINVAL;
 		goto out;
 	}
