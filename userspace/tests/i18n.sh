@@ -76,6 +76,18 @@ python3 "$PO/check-bypass.py" bypass.c >"$OUT" 2>"$ERR"; rc=$?
 t() { [ "$rc" = 1 ] && [ "$(wc -l <"$OUT")" = 2 ] && grep -q 'bypass.c:5: Hello' "$OUT" &&
       grep -q 'bypass.c:6: Enter passphrase' "$OUT"; }
 check "po/check-bypass.py finds a bare printf and prompt, and only them" t
+# The boot scripts: every "vault: ..." message goes through eval_gettext
+t() { ! grep -n -E '(echo|panic|log_[a-z]+_msg) "vault: ' "$SRC/boot/initramfs-tools/scripts/local-top/vault" >"$OUT" &&
+      ! grep -n -E 'systemd-ask-password.*"Enter ' "$SRC/boot/systemd/vault-unlock" >>"$OUT"; }
+check "the boot scripts' messages and prompt go through eval_gettext" t
+# ... and their English fallback (no gettext.sh in the image): the local-top
+# script's own eval_gettext expands the message's variables, not their contents
+fallback=$(sed -n '/^	eval_gettext() {$/,/^	}$/p' "$SRC/boot/initramfs-tools/scripts/local-top/vault")
+t() { [ -n "$fallback" ] &&
+      out=$(name='v`id`$(id)"' dev=/dev/vda sh -c "$fallback"'
+		eval_gettext "vault: in the shell, \"vaultctl open \$name\" then \"exit\" (\$dev)."') &&
+      [ "$out" = 'vault: in the shell, "vaultctl open v`id`$(id)"" then "exit" (/dev/vda).' ]; }
+check "the boot scripts' English fallback expands a message's variables, never their contents" t
 # The help text spells out two defaults (a msgid is one literal): still true?
 cipher=$(sed -n 's/^#define DEFAULT_CIPHER[[:space:]]*"\(.*\)"/\1/p' "$SRC/vaultctl.h")
 tab=$(sed -n 's/^#define VAULTTAB_DEFAULT[[:space:]]*"\(.*\)"/\1/p' "$SRC/vaulttab.h")
