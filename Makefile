@@ -318,6 +318,11 @@ install: $(if $(filter 0,$(INSTALL_MODULE)),vaultctl,all)
 	$(Q)$(INSTALL) -m 644 $(REPO)/userspace/completion/vaultctl.bash $(DESTDIR)$(COMPLETIONDIR)/vaultctl
 	$(Q)echo "  INSTALL man page and documentation"
 	$(Q)$(INSTALL) -m 644 $(REPO)/Documentation/vaultctl.8 $(DESTDIR)$(MANDIR)/man8/vaultctl.8
+	$(Q)for m in $(wildcard $(REPO)/Documentation/*/vaultctl.8); do \
+		l=$${m%/vaultctl.8}; l=$${l##*/}; \
+		$(INSTALL) -d $(DESTDIR)$(MANDIR)/$$l/man8 && \
+		$(INSTALL) -m 644 $$m $(DESTDIR)$(MANDIR)/$$l/man8/vaultctl.8 || exit 1; \
+	done
 	$(Q)$(INSTALL) -m 644 $(REPO)/README.md $(wildcard $(REPO)/Documentation/*.rst) $(DESTDIR)$(DOCDIR)/
 	$(Q)if [ -z "$(DESTDIR)" ]; then \
 		echo "install: done; after editing /etc/vaulttab run update-initramfs -u (or dracut -f)"; \
@@ -325,7 +330,7 @@ install: $(if $(filter 0,$(INSTALL_MODULE)),vaultctl,all)
 
 uninstall:
 	rm -f $(DESTDIR)$(PKGLIBDIR)/root-on-vault $(DESTDIR)$(COMPLETIONDIR)/vaultctl
-	rm -f $(DESTDIR)$(LOCALEDIR)/*/LC_MESSAGES/vaultctl.mo
+	rm -f $(DESTDIR)$(LOCALEDIR)/*/LC_MESSAGES/vaultctl.mo $(DESTDIR)$(MANDIR)/*/man8/vaultctl.8
 	rm -f $(DESTDIR)$(SBINDIR)/vaultctl $(DESTDIR)$(PKGLIBDIR)/vault-unlock \
 		$(DESTDIR)$(GENERATORDIR)/vault-generator $(DESTDIR)$(MANDIR)/man8/vaultctl.8 \
 		$(DESTDIR)$(INITRAMFSDIR)/hooks/vault $(DESTDIR)$(INITRAMFSDIR)/scripts/local-top/vault

@@ -98,6 +98,26 @@ t() { [ -n "$cipher" ] && [ -n "$tab" ] && grep -qF "(default $cipher)" "$OUT" &
       grep -qF "(default $tab)" "$OUT"; }
 check "the help's defaults match DEFAULT_CIPHER ($cipher) and VAULTTAB_DEFAULT ($tab)" t
 
+# --- the translated man pages (Documentation/LL/vaultctl.8) -------------
+
+DOC=$(cd "$SRC/../Documentation" && pwd)
+# opts MANPAGE: the long options and commands a man page names, one a line
+opts() { grep -o -e '\\-\\-[a-z0-9\\-]*[a-z0-9]' -e '^\.BI\{0,1\} "[a-z-]*' "$1" | sed 's/\\//g; s/^\.BI\{0,1\} "//' | sort -u; }
+for man in "$DOC"/*/vaultctl.8; do
+	[ -f "$man" ] || continue
+	lang=$(basename "$(dirname "$man")")
+	if command -v groff >/dev/null 2>&1; then
+		groff -k -man -Tutf8 -ww -z "$man" >"$OUT" 2>"$ERR"
+		t() { [ ! -s "$ERR" ]; }
+		check "Documentation/$lang/vaultctl.8 renders without a groff warning" t
+	fi
+	opts "$DOC/vaultctl.8" >"$T/man.en"
+	opts "$man" >"$T/man.$lang"
+	comm -23 "$T/man.en" "$T/man.$lang" >"$OUT"
+	t() { [ -s "$T/man.en" ] && [ ! -s "$OUT" ]; }
+	check "Documentation/$lang/vaultctl.8 names every option and command the English one does ($(wc -l <"$T/man.en"))" t
+done
+
 # --- vaultctl in Vietnamese ---------------------------------------------
 
 if ! command -v localedef >/dev/null 2>&1; then
