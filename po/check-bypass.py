@@ -26,7 +26,7 @@ LIT_RE = re.compile(r'\s*"((?:[^"\\]|\\.)*)"')
 CONV_RE = re.compile(r'%[-+ #0-9.*]*(?:hh|h|ll|l|z|j|t|L)?[diouxXeEfgGcsp%]')
 # a heading such as "Options:" on a line of its own
 LABEL_RE = re.compile(r"(?:^|\s)[A-Z][a-z]+:\s*$")
-PROSE_RE = re.compile(r"[A-Za-z][A-Za-z']+[ ,:;]+[A-Za-z][A-Za-z']+")
+PROSE_RE = re.compile(r"[A-Za-z][A-Za-z']+[ ,:;]+['\"]?[A-Za-z][A-Za-z']+")
 
 
 def strip_comments(src):
@@ -83,7 +83,8 @@ def skip_args(code, pos, count):
 # and the index of their format: xgettext extracts a format only when it is
 # a literal (a "c ? \"a\" : \"b\"" gives it the first string alone).
 HELPERS = {'log_err': 0, 'log_warn': 0, 'log_verbose': 0, 'l2_err': 1, 'ferr': 3,
-           'token_why': 1, 'set_error': 0, 'fail': 1, 'tab_fail': 2, 'bad_value': 2}
+           'token_why': 1, 'set_error': 0, 'fail': 1, 'tab_fail': 2, 'bad_value': 2,
+           'FAIL': 0, 'BAD': 0}
 HELPER_RE = re.compile(r'(?<![.>\w])(' + '|'.join(HELPERS) + r')\s*\(')
 
 
@@ -91,7 +92,7 @@ def check_helpers(path, code):
     """Helper calls whose format is an expression holding string literals."""
     bad = []
     for m in HELPER_RE.finditer(code):
-        if re.match(r'\s*(?:static\s+)?(?:int|void)\b', code[code.rfind('\n', 0, m.start()) + 1:m.start()]):
+        if re.match(r'\s*(?:static\s+)?(?:int|void)\b|\s*#\s*define\b', code[code.rfind('\n', 0, m.start()) + 1:m.start()]):
             continue	# the definition
         start = skip_args(code, m.end(), HELPERS[m.group(1)])
         if start is None:

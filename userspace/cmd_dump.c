@@ -42,8 +42,11 @@ static int write_key_file(const char *path, const void *vk, size_t len)
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		/* cryptsetup's exit status (1) */
-		log_err("cannot create the volume key file %s: %s%s", path, strerror(errno),
-			errno == EEXIST ? _(" (refusing to overwrite it)") : "");
+		if (errno == EEXIST)
+			log_err("cannot create the volume key file %s: %s (refusing to overwrite it)",
+				path, strerror(errno));
+		else
+			log_err("cannot create the volume key file %s: %s", path, strerror(errno));
 		return -EINVAL;
 	}
 	r = fchmod(fd, 0600) ? -errno : 0;	/* whatever the umask */

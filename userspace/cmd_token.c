@@ -129,8 +129,11 @@ int cmd_token_export(const struct vault_opts *o, int argc, char **argv)
 		fd = open(o->json_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		f = fd < 0 ? NULL : fdopen(fd, "w");
 		if (!f) {
-			log_err("cannot create %s: %s%s", o->json_file, strerror(errno),
-				errno == EEXIST ? _(" (refusing to overwrite it)") : "");
+			if (errno == EEXIST)
+				log_err("cannot create %s: %s (refusing to overwrite it)", o->json_file,
+					strerror(errno));
+			else
+				log_err("cannot create %s: %s", o->json_file, strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			luks2_free(l);

@@ -103,8 +103,10 @@ static void print_module_version(void)
 		return;
 	if (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
-		printf(_("dm-vault module: version %s%s\n"), line,
-		       strcmp(line, VAULTCTL_VERSION) ? _(" (not vaultctl's)") : "");
+		if (strcmp(line, VAULTCTL_VERSION))
+			printf(_("dm-vault module: version %s (not vaultctl's)\n"), line);
+		else
+			printf(_("dm-vault module: version %s\n"), line);
 	}
 	fclose(f);
 }

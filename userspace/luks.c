@@ -894,9 +894,11 @@ int cmd_header_restore(const struct vault_opts *o, int argc, char **argv)
 	/* the question comes after the checks: no refusal after a "YES" */
 	r = luks2_header_restore_fd(l, fd, argv[0], argv[1], o->force, restore_confirm, &rc);
 	close(fd);
-	if (r && r != rc.refused)	/* luks_confirm() explains its own refusal */
-		log_err("cannot restore the header of %s: %s%s", argv[0], luks2_error(l),
-			r == -EEXIST ? _(" (--force overrides)") : "");
+	if (r == -EEXIST && r != rc.refused)	/* luks_confirm() explains its own refusal */
+		log_err("cannot restore the header of %s: %s (--force overrides)", argv[0],
+			luks2_error(l));
+	else if (r && r != rc.refused)
+		log_err("cannot restore the header of %s: %s", argv[0], luks2_error(l));
 	else if (!r)
 		log_verbose("Header of %s restored from %s.", argv[0], argv[1]);
 	luks2_free(l);

@@ -893,7 +893,7 @@ int vault_cli_parse(int argc, char **argv, struct vault_cli *cli)
 	for (i = 0; bad && i < NR_OPTS; i++) {
 		if (bad & OPTB(opt_descs[i].id)) {
 			log_err("option --%s is not valid for '%s'", opt_descs[i].name, a->name);
-			fprintf(stderr, "Try 'vaultctl %s --help'.\n", a->name);
+			fprintf(stderr, _("Try 'vaultctl %s --help'.\n"), a->name);
 			return -EINVAL;
 		}
 	}
@@ -901,11 +901,13 @@ int vault_cli_parse(int argc, char **argv, struct vault_cli *cli)
 		return 0;
 	if (cli->argc < a->min_args || cli->argc > a->max_args) {
 		if (a->min_args)
-			log_err("'%s' needs %s%s", a->name, a->args,
-				cli->argc > a->max_args ? _(", and nothing more") : "");
+			if (cli->argc > a->max_args)
+				log_err("'%s' needs %s, and nothing more", a->name, a->args);
+			else
+				log_err("'%s' needs %s", a->name, a->args);
 		else
 			log_err("'%s' takes no arguments", a->name);
-		fprintf(stderr, "Try 'vaultctl %s --help'.\n", a->name);
+		fprintf(stderr, _("Try 'vaultctl %s --help'.\n"), a->name);
 		return -EINVAL;
 	}
 	for (i = 0; i < NR_OPTS; i++) {
@@ -914,21 +916,21 @@ int vault_cli_parse(int argc, char **argv, struct vault_cli *cli)
 		if ((a->required & OPTB(d->id)) && !(cli->opts.set & OPTB(d->id)) &&
 		    opt_by_id(d->id) == d) {
 			log_err("'%s' needs option --%s", a->name, d->name);
-			fprintf(stderr, "Try 'vaultctl %s --help'.\n", a->name);
+			fprintf(stderr, _("Try 'vaultctl %s --help'.\n"), a->name);
 			return -EINVAL;
 		}
 	}
 	/* Only --test-passphrase (which maps nothing) goes without a NAME. */
 	if (a->handler == cmd_open && cli->argc < 2 && !cli->opts.test_passphrase) {
 		log_err("'open' needs DEVICE NAME (only --test-passphrase takes DEVICE alone)");
-		fprintf(stderr, "Try 'vaultctl %s --help'.\n", a->name);
+		fprintf(stderr, _("Try 'vaultctl %s --help'.\n"), a->name);
 		return -EINVAL;
 	}
 	/* Plain mode has no header to find a key through: it needs a key file. */
 	if (a->handler == cmd_open && cli->opts.type && !strcmp(cli->opts.type, "plain") &&
 	    !(cli->opts.set & OPTB(OPT_KEY_FILE))) {
 		log_err("'open --type plain' needs option --key-file");
-		fprintf(stderr, "Try 'vaultctl %s --help'.\n", a->name);
+		fprintf(stderr, _("Try 'vaultctl %s --help'.\n"), a->name);
 		return -EINVAL;
 	}
 	return 0;

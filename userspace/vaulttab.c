@@ -299,7 +299,8 @@ static int apply_option(struct vt_entry *e, char *tok, const char **plain_opt, c
 	if (d->plain_only && !*plain_opt)
 		*plain_opt = d->name;
 
-#define BAD(why) tab_fail(err, len, "invalid value '%s' for option '%s': %s", val, d->name, why)
+/* WHY is a literal: an xgettext keyword (BAD, userspace/Makefile), translated here */
+#define BAD(why) tab_fail(err, len, "invalid value '%s' for option '%s': %s", val, d->name, gettext(why))
 	switch (d->id) {
 	case VO_LUKS:
 		if (e->type == VT_PLAIN)

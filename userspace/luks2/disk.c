@@ -83,7 +83,8 @@ static void copy_release(struct copy *c)
 	c->jobj = NULL;
 }
 
-#define BAD(...) do { snprintf(st->why, sizeof(st->why), __VA_ARGS__); goto bad; } while (0)
+/* FMT is a literal (an xgettext keyword, userspace/Makefile): translated here */
+#define BAD(fmt, ...) do { snprintf(st->why, sizeof(st->why), _(fmt), ##__VA_ARGS__); goto bad; } while (0)
 
 /* Reads and checks the copy at OFF (0 or a secondary offset). */
 static int read_copy(struct luks2 *l, uint64_t off, int idx, unsigned int flags, struct copy *c,
@@ -136,8 +137,10 @@ static int read_copy(struct luks2 *l, uint64_t off, int idx, unsigned int flags,
 		BAD("checksum mismatch");
 	c->seqid = l2_be64(c->bin + OFF_SEQID);
 	if (l2_json_parse(l, (const char *)c->json, c->hdr_size - L2_BIN_HDR_SIZE, c->hdr_size,
-			  flags, &c->jobj))
-		BAD("%.250s", l->err);
+			  flags, &c->jobj)) {
+		snprintf(st->why, sizeof(st->why), "%.250s", l->err);
+		goto bad;
+	}
 	st->ok = true;
 	st->seqid = c->seqid;
 	return 0;

@@ -78,15 +78,21 @@ static int clevis_unlock(struct token_ctx *ctx, int id, json_object *tok,
 		free(compact);
 		return -ENOMEM;
 	}
-	log_verbose("Token %d (clevis): asking clevis decrypt (%s)%s.", id, policy,
-		    tang ? _(", which asks the tang server") : "");
+	if (tang)
+		log_verbose("Token %d (clevis): asking clevis decrypt (%s), which asks the tang server.",
+			    id, policy);
+	else
+		log_verbose("Token %d (clevis): asking clevis decrypt (%s).", id, policy);
 	r = clevis_run(argv, compact, strlen(compact), out, CLEVIS_SECRET_MAX + 1, &len, err,
 		       sizeof(err), true, deadline);
 	free(compact);
 	last_line(err, line, sizeof(line));
 	if (r == -ETIMEDOUT) {
-		token_why(ctx, "clevis decrypt gave no answer within %llu s (token-timeout=)%s",
-			  secs, tang ? _(": the tang server could not be reached in time") : "");
+		if (tang)
+			token_why(ctx, "clevis decrypt gave no answer within %llu s (token-timeout=): "
+				  "the tang server could not be reached in time", secs);
+		else
+			token_why(ctx, "clevis decrypt gave no answer within %llu s (token-timeout=)", secs);
 	} else if (r == -E2BIG) {
 		token_why(ctx, "clevis decrypt printed more than %d bytes", CLEVIS_SECRET_MAX);
 		r = -EIO;

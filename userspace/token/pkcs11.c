@@ -243,8 +243,11 @@ int pkcs11_token_open(const char *uri, struct pkcs11_token **ret)
 	}
 	if (!best) {
 		if (is_auto)
-			r = fail(-ENOENT, "no PKCS#11 token with an X.509 certificate found%s%s",
-				 n_others ? _("; present: ") : _(" (is it plugged in?)"), others);
+			if (n_others)
+				r = fail(-ENOENT, "no PKCS#11 token with an X.509 certificate found; present: %s",
+					 others);
+			else
+				r = fail(-ENOENT, "no PKCS#11 token with an X.509 certificate found (is it plugged in?)");
 		else
 			r = fail(-ENOENT, "no PKCS#11 token matching '%s' is present", uri);
 		goto out;
@@ -332,10 +335,13 @@ int pkcs11_token_login(struct pkcs11_token *t, const char *pin, size_t pin_len)
 	    rv == CKR_PIN_EXPIRED) {
 		/* after a wrong PIN "a wrong PIN was entered before" says nothing new */
 		state = pkcs11_pin_state(t);
-		if (rv == CKR_PIN_LOCKED || !strcmp(state, "a wrong PIN was entered before"))
+		/* pkcs11_pin_state() says it in the locale's language */
+		if (rv == CKR_PIN_LOCKED || !strcmp(state, _("a wrong PIN was entered before")))
 			state = "";
-		return fail(-EACCES, "%s for token '%s'%s%s", rv_name(rv), t->label,
-			    *state ? _("; the token says: ") : "", state);
+		if (*state)
+			return fail(-EACCES, "%s for token '%s'; the token says: %s", rv_name(rv),
+				    t->label, state);
+		return fail(-EACCES, "%s for token '%s'", rv_name(rv), t->label);
 	}
 	return fail(-EIO, "cannot log into token '%s': %s", t->label, rv_name(rv));
 }

@@ -101,8 +101,11 @@ static int write_key_file(struct token_ctx *ctx, const char *path, const char *k
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		r = -errno;
-		token_why(ctx, "cannot create %s: %s%s", path, strerror(errno),
-			  errno == EEXIST ? _(" (refusing to overwrite it)") : "");
+		if (errno == EEXIST)
+			token_why(ctx, "cannot create %s: %s (refusing to overwrite it)", path,
+				  strerror(errno));
+		else
+			token_why(ctx, "cannot create %s: %s", path, strerror(errno));
 		return r;
 	}
 	r = fchmod(fd, 0600) ? -errno : 0;

@@ -236,8 +236,12 @@ static int tpm2_token_enroll(struct token_ctx *ctx, const void *vk, size_t vk_le
 	r = token_enroll_keyslot(ctx, vk, vk_len, pass, len, tok);
 	if (r >= 0) {
 		tpm2_format_pcrs(t.pcr_mask, list, sizeof(list));
-		fprintf(stderr, _("New TPM2 token enrolled as key slot %d (PCRs %s, %s%s).\n"), r, list,
-			tpm2_bank_name(t.pcr_bank), t.pin ? _(", with PIN") : "");
+		if (t.pin)
+			fprintf(stderr, _("New TPM2 token enrolled as key slot %d (PCRs %s, %s, with PIN).\n"),
+				r, list, tpm2_bank_name(t.pcr_bank));
+		else
+			fprintf(stderr, _("New TPM2 token enrolled as key slot %d (PCRs %s, %s).\n"), r, list,
+				tpm2_bank_name(t.pcr_bank));
 	}
 out:
 	tpm2_close(c);

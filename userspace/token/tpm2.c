@@ -742,9 +742,11 @@ int tpm2_da_state(struct tpm2_ctx *c, struct tpm2_da *da)
 
 void tpm2_da_describe(const struct tpm2_da *da, char *buf, size_t len)
 {
-	if (da->in_lockout)
-		snprintf(buf, len, _("the TPM is in dictionary-attack lockout%s"),
-			 da->recovery_s > 0 ? _("; it forgives one failure per recovery interval") : "");
+	if (da->in_lockout && da->recovery_s > 0)
+		snprintf(buf, len, "%s",
+			 _("the TPM is in dictionary-attack lockout; it forgives one failure per recovery interval"));
+	else if (da->in_lockout)
+		snprintf(buf, len, "%s", _("the TPM is in dictionary-attack lockout"));
 	else if (da->failed >= 0 && da->max_tries > 0)
 		snprintf(buf, len, _("%ld of %ld tries left before the TPM locks out"),
 			 da->max_tries > da->failed ? da->max_tries - da->failed : 0, da->max_tries);
