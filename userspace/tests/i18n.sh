@@ -47,6 +47,31 @@ msgfmt --statistics -o /dev/null "$PO/vi.po" >"$OUT" 2>"$ERR"
 t() { grep -q 'translated message' "$ERR" && ! grep -q -e fuzzy -e untranslated "$ERR"; }
 check "po/vi.po: 0 fuzzy, 0 untranslated ($(cat "$ERR"))" t
 
+# Each catalogue keeps to the glossary at its top (po/check-glossary.py)
+for po in "$PO"/*.po; do
+	lang=$(basename "$po" .po)
+	python3 "$PO/check-glossary.py" "$po" >"$OUT" 2>"$ERR"; rc=$?
+	t() { [ "$rc" = 0 ] && [ ! -s "$OUT" ]; }
+	check "po/$lang.po uses its glossary's term wherever the English does" t
+done
+# ... and the check can fail: a message that drops the glossary's term
+cat >gloss.po <<'EOF'
+# Glossary:
+#   passphrase          cụm mật khẩu
+#   key slot, keyslot   khe khóa
+msgid ""
+msgstr "Content-Type: text/plain; charset=UTF-8\n"
+
+msgid "wrong passphrase for keyslot %d"
+msgstr "sai mật khẩu cho khe khóa %d"
+
+msgid "use --key-slot N"
+msgstr "dùng --key-slot N"
+EOF
+python3 "$PO/check-glossary.py" gloss.po >"$OUT" 2>"$ERR"; rc=$?
+t() { [ "$rc" = 1 ] && [ "$(wc -l <"$OUT")" = 1 ] && grep -q "missing 'cụm mật khẩu'" "$OUT"; }
+check "po/check-glossary.py finds a message without the glossary's term" t
+
 # The .pot is what xgettext makes of today's sources (same msgids both ways).
 make -s -C "$SRC" pot XGETTEXT_OUT="$T/now.pot" >"$OUT" 2>"$ERR"
 t() { msgcmp --use-untranslated "$T/now.pot" "$PO/vaultctl.pot" >>"$ERR" 2>&1 &&

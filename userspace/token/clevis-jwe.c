@@ -42,7 +42,7 @@ char *clevis_jwe_compact(json_object *jwe, const char **why)
 	    json_object_object_get_ex(jwe, "unprotected", NULL) ||
 	    json_object_object_get_ex(jwe, "aad", NULL) ||
 	    json_object_object_get_ex(jwe, "recipients", NULL)) {
-		*why = _("its JWE has members the compact form cannot carry (header, unprotected, aad or recipients)");
+		*why = _("its JWE has members the compact form cannot carry (\"header\", \"unprotected\", \"aad\" or \"recipients\")");
 		return NULL;
 	}
 	for (i = 0; i < NR_PARTS; i++) {
