@@ -106,10 +106,11 @@ t() { ! grep -n -E '(echo|panic|log_[a-z]+_msg) "vault: ' "$SRC/boot/initramfs-t
       ! grep -n -E 'systemd-ask-password.*"Enter ' "$SRC/boot/systemd/vault-unlock" >>"$OUT"; }
 check "the boot scripts' messages and prompt go through eval_gettext" t
 # ... and their English fallback (no gettext.sh in the image): the local-top
-# script's own eval_gettext expands the message's variables, not their contents
+# script's own eval_gettext expands the message's variables, not their contents,
+# with no command from PATH (an image made with BUSYBOX=n has no sed)
 fallback=$(sed -n '/^	eval_gettext() {$/,/^	}$/p' "$SRC/boot/initramfs-tools/scripts/local-top/vault")
 t() { [ -n "$fallback" ] &&
-      out=$(name='v`id`$(id)"' dev=/dev/vda sh -c "$fallback"'
+      out=$(name='v`id`$(id)"' dev=/dev/vda PATH=/nonexistent /bin/sh -c "$fallback"'
 		eval_gettext "vault: in the shell, \"vaultctl open \$name\" then \"exit\" (\$dev)."') &&
       [ "$out" = 'vault: in the shell, "vaultctl open v`id`$(id)"" then "exit" (/dev/vda).' ]; }
 check "the boot scripts' English fallback expands a message's variables, never their contents" t
