@@ -64,6 +64,11 @@ DEPS_PKGS += pcscd libccid
 # reaches into every mkinitramfs image of the machine (BUSYBOX=y, UMASK=0077,
 # networking at boot): tests/boot/lib.sh keeps it out of the other cases'.
 DEPS_PKGS += dropbear-initramfs
+# Messages in other languages (issue 17, po/README): xgettext and msgfmt
+# (gettext), gettext.sh and envsubst for the boot scripts (gettext-base),
+# the locale sources localedef builds vi_VN.UTF-8 from in a scratch
+# directory (locales; userspace/tests/i18n.sh), groff for the man pages.
+DEPS_PKGS += gettext gettext-base locales groff-base
 # The kernel series those packages install (linux-image-amd64 is 6.1 on
 # Debian 12): make check fails unless a guest ran on a kernel of each
 # (tests/vm/kernels.sh).
