@@ -44,7 +44,7 @@ static int decrypt_detached(const struct vault_opts *o, int fd, const char *devi
 	if (r < 0)
 		goto out;
 	if (!o->batch_mode && isatty(STDIN_FILENO)) {
-		char q[600];
+		char q[1200];	/* a translation runs longer than the English */
 
 		snprintf(q, sizeof(q), _("Decrypt %s in place? Its header %s will hold no key "
 			 "afterwards."), device, o->header);
@@ -162,7 +162,7 @@ int cmd_decrypt(const struct vault_opts *o, int argc, char **argv)
 	if (r < 0)
 		goto out;
 	if (!o->batch_mode && isatty(STDIN_FILENO)) {
-		char q[600];
+		char q[1200];	/* a translation runs longer than the English */
 
 		snprintf(q, sizeof(q), _("Decrypt %s in place? Its header moves to %s."), device,
 			 o->header);

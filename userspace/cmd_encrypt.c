@@ -258,7 +258,7 @@ int cmd_encrypt(const struct vault_opts *o, int argc, char **argv)
 		goto out;
 	}
 	if (!o->batch_mode && isatty(STDIN_FILENO)) {
-		char q[600];
+		char q[1200];	/* a translation runs longer than the English */
 
 		snprintf(q, sizeof(q), _("Encrypt %s in place? The last %" PRIu64 " MiB of the "
 			 "device must be unused (the filesystem shrunk)."), device,

@@ -110,7 +110,7 @@ int encrypt_header(const struct vault_opts *o, const char *device)
 	if (r)
 		goto out;
 	if (!o->batch_mode && isatty(STDIN_FILENO)) {
-		char q[600];
+		char q[1200];	/* a translation runs longer than the English */
 
 		snprintf(q, sizeof(q), _("Encrypt %s in place, its header in %s? Without that file "
 			 "the data cannot be read: keep it safe."), device, o->header);

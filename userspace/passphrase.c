@@ -583,7 +583,7 @@ int pass_read_optional(struct passphrase *p)
 int ask_yes(const char *question)
 {
 	struct passphrase answer = { 0 };
-	char prompt[512];
+	char prompt[1536];	/* QUESTION (up to 1200 bytes) and the warning */
 	int r;
 
 	if (!isatty(STDIN_FILENO)) {
