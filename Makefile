@@ -329,6 +329,11 @@ install: $(if $(filter 0,$(INSTALL_MODULE)),vaultctl,all)
 		$(INSTALL) -m 644 $$m $(DESTDIR)$(MANDIR)/$$l/man8/vaultctl.8 || exit 1; \
 	done
 	$(Q)$(INSTALL) -m 644 $(REPO)/README.md $(wildcard $(REPO)/Documentation/*.rst) $(DESTDIR)$(DOCDIR)/
+	$(Q)for d in $(wildcard $(REPO)/Documentation/*/); do \
+		set -- $$d*.rst; [ -f "$$1" ] || continue; \
+		l=$${d%/}; l=$${l##*/}; \
+		$(INSTALL) -d $(DESTDIR)$(DOCDIR)/$$l && $(INSTALL) -m 644 "$$@" $(DESTDIR)$(DOCDIR)/$$l/ || exit 1; \
+	done
 	$(Q)if [ -z "$(DESTDIR)" ]; then \
 		echo "install: done; after editing /etc/vaulttab run update-initramfs -u (or dracut -f)"; \
 	fi

@@ -144,6 +144,21 @@ for man in "$DOC"/*/vaultctl.8; do
 	check "Documentation/$lang/vaultctl.8 names every option and command the English one does ($(wc -l <"$T/man.en"))" t
 done
 
+# The translated guides (Documentation/LL/*.rst): valid reStructuredText
+# (docutils, when installed: every internal link resolves)
+for rst in "$DOC"/*/*.rst; do
+	[ -f "$rst" ] || continue
+	python3 -c 'import docutils' 2>/dev/null || break
+	python3 -c '
+import docutils.core, io, sys
+err = io.StringIO()
+docutils.core.publish_string(open(sys.argv[1], encoding="utf-8").read(), writer_name="null",
+	settings_overrides={"warning_stream": err, "report_level": 2, "halt_level": 5})
+sys.stdout.write(err.getvalue())' "$rst" >"$OUT" 2>"$ERR"; rc=$?
+	t() { [ "$rc" = 0 ] && [ ! -s "$OUT" ]; }
+	check "${rst#"$DOC"/} is valid reStructuredText" t
+done
+
 # --- vaultctl in Vietnamese ---------------------------------------------
 
 if ! command -v localedef >/dev/null 2>&1; then
