@@ -8,6 +8,7 @@
 #                                 bench/results/<KVER>/ (results.md, .csv,
 #                                 chart.png, raw.txt)
 #   make bench-report             rebuild every report from its raw.txt
+#                                 (results, latency and curves)
 #
 # Tunables are environment variables of bench/run-bench (BENCH_RUNTIME,
 # BENCH_REPS, BENCH_BUDGET, BENCH_QUICK=1, ...).
@@ -24,6 +25,10 @@ bench-report:
 	$(Q)found=0; for raw in $(REPO)/bench/results/*/raw.txt; do \
 		[ -f "$$raw" ] || continue; found=1; \
 		/usr/bin/python3 $(REPO)/bench/report "$$raw" || exit 1; \
+		! grep -q '^BENCH-LAT-FIO' "$$raw" || \
+			/usr/bin/python3 $(REPO)/bench/report-latency "$$raw" || exit 1; \
+		! grep -q '^BENCH-CURVES-FIO' "$$raw" || \
+			/usr/bin/python3 $(REPO)/bench/report-curves "$$raw" || exit 1; \
 	done; \
 	[ $$found = 1 ] || { echo "bench-report: no bench/results/*/raw.txt (make bench)" >&2; exit 1; }
 
