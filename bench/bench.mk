@@ -8,7 +8,6 @@
 #                                 bench/results/<KVER>/ (results.md, .csv,
 #                                 chart.png, raw.txt)
 #   make bench-report             rebuild every report from its raw.txt
-#                                 (results, latency and curves)
 #
 # Tunables are environment variables of bench/run-bench (BENCH_RUNTIME,
 # BENCH_REPS, BENCH_BUDGET, BENCH_QUICK=1, ...).
