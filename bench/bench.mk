@@ -33,6 +33,10 @@ bench-report:
 	$(Q)found=0; for raw in $(REPO)/bench/results/*/raw.txt; do \
 		[ -f "$$raw" ] || continue; found=1; \
 		/usr/bin/python3 $(REPO)/bench/report "$$raw" || exit 1; \
+		! grep -q '^BENCH-LAT-FIO' "$$raw" || \
+			/usr/bin/python3 $(REPO)/bench/report-latency "$$raw" || exit 1; \
+		! grep -q '^BENCH-CURVES-FIO' "$$raw" || \
+			/usr/bin/python3 $(REPO)/bench/report-curves "$$raw" || exit 1; \
 	done; \
 	[ $$found = 1 ] || { echo "bench-report: no bench/results/*/raw.txt (make bench)" >&2; exit 1; }
 
