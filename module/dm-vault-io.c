@@ -14,18 +14,27 @@
  * without waiting for the previous one, so an asynchronous driver has them
  * all in flight and completes them in its own context.
  *
- * Two workqueues per device take what cannot run inline. write_wq starts
- * the writes whose bounce pages are not available without waiting: only
- * there does anything wait for pages. crypt_wq runs everything that leads
- * to pages coming back (extra walks of a large bio, walks continued after
- * a backlogged request or a request shortage, the submission of a write
- * an asynchronous driver finished) and read starts from hard-interrupt
- * completions; none of that waits for bounce pages. A worker waiting for
- * pages, even the rescuer alone under memory pressure, therefore never
- * sits in front of the work that would give them back (design.rst).
+ * Three workqueues per device take what cannot run inline. write_wq
+ * starts the writes whose bounce pages are not available without waiting:
+ * only there does anything wait for pages. crypt_wq runs everything that
+ * leads to pages coming back (extra walks of a large bio, walks continued
+ * after a backlogged request or a request shortage, the submission of a
+ * write an asynchronous driver finished), and read_wq the read starts from
+ * hard-interrupt completions; none of that waits for bounce pages. A
+ * worker waiting for pages, even the rescuer alone under memory pressure,
+ * therefore never sits in front of the work that would give them back
+ * (design.rst).
  *
  * Nothing in map() sleeps, so the target takes REQ_NOWAIT bios: io_uring
  * then submits inline instead of through one of its worker threads.
+ *
+ * Readers stay responsive while a large write goes on (design.rst, "A
+ * reader beside a writer"): a read completed in a hard interrupt is
+ * decrypted on read_wq, a high-priority queue of its own, never behind a
+ * writer's walks on crypt_wq; and while reads are active on the device, a
+ * write is not spread over other CPUs: its crypto stays in its submitter's
+ * context, charged to the writer, whom the scheduler then shares the CPUs
+ * with fairly.
  */
 #include <linux/blkdev.h>
 #include <linux/idr.h>
@@ -48,6 +57,14 @@
  * as CPUs (several streams), an extra walk would only add a queue hop.
  */
 static atomic_t vault_busy_walks = ATOMIC_INIT(0);
+
+/*
+ * While a read was mapped this recently, writes keep their crypto in their
+ * own context (vault_nr_walks).  Long enough to span a reader's think time
+ * between small reads, short enough that a writer alone gets every CPU
+ * back at once.
+ */
+#define VAULT_READER_WINDOW	(HZ / 10)
 
 /* Tells apart the workqueues of a table and of the one replacing it. */
 static DEFINE_IDA(vault_wq_ida);
@@ -291,6 +308,10 @@ static unsigned int vault_nr_walks(struct vault_c *vc, struct vault_walk *w0)
 	if (size < VAULT_SPLIT_MIN || cpus < 2 ||
 	    test_bit(VAULT_F_SAME_CPU_CRYPT, &vc->flags))
 		return 1;
+	/* A reader is active: the writer's crypto must not take its CPU. */
+	if (w0->io->write &&
+	    time_before(jiffies, READ_ONCE(vc->last_read) + VAULT_READER_WINDOW))
+		return 1;
 	w0->busy = true;
 	busy = atomic_inc_return(&vault_busy_walks);
 	if (busy >= cpus)
@@ -463,7 +484,7 @@ static void vault_io_queue(struct vault_io *io)
 {
 	struct vault_c *vc = io->vc;
 
-	queue_work(io->write ? vc->write_wq : vc->crypt_wq, &io->work);
+	queue_work(io->write ? vc->write_wq : vc->read_wq, &io->work);
 }
 
 static void vault_read_endio(struct bio *bio)
@@ -512,6 +533,14 @@ int vault_io_map(struct dm_target *ti, struct bio *bio)
 	if (unlikely((bio->bi_iter.bi_sector & (ss_sectors - 1)) ||
 		     (bio->bi_iter.bi_size & (vc->block_size - 1))))
 		return DM_MAPIO_KILL;
+
+	/* Written only when it changes: one store per tick, not per read. */
+	if (bio_op(bio) == REQ_OP_READ) {
+		unsigned long now = jiffies;
+
+		if (READ_ONCE(vc->last_read) != now)
+			WRITE_ONCE(vc->last_read, now);
+	}
 
 	io->vc = vc;
 	io->bio = bio;
@@ -618,7 +647,10 @@ int vault_io_init(struct vault_c *vc, const char *devname)
 				       devname, vc->wq_id);
 	vc->write_wq = alloc_workqueue("kvaultw-%s-%d", wq_flags, max_active,
 				       devname, vc->wq_id);
-	return vc->crypt_wq && vc->write_wq ? 0 : -ENOMEM;
+	vc->read_wq = alloc_workqueue("kvaultr-%s-%d", wq_flags | WQ_HIGHPRI,
+				      max_active, devname, vc->wq_id);
+	vc->last_read = jiffies - VAULT_READER_WINDOW;
+	return vc->crypt_wq && vc->write_wq && vc->read_wq ? 0 : -ENOMEM;
 }
 
 /* Copes with a half-initialised vc, as the ctr error path needs. */
@@ -628,6 +660,9 @@ void vault_io_destroy(struct vault_c *vc)
 	if (vc->write_wq)
 		destroy_workqueue(vc->write_wq);
 	vc->write_wq = NULL;
+	if (vc->read_wq)
+		destroy_workqueue(vc->read_wq);
+	vc->read_wq = NULL;
 	if (vc->crypt_wq)
 		destroy_workqueue(vc->crypt_wq);
 	vc->crypt_wq = NULL;
