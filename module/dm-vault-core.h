@@ -209,6 +209,7 @@ struct vault_io {
 	struct bio *bio;		/* the bio dm handed to map() */
 	struct bio *out;		/* where ciphertext/plaintext goes */
 	struct work_struct work;	/* starts the io, or submits a write */
+	struct vault_bh bh;		/* a small read's decryption in softirq */
 	sector_t target_sector;		/* first sector, relative to the target */
 	struct list_head hz_node;	/* in vc->re's in-flight or held list */
 	unsigned int nr_sectors;	/* the sectors a tracked io covers */

@@ -29,12 +29,13 @@
  * then submits inline instead of through one of its worker threads.
  *
  * Readers stay responsive while a large write goes on (design.rst, "A
- * reader beside a writer"): a read completed in a hard interrupt is
- * decrypted on read_wq, a high-priority queue of its own, never behind a
- * writer's walks on crypt_wq; and while reads are active on the device, a
- * large write is not encrypted inline by its submitter, where nothing
- * preempts it for the whole bio, but by workers, which yield after every
- * sector.
+ * reader beside a writer"): a small read completed in a hard interrupt is
+ * decrypted in softirq context right after it, a larger one on read_wq, a
+ * high-priority queue of its own; neither waits behind a writer's walks
+ * on crypt_wq or for a writer's CPU. And while reads are active on the
+ * device, a large write is not encrypted inline by its submitter, where
+ * nothing preempts it for the whole bio, but by workers, which yield after
+ * every sector.
  */
 #include <linux/blkdev.h>
 #include <linux/idr.h>
@@ -485,6 +486,11 @@ static void vault_io_queue(struct vault_io *io)
 	queue_work(io->write ? vc->write_wq : vc->read_wq, &io->work);
 }
 
+static void vault_read_bh(struct vault_bh *bh)
+{
+	vault_io_start(container_of(bh, struct vault_io, bh), 0);
+}
+
 static void vault_read_endio(struct bio *bio)
 {
 	struct vault_io *io = bio->bi_private;
@@ -494,11 +500,15 @@ static void vault_read_endio(struct bio *bio)
 		vault_io_finish(io, 0);
 		return;
 	}
-	if (in_hardirq() || irqs_disabled() ||
-	    test_bit(VAULT_F_READ_WQ, &io->vc->flags))
+	if (test_bit(VAULT_F_READ_WQ, &io->vc->flags))
 		vault_io_queue(io);
-	else
+	else if (!in_hardirq() && !irqs_disabled())
 		vault_io_start(io, 0);
+	/* The size the io started with: the driver advanced bio->bi_iter. */
+	else if (io->walk.iter_in.bi_size <= VAULT_INLINE_MAX)
+		vault_bh_queue(&io->bh, vault_read_bh);
+	else
+		vault_io_queue(io);
 }
 
 int vault_io_map(struct dm_target *ti, struct bio *bio)
