@@ -224,7 +224,15 @@ struct vault_io {
 
 unsigned int vault_io_size(struct vault_c *vc);
 int vault_io_map(struct dm_target *ti, struct bio *bio);
-void vault_io_dispatch(struct vault_io *io);
+/* How the code that runs a walk or finishes an io may behave. */
+enum {
+	VAULT_CTX_SUBMIT = 1,	/* may submit bios: map() or a worker */
+	VAULT_CTX_SLEEP = 2,	/* may wait for memory: a worker */
+	VAULT_CTX_YIELD = 4,	/* may yield the CPU: a submitter without NOWAIT */
+	VAULT_CTX_WORKER = VAULT_CTX_SUBMIT | VAULT_CTX_SLEEP,
+};
+
+void vault_io_dispatch(struct vault_io *io, unsigned int ctx);
 int vault_io_end_io(struct dm_target *ti, struct bio *bio,
 		    blk_status_t *error);
 int vault_io_init(struct vault_c *vc, const char *devname);

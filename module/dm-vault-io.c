@@ -33,9 +33,11 @@
  * decrypted in softirq context right after it, a larger one on read_wq, a
  * high-priority queue of its own; neither waits behind a writer's walks
  * on crypt_wq or for a writer's CPU. And while reads are active on the
- * device, a large write is not encrypted inline by its submitter, where
- * nothing preempts it for the whole bio, but by workers, which yield after
- * every sector.
+ * device, a large write is encrypted by its submitter alone (not spread
+ * over kernel workers, whose CPU time no one charges to the writer), and
+ * the submitter yields after every sector; io_uring's first, non-blocking
+ * try of such a write (REQ_NOWAIT, which forbids yielding) is refused with
+ * BLK_STS_AGAIN, and io_uring makes it again from a worker of its own.
  */
 #include <linux/blkdev.h>
 #include <linux/idr.h>
@@ -61,10 +63,10 @@ static atomic_t vault_busy_walks = ATOMIC_INIT(0);
 
 /*
  * While a read was mapped this recently, a write larger than
- * VAULT_INLINE_MAX starts from a worker (vault_io_dispatch).  Long enough
- * to span a reader's think time between small reads, short enough that a
- * writer alone goes back to inline crypto at once.  A 64 KiB write keeps a
- * CPU for about a millisecond under TCG, a 1 MiB one for twenty.
+ * VAULT_INLINE_MAX is not split and its submitter yields (vault_io_map).
+ * Long enough to span a reader's think time between small reads, short
+ * enough that a writer alone gets every CPU back at once.  A 64 KiB write
+ * keeps a CPU for about a millisecond under TCG, a 1 MiB one for twenty.
  */
 #define VAULT_READER_WINDOW	(HZ / 10)
 #define VAULT_INLINE_MAX	(64 * 1024)
@@ -72,12 +74,11 @@ static atomic_t vault_busy_walks = ATOMIC_INIT(0);
 /* Tells apart the workqueues of a table and of the one replacing it. */
 static DEFINE_IDA(vault_wq_ida);
 
-/* How the code that runs a walk or finishes an io may behave. */
-enum {
-	VAULT_CTX_SUBMIT = 1,	/* may submit bios: map() or a worker */
-	VAULT_CTX_SLEEP = 2,	/* may wait for memory: a worker */
-	VAULT_CTX_WORKER = VAULT_CTX_SUBMIT | VAULT_CTX_SLEEP,
-};
+static bool vault_reader_active(struct vault_c *vc)
+{
+	return time_before(jiffies, READ_ONCE(vc->last_read) +
+			   VAULT_READER_WINDOW);
+}
 
 static struct vault_req *vault_walk_req0(struct vault_walk *w)
 {
@@ -238,7 +239,7 @@ static void vault_walk_run(struct vault_walk *w, unsigned int ctx)
 		if (likely(!r)) {
 			atomic_dec(&w->pending);
 			vault_walk_advance(w, ss);
-			if (ctx & VAULT_CTX_SLEEP)
+			if (ctx & (VAULT_CTX_SLEEP | VAULT_CTX_YIELD))
 				cond_resched();
 			continue;
 		}
@@ -310,6 +311,9 @@ static unsigned int vault_nr_walks(struct vault_c *vc, struct vault_walk *w0)
 
 	if (size < VAULT_SPLIT_MIN || cpus < 2 ||
 	    test_bit(VAULT_F_SAME_CPU_CRYPT, &vc->flags))
+		return 1;
+	/* A reader is active: the writer's crypto stays the writer's. */
+	if (w0->io->write && vault_reader_active(vc))
 		return 1;
 	w0->busy = true;
 	busy = atomic_inc_return(&vault_busy_walks);
@@ -548,6 +552,17 @@ int vault_io_map(struct dm_target *ti, struct bio *bio)
 
 		if (READ_ONCE(vc->last_read) != now)
 			WRITE_ONCE(vc->last_read, now);
+	} else if (bio->bi_opf & REQ_NOWAIT &&
+		   bio->bi_iter.bi_size > VAULT_INLINE_MAX &&
+		   vault_reader_active(vc) &&
+		   !test_bit(VAULT_F_WRITE_WQ, &vc->flags)) {
+		/*
+		 * It would hold this CPU for the whole bio, unpreempted, while
+		 * a reader waits: "would block".  io_uring makes it again from
+		 * one of its workers, where map() may yield.
+		 */
+		bio_wouldblock_error(bio);
+		return DM_MAPIO_SUBMITTED;
 	}
 
 	io->vc = vc;
@@ -564,15 +579,17 @@ int vault_io_map(struct dm_target *ti, struct bio *bio)
 			return DM_MAPIO_KILL;
 		}
 	}
-	vault_io_dispatch(io);
+	vault_io_dispatch(io, bio->bi_opf & REQ_NOWAIT ? VAULT_CTX_SUBMIT :
+			  VAULT_CTX_SUBMIT | VAULT_CTX_YIELD);
 	return DM_MAPIO_SUBMITTED;
 }
 
 /*
  * Start a mapped io whose io->vc, bio, target_sector and cipher are set:
- * from map(), or for a bio held while a re-encryption hotzone moved.
+ * from map() (@ctx says whether it may yield), or for a bio held while a
+ * re-encryption hotzone moved.
  */
-void vault_io_dispatch(struct vault_io *io)
+void vault_io_dispatch(struct vault_io *io, unsigned int ctx)
 {
 	struct vault_c *vc = io->vc;
 	struct bio *bio = io->bio;
@@ -602,10 +619,11 @@ void vault_io_dispatch(struct vault_io *io)
 	}
 
 	io->out = NULL;
+	/* A large write that may not yield waits for no reader: a worker's. */
 	if (test_bit(VAULT_F_WRITE_WQ, &vc->flags) ||
-	    (bio->bi_iter.bi_size > VAULT_INLINE_MAX &&
-	     time_before(jiffies, READ_ONCE(vc->last_read) + VAULT_READER_WINDOW)) ||
-	    !vault_io_start(io, VAULT_CTX_SUBMIT))
+	    (!(ctx & VAULT_CTX_YIELD) && bio->bi_iter.bi_size > VAULT_INLINE_MAX &&
+	     vault_reader_active(vc)) ||
+	    !vault_io_start(io, ctx))
 		vault_io_queue(io);
 }
 

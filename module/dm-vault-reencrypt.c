@@ -411,7 +411,7 @@ static void vault_reenc_release(struct vault_c *vc, struct list_head *held,
 		else
 			vault_reenc_track(re, io);
 		spin_unlock_irq(&re->lock);
-		vault_io_dispatch(io);
+		vault_io_dispatch(io, VAULT_CTX_SUBMIT);
 	}
 }
 
