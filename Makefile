@@ -64,6 +64,11 @@ DEPS_PKGS += pcscd libccid
 # reaches into every mkinitramfs image of the machine (BUSYBOX=y, UMASK=0077,
 # networking at boot): tests/boot/lib.sh keeps it out of the other cases'.
 DEPS_PKGS += dropbear-initramfs
+# Messages in other languages (issue 17, po/README): xgettext and msgfmt
+# (gettext), gettext.sh and envsubst for the boot scripts (gettext-base),
+# the locale sources localedef builds vi_VN.UTF-8 from in a scratch
+# directory (locales; userspace/tests/i18n.sh), groff for the man pages.
+DEPS_PKGS += gettext gettext-base locales groff-base
 # The kernel series those packages install (linux-image-amd64 is 6.1 on
 # Debian 12): make check fails unless a guest ran on a kernel of each
 # (tests/vm/kernels.sh).
@@ -90,6 +95,8 @@ help:
 	@echo "make deps        apt-get install whatever is missing"
 	@echo "make install     install vaultctl, dm-vault.ko, boot integration, docs (DESTDIR=, PREFIX=)"
 	@echo "make uninstall   remove what make install installed"
+	@echo "make pot         po/vaultctl.pot from the sources (after changing a message)"
+	@echo "make mo          build/locale/LANG/LC_MESSAGES/vaultctl.mo from po/LANG.po"
 	@echo "make deb         build/deb/dm-vault-dkms_*.deb and vaultctl_*.deb (dpkg-buildpackage)"
 	@echo "make clean       remove build/"
 	@echo "kernels: $(or $(KVERS),none with headers installed)"
@@ -166,7 +173,13 @@ module:
 
 userspace:
 	$(Q)[ -f $(REPO)/userspace/Makefile ] || { echo "userspace: userspace/Makefile is missing" >&2; exit 1; }
-	$(Q)$(MAKE) --no-print-directory -C $(REPO)/userspace BUILD=$(BUILD)
+	$(Q)$(MAKE) --no-print-directory -C $(REPO)/userspace BUILD=$(BUILD) LOCALEDIR=$(LOCALEDIR)
+
+# make pot: po/vaultctl.pot from the sources (after a message changes);
+# make mo: the catalogues alone (po/README: adding a language).
+.PHONY: pot mo
+pot mo:
+	$(Q)$(MAKE) --no-print-directory -C $(REPO)/userspace BUILD=$(BUILD) $@
 	$(Q)$(MAKE) --no-print-directory -f $(REPO)/tests/control/control.mk \
 		VAULT_BUILD_DIR=$(BUILD) control-tests
 	$(Q)$(MAKE) --no-print-directory -f $(REPO)/tests/fuzz/fuzz.mk \
@@ -263,6 +276,9 @@ DOCDIR		?= $(PREFIX)/share/doc/dm-vault
 INITRAMFSDIR	?= /usr/share/initramfs-tools
 DRACUTDIR	?= /usr/lib/dracut/modules.d/90vault
 COMPLETIONDIR	?= /usr/share/bash-completion/completions
+# Message catalogues (po/*.po, built into build/locale by make vaultctl);
+# vaultctl is built with this path (userspace/Makefile's LOCALEDIR).
+LOCALEDIR	?= $(PREFIX)/share/locale
 # INSTALL_MODULE=0: everything but dm-vault.ko (debian/rules: DKMS builds it).
 INSTALL_MODULE	?= 1
 MODDIR		?= /lib/modules
@@ -298,17 +314,33 @@ install: $(if $(filter 0,$(INSTALL_MODULE)),vaultctl,all)
 	$(Q)$(call install_script,$(BOOTSRC)/systemd/vault-generator,$(DESTDIR)$(GENERATORDIR)/vault-generator,755)
 	$(Q)$(call install_script,$(BOOTSRC)/systemd/vault-unlock,$(DESTDIR)$(PKGLIBDIR)/vault-unlock,755)
 	$(Q)$(INSTALL) -m 755 $(BOOTSRC)/root-on-vault $(DESTDIR)$(PKGLIBDIR)/root-on-vault
+	$(Q)for mo in $(wildcard $(BUILD)/locale/*/LC_MESSAGES/vaultctl.mo); do \
+		d=$(DESTDIR)$(LOCALEDIR)/$${mo#$(BUILD)/locale/}; \
+		echo "  INSTALL $$d"; \
+		$(INSTALL) -d $${d%/*} && $(INSTALL) -m 644 $$mo $$d || exit 1; \
+	done
 	$(Q)$(INSTALL) -d $(DESTDIR)$(COMPLETIONDIR)
 	$(Q)$(INSTALL) -m 644 $(REPO)/userspace/completion/vaultctl.bash $(DESTDIR)$(COMPLETIONDIR)/vaultctl
 	$(Q)echo "  INSTALL man page and documentation"
 	$(Q)$(INSTALL) -m 644 $(REPO)/Documentation/vaultctl.8 $(DESTDIR)$(MANDIR)/man8/vaultctl.8
+	$(Q)for m in $(wildcard $(REPO)/Documentation/*/vaultctl.8); do \
+		l=$${m%/vaultctl.8}; l=$${l##*/}; \
+		$(INSTALL) -d $(DESTDIR)$(MANDIR)/$$l/man8 && \
+		$(INSTALL) -m 644 $$m $(DESTDIR)$(MANDIR)/$$l/man8/vaultctl.8 || exit 1; \
+	done
 	$(Q)$(INSTALL) -m 644 $(REPO)/README.md $(wildcard $(REPO)/Documentation/*.rst) $(DESTDIR)$(DOCDIR)/
+	$(Q)for d in $(wildcard $(REPO)/Documentation/*/); do \
+		set -- $$d*.rst; [ -f "$$1" ] || continue; \
+		l=$${d%/}; l=$${l##*/}; \
+		$(INSTALL) -d $(DESTDIR)$(DOCDIR)/$$l && $(INSTALL) -m 644 "$$@" $(DESTDIR)$(DOCDIR)/$$l/ || exit 1; \
+	done
 	$(Q)if [ -z "$(DESTDIR)" ]; then \
 		echo "install: done; after editing /etc/vaulttab run update-initramfs -u (or dracut -f)"; \
 	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(PKGLIBDIR)/root-on-vault $(DESTDIR)$(COMPLETIONDIR)/vaultctl
+	rm -f $(DESTDIR)$(LOCALEDIR)/*/LC_MESSAGES/vaultctl.mo $(DESTDIR)$(MANDIR)/*/man8/vaultctl.8
 	rm -f $(DESTDIR)$(SBINDIR)/vaultctl $(DESTDIR)$(PKGLIBDIR)/vault-unlock \
 		$(DESTDIR)$(GENERATORDIR)/vault-generator $(DESTDIR)$(MANDIR)/man8/vaultctl.8 \
 		$(DESTDIR)$(INITRAMFSDIR)/hooks/vault $(DESTDIR)$(INITRAMFSDIR)/scripts/local-top/vault
@@ -325,7 +357,7 @@ uninstall:
 # vaultctl alone (make install INSTALL_MODULE=0 needs no kernel headers).
 .PHONY: vaultctl
 vaultctl:
-	$(Q)$(MAKE) --no-print-directory -C $(REPO)/userspace BUILD=$(BUILD)
+	$(Q)$(MAKE) --no-print-directory -C $(REPO)/userspace BUILD=$(BUILD) LOCALEDIR=$(LOCALEDIR)
 
 # --- Debian packages ------------------------------------------------------
 

@@ -138,7 +138,14 @@ struct vault_c {
 	 */
 	struct workqueue_struct *crypt_wq;
 	struct workqueue_struct *write_wq;
+	/*
+	 * read_wq (high priority) decrypts reads that cannot be decrypted
+	 * where they completed, so that a small read never queues behind a
+	 * writer's crypto on crypt_wq.
+	 */
+	struct workqueue_struct *read_wq;
 	int wq_id;			/* in the workqueues' names */
+	unsigned long last_read;	/* jiffies a read was last mapped */
 	struct bio_set bs;		/* write clones */
 	struct vault_bounce bounce;	/* their pages */
 

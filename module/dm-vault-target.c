@@ -577,7 +577,13 @@ static void vault_io_hints(struct dm_target *ti, struct queue_limits *limits)
 
 static struct target_type vault_target = {
 	.name = "vault",
-	.version = { 1, 3, 0 },
+	.version = { 1, 4, 0 },
+	/*
+	 * map() never sleeps (work that would is queued), so a REQ_NOWAIT
+	 * bio (io_uring's first try) is mapped inline instead of being
+	 * handed to an io-wq thread, as for dm-linear.
+	 */
+	.features = DM_TARGET_NOWAIT,
 	.module = THIS_MODULE,
 	.ctr = vault_ctr,
 	.dtr = vault_dtr,

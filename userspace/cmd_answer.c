@@ -245,17 +245,19 @@ int cmd_answer(const struct vault_opts *o, int argc, char **argv)
 		}
 		if (f == NONE) {
 			if (unlocked) {
-				printf("No passphrase prompt is pending any more.\n");
+				printf(_("No passphrase prompt is pending any more.\n"));
 				return 0;
 			}
-			log_err("no passphrase prompt is pending%s%s (nothing to answer)",
-				want ? " for " : "", want ? want : "");
+			if (want)
+				log_err("no passphrase prompt is pending for %s (nothing to answer)", want);
+			else
+				log_err("no passphrase prompt is pending (nothing to answer)");
 			return -ENOENT;
 		}
 		if (interactive) {
-			printf("Pending passphrase prompt(s): %s\n", all);
+			printf(_("Pending passphrase prompt(s): %s\n"), all);
 			fflush(stdout);
-			snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", name);
+			snprintf(prompt, sizeof(prompt), _("Passphrase for %s: "), name);
 			r = pass_read_terminal(prompt, &p);
 			if (r == -ENODATA)
 				continue;	/* Enter alone: look and ask again */
@@ -296,9 +298,10 @@ int cmd_answer(const struct vault_opts *o, int argc, char **argv)
 			}
 			if (!strcmp(left, "-"))
 				log_err("%s: wrong passphrase (no limit on tries)", name);
+			else if (strcmp(left, "1"))
+				log_err("%s: wrong passphrase (%s tries left)", name, left);
 			else
-				log_err("%s: wrong passphrase (%s %s left)", name, left,
-					strcmp(left, "1") ? "tries" : "try");
+				log_err("%s: wrong passphrase (%s try left)", name, left);
 			if (!interactive)
 				return -EPERM;
 			wait = NEXT_WAIT_MS;

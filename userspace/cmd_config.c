@@ -12,9 +12,12 @@
 #include "util.h"
 
 /* The library's error as vaultctl's exit code: a changed header is "busy". */
-static int write_err(struct luks2 *l, const char *what, const char *device, int r)
+static int write_err(struct luks2 *l, bool uuid, const char *device, int r)
 {
-	log_err("cannot set the %s of %s: %s", what, device, luks2_error(l));
+	if (uuid)
+		log_err("cannot set the UUID of %s: %s", device, luks2_error(l));
+	else
+		log_err("cannot set the label and subsystem of %s: %s", device, luks2_error(l));
 	if (r == -ESTALE || r == -EBUSY || r == -ENOMEM || r == -EACCES)
 		return r;
 	return -EINVAL;
@@ -36,13 +39,13 @@ int luks_set_uuid(const struct vault_opts *o, const char *device)
 		return 0;
 	}
 	snprintf(question, sizeof(question),
-		 "The UUID of %s changes to %s (anything that finds it by its old UUID, such as "
-		 "a vaulttab or crypttab entry, needs the new one).", device, o->uuid);
+		 _("The UUID of %s changes to %s (anything that finds it by its old UUID, such as "
+		 "a vaulttab or crypttab entry, needs the new one)."), device, o->uuid);
 	r = luks_confirm(o, question);
 	if (!r) {
 		r = luks2_set_uuid(l, o->uuid);
 		if (r)
-			r = write_err(l, "UUID", device, r);
+			r = write_err(l, true, device, r);
 		else
 			log_verbose("%s now has UUID %s.", device, luks2_uuid(l));
 	}
@@ -67,7 +70,7 @@ int cmd_config(const struct vault_opts *o, int argc, char **argv)
 	/* cryptsetup's config sets both strings: one not given is cleared */
 	r = luks2_set_labels(l, o->label, o->subsystem);
 	if (r)
-		r = write_err(l, "label and subsystem", device, r);
+		r = write_err(l, false, device, r);
 	else
 		log_verbose("%s: label \"%s\", subsystem \"%s\".", device,
 			    o->label ? o->label : "", o->subsystem ? o->subsystem : "");

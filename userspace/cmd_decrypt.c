@@ -44,10 +44,10 @@ static int decrypt_detached(const struct vault_opts *o, int fd, const char *devi
 	if (r < 0)
 		goto out;
 	if (!o->batch_mode && isatty(STDIN_FILENO)) {
-		char q[600];
+		char q[1200];	/* a translation runs longer than the English */
 
-		snprintf(q, sizeof(q), "Decrypt %s in place? Its header %s will hold no key "
-			 "afterwards.", device, o->header);
+		snprintf(q, sizeof(q), _("Decrypt %s in place? Its header %s will hold no key "
+			 "afterwards."), device, o->header);
 		r = -EINVAL;
 		if (ask_yes(q))
 			goto out;
@@ -101,7 +101,7 @@ static int decrypt_existing(const struct vault_opts *o, int fd, const char *devi
 		log_err("%s: %s", o->header, luks2_error(l));
 		goto out;
 	}
-	snprintf(prompt, sizeof(prompt), "Enter passphrase for %s: ", device);
+	snprintf(prompt, sizeof(prompt), _("Enter passphrase for %s: "), device);
 	r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, false, &p);
 	if (r)
 		goto out;
@@ -162,9 +162,9 @@ int cmd_decrypt(const struct vault_opts *o, int argc, char **argv)
 	if (r < 0)
 		goto out;
 	if (!o->batch_mode && isatty(STDIN_FILENO)) {
-		char q[600];
+		char q[1200];	/* a translation runs longer than the English */
 
-		snprintf(q, sizeof(q), "Decrypt %s in place? Its header moves to %s.", device,
+		snprintf(q, sizeof(q), _("Decrypt %s in place? Its header moves to %s."), device,
 			 o->header);
 		r = -EINVAL;
 		if (ask_yes(q))

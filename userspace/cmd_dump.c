@@ -42,8 +42,11 @@ static int write_key_file(const char *path, const void *vk, size_t len)
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		/* cryptsetup's exit status (1) */
-		log_err("cannot create the volume key file %s: %s%s", path, strerror(errno),
-			errno == EEXIST ? " (refusing to overwrite it)" : "");
+		if (errno == EEXIST)
+			log_err("cannot create the volume key file %s: %s (refusing to overwrite it)",
+				path, strerror(errno));
+		else
+			log_err("cannot create the volume key file %s: %s", path, strerror(errno));
 		return -EINVAL;
 	}
 	r = fchmod(fd, 0600) ? -errno : 0;	/* whatever the umask */
@@ -73,7 +76,7 @@ static int print_key(const unsigned char *vk, size_t len)
 		log_err("cannot allocate locked memory: %s", strerror(errno));
 		return -ENOMEM;
 	}
-	n += (size_t)snprintf(text, cap, "MK dump:\t");
+	n += (size_t)snprintf(text, cap, "MK dump:\t");	/* no-i18n: luksDump's layout */
 	for (i = 0; i < len; i++) {
 		text[n++] = hex[vk[i] >> 4];
 		text[n++] = hex[vk[i] & 15];
@@ -111,9 +114,9 @@ int luks_dump_volume_key(const struct vault_opts *o, const char *device)
 		goto out;
 	}
 	/* cryptsetup's warning, before the passphrase is asked */
-	r = luks_confirm(o, "The header dump with volume key is sensitive information\n"
-			 "that allows access to encrypted partition without a passphrase.\n"
-			 "This dump should be stored encrypted in a safe place.");
+	r = luks_confirm(o, _("The header dump with volume key is sensitive information\n"
+			   "that allows access to encrypted partition without a passphrase.\n"
+			   "This dump should be stored encrypted in a safe place."));
 	if (r)
 		goto out;
 	r = luks_unlock(o, l, device, o->key_slot, &vk, &vk_len, NULL);
@@ -126,6 +129,7 @@ int luks_dump_volume_key(const struct vault_opts *o, const char *device)
 			goto out;
 	}
 	dash = strchr(seg.cipher, '-');
+	/* no-i18n-begin: cryptsetup luksDump's layout, read by scripts */
 	printf("LUKS header information for %s\n", device);
 	printf("Cipher name:   \t%.*s\n", dash ? (int)(dash - seg.cipher) : (int)strlen(seg.cipher),
 	       seg.cipher);
@@ -134,8 +138,9 @@ int luks_dump_volume_key(const struct vault_opts *o, const char *device)
 	printf("UUID:          \t");
 	luks2_fputs_escaped(stdout, luks2_uuid(l));	/* untrusted bytes */
 	printf("\nMK bits:       \t%zu\n", vk_len * 8);
+	/* no-i18n-end */
 	if (o->volume_key_file)
-		printf("Key stored to file %s.\n", o->volume_key_file);
+		printf(_("Key stored to file %s.\n"), o->volume_key_file);
 	else
 		r = print_key(vk, vk_len);
 out:

@@ -133,7 +133,7 @@ int encdec_new_secrets(const struct vault_opts *o, const char *device, struct pa
 	char prompt[4200];
 	int r;
 
-	snprintf(prompt, sizeof(prompt), "Enter passphrase for %s: ", device);
+	snprintf(prompt, sizeof(prompt), _("Enter passphrase for %s: "), device);
 	r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, true, p);
 	if (r)
 		return r;
@@ -172,7 +172,7 @@ int encdec_resume(const struct vault_opts *o, const char *device)
 		r = -ENOTSUP;
 		goto out;
 	}
-	snprintf(prompt, sizeof(prompt), "Enter passphrase for %s: ", device);
+	snprintf(prompt, sizeof(prompt), _("Enter passphrase for %s: "), device);
 	r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, false, &p);
 	if (r)
 		goto out;
@@ -258,10 +258,10 @@ int cmd_encrypt(const struct vault_opts *o, int argc, char **argv)
 		goto out;
 	}
 	if (!o->batch_mode && isatty(STDIN_FILENO)) {
-		char q[600];
+		char q[1200];	/* a translation runs longer than the English */
 
-		snprintf(q, sizeof(q), "Encrypt %s in place? The last %" PRIu64 " MiB of the "
-			 "device must be unused (the filesystem shrunk).", device,
+		snprintf(q, sizeof(q), _("Encrypt %s in place? The last %" PRIu64 " MiB of the "
+			 "device must be unused (the filesystem shrunk)."), device,
 			 o->reduce_size >> 20);
 		r = -EINVAL;
 		if (ask_yes(q))
@@ -286,7 +286,7 @@ int cmd_encrypt(const struct vault_opts *o, int argc, char **argv)
 	if (r) {
 		log_err("%s: %s; the job can be resumed with 'vaultctl encrypt --resume-only %s' "
 			"or 'cryptsetup reencrypt --resume-only %s'", device,
-			l ? luks2_error(l) : "out of memory", device, device);
+			l ? luks2_error(l) : _("out of memory"), device, device);
 		r = r == -ENOMEM ? r : -EINVAL;
 		goto out;
 	}

@@ -31,7 +31,7 @@ static int finish(const struct vault_opts *o, struct luks2 *l, int fd, const cha
 	if (vk) {
 		r = luks2_inplace_run(l, fd, vk, vk_len, hz, encdec_progress, &last);
 	} else {
-		snprintf(prompt, sizeof(prompt), "Enter passphrase for %s: ", device);
+		snprintf(prompt, sizeof(prompt), _("Enter passphrase for %s: "), device);
 		r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, false, &p);
 		if (r)
 			return r;
@@ -110,10 +110,10 @@ int encrypt_header(const struct vault_opts *o, const char *device)
 	if (r)
 		goto out;
 	if (!o->batch_mode && isatty(STDIN_FILENO)) {
-		char q[600];
+		char q[1200];	/* a translation runs longer than the English */
 
-		snprintf(q, sizeof(q), "Encrypt %s in place, its header in %s? Without that file "
-			 "the data cannot be read: keep it safe.", device, o->header);
+		snprintf(q, sizeof(q), _("Encrypt %s in place, its header in %s? Without that file "
+			 "the data cannot be read: keep it safe."), device, o->header);
 		r = -EINVAL;
 		if (ask_yes(q))
 			goto out;
@@ -134,7 +134,7 @@ int encrypt_header(const struct vault_opts *o, const char *device)
 	r = l ? luks2_load(l, o->header, LUKS2_RDWR | LUKS2_IGNORE_REQUIREMENTS | LUKS2_DETACHED)
 	      : -ENOMEM;
 	if (r)
-		log_err("%s: %s", o->header, l ? luks2_error(l) : "out of memory");
+		log_err("%s: %s", o->header, l ? luks2_error(l) : _("out of memory"));
 	else
 		r = finish(o, l, fd, device, vk, vk_len);
 out:

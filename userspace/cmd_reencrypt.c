@@ -140,10 +140,16 @@ static int revoke_slot(struct luks2 *l, const char *device, int revoke, const st
 	}
 	others = luks2_keyslots_in_use(l) & ~(1U << revoke) & ~(1U << kept);
 	if (others || luks2_token_count(l)) {
-		log_err("%s has %s besides keyslots %d and %d: the new volume key could not be given "
-			"to them (their secrets are not known here).  Remove them first (vaultctl "
-			"kill-slot, token remove), run revoke, then add them again (add-key, enroll)",
-			device, others ? "other keyslots" : "tokens", revoke, kept);
+		if (others)
+			log_err("%s has other keyslots besides keyslots %d and %d: the new volume key could not be given "
+				"to them (their secrets are not known here).  Remove them first (vaultctl "
+				"kill-slot, token remove), run revoke, then add them again (add-key, enroll)",
+				device, revoke, kept);
+		else
+			log_err("%s has tokens besides keyslots %d and %d: the new volume key could not be given "
+				"to them (their secrets are not known here).  Remove them first (vaultctl "
+				"kill-slot, token remove), run revoke, then add them again (add-key, enroll)",
+				device, revoke, kept);
 		return -EINVAL;
 	}
 	r = luks2_kill_slot(l, revoke);
@@ -174,7 +180,7 @@ static int start(const struct vault_opts *o, const char *device, struct luks2 **
 		if (r < 0)
 			return r;
 	} else {
-		snprintf(prompt, sizeof(prompt), "Enter a passphrase of %s (not keyslot %d's): ",
+		snprintf(prompt, sizeof(prompt), _("Enter a passphrase of %s (not keyslot %d's): "),
 			 device, revoke);
 		r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, false, kept);
 		vk = r ? NULL : secure_alloc(LUKS2_VK_MAX);
@@ -252,7 +258,7 @@ static int reencrypt(const struct vault_opts *o, const char *arg, int revoke)
 			      OPTB(OPT_SECTOR_SIZE)))
 			log_err("--resilience, --cipher, --key-size and --sector-size are ignored: "
 				"the job in progress keeps its own");
-		snprintf(prompt, sizeof(prompt), "Enter passphrase for %s: ", tg.device);
+		snprintf(prompt, sizeof(prompt), _("Enter passphrase for %s: "), tg.device);
 		r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, false,
 			      &pass);
 		if (r)

@@ -40,7 +40,7 @@ static char *read_json(const char *file)
 
 			if (!nb) {
 				log_err("the token in %s is larger than %u bytes",
-					in ? "standard input" : file, TOKEN_JSON_MAX);
+					in ? _("standard input") : file, TOKEN_JSON_MAX);
 				goto fail;
 			}
 			buf = nb;
@@ -50,7 +50,7 @@ static char *read_json(const char *file)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			log_err("cannot read the token from %s: %s", in ? "standard input" : file,
+			log_err("cannot read the token from %s: %s", in ? _("standard input") : file,
 				strerror(errno));
 			goto fail;
 		}
@@ -60,7 +60,7 @@ static char *read_json(const char *file)
 	}
 	buf[len] = '\0';
 	if (strlen(buf) != len) {
-		log_err("the token in %s holds a NUL byte", in ? "standard input" : file);
+		log_err("the token in %s holds a NUL byte", in ? _("standard input") : file);
 		goto fail;
 	}
 	if (!in)
@@ -129,8 +129,11 @@ int cmd_token_export(const struct vault_opts *o, int argc, char **argv)
 		fd = open(o->json_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		f = fd < 0 ? NULL : fdopen(fd, "w");
 		if (!f) {
-			log_err("cannot create %s: %s%s", o->json_file, strerror(errno),
-				errno == EEXIST ? " (refusing to overwrite it)" : "");
+			if (errno == EEXIST)
+				log_err("cannot create %s: %s (refusing to overwrite it)", o->json_file,
+					strerror(errno));
+			else
+				log_err("cannot create %s: %s", o->json_file, strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			luks2_free(l);

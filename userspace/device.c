@@ -122,6 +122,7 @@ static void print_reencryption(const char *name)
 	uint64_t done, total;
 	char reply[128], state[16];
 
+	/* no-i18n-begin: status lines are cryptsetup status's, read by scripts */
 	if (vdm_message_reply(name, "reencrypt status", reply, sizeof(reply)) ||
 	    sscanf(reply, "%" SCNu64 " %" SCNu64 " %15s", &done, &total, state) != 3 || !total) {
 		printf("  reencryption: in progress (the kernel gave no progress)\n");
@@ -129,6 +130,7 @@ static void print_reencryption(const char *name)
 	}
 	printf("  reencryption: %" PRIu64 " of %" PRIu64 " sectors (%.1f%%), %s\n", done, total,
 	       100.0 * (double)done / (double)total, state);
+	/* no-i18n-end */
 }
 
 int cmd_status(const struct vault_opts *o, int argc, char **argv)
@@ -148,6 +150,7 @@ int cmd_status(const struct vault_opts *o, int argc, char **argv)
 		log_err("cannot query device-mapper: %s", strerror(-r));
 		return r;
 	}
+	/* no-i18n-begin: cryptsetup status's layout, read by scripts */
 	if (!info.exists) {
 		printf("/dev/mapper/%s is inactive.\n", name);
 		return -ENODEV;
@@ -192,6 +195,7 @@ int cmd_status(const struct vault_opts *o, int argc, char **argv)
 		printf("  flags:   %s\n", flags);
 	if (strstr(dt.params, " reencrypt "))
 		print_reencryption(name);
+	/* no-i18n-end */
 	vdm_table_free(&dt);
 	return 0;
 }
@@ -294,7 +298,7 @@ int cmd_resume(const struct vault_opts *o, int argc, char **argv)
 	r = tempkey_load(&tk, name, key, key_len);
 	if (r)
 		goto out;
-	snprintf(msg, sizeof(msg), "key set key:%s", tk.name);
+	snprintf(msg, sizeof(msg), "key set key:%s", tk.name);	/* no-i18n: a dm message */
 	r = vdm_message(name, msg);
 	if (r) {
 		log_err("cannot set the key of %s: %s", name, strerror(-r));

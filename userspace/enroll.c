@@ -172,8 +172,9 @@ static int do_wipe(struct luks2 *l, const char *device, const struct wipe_req *w
 	}
 	slot_list(wipe, list, sizeof(list));
 	if (!(usable & ~wipe)) {
-		log_err("refusing to wipe keyslot%s %s of %s: no keyslot that opens the volume would remain",
-			__builtin_popcount(wipe) == 1 ? "" : "s", list, device);
+		log_err(ngettext("refusing to wipe keyslot %s of %s: no keyslot that opens the volume would remain",
+				 "refusing to wipe keyslots %s of %s: no keyslot that opens the volume would remain",
+				 (unsigned long)__builtin_popcount(wipe)), list, device);
 		return -EINVAL;
 	}
 	/* tokens first: a keyslot without its token is a plain passphrase */
@@ -197,7 +198,8 @@ static int do_wipe(struct luks2 *l, const char *device, const struct wipe_req *w
 		}
 		log_verbose("Key slot %d wiped.", slot);
 	}
-	fprintf(stderr, "Wiped keyslot%s %s.\n", __builtin_popcount(wipe) == 1 ? "" : "s", list);
+	fprintf(stderr, ngettext("Wiped keyslot %s.\n", "Wiped keyslots %s.\n",
+				 (unsigned long)__builtin_popcount(wipe)), list);
 	return 0;
 }
 

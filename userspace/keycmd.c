@@ -79,12 +79,12 @@ int cmd_key_list(const struct vault_opts *o, int argc, char **argv)
 	if (r)
 		return r;
 	if (log_verbose_level)
-		printf("%-*s %9s  %s\n", VAULT_KEY_NAME_MAX - 1, "NAME", "SIZE", "LIFETIME");
+		printf("%-*s %9s  %s\n", VAULT_KEY_NAME_MAX - 1, _("NAME"), _("SIZE"), _("LIFETIME"));
 	for (i = 0; i < n; i++) {
 		keys[i].name[VAULT_KEY_NAME_MAX - 1] = '\0';
-		printf("%-*s %4u bits  %s\n", VAULT_KEY_NAME_MAX - 1, keys[i].name,
+		printf(_("%-*s %4u bits  %s\n"), VAULT_KEY_NAME_MAX - 1, keys[i].name,
 		       keys[i].key_size * 8,
-		       keys[i].flags & VAULT_KEY_PERSISTENT ? "persistent" : "until its file is closed");
+		       keys[i].flags & VAULT_KEY_PERSISTENT ? _("persistent") : _("until its file is closed"));
 	}
 	free(keys);
 	return 0;
@@ -103,8 +103,10 @@ static void print_module_version(void)
 		return;
 	if (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
-		printf("dm-vault module: version %s%s\n", line,
-		       strcmp(line, VAULTCTL_VERSION) ? " (not vaultctl's)" : "");
+		if (strcmp(line, VAULTCTL_VERSION))
+			printf(_("dm-vault module: version %s (not vaultctl's)\n"), line);
+		else
+			printf(_("dm-vault module: version %s\n"), line);
 	}
 	fclose(f);
 }
@@ -119,23 +121,23 @@ int cmd_version(const struct vault_opts *o, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	printf("vaultctl %s\n", VAULTCTL_VERSION);
-	printf("dm-vault interface (built against): %u.%u\n", VAULT_VERSION_MAJOR,
+	printf(_("dm-vault interface (built against): %u.%u\n"), VAULT_VERSION_MAJOR,
 	       VAULT_VERSION_MINOR);
 	print_module_version();
 	fd = vctl_open(VCTL_QUIET, &v);
 	if (fd == -ENOTSUP) {
-		printf("dm-vault module: not loaded or incompatible\n");
+		printf(_("dm-vault module: not loaded or incompatible\n"));
 		return 0;
 	}
 	if (fd < 0) {
-		printf("dm-vault module: unknown (%s)\n", strerror(-fd));
+		printf(_("dm-vault module: unknown (%s)\n"), strerror(-fd));
 		return 0;
 	}
 	vctl_close(fd);
 	vctl_features_string(v.features, feat, sizeof(feat));
-	printf("dm-vault module: interface %u.%u, features: %s\n", v.major, v.minor,
+	printf(_("dm-vault module: interface %u.%u, features: %s\n"), v.major, v.minor,
 	       *feat ? feat : "none");
-	printf("dm-vault limits: key names up to %u bytes, keys up to %u bytes, %u keys\n",
+	printf(_("dm-vault limits: key names up to %u bytes, keys up to %u bytes, %u keys\n"),
 	       v.key_name_max, v.key_size_max, v.keys_max);
 	return 0;
 }

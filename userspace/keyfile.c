@@ -102,10 +102,12 @@ int keyfile_read(const char *path, uint64_t offset, void *buf, size_t size)
 	seekable = S_ISREG(st.st_mode);
 	if (seekable && ((uint64_t)st.st_size < offset ||
 			 (uint64_t)st.st_size - offset < size)) {
-		log_err("key file %s is too short: it holds %llu bytes%s, but a %zu-bit key needs %zu bytes%s",
-			name, (unsigned long long)st.st_size,
-			offset ? " in all" : "", size * 8, size,
-			offset ? " after the key file offset" : "");
+		if (offset)
+			log_err("key file %s is too short: it holds %llu bytes in all, but a %zu-bit key needs %zu bytes after the key file offset",
+				name, (unsigned long long)st.st_size, size * 8, size);
+		else
+			log_err("key file %s is too short: it holds %llu bytes, but a %zu-bit key needs %zu bytes",
+				name, (unsigned long long)st.st_size, size * 8, size);
 		r = -EINVAL;
 		goto out;
 	}
@@ -127,8 +129,12 @@ int keyfile_read(const char *path, uint64_t offset, void *buf, size_t size)
 		goto out;
 	}
 	if ((size_t)n < size) {
-		log_err("key file %s is too short: it holds %zd bytes%s, but a %zu-bit key needs %zu bytes",
-			name, n, offset ? " after the key file offset" : "", size * 8, size);
+		if (offset)
+			log_err("key file %s is too short: it holds %zd bytes after the key file offset, but a %zu-bit key needs %zu bytes",
+				name, n, size * 8, size);
+		else
+			log_err("key file %s is too short: it holds %zd bytes, but a %zu-bit key needs %zu bytes",
+				name, n, size * 8, size);
 		r = -EINVAL;
 		goto out;
 	}

@@ -202,15 +202,15 @@ static int unlock_core(const struct vault_opts *o, struct luks2 *l, const char *
 		return -ENOMEM;
 	}
 	if (except >= 0)
-		snprintf(prompt, sizeof(prompt), "Enter any remaining passphrase for %s: ", device);
+		snprintf(prompt, sizeof(prompt), _("Enter any remaining passphrase for %s: "), device);
 	else if (o->volume)
-		snprintf(prompt, sizeof(prompt), "Enter passphrase for %s (%s): ", o->volume,
+		snprintf(prompt, sizeof(prompt), _("Enter passphrase for %s (%s): "), o->volume,
 			 device);
 	else if (keyslot >= 0)
-		snprintf(prompt, sizeof(prompt), "Enter passphrase for %s (keyslot %d): ", device,
+		snprintf(prompt, sizeof(prompt), _("Enter passphrase for %s (keyslot %d): "), device,
 			 keyslot);
 	else
-		snprintf(prompt, sizeof(prompt), "Enter passphrase for %s: ", device);
+		snprintf(prompt, sizeof(prompt), _("Enter passphrase for %s: "), device);
 	if (given)
 		tries = 1;
 	if (!given && except < 0 && pass_source(o->key_file) != PASS_KEYFILE) {
@@ -277,7 +277,7 @@ static int unlock_core(const struct vault_opts *o, struct luks2 *l, const char *
 	}
 	answer_chan_close(&chan);
 	if (r == -EPERM && o->volume)
-		log_err("no passphrase matched after %u %s", i, i == 1 ? "try" : "tries");
+		log_err(ngettext("no passphrase matched after %u try", "no passphrase matched after %u tries", i), i);
 	/* open --all: keep what was typed for the next volumes */
 	if (r >= 0 && !given && o->pass_cache && pass_source(o->key_file) != PASS_KEYFILE &&
 	    pass_cache_add(o->pass_cache, &p))
@@ -356,15 +356,15 @@ static int find_signatures(int fd, const char *device, char *what, size_t len)
 		if (!blkid_probe_lookup_value(pr, "TYPE", &type, NULL)) {
 			blkid_probe_lookup_value(pr, "USAGE", &usage, NULL);
 			snprintf(what, len, "a %s signature (%s)", type,
-				 usage ? usage : "unknown use");
+				 usage ? usage : _("unknown use"));
 		} else if (!blkid_probe_lookup_value(pr, "PTTYPE", &type, NULL)) {
-			snprintf(what, len, "a %s partition table", type);
+			snprintf(what, len, _("a %s partition table"), type);
 		} else {
-			snprintf(what, len, "a signature of unknown type");
+			snprintf(what, len, _("a signature of unknown type"));
 		}
 		r = 1;
 	} else if (r == -2) {
-		snprintf(what, len, "several conflicting signatures");
+		snprintf(what, len, _("several conflicting signatures"));
 		r = 1;
 	} else if (r == 1) {
 		r = 0;
@@ -445,7 +445,7 @@ int cmd_format(const struct vault_opts *o, int argc, char **argv)
 		goto out;
 	if (r) {
 		snprintf(question, sizeof(question),
-			 "%s holds %s: formatting destroys it and the data on it.", device, what);
+			 _("%s holds %s: formatting destroys it and the data on it."), device, what);
 		r = -EINVAL;
 		if (!o->force && (o->batch_mode || !isatty(STDIN_FILENO))) {
 			log_err("%s", question);
@@ -458,7 +458,7 @@ int cmd_format(const struct vault_opts *o, int argc, char **argv)
 		if (o->force)
 			log_verbose("Overwriting %s on %s (--force).", what, device);
 	} else if (!o->batch_mode && isatty(STDIN_FILENO)) {
-		snprintf(question, sizeof(question), "This will overwrite data on %s irrevocably.",
+		snprintf(question, sizeof(question), _("This will overwrite data on %s irrevocably."),
 			 device);
 		r = -EINVAL;
 		if (ask_yes(question))
@@ -476,7 +476,7 @@ int cmd_format(const struct vault_opts *o, int argc, char **argv)
 	fp.keyslot = o->key_slot;
 	luks_pbkdf(o, &fp.pbkdf);
 
-	snprintf(prompt, sizeof(prompt), "Enter passphrase for %s: ", device);
+	snprintf(prompt, sizeof(prompt), _("Enter passphrase for %s: "), device);
 	r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, true, &p);
 	if (r)
 		goto out;
@@ -730,7 +730,7 @@ int luks_mapping_key(const struct vault_opts *o, const char *device, const char 
 		r = luks2_get_segment(l, &seg);
 		if (r || seg.size) {
 			log_err("cannot resize %s: %s", device,
-				r ? luks2_error(l) : "its LUKS2 data segment has a fixed size");
+				r ? luks2_error(l) : _("its LUKS2 data segment has a fixed size"));
 			luks2_free(l);
 			return -EINVAL;
 		}
@@ -883,7 +883,7 @@ int cmd_header_restore(const struct vault_opts *o, int argc, char **argv)
 	if (fd < 0)
 		return fd;
 	snprintf(rc.question, sizeof(rc.question),
-		 "The header and keyslots of %s will be replaced by those in %s.", argv[0],
+		 _("The header and keyslots of %s will be replaced by those in %s."), argv[0],
 		 argv[1]);
 	rc.o = o;
 	l = luks2_new();
@@ -894,9 +894,11 @@ int cmd_header_restore(const struct vault_opts *o, int argc, char **argv)
 	/* the question comes after the checks: no refusal after a "YES" */
 	r = luks2_header_restore_fd(l, fd, argv[0], argv[1], o->force, restore_confirm, &rc);
 	close(fd);
-	if (r && r != rc.refused)	/* luks_confirm() explains its own refusal */
-		log_err("cannot restore the header of %s: %s%s", argv[0], luks2_error(l),
-			r == -EEXIST ? " (--force overrides)" : "");
+	if (r == -EEXIST && r != rc.refused)	/* luks_confirm() explains its own refusal */
+		log_err("cannot restore the header of %s: %s (--force overrides)", argv[0],
+			luks2_error(l));
+	else if (r && r != rc.refused)
+		log_err("cannot restore the header of %s: %s", argv[0], luks2_error(l));
 	else if (!r)
 		log_verbose("Header of %s restored from %s.", argv[0], argv[1]);
 	luks2_free(l);
@@ -916,7 +918,7 @@ int cmd_erase(const struct vault_opts *o, int argc, char **argv)
 	if (r)
 		return r;
 	snprintf(question, sizeof(question),
-		 "This wipes every keyslot of %s (%u in use): the data cannot be opened again without a header backup.",
+		 _("This wipes every keyslot of %s (%u in use): the data cannot be opened again without a header backup."),
 		 argv[0], luks_slot_count(l));
 	r = luks_confirm(o, question);
 	if (!r) {
@@ -954,7 +956,7 @@ int cmd_repair(const struct vault_opts *o, int argc, char **argv)
 	else if (r)
 		printf("%s: repaired (%s)\n", argv[0], luks2_health_text(l));
 	else
-		printf("%s: both header copies are valid; nothing to repair\n", argv[0]);
+		printf(_("%s: both header copies are valid; nothing to repair\n"), argv[0]);
 	luks2_free(l);
 	return r < 0 ? lib_err(r) : 0;
 }

@@ -17,16 +17,19 @@
 /* The new passphrase: from NEW_FILE (whole file) when given, else asked. */
 static int read_new_pass(const char *new_file, struct passphrase *p)
 {
-	return pass_read(new_file, 0, 0, "Enter new passphrase for key slot: ", true, p);
+	return pass_read(new_file, 0, 0, _("Enter new passphrase for key slot: "), true, p);
 }
 
-static int slot_error(struct luks2 *l, const char *what, const char *device, int r)
+/* The exit code for the library's error R (after its message). */
+static int slot_code(int r)
 {
-	log_err("cannot %s on %s: %s", what, device, luks2_error(l));
 	if (r == -ENOMEM || r == -EEXIST || r == -ENOSPC || r == -ESTALE)
 		return r == -ENOSPC ? -EINVAL : r;
 	return r == -EPERM ? -EACCES : -EINVAL;
 }
+
+/* FMT: "cannot ... on %s: %s" (DEVICE, the library's error), a literal */
+#define slot_error(l, fmt, device, r) (log_err(fmt, device, luks2_error(l)), slot_code(r))
 
 int cmd_add_key(const struct vault_opts *o, int argc, char **argv)
 {
@@ -55,7 +58,7 @@ int cmd_add_key(const struct vault_opts *o, int argc, char **argv)
 	luks_pbkdf(o, &pbkdf);
 	r = luks2_add_keyslot(l, o->key_slot, vk, vk_len, np.buf, np.len, &pbkdf);
 	if (r < 0) {
-		r = slot_error(l, "add a keyslot", device, r);
+		r = slot_error(l, ("cannot add a keyslot on %s: %s"), device, r);
 		goto out;
 	}
 	log_verbose("Key slot %d created.", r);
@@ -69,17 +72,20 @@ out:
 
 /* The question before removing SLOT, the last keyslot that opens DEVICE. */
 static void last_usable_question(struct luks2 *l, int slot, const char *device,
-				 const char *doing, char *q, size_t len)
+				 bool kill, char *q, size_t len)
 {
 	unsigned int unbound = luks_slot_count(l) - luks_usable_count(l);
 	int n;
 
-	n = snprintf(q, len, "Keyslot %d is the last usable keyslot of %s: after %s it the volume cannot be opened.",
-		     slot, device, doing);
+	n = snprintf(q, len, kill ?
+		     _("Keyslot %d is the last usable keyslot of %s: after killing it the volume cannot be opened.") :
+		     _("Keyslot %d is the last usable keyslot of %s: after removing it the volume cannot be opened."),
+		     slot, device);
 	if (unbound && n > 0 && (size_t)n < len)
 		snprintf(q + n, len - (size_t)n,
-			 " (%u other keyslot%s not bound to the data segment and cannot open it.)",
-			 unbound, unbound == 1 ? " is" : "s are");
+			 ngettext(" (%u other keyslot is not bound to the data segment and cannot open it.)",
+				  " (%u other keyslots are not bound to the data segment and cannot open it.)",
+				  unbound), unbound);
 }
 
 int cmd_remove_key(const struct vault_opts *o, int argc, char **argv)
@@ -108,14 +114,14 @@ int cmd_remove_key(const struct vault_opts *o, int argc, char **argv)
 	}
 	/* luks_unlock only opens usable keyslots, so SLOT is one of them */
 	if (luks_usable_count(l) == 1) {
-		last_usable_question(l, slot, device, "removing", question, sizeof(question));
+		last_usable_question(l, slot, device, false, question, sizeof(question));
 		r = luks_confirm(o, question);
 		if (r)
 			goto out;
 	}
 	r = luks2_kill_slot(l, slot);
 	if (r < 0) {
-		r = slot_error(l, "remove the keyslot", device, r);
+		r = slot_error(l, ("cannot remove the keyslot on %s: %s"), device, r);
 		goto out;
 	}
 	log_verbose("Key slot %d removed.", slot);
@@ -148,7 +154,7 @@ int cmd_change_key(const struct vault_opts *o, int argc, char **argv)
 	luks_pbkdf(o, &pbkdf);
 	r = luks2_change_key(l, slot, old.buf, old.len, np.buf, np.len, &pbkdf);
 	if (r < 0) {
-		r = slot_error(l, "change the passphrase", device, r);
+		r = slot_error(l, ("cannot change the passphrase on %s: %s"), device, r);
 		goto out;
 	}
 	log_verbose("Key slot %d has a new passphrase.", r);
@@ -206,7 +212,7 @@ static int kill_slot_allowed(const struct vault_opts *o, struct luks2 *l, const 
 	if (r < 0)
 		return r;
 	if (last && !o->batch_mode) {
-		last_usable_question(l, (int)slot, device, "killing", question, sizeof(question));
+		last_usable_question(l, (int)slot, device, true, question, sizeof(question));
 		return luks_confirm(o, question);
 	}
 	return 0;
@@ -238,7 +244,7 @@ int cmd_kill_slot(const struct vault_opts *o, int argc, char **argv)
 		goto out;
 	r = luks2_kill_slot(l, (int)slot);
 	if (r < 0) {
-		r = slot_error(l, "kill the keyslot", device, r);
+		r = slot_error(l, ("cannot kill the keyslot on %s: %s"), device, r);
 		goto out;
 	}
 	log_verbose("Key slot %u removed.", slot);

@@ -2,9 +2,11 @@
 /*
  * vaultctl: sets up dm-vault encrypted block devices.
  */
+#include "i18n.h"
 #include "vaultctl.h"
 
 int main(int argc, char **argv)
 {
+	i18n_init();
 	return vaultctl_main(argc, argv);
 }

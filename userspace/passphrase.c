@@ -381,7 +381,7 @@ static int tty_read(const char *prompt, bool echo_on, uint64_t deadline_us, stru
 
 static int keyfile_pass(const char *path, uint64_t offset, uint64_t size, struct passphrase *p)
 {
-	const char *shown = strcmp(path, "-") ? path : "- (standard input)";
+	const char *shown = strcmp(path, "-") ? path : _("- (standard input)");
 	uint64_t max = size ? size : PASS_KEYFILE_MAX;
 	bool is_stdin = !strcmp(path, "-");
 	char junk[4096];
@@ -446,13 +446,16 @@ int pass_read(const char *key_file, uint64_t offset, uint64_t size, const char *
 	return pass_read_until(key_file, offset, size, prompt, verify, 0, p);
 }
 
-/* pass_read_until(); WHAT names the secret in messages ("passphrase", "PIN"). */
+/*
+ * pass_read_until(); PIN: the secret is a PIN, not a passphrase (each message
+ * is written out for both: a translation may word them differently).
+ */
 static int read_secret_until(const char *key_file, uint64_t offset, uint64_t size,
-			     const char *prompt, bool verify, uint64_t deadline_us, const char *what,
+			     const char *prompt, bool verify, uint64_t deadline_us, bool pin,
 			     struct passphrase *p)
 {
 	struct passphrase again = { 0 };
-	char verify_prompt[32];
+	char verify_prompt[256];
 	int r;
 
 	p->buf = NULL;
@@ -493,12 +496,16 @@ static int read_secret_until(const char *key_file, uint64_t offset, uint64_t siz
 		}
 		if (r || !verify || !p->len)
 			break;
-		snprintf(verify_prompt, sizeof(verify_prompt), "Verify %s: ", what);
+		snprintf(verify_prompt, sizeof(verify_prompt), "%s",
+			 pin ? _("Verify PIN: ") : _("Verify passphrase: "));
 		r = tty_read(verify_prompt, false, deadline_us, &again);
 		if (r)
 			break;
 		if (again.len != p->len || memcmp(again.buf, p->buf, p->len)) {
-			log_err("%ss do not match", what);
+			if (pin)
+				log_err("PINs do not match");
+			else
+				log_err("passphrases do not match");
 			r = -EINVAL;
 		}
 		pass_free(&again);
@@ -507,15 +514,23 @@ static int read_secret_until(const char *key_file, uint64_t offset, uint64_t siz
 		r = read_stream(STDIN_FILENO, true, PASS_INTERACTIVE_MAX, false, deadline_us, p);
 		if (r == -ENODATA)
 			r = 0;	/* nothing at all: "no passphrase given" below */
-		if (r == -E2BIG)
-			log_err("the %s on standard input is longer than %u bytes", what,
+		if (r == -E2BIG && pin)
+			log_err("the PIN on standard input is longer than %u bytes",
 				PASS_INTERACTIVE_MAX);
+		else if (r == -E2BIG)
+			log_err("the passphrase on standard input is longer than %u bytes",
+				PASS_INTERACTIVE_MAX);
+		else if (r && r != -ETIMEDOUT && pin)
+			log_err("cannot read the PIN from standard input: %s", strerror(-r));
 		else if (r && r != -ETIMEDOUT)
-			log_err("cannot read the %s from standard input: %s", what, strerror(-r));
+			log_err("cannot read the passphrase from standard input: %s", strerror(-r));
 		break;
 	}
 	if (!r && !p->len) {
-		log_err("no %s given (empty input)", what);
+		if (pin)
+			log_err("no PIN given (empty input)");
+		else
+			log_err("no passphrase given (empty input)");
 		r = -ENODATA;
 	}
 	if (r)
@@ -527,13 +542,13 @@ int pass_read_until(const char *key_file, uint64_t offset, uint64_t size, const 
 		    bool verify, uint64_t deadline_us, struct passphrase *p)
 {
 	return read_secret_until(key_file, offset, size, prompt, verify, deadline_us,
-				 "passphrase", p);
+				 false, p);
 }
 
 int pass_read_pin_until(const char *prompt, bool verify, uint64_t deadline_us,
 			struct passphrase *p)
 {
-	return read_secret_until(NULL, 0, 0, prompt, verify, deadline_us, "PIN", p);
+	return read_secret_until(NULL, 0, 0, prompt, verify, deadline_us, true, p);
 }
 
 int pass_read_terminal(const char *prompt, struct passphrase *p)
@@ -568,7 +583,7 @@ int pass_read_optional(struct passphrase *p)
 int ask_yes(const char *question)
 {
 	struct passphrase answer = { 0 };
-	char prompt[512];
+	char prompt[1536];	/* QUESTION (up to 1200 bytes) and the warning */
 	int r;
 
 	if (!isatty(STDIN_FILENO)) {
@@ -576,7 +591,7 @@ int ask_yes(const char *question)
 		log_err("nobody can confirm this: standard input is not a terminal");
 		return -ENOTTY;
 	}
-	snprintf(prompt, sizeof(prompt), "\nWARNING!\n========\n%s\n\nAre you sure? (Type 'YES' in capital letters): ",
+	snprintf(prompt, sizeof(prompt), _("\nWARNING!\n========\n%s\n\nAre you sure? (Type 'YES' in capital letters): "),
 		 question);
 	r = tty_read(prompt, true, 0, &answer);
 	if (r)

@@ -257,6 +257,7 @@ static int load_table(struct reenc_target *tg, struct vault_table *t, const char
 	t->nr_extra = 0;
 	t->extra[0] = '\0';
 	if (new_cipher) {
+		/* no-i18n: table parameters */
 		n = snprintf(t->extra, sizeof(t->extra), "reencrypt %s key:%s %" PRIu64, new_cipher,
 			     new_key, boundary);
 		t->nr_extra = 4;
@@ -339,7 +340,7 @@ static int kernel_hold(struct reenc_target *tg, uint64_t off, uint64_t len)
 	char msg[64], reply[128];
 	int r;
 
-	snprintf(msg, sizeof(msg), "reencrypt hold %" PRIu64, len / 512);
+	snprintf(msg, sizeof(msg), "reencrypt hold %" PRIu64, len / 512);	/* no-i18n: dm message */
 	r = vdm_message_reply(tg->name, msg, reply, sizeof(reply));
 	if (r)
 		log_err("the kernel could not hold the hotzone at %" PRIu64 ": %s (the kernel "
@@ -363,6 +364,7 @@ static int kernel_step(struct reenc_target *tg, uint64_t off, uint64_t len, bool
 	char msg[64], reply[128];
 	int r;
 
+	/* no-i18n: a dm message */
 	snprintf(msg, sizeof(msg), "reencrypt step %" PRIu64 "%s", len / 512, held ? " held" : "");
 	r = vdm_message_reply(tg->name, msg, reply, sizeof(reply));
 	if (r)

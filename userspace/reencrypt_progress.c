@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "reencrypt_progress.h"
 
 static uint64_t now_us(void)
@@ -41,8 +42,8 @@ static void print(struct reenc_progress *p, uint64_t done, uint64_t t)
 	double left = rate > 0 ? (double)(p->total - done) / rate : 0;
 	unsigned int eta = (unsigned int)left;
 
-	fprintf(stderr, "%sProgress: %5.1f%%, %" PRIu64 " of %" PRIu64 " MiB, %.1f MiB/s, "
-		"ETA %02u:%02u:%02u%s", p->tty ? "\r" : "",
+	fprintf(stderr, _("%sProgress: %5.1f%%, %" PRIu64 " of %" PRIu64 " MiB, %.1f MiB/s, "
+		"ETA %02u:%02u:%02u%s"), p->tty ? "\r" : "",
 		p->total ? 100.0 * (double)done / (double)p->total : 100.0,
 		done >> 20, p->total >> 20, rate / 1048576.0, eta / 3600, eta / 60 % 60,
 		eta % 60, p->tty ? "\033[K" : "\n");

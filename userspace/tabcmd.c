@@ -184,9 +184,12 @@ static void wait_for_tpm(const struct vt_entry *e, const char *dev)
 	luks2_free(l);
 	if (!has)
 		return;
-	log_warn("waiting %s%llu s for the TPM2 device %s (token-timeout=)",
-		 e->token_timeout_us ? "up to " : "", (unsigned long long)(e->token_timeout_us / 1000000),
-		 node ? node : "/dev/tpmrm0");
+	if (e->token_timeout_us)
+		log_warn("waiting up to %llu s for the TPM2 device %s (token-timeout=)",
+			 (unsigned long long)(e->token_timeout_us / 1000000), node ? node : "/dev/tpmrm0");
+	else
+		log_warn("waiting %llu s for the TPM2 device %s (token-timeout=)",
+			 (unsigned long long)(e->token_timeout_us / 1000000), node ? node : "/dev/tpmrm0");
 	end = pass_now_us() + e->token_timeout_us;
 	while (!tpm_present(node)) {
 		if (e->token_timeout_us && pass_now_us() >= end) {
@@ -406,8 +409,12 @@ int cmd_tab_check(const struct vault_opts *o, int argc, char **argv)
 			printf("%s\n", line);
 	}
 	if (t.errors)
-		fprintf(stderr, "%s: %u error%s, %zu good entr%s\n", t.path, t.errors,
-			t.errors == 1 ? "" : "s", t.count, t.count == 1 ? "y" : "ies");
+		/* one plural per number: the form of each sentence is chosen whole */
+		fprintf(stderr, t.count == 1 ?
+			ngettext("%s: %u error, %zu good entry\n", "%s: %u errors, %zu good entry\n",
+				 t.errors) :
+			ngettext("%s: %u error, %zu good entries\n", "%s: %u errors, %zu good entries\n",
+				 t.errors), t.path, t.errors, t.count);
 	r = t.errors ? -EINVAL : 0;
 	vaulttab_free(&t);
 	return r;

@@ -21,6 +21,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "util.h"
 
 int log_verbose_level;
@@ -53,7 +54,7 @@ void log_err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog_ctx("", fmt, ap);
+	vlog_ctx("", gettext(fmt), ap);
 	va_end(ap);
 }
 
@@ -62,7 +63,8 @@ void log_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog_ctx("warning: ", fmt, ap);
+	/* TRANSLATORS: the prefix of a warning, "vaultctl: warning: MESSAGE" */
+	vlog_ctx(_("warning: "), gettext(fmt), ap);
 	va_end(ap);
 }
 
@@ -73,10 +75,11 @@ void log_verbose(const char *fmt, ...)
 	if (!log_verbose_level && !log_debug_level)
 		return;
 	va_start(ap, fmt);
-	vlog(stdout, "", fmt, ap);
+	vlog(stdout, "", gettext(fmt), ap);
 	va_end(ap);
 }
 
+/* Not translated: debug output is for developers and bug reports. */
 void log_dbg(const char *fmt, ...)
 {
 	va_list ap;
@@ -374,10 +377,10 @@ const char *dm_name_problem(const char *name)
 	size_t n = strlen(name);
 
 	if (!n)
-		return "a name cannot be empty";
+		return _("a name cannot be empty");
 	/* Short enough that "VAULT-PLAIN-" + name fits a device-mapper uuid. */
 	if (n > 100)
-		return "a name has at most 100 characters";
+		return _("a name has at most 100 characters");
 	/*
 	 * 6.12's dm-ioctl refuses these in DM_DEV_CREATE; 6.1's refuses only a
 	 * '/': there a device "control" is created and mapped, but it gets no
@@ -385,13 +388,13 @@ const char *dm_name_problem(const char *name)
 	 * kernel, before anything is made.
 	 */
 	if (!strcmp(name, "control"))
-		return "'control' is reserved by device-mapper (/dev/mapper/control)";
+		return _("'control' is reserved by device-mapper (/dev/mapper/control)");
 	if (!strcmp(name, ".") || !strcmp(name, ".."))
-		return "'.' and '..' are reserved by device-mapper (not a node name in /dev/mapper)";
+		return _("'.' and '..' are reserved by device-mapper (not a node name in /dev/mapper)");
 	/* The characters libdevmapper passes through without mangling. */
 	for (p = name; *p; p++) {
 		if (!isalnum((unsigned char)*p) && !strchr("#+-.:=@_", *p))
-			return "use 1 to 100 of A-Z a-z 0-9 # + - . : = @ _";
+			return _("use 1 to 100 of A-Z a-z 0-9 # + - . : = @ _");
 	}
 	return NULL;
 }

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "i18n.h"
+
 #define SECTOR_SHIFT	9
 #define SECTOR_SIZE	512U
 
@@ -23,7 +25,11 @@ enum vault_exit {
 	EXIT_BUSY = 5,		/* device busy or already exists */
 };
 
-/* Message levels: errors always print, the rest only when asked for. */
+/*
+ * Message levels: errors always print, the rest only when asked for.
+ * log_err, log_warn and log_verbose translate FMT (gettext; xgettext knows
+ * them as keywords); log_dbg does not.
+ */
 extern int log_verbose_level;	/* --verbose */
 extern int log_debug_level;	/* --debug */
 

@@ -5,10 +5,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
+#include <wctype.h>
 
 #include <json-c/json.h>
 
@@ -35,143 +38,148 @@ struct opt_desc {
 	const char *help;
 };
 
+/*
+ * help is N_(): printed through gettext.  A msgid is one literal, so the
+ * defaults of --cipher (DEFAULT_CIPHER) and --vaulttab (VAULTTAB_DEFAULT)
+ * are spelled out (tests/i18n.sh checks that they still agree).
+ */
 static const struct opt_desc opt_descs[] = {
 	{ "type", 'M', required_argument, OPT_TYPE, "TYPE",
-	  "device type: luks2 (default when the device holds LUKS2) or plain" },
+	  N_("device type: luks2 (default when the device holds LUKS2) or plain") },
 	{ "cipher", 'c', required_argument, OPT_CIPHER, "SPEC",
-	  "cipher specification (default " DEFAULT_CIPHER ")" },
+	  N_("cipher specification (default aes-xts-plain64)") },
 	{ "key-size", 's', required_argument, OPT_KEY_SIZE, "BITS",
-	  "key size in bits, a multiple of 8 (default 512)" },
+	  N_("key size in bits, a multiple of 8 (default 512)") },
 	{ "key-file", 'd', required_argument, OPT_KEY_FILE, "FILE",
-	  "plain: the raw key; LUKS2: the passphrase (whole file); - is stdin" },
+	  N_("plain: the raw key; LUKS2: the passphrase (whole file); - is stdin") },
 	{ "keyfile-offset", 0, required_argument, OPT_KEYFILE_OFFSET, "BYTES",
-	  "skip BYTES bytes of the key file first" },
+	  N_("skip BYTES bytes of the key file first") },
 	{ "offset", 'o', required_argument, OPT_OFFSET, "SECTORS",
-	  "start of the data on the device, in 512-byte sectors" },
+	  N_("start of the data on the device, in 512-byte sectors") },
 	{ "iv-offset", 'p', required_argument, OPT_IV_OFFSET, "SECTORS",
-	  "IV sector offset (cryptsetup's --skip)" },
+	  N_("IV sector offset (cryptsetup's --skip)") },
 	{ "skip", 0, required_argument, OPT_IV_OFFSET, "SECTORS",
-	  "same as --iv-offset" },
+	  N_("same as --iv-offset") },
 	{ "sector-size", 0, required_argument, OPT_SECTOR_SIZE, "BYTES",
-	  "encryption sector size: 512, 1024, 2048 or 4096" },
+	  N_("encryption sector size: 512, 1024, 2048 or 4096") },
 	{ "iv-large-sectors", 0, no_argument, OPT_IV_LARGE_SECTORS, NULL,
-	  "count IVs in sector-size units, not 512-byte sectors" },
+	  N_("count IVs in sector-size units, not 512-byte sectors") },
 	{ "allow-discards", 0, no_argument, OPT_ALLOW_DISCARDS, NULL,
-	  "pass discard requests to the device" },
+	  N_("pass discard requests to the device") },
 	{ "same-cpu-crypt", 0, no_argument, OPT_SAME_CPU_CRYPT, NULL,
-	  "encrypt on the CPU that submitted the I/O" },
+	  N_("encrypt on the CPU that submitted the I/O") },
 	{ "no-read-workqueue", 0, no_argument, OPT_NO_READ_WORKQUEUE, NULL,
-	  "decrypt reads without the read workqueue" },
+	  N_("decrypt reads without the read workqueue") },
 	{ "no-write-workqueue", 0, no_argument, OPT_NO_WRITE_WORKQUEUE, NULL,
-	  "encrypt writes without the write workqueue" },
+	  N_("encrypt writes without the write workqueue") },
 	{ "readonly", 'r', no_argument, OPT_READONLY, NULL,
-	  "create a read-only mapping" },
+	  N_("create a read-only mapping") },
 	{ "size", 'b', required_argument, OPT_SIZE, "SECTORS",
-	  "size of the mapping in 512-byte sectors (default: all)" },
+	  N_("size of the mapping in 512-byte sectors (default: all)") },
 	{ "keyfile-size", 'l', required_argument, OPT_KEYFILE_SIZE, "BYTES",
-	  "LUKS2: use only BYTES bytes of the key file" },
+	  N_("LUKS2: use only BYTES bytes of the key file") },
 	{ "pbkdf", 0, required_argument, OPT_PBKDF, "TYPE",
-	  "argon2id (default), argon2i or pbkdf2" },
+	  N_("argon2id (default), argon2i or pbkdf2") },
 	{ "hash", 0, required_argument, OPT_HASH, "HASH",
-	  "pbkdf2 and volume key digest hash (default sha256)" },
+	  N_("pbkdf2 and volume key digest hash (default sha256)") },
 	{ "iter-time", 'i', required_argument, OPT_ITER_TIME, "MS",
-	  "KDF time to aim for, in milliseconds (default 2000)" },
+	  N_("KDF time to aim for, in milliseconds (default 2000)") },
 	{ "pbkdf-memory", 0, required_argument, OPT_PBKDF_MEMORY, "KIB",
-	  "argon2 memory cost limit in KiB (default 1 GiB, at most half the RAM)" },
+	  N_("argon2 memory cost limit in KiB (default 1 GiB, at most half the RAM)") },
 	{ "pbkdf-parallel", 0, required_argument, OPT_PBKDF_PARALLEL, "N",
-	  "argon2 threads (default up to 4)" },
+	  N_("argon2 threads (default up to 4)") },
 	{ "pbkdf-force-iterations", 0, required_argument, OPT_PBKDF_FORCE_ITERATIONS, "N",
-	  "no calibration: pbkdf2 iterations or argon2 time cost" },
+	  N_("no calibration: pbkdf2 iterations or argon2 time cost") },
 	{ "label", 0, required_argument, OPT_LABEL, "LABEL",
-	  "LUKS2 label (up to 47 bytes)" },
+	  N_("LUKS2 label (up to 47 bytes)") },
 	{ "uuid", 0, required_argument, OPT_UUID, "UUID",
-	  "LUKS2 UUID instead of a random one" },
+	  N_("LUKS2 UUID instead of a random one") },
 	{ "luks2-metadata-size", 0, required_argument, OPT_METADATA_SIZE, "BYTES",
-	  "size of each header copy: 16k (default), 32k, ... 4m" },
+	  N_("size of each header copy: 16k (default), 32k, ... 4m") },
 	{ "key-slot", 'S', required_argument, OPT_KEY_SLOT, "N",
-	  "the keyslot to use (0 to 31)" },
+	  N_("the keyslot to use (0 to 31)") },
 	{ "tries", 'T', required_argument, OPT_TRIES, "N",
-	  "passphrase prompts on a terminal (default 3)" },
+	  N_("passphrase prompts on a terminal (default 3)") },
 	{ "all", 0, no_argument, OPT_ALL, NULL,
-	  "open or close the volumes the vaulttab lists (see vaulttab(5))" },
+	  N_("open or close the volumes the vaulttab lists (see vaulttab(5))") },
 	{ "vaulttab", 0, required_argument, OPT_VAULTTAB, "FILE",
-	  "the vaulttab to use (default " VAULTTAB_DEFAULT ")" },
+	  N_("the vaulttab to use (default /etc/vaulttab)") },
 	{ "batch-mode", 'q', no_argument, OPT_BATCH_MODE, NULL,
-	  "ask no questions (confirmations are taken as given)" },
+	  N_("ask no questions (confirmations are taken as given)") },
 	{ "force", 0, no_argument, OPT_FORCE, NULL,
-	  "format over an existing signature; restore over another volume" },
+	  N_("format over an existing signature; restore over another volume") },
 	{ "token-id", 0, required_argument, OPT_TOKEN_ID, "N",
-	  "try only token N (then the passphrase)" },
+	  N_("try only token N (then the passphrase)") },
 	{ "token-type", 0, required_argument, OPT_TOKEN_TYPE, "TYPE",
-	  "try only tokens of TYPE, e.g. systemd-tpm2" },
+	  N_("try only tokens of TYPE, e.g. systemd-tpm2") },
 	{ "token-only", 0, no_argument, OPT_TOKEN_ONLY, NULL,
-	  "unlock with a token or fail: no passphrase prompt" },
+	  N_("unlock with a token or fail: no passphrase prompt") },
 	{ "token-pin-agent", 0, no_argument, OPT_TOKEN_PIN_AGENT, NULL,
-	  "without a terminal, ask a token's PIN through systemd-ask-password (vault-unlock)" },
+	  N_("without a terminal, ask a token's PIN through systemd-ask-password (vault-unlock)") },
 	{ "disable-tokens", 0, no_argument, OPT_DISABLE_TOKENS, NULL,
-	  "do not try tokens: passphrase only" },
+	  N_("do not try tokens: passphrase only") },
 	{ "test-passphrase", 0, no_argument, OPT_TEST_PASSPHRASE, NULL,
-	  "only check that the passphrase or a token opens a keyslot; map nothing" },
+	  N_("only check that the passphrase or a token opens a keyslot; map nothing") },
 	{ "recovery-key", 0, no_argument, OPT_RECOVERY_KEY, NULL,
-	  "enroll a recovery key (systemd's format) and print it once" },
+	  N_("enroll a recovery key (systemd's format) and print it once") },
 	{ "recovery-key-file", 0, required_argument, OPT_RECOVERY_KEY_FILE, "FILE",
-	  "also write the recovery key to FILE, a new file, mode 0600" },
+	  N_("also write the recovery key to FILE, a new file, mode 0600") },
 	{ "qrcode", 0, required_argument, OPT_QRCODE, "WHEN",
-	  "show the recovery key as a QR code: auto (on a terminal), always, never" },
+	  N_("show the recovery key as a QR code: auto (on a terminal), always, never") },
 	{ "wipe-slot", 0, required_argument, OPT_WIPE_SLOT, "LIST",
-	  "remove keyslots: all, empty, password, recovery, tpm2, pkcs11, fido2, N[,...]" },
+	  N_("remove keyslots: all, empty, password, recovery, tpm2, pkcs11, fido2, N[,...]") },
 	{ "tpm2-device", 0, required_argument, OPT_TPM2_DEVICE, "DEV",
-	  "TPM2: auto, a device path or a TCTI such as swtpm:path=SOCKET" },
+	  N_("TPM2: auto, a device path or a TCTI such as swtpm:path=SOCKET") },
 	{ "tpm2-pcrs", 0, required_argument, OPT_TPM2_PCRS, "[BANK:]N+N",
-	  "enroll: PCRs to seal to, e.g. 7 or sha256:0+7 (default 7; 15 is always added)" },
+	  N_("enroll: PCRs to seal to, e.g. 7 or sha256:0+7 (default 7; 15 is always added)") },
 	{ "tpm2-with-pin", 0, optional_argument, OPT_TPM2_WITH_PIN, NULL,
-	  "enroll: require a PIN too (asked twice, or $NEWPIN); =no: without" },
+	  N_("enroll: require a PIN too (asked twice, or $NEWPIN); =no: without") },
 	{ "tpm2-measure-pcr", 0, required_argument, OPT_TPM2_MEASURE_PCR, "yes|no",
-	  "open: after the unlock, extend PCR 15 so that a TPM2 token bound to it cannot unseal again until reboot (default yes)" },
+	  N_("open: after the unlock, extend PCR 15 so that a TPM2 token bound to it cannot unseal again until reboot (default yes)") },
 	{ "clevis", 0, required_argument, OPT_CLEVIS, "PIN CONFIG",
-	  "enroll: bind a new keyslot with clevis PIN (tang, sss, tpm2) and its JSON CONFIG" },
+	  N_("enroll: bind a new keyslot with clevis PIN (tang, sss, tpm2) and its JSON CONFIG") },
 	{ "clevis-trust", 0, no_argument, OPT_CLEVIS_TRUST, NULL,
-	  "enroll --clevis: trust the tang server's keys without asking (clevis encrypt -y)" },
+	  N_("enroll --clevis: trust the tang server's keys without asking (clevis encrypt -y)") },
 	{ "token-timeout", 0, required_argument, OPT_TOKEN_TIMEOUT, "SPAN",
-	  "open: how long a token may take (clevis decrypt asking tang), e.g. 30s (default), 0: no limit" },
+	  N_("open: how long a token may take (clevis decrypt asking tang), e.g. 30s (default), 0: no limit") },
 	{ "pkcs11-token-uri", 0, required_argument, OPT_PKCS11_TOKEN_URI, "URI",
-	  "enroll: a PKCS#11 token (smartcard): auto (the one token with a certificate) or a pkcs11: URI" },
+	  N_("enroll: a PKCS#11 token (smartcard): auto (the one token with a certificate) or a pkcs11: URI") },
 	{ "subsystem", 0, required_argument, OPT_SUBSYSTEM, "NAME",
-	  "config: LUKS2 subsystem (up to 47 bytes; what is not given is cleared, as cryptsetup)" },
+	  N_("config: LUKS2 subsystem (up to 47 bytes; what is not given is cleared, as cryptsetup)") },
 	{ "dump-json-metadata", 0, no_argument, OPT_DUMP_JSON, NULL,
-	  "dump: print the LUKS2 JSON metadata, as cryptsetup luksDump does" },
+	  N_("dump: print the LUKS2 JSON metadata, as cryptsetup luksDump does") },
 	{ "dump-volume-key", 0, no_argument, OPT_DUMP_VOLUME_KEY, NULL,
-	  "dump: print the volume key (asks a passphrase, then YES unless --batch-mode)" },
+	  N_("dump: print the volume key (asks a passphrase, then YES unless --batch-mode)") },
 	{ "volume-key-file", 0, required_argument, OPT_VOLUME_KEY_FILE, "FILE",
-	  "dump --dump-volume-key: write the key to FILE, a new file, mode 0600" },
+	  N_("dump --dump-volume-key: write the key to FILE, a new file, mode 0600") },
 	{ "json-file", 0, required_argument, OPT_JSON_FILE, "FILE",
-	  "token import: read the token from FILE; export: write it there (default: stdin/stdout)" },
+	  N_("token import: read the token from FILE; export: write it there (default: stdin/stdout)") },
 	{ "device-size", 0, required_argument, OPT_DEVICE_SIZE, "BYTES",
-	  "resize: the new size in bytes (a multiple of 512; units K, M, G, T)" },
+	  N_("resize: the new size in bytes (a multiple of 512; units K, M, G, T)") },
 	{ "init-only", 0, no_argument, OPT_INIT_ONLY, NULL,
-	  "reencrypt: write the re-encryption metadata (new key), move no data" },
+	  N_("reencrypt: write the re-encryption metadata (new key), move no data") },
 	{ "resilience", 0, required_argument, OPT_RESILIENCE, "TYPE",
-	  "reencrypt: hotzone protection: checksum (default), journal, none" },
+	  N_("reencrypt: hotzone protection: checksum (default), journal, none") },
 	{ "reduce-device-size", 0, required_argument, OPT_REDUCE_DEVICE_SIZE, "SIZE",
-	  "encrypt: room taken from the end for the header (e.g. 32M; the filesystem shrunk first)" },
+	  N_("encrypt: room taken from the end for the header (e.g. 32M; the filesystem shrunk first)") },
 	{ "header", 0, required_argument, OPT_HEADER, "FILE",
-	  "open: the volume's detached header; encrypt, decrypt: the detached header file (a new file, or one holding the job to finish)" },
+	  N_("open: the volume's detached header; encrypt, decrypt: the detached header file (a new file, or one holding the job to finish)") },
 	{ "resume-only", 0, no_argument, OPT_RESUME_ONLY, NULL,
-	  "reencrypt, encrypt, decrypt: finish an interrupted job (vaultctl's or cryptsetup's), start none" },
+	  N_("reencrypt, encrypt, decrypt: finish an interrupted job (vaultctl's or cryptsetup's), start none") },
 	{ "hotzone-size", 0, required_argument, OPT_HOTZONE_SIZE, "SIZE",
-	  "reencrypt, encrypt/decrypt in place: bytes per step (units K, M; at most 64M)" },
+	  N_("reencrypt, encrypt/decrypt in place: bytes per step (units K, M; at most 64M)") },
 	{ "max-rate", 0, required_argument, OPT_MAX_RATE, "MIB",
-	  "reencrypt: at most MIB MiB/s (pauses between steps; default: no limit)" },
+	  N_("reencrypt: at most MIB MiB/s (pauses between steps; default: no limit)") },
 	{ "progress-frequency", 0, required_argument, OPT_PROGRESS_FREQUENCY, "SECONDS",
-	  "reencrypt: progress line every SECONDS (default 1 on a terminal)" },
+	  N_("reencrypt: progress line every SECONDS (default 1 on a terminal)") },
 	{ "verbose", 'v', no_argument, OPT_VERBOSE, NULL,
-	  "say more" },
+	  N_("say more") },
 	{ "debug", 0, no_argument, OPT_DEBUG, NULL,
-	  "print debug messages (never key bytes)" },
+	  N_("print debug messages (never key bytes)") },
 	{ "help", 'h', no_argument, OPT_HELP, NULL,
-	  "show help (of a command, after its name)" },
+	  N_("show help (of a command, after its name)") },
 	{ "version", 'V', no_argument, OPT_VERSION, NULL,
-	  "same as the version command" },
+	  N_("same as the version command") },
 };
 
 #define NR_OPTS (sizeof(opt_descs) / sizeof(opt_descs[0]))
@@ -207,91 +215,91 @@ static const struct vault_action actions[] = {
 	{ "open", cmd_open, 1, 2, OPTS_OPEN | OPTS_PASS | OPTB(OPT_KEY_SLOT) | OPTS_TOKEN |
 	  OPTB(OPT_TEST_PASSPHRASE) | OPTB(OPT_TPM2_DEVICE) | OPTB(OPT_TPM2_MEASURE_PCR) |
 	  OPTB(OPT_HEADER) | OPTB(OPT_TOKEN_TIMEOUT), 0, true,
-	  "DEVICE NAME", "map DEVICE as /dev/mapper/NAME: LUKS2 with a token or passphrase, or plain" },
+	  "DEVICE NAME", N_("map DEVICE as /dev/mapper/NAME: LUKS2 with a token or passphrase, or plain") },
 	{ "close", cmd_close, 1, 1, 0, 0, true,
-	  "NAME", "remove the mapping NAME" },
+	  "NAME", N_("remove the mapping NAME") },
 	{ "status", cmd_status, 1, 1, 0, 0, true,
-	  "NAME", "show the state of the mapping NAME" },
+	  "NAME", N_("show the state of the mapping NAME") },
 	{ "suspend", cmd_suspend, 1, 1, 0, 0, true,
-	  "NAME", "suspend NAME and wipe its key from the kernel" },
+	  "NAME", N_("suspend NAME and wipe its key from the kernel") },
 	{ "resume", cmd_resume, 1, 1, OPTS_KEYFILE | OPTS_PASS | OPTB(OPT_KEY_SLOT), 0, true,
-	  "NAME", "give a suspended NAME its key again (LUKS2: passphrase) and resume it" },
+	  "NAME", N_("give a suspended NAME its key again (LUKS2: passphrase) and resume it") },
 	{ "resize", cmd_resize, 1, 1, OPTS_KEYFILE | OPTS_PASS | OPTB(OPT_KEY_SLOT) | OPTS_TOKEN |
 	  OPTB(OPT_SIZE) | OPTB(OPT_DEVICE_SIZE) | OPTB(OPT_TPM2_DEVICE), 0, true,
-	  "NAME", "change the size of NAME (default: all of its device; LUKS2: asks the key again)" },
+	  "NAME", N_("change the size of NAME (default: all of its device; LUKS2: asks the key again)") },
 	{ "key add", cmd_key_add, 1, 1, OPTS_KEYFILE, OPTB(OPT_KEY_FILE) | OPTB(OPT_KEY_SIZE), true,
-	  "KEYNAME", "load a persistent key into dm-vault" },
+	  "KEYNAME", N_("load a persistent key into dm-vault") },
 	{ "key remove", cmd_key_remove, 1, 1, 0, 0, true,
-	  "KEYNAME", "remove a loaded key" },
+	  "KEYNAME", N_("remove a loaded key") },
 	{ "key list", cmd_key_list, 0, 0, 0, 0, true,
-	  "", "list loaded keys (names and sizes only)" },
+	  "", N_("list loaded keys (names and sizes only)") },
 	{ "format", cmd_format, 1, 1, OPTS_FORMAT, 0, false,
-	  "DEVICE", "make DEVICE a LUKS2 volume protected by a passphrase" },
+	  "DEVICE", N_("make DEVICE a LUKS2 volume protected by a passphrase") },
 	{ "add-key", cmd_add_key, 1, 2, OPTS_PASS | OPTS_PBKDF | OPTB(OPT_KEY_SLOT), 0, false,
-	  "DEVICE [NEW_KEY_FILE]", "add a passphrase (a keyslot) to a LUKS2 volume" },
+	  "DEVICE [NEW_KEY_FILE]", N_("add a passphrase (a keyslot) to a LUKS2 volume") },
 	{ "remove-key", cmd_remove_key, 1, 2, OPTS_PASS | OPTB(OPT_BATCH_MODE), 0, false,
-	  "DEVICE [KEY_FILE]", "remove the keyslot the given passphrase opens" },
+	  "DEVICE [KEY_FILE]", N_("remove the keyslot the given passphrase opens") },
 	{ "change-key", cmd_change_key, 1, 2, OPTS_PASS | OPTS_PBKDF | OPTB(OPT_KEY_SLOT), 0, false,
-	  "DEVICE [NEW_KEY_FILE]", "change a passphrase, keeping its keyslot number" },
+	  "DEVICE [NEW_KEY_FILE]", N_("change a passphrase, keeping its keyslot number") },
 	{ "kill-slot", cmd_kill_slot, 2, 2, OPTS_PASS | OPTB(OPT_BATCH_MODE), 0, false,
-	  "DEVICE N", "remove keyslot N (asks for a remaining passphrase)" },
+	  "DEVICE N", N_("remove keyslot N (asks for a remaining passphrase)") },
 	{ "enroll", cmd_enroll, 1, 1, OPTS_PASS | OPTS_ENROLL | OPTB(OPT_BATCH_MODE), 0, false,
-	  "DEVICE", "add a recovery key keyslot and its token; --wipe-slot removes keyslots" },
+	  "DEVICE", N_("add a recovery key keyslot and its token; --wipe-slot removes keyslots") },
 	{ "dump", cmd_dump, 1, 1, OPTB(OPT_DUMP_JSON) | OPTB(OPT_DUMP_VOLUME_KEY) |
 	  OPTB(OPT_VOLUME_KEY_FILE) | OPTS_PASS | OPTB(OPT_KEY_SLOT) | OPTB(OPT_BATCH_MODE), 0, false,
-	  "DEVICE", "show the LUKS2 header (no secrets unless --dump-volume-key)" },
+	  "DEVICE", N_("show the LUKS2 header (no secrets unless --dump-volume-key)") },
 	{ "header-backup", cmd_header_backup, 2, 2, 0, 0, false,
-	  "DEVICE FILE", "save the LUKS2 header and keyslots to a new FILE" },
+	  "DEVICE FILE", N_("save the LUKS2 header and keyslots to a new FILE") },
 	{ "header-restore", cmd_header_restore, 2, 2, OPTB(OPT_BATCH_MODE) | OPTB(OPT_FORCE), 0, false,
-	  "DEVICE FILE", "write a header backup back to DEVICE" },
+	  "DEVICE FILE", N_("write a header backup back to DEVICE") },
 	{ "uuid", cmd_uuid, 1, 1, OPTB(OPT_UUID) | OPTB(OPT_BATCH_MODE), 0, false,
-	  "DEVICE", "print the UUID of a LUKS2 volume; --uuid sets it (cloned images)" },
+	  "DEVICE", N_("print the UUID of a LUKS2 volume; --uuid sets it (cloned images)") },
 	{ "config", cmd_config, 1, 1, OPTB(OPT_LABEL) | OPTB(OPT_SUBSYSTEM), 0, false,
-	  "DEVICE", "set the LUKS2 label and subsystem (--label, --subsystem)" },
+	  "DEVICE", N_("set the LUKS2 label and subsystem (--label, --subsystem)") },
 	{ "token import", cmd_token_import, 1, 1, OPTB(OPT_JSON_FILE) | OPTB(OPT_TOKEN_ID) |
 	  OPTB(OPT_KEY_SLOT), 0, false,
-	  "DEVICE", "add a token from its JSON (--json-file, else stdin)" },
+	  "DEVICE", N_("add a token from its JSON (--json-file, else stdin)") },
 	{ "token export", cmd_token_export, 1, 1, OPTB(OPT_JSON_FILE) | OPTB(OPT_TOKEN_ID),
 	  OPTB(OPT_TOKEN_ID), false,
-	  "DEVICE", "print the JSON of token --token-id (or write it to --json-file)" },
+	  "DEVICE", N_("print the JSON of token --token-id (or write it to --json-file)") },
 	{ "token remove", cmd_token_remove, 1, 1, OPTB(OPT_TOKEN_ID), OPTB(OPT_TOKEN_ID), false,
-	  "DEVICE", "remove token --token-id (its keyslots stay)" },
+	  "DEVICE", N_("remove token --token-id (its keyslots stay)") },
 	{ "reencrypt", cmd_reencrypt, 1, 1, OPTS_PASS | OPTS_PBKDF | OPTB(OPT_INIT_ONLY) |
 	  OPTB(OPT_RESILIENCE) | OPTB(OPT_RESUME_ONLY) | OPTB(OPT_HOTZONE_SIZE) |
 	  OPTB(OPT_MAX_RATE) | OPTB(OPT_PROGRESS_FREQUENCY) | OPTB(OPT_BATCH_MODE) |
 	  OPTB(OPT_CIPHER) | OPTB(OPT_KEY_SIZE) | OPTB(OPT_SECTOR_SIZE), 0, false,
-	  "DEVICE|NAME", "re-encrypt with a new volume key, online when open (cryptsetup's metadata)" },
+	  "DEVICE|NAME", N_("re-encrypt with a new volume key, online when open (cryptsetup's metadata)") },
 	{ "revoke", cmd_revoke, 1, 1, OPTS_PASS | OPTS_PBKDF | OPTB(OPT_KEY_SLOT) |
 	  OPTB(OPT_HOTZONE_SIZE) | OPTB(OPT_MAX_RATE) | OPTB(OPT_PROGRESS_FREQUENCY) |
 	  OPTB(OPT_BATCH_MODE), OPTB(OPT_KEY_SLOT), false,
-	  "DEVICE|NAME", "remove keyslot --key-slot N and re-encrypt with a new volume key" },
+	  "DEVICE|NAME", N_("remove keyslot --key-slot N and re-encrypt with a new volume key") },
 	{ "encrypt", cmd_encrypt, 1, 1, OPTS_PASS | OPTS_PBKDF | OPTB(OPT_REDUCE_DEVICE_SIZE) |
 	  OPTB(OPT_RESUME_ONLY) | OPTB(OPT_KEY_SIZE) | OPTB(OPT_LABEL) | OPTB(OPT_UUID) |
 	  OPTB(OPT_HEADER) | OPTB(OPT_HOTZONE_SIZE) |
 	  OPTB(OPT_BATCH_MODE), 0, false,
-	  "DEVICE", "encrypt a plain device in place (cryptsetup reencrypt --encrypt)" },
+	  "DEVICE", N_("encrypt a plain device in place (cryptsetup reencrypt --encrypt)") },
 	{ "decrypt", cmd_decrypt, 1, 1, OPTS_PASS | OPTB(OPT_HEADER) | OPTB(OPT_RESUME_ONLY) |
 	  OPTB(OPT_KEY_SLOT) | OPTB(OPT_HOTZONE_SIZE) | OPTB(OPT_BATCH_MODE), 0, false,
-	  "DEVICE", "decrypt a LUKS2 device in place, its header moved to --header FILE" },
+	  "DEVICE", N_("decrypt a LUKS2 device in place, its header moved to --header FILE") },
 	{ "is-luks", cmd_is_luks, 1, 1, 0, 0, false,
-	  "DEVICE", "exit 0 when DEVICE holds a LUKS2 volume" },
+	  "DEVICE", N_("exit 0 when DEVICE holds a LUKS2 volume") },
 	{ "erase", cmd_erase, 1, 1, OPTB(OPT_BATCH_MODE), 0, false,
-	  "DEVICE", "wipe every keyslot of a LUKS2 volume" },
+	  "DEVICE", N_("wipe every keyslot of a LUKS2 volume") },
 	{ "repair", cmd_repair, 1, 1, 0, 0, false,
-	  "DEVICE", "rewrite a damaged LUKS2 header copy from the good one" },
+	  "DEVICE", N_("rewrite a damaged LUKS2 header copy from the good one") },
 	/* "--all" variants: chosen by vault_cli_parse when --all is given */
 	{ "open --all", cmd_open_all, 0, VAULTTAB_ENTRIES_MAX,
 	  OPTS_TAB | OPTB(OPT_TPM2_MEASURE_PCR) | OPTB(OPT_TOKEN_ONLY) | OPTB(OPT_TOKEN_PIN_AGENT),
 	  0, false,
-	  "[NAME...]", "open the vaulttab's volumes (without NAMEs: all but noauto ones)" },
+	  "[NAME...]", N_("open the vaulttab's volumes (without NAMEs: all but noauto ones)") },
 	{ "close --all", cmd_close_all, 0, VAULTTAB_ENTRIES_MAX, OPTS_TAB, 0, false,
-	  "[NAME...]", "close the vaulttab's open volumes, last listed first" },
+	  "[NAME...]", N_("close the vaulttab's open volumes, last listed first") },
 	{ "tab-check", cmd_tab_check, 0, 0, OPTB(OPT_VAULTTAB), 0, false,
-	  "", "check the vaulttab; with -v print each entry normalized" },
+	  "", N_("check the vaulttab; with -v print each entry normalized") },
 	{ "answer", cmd_answer, 0, 1, 0, 0, false,
-	  "[NAME]", "answer another vaultctl's pending passphrase prompt (remote unlock over SSH)" },
+	  "[NAME]", N_("answer another vaultctl's pending passphrase prompt (remote unlock over SSH)") },
 	{ "version", cmd_version, 0, 0, 0, 0, false,
-	  "", "show the versions of vaultctl and of the dm-vault module" },
+	  "", N_("show the versions of vaultctl and of the dm-vault module") },
 };
 
 #define NR_ACTIONS (sizeof(actions) / sizeof(actions[0]))
@@ -326,14 +334,41 @@ static void print_option(FILE *f, const struct opt_desc *d)
 	else
 		snprintf(left, sizeof(left), "    --%s%s%s", d->name,
 			 d->arg ? " " : "", d->arg ? d->arg : "");
-	fprintf(f, "  %-30s %s\n", left, d->help);
+	fprintf(f, "  %-30s %s\n", left, _(d->help));
+}
+
+/*
+ * S with its first character in upper case: a summary starts a sentence in
+ * a command's help.  A translation may start with a multibyte letter ("ánh
+ * xạ"), hence the wide-character round trip in the locale's encoding.
+ */
+static void put_capitalized(FILE *f, const char *s)
+{
+	char first[MB_LEN_MAX];
+	mbstate_t st = { 0 };
+	wchar_t wc;
+	size_t n = mbrtowc(&wc, s, strlen(s), &st), m;
+
+	if (n == 0 || n > strlen(s)) {	/* empty, or not valid in this locale */
+		fputs(s, f);
+		return;
+	}
+	memset(&st, 0, sizeof(st));
+	m = wcrtomb(first, (wchar_t)towupper((wint_t)wc), &st);
+	if (m == (size_t)-1) {
+		fputs(s, f);
+		return;
+	}
+	fwrite(first, 1, m, f);
+	fputs(s + n, f);
 }
 
 static void usage_action(FILE *f, const struct vault_action *a)
 {
+	const char *summary;
 	size_t i;
 
-	fprintf(f, "Usage: vaultctl %s", a->name);
+	fprintf(f, _("Usage: vaultctl %s"), a->name);
 	for (i = 0; i < NR_OPTS; i++) {
 		const struct opt_desc *d = &opt_descs[i];
 
@@ -341,17 +376,19 @@ static void usage_action(FILE *f, const struct vault_action *a)
 			fprintf(f, " --%s %s", d->name,
 				d->id == OPT_TYPE ? "plain" : d->arg);
 	}
-	fprintf(f, " [OPTIONS]%s%s\n\n%c%s.\n", *a->args ? " " : "", a->args,
-		toupper((unsigned char)a->summary[0]), a->summary + 1);
+	summary = _(a->summary);
+	fprintf(f, " [OPTIONS]%s%s\n\n", *a->args ? " " : "", a->args);
+	put_capitalized(f, summary);
+	fputs(".\n", f);
 	if (a->handler == cmd_open)
-		fprintf(f, "\n  LUKS2: vaultctl open [--key-file FILE] [--key-slot N] DEVICE NAME\n"
+		fprintf(f, _("\n  LUKS2: vaultctl open [--key-file FILE] [--key-slot N] DEVICE NAME\n"
 			"         (the tokens first, then the passphrase: FILE, else the terminal,\n"
 			"         else one line of stdin; a recovery key is a passphrase)\n"
 			"  test:  vaultctl open --test-passphrase [--key-file FILE] DEVICE\n"
 			"  plain: vaultctl open --type plain --key-file FILE [OPTIONS] DEVICE NAME\n"
 			"         (FILE holds the raw key)\n"
-			"  vaulttab: vaultctl open --all [--vaulttab FILE] [NAME...]\n");
-	fprintf(f, "\nOptions:\n");
+			"  vaulttab: vaultctl open --all [--vaulttab FILE] [NAME...]\n"));
+	fprintf(f, _("\nOptions:\n"));
 	for (i = 0; i < NR_OPTS; i++) {
 		if ((a->allowed | OPTS_GLOBAL) & OPTB(opt_descs[i].id))
 			print_option(f, &opt_descs[i]);
@@ -362,27 +399,28 @@ static void usage_global(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "Usage: vaultctl [OPTIONS] COMMAND [ARGS]\n\n"
-		"Sets up dm-vault encrypted block devices.\n\nCommands:\n");
+	fprintf(f, _("Usage: vaultctl [OPTIONS] COMMAND [ARGS]\n\n"
+		"Sets up dm-vault encrypted block devices.\n\nCommands:\n"));
 	for (i = 0; i < NR_ACTIONS; i++) {
 		char left[64];
 
 		snprintf(left, sizeof(left), "%s %s", actions[i].name, actions[i].args);
-		fprintf(f, "  %-22s %s\n", left, actions[i].summary);
+		fprintf(f, "  %-22s %s\n", left, _(actions[i].summary));
 	}
-	fprintf(f, "  %-22s %s\n", "help [COMMAND]", "show help");
-	fprintf(f, "\nGlobal options:\n");
+	fprintf(f, "  %-22s %s\n", "help [COMMAND]", _("show help"));
+	fprintf(f, _("\nGlobal options:\n"));
 	for (i = 0; i < NR_OPTS; i++)
 		if ((OPTS_GLOBAL | OPTB(OPT_VERSION)) & OPTB(opt_descs[i].id))
 			print_option(f, &opt_descs[i]);
-	fprintf(f, "\n\"vaultctl COMMAND --help\" shows the options of a command.\n"
+	fprintf(f, _("\n\"vaultctl COMMAND --help\" shows the options of a command.\n"
 		"Exit codes: 0 success, 1 wrong parameters, 2 no permission,\n"
-		"3 out of memory, 4 wrong device, 5 device busy or exists.\n");
+		"3 out of memory, 4 wrong device, 5 device busy or exists.\n"));
 }
 
+/* WHY is a msgid (bad_value is an xgettext keyword: userspace/Makefile). */
 static int bad_value(const char *opt, const char *val, const char *why)
 {
-	log_err("invalid value '%s' for --%s: %s", val, opt, why);
+	log_err("invalid value '%s' for --%s: %s", val, opt, gettext(why));
 	return -EINVAL;
 }
 
@@ -733,7 +771,7 @@ static int clevis_config_arg(struct vault_opts *o, int argc, char **argv)
 
 static int try_help(void)
 {
-	fprintf(stderr, "Try 'vaultctl --help' for more information.\n");
+	fprintf(stderr, _("Try 'vaultctl --help' for more information.\n"));
 	return -EINVAL;
 }
 
@@ -824,7 +862,7 @@ int vault_cli_parse(int argc, char **argv, struct vault_cli *cli)
 			if (cli->help)
 				return 0;	/* the global usage lists them */
 			log_err("'%s' needs a subcommand: %s", pos[0],
-				pos[0][0] == 'k' ? "add, remove or list" : "import, export or remove");
+				pos[0][0] == 'k' ? _("add, remove or list") : _("import, export or remove"));
 			return try_help();
 		}
 		snprintf(name, sizeof(name), "%s %s", pos[0], pos[1]);
@@ -855,7 +893,7 @@ int vault_cli_parse(int argc, char **argv, struct vault_cli *cli)
 	for (i = 0; bad && i < NR_OPTS; i++) {
 		if (bad & OPTB(opt_descs[i].id)) {
 			log_err("option --%s is not valid for '%s'", opt_descs[i].name, a->name);
-			fprintf(stderr, "Try 'vaultctl %s --help'.\n", a->name);
+			fprintf(stderr, _("Try 'vaultctl %s --help'.\n"), a->name);
 			return -EINVAL;
 		}
 	}
@@ -863,11 +901,13 @@ int vault_cli_parse(int argc, char **argv, struct vault_cli *cli)
 		return 0;
 	if (cli->argc < a->min_args || cli->argc > a->max_args) {
 		if (a->min_args)
-			log_err("'%s' needs %s%s", a->name, a->args,
-				cli->argc > a->max_args ? ", and nothing more" : "");
+			if (cli->argc > a->max_args)
+				log_err("'%s' needs %s, and nothing more", a->name, a->args);
+			else
+				log_err("'%s' needs %s", a->name, a->args);
 		else
 			log_err("'%s' takes no arguments", a->name);
-		fprintf(stderr, "Try 'vaultctl %s --help'.\n", a->name);
+		fprintf(stderr, _("Try 'vaultctl %s --help'.\n"), a->name);
 		return -EINVAL;
 	}
 	for (i = 0; i < NR_OPTS; i++) {
@@ -876,21 +916,21 @@ int vault_cli_parse(int argc, char **argv, struct vault_cli *cli)
 		if ((a->required & OPTB(d->id)) && !(cli->opts.set & OPTB(d->id)) &&
 		    opt_by_id(d->id) == d) {
 			log_err("'%s' needs option --%s", a->name, d->name);
-			fprintf(stderr, "Try 'vaultctl %s --help'.\n", a->name);
+			fprintf(stderr, _("Try 'vaultctl %s --help'.\n"), a->name);
 			return -EINVAL;
 		}
 	}
 	/* Only --test-passphrase (which maps nothing) goes without a NAME. */
 	if (a->handler == cmd_open && cli->argc < 2 && !cli->opts.test_passphrase) {
 		log_err("'open' needs DEVICE NAME (only --test-passphrase takes DEVICE alone)");
-		fprintf(stderr, "Try 'vaultctl %s --help'.\n", a->name);
+		fprintf(stderr, _("Try 'vaultctl %s --help'.\n"), a->name);
 		return -EINVAL;
 	}
 	/* Plain mode has no header to find a key through: it needs a key file. */
 	if (a->handler == cmd_open && cli->opts.type && !strcmp(cli->opts.type, "plain") &&
 	    !(cli->opts.set & OPTB(OPT_KEY_FILE))) {
 		log_err("'open --type plain' needs option --key-file");
-		fprintf(stderr, "Try 'vaultctl %s --help'.\n", a->name);
+		fprintf(stderr, _("Try 'vaultctl %s --help'.\n"), a->name);
 		return -EINVAL;
 	}
 	return 0;
@@ -927,7 +967,7 @@ int vaultctl_main(int argc, char **argv)
 		raise(pass_interrupted());
 	}
 	if (r && (log_verbose_level || log_debug_level))
-		fprintf(stderr, "Command failed with code %d (%s).\n", -r, strerror(-r));
+		fprintf(stderr, _("Command failed with code %d (%s).\n"), -r, strerror(-r));
 	else if (!r && cli.action->handler != cmd_tab_check)	/* its -v output is the entries */
 		log_verbose("Command successful.");
 	return errno_to_exit(r);

@@ -83,14 +83,14 @@ static const struct vt_opt_desc vt_opts[] = {
 
 #define NR_VT_OPTS (sizeof(vt_opts) / sizeof(vt_opts[0]))
 
-static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int tab_fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-static int fail(char *err, size_t len, const char *fmt, ...)
+static int tab_fail(char *err, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
+	vsnprintf(err, len, gettext(fmt), ap);
 	va_end(ap);
 	return -1;
 }
@@ -223,14 +223,14 @@ int vt_parse_pcrs(const char *s, uint32_t *mask, char *err, size_t len)
 	/* systemd: "" binds to no PCR at all */
 	while (*p) {
 		if (*p < '0' || *p > '9') {
-			fail(err, len, "invalid value '%s' for option 'tpm2-pcrs': PCR numbers 0 to %d joined by '+', e.g. 7 or 0+7",
+			tab_fail(err, len, "invalid value '%s' for option 'tpm2-pcrs': PCR numbers 0 to %d joined by '+', e.g. 7 or 0+7",
 			     s, VT_TPM2_PCR_MAX);
 			return -EINVAL;
 		}
 		errno = 0;
 		n = strtoul(p, &end, 10);
 		if (errno || n > VT_TPM2_PCR_MAX) {
-			fail(err, len, "invalid value '%s' for option 'tpm2-pcrs': PCR %.*s is out of range (0 to %d)",
+			tab_fail(err, len, "invalid value '%s' for option 'tpm2-pcrs': PCR %.*s is out of range (0 to %d)",
 			     s, (int)(end - p), p, VT_TPM2_PCR_MAX);
 			return -EINVAL;
 		}
@@ -239,12 +239,12 @@ int vt_parse_pcrs(const char *s, uint32_t *mask, char *err, size_t len)
 		if (*p == '+' || *p == ',') {
 			p++;
 			if (!*p) {
-				fail(err, len, "invalid value '%s' for option 'tpm2-pcrs': it ends with '%c'",
+				tab_fail(err, len, "invalid value '%s' for option 'tpm2-pcrs': it ends with '%c'",
 				     s, p[-1]);
 				return -EINVAL;
 			}
 		} else if (*p) {
-			fail(err, len, "invalid value '%s' for option 'tpm2-pcrs': PCR numbers 0 to %d joined by '+', e.g. 7 or 0+7",
+			tab_fail(err, len, "invalid value '%s' for option 'tpm2-pcrs': PCR numbers 0 to %d joined by '+', e.g. 7 or 0+7",
 			     s, VT_TPM2_PCR_MAX);
 			return -EINVAL;
 		}
@@ -278,37 +278,38 @@ static int apply_option(struct vt_entry *e, char *tok, const char **plain_opt, c
 	unsigned int u;
 
 	if (!*tok)
-		return fail(err, len, "empty option (two commas in a row, or a comma at an end)");
+		return tab_fail(err, len, "empty option (two commas in a row, or a comma at an end)");
 	if (!strncmp(tok, "x-systemd.", 10))
 		return 0;
 	d = find_opt(tok, n, val != NULL);
 	if (!d && strspn(tok, "0123456789") == strlen(tok))
-		return fail(err, len,
+		return tab_fail(err, len,
 			    "unknown option '%s' (a ',' splits options: tpm2-pcrs= joins PCRs with '+', e.g. tpm2-pcrs=7+11)",
 			    tok);
 	if (!d)
-		return fail(err, len, "unknown option '%s'", tok);
+		return tab_fail(err, len, "unknown option '%s'", tok);
 	if (d->id == VO_UNSUPPORTED)
-		return fail(err, len,
+		return tab_fail(err, len,
 			    "option '%s' is not supported by vaultctl (TPM2 with tpm2-device=, PKCS#11 with pkcs11-uri=auto, key files and passphrases are)",
 			    d->name);
 	if (d->value && !d->empty_ok && (!val || !*val))
-		return fail(err, len, "option '%s' needs a value (%s=...)", d->name, d->name);
+		return tab_fail(err, len, "option '%s' needs a value (%s=...)", d->name, d->name);
 	if (!d->value && val)
-		return fail(err, len, "option '%s' takes no value", d->name);
+		return tab_fail(err, len, "option '%s' takes no value", d->name);
 	if (d->plain_only && !*plain_opt)
 		*plain_opt = d->name;
 
-#define BAD(why) fail(err, len, "invalid value '%s' for option '%s': %s", val, d->name, why)
+/* WHY is a literal: an xgettext keyword (BAD, userspace/Makefile), translated here */
+#define BAD(why) tab_fail(err, len, "invalid value '%s' for option '%s': %s", val, d->name, gettext(why))
 	switch (d->id) {
 	case VO_LUKS:
 		if (e->type == VT_PLAIN)
-			return fail(err, len, "options 'luks' and 'plain' exclude each other");
+			return tab_fail(err, len, "options 'luks' and 'plain' exclude each other");
 		e->type = VT_LUKS;
 		break;
 	case VO_PLAIN:
 		if (e->type == VT_LUKS)
-			return fail(err, len, "options 'luks' and 'plain' exclude each other");
+			return tab_fail(err, len, "options 'luks' and 'plain' exclude each other");
 		e->type = VT_PLAIN;
 		break;
 	case VO_CIPHER:
@@ -317,7 +318,7 @@ static int apply_option(struct vt_entry *e, char *tok, const char **plain_opt, c
 		free(e->cipher);
 		e->cipher = strdup(val);
 		if (!e->cipher)
-			return fail(err, len, "out of memory");
+			return tab_fail(err, len, "out of memory");
 		break;
 	case VO_SIZE:
 		if (parse_uint(val, &u) || !u || u % 8 || u > KEY_BITS_MAX)
@@ -326,7 +327,7 @@ static int apply_option(struct vt_entry *e, char *tok, const char **plain_opt, c
 		break;
 	case VO_HASH:
 		if (strcmp(val, "plain"))
-			return fail(err, len,
+			return tab_fail(err, len,
 				    "hash=%s is not supported: plain mode takes a raw key file, not a passphrase to hash (use hash=plain or leave it out)",
 				    val);
 		break;
@@ -408,7 +409,7 @@ static int apply_option(struct vt_entry *e, char *tok, const char **plain_opt, c
 		free(e->tpm2_device);
 		e->tpm2_device = strdup(val);
 		if (!e->tpm2_device)
-			return fail(err, len, "out of memory");
+			return tab_fail(err, len, "out of memory");
 		break;
 	case VO_TPM2_PCRS:
 		if (vt_parse_pcrs(val, &e->tpm2_pcrs, err, len))
@@ -445,42 +446,42 @@ static int apply_option(struct vt_entry *e, char *tok, const char **plain_opt, c
 static int check_entry(struct vt_entry *e, const char *plain_opt, char *err, size_t len)
 {
 	if (plain_opt && e->type != VT_PLAIN)
-		return fail(err, len,
+		return tab_fail(err, len,
 			    "option '%s' is for plain mode: add 'plain' (a LUKS2 header says how its volume is encrypted)",
 			    plain_opt);
 	if (e->type == VT_PLAIN) {
 		if (!e->key_file)
-			return fail(err, len,
+			return tab_fail(err, len,
 				    "plain mode needs a key file holding the raw key, not '%s'",
 				    "none");
 		if (e->key_slot >= 0)
-			return fail(err, len, "option 'keyslot' is for LUKS2, not plain mode");
+			return tab_fail(err, len, "option 'keyslot' is for LUKS2, not plain mode");
 		if (e->keyfile_size) {
 			/* crypttab's way of giving the key size of a plain key file */
 			if (e->key_bits && e->keyfile_size * 8 != e->key_bits)
-				return fail(err, len,
+				return tab_fail(err, len,
 					    "keyfile-size=%llu (%llu bits) does not match size=%u",
 					    (unsigned long long)e->keyfile_size,
 					    (unsigned long long)e->keyfile_size * 8, e->key_bits);
 			if (e->keyfile_size > VAULT_KEY_SIZE_MAX)
-				return fail(err, len,
+				return tab_fail(err, len,
 					    "keyfile-size=%llu: a plain key has at most %u bytes",
 					    (unsigned long long)e->keyfile_size,
 					    VAULT_KEY_SIZE_MAX);
 			e->key_bits = (unsigned int)e->keyfile_size * 8;
 		}
 		if (e->iv_large_sectors && e->sector_size <= SECTOR_SIZE)
-			return fail(err, len, "iv-large-sectors needs sector-size= larger than 512");
+			return tab_fail(err, len, "iv-large-sectors needs sector-size= larger than 512");
 		if (e->iv_large_sectors && e->skip % (e->sector_size / SECTOR_SIZE))
-			return fail(err, len,
+			return tab_fail(err, len,
 				    "with iv-large-sectors, skip= must be a multiple of %u (sector-size= in 512-byte sectors)",
 				    e->sector_size / SECTOR_SIZE);
 	}
 	if (e->type == VT_PLAIN && (e->tpm2_device || e->tpm2_pcrs_set || e->tpm2_pin >= 0))
-		return fail(err, len,
+		return tab_fail(err, len,
 			    "TPM2 options are for LUKS2 volumes (their token is in the header), not plain mode");
 	if (e->type == VT_PLAIN && e->pkcs11_auto)
-		return fail(err, len,
+		return tab_fail(err, len,
 			    "pkcs11-uri= is for LUKS2 volumes (their token is in the header), not plain mode");
 	return 0;
 }
@@ -507,14 +508,14 @@ int vaulttab_parse_line(const char *line, size_t len, unsigned int lineno, struc
 	e->tpm2_pin = -1;
 	*bad_name = NULL;
 	if (len >= sizeof(buf))
-		return fail(err, err_len, "line too long (more than %zu bytes)", sizeof(buf) - 1);
+		return tab_fail(err, err_len, "line too long (more than %zu bytes)", sizeof(buf) - 1);
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)line[i];
 
 		if (!c)
-			return fail(err, err_len, "NUL byte at column %zu", i + 1);
+			return tab_fail(err, err_len, "NUL byte at column %zu", i + 1);
 		if ((c < 0x20 && !is_blank((char)c)) || c == 0x7f)
-			return fail(err, err_len, "control character 0x%02x at column %zu", c, i + 1);
+			return tab_fail(err, err_len, "control character 0x%02x at column %zu", c, i + 1);
 	}
 	memcpy(buf, line, len);
 	buf[len] = '\0';
@@ -529,7 +530,7 @@ int vaulttab_parse_line(const char *line, size_t len, unsigned int lineno, struc
 		if (nf == 0 && *p == '#')
 			return 0;
 		if (nf == FIELDS_MAX) {
-			r = fail(err, err_len,
+			r = tab_fail(err, err_len,
 				 "too many fields: expected NAME DEVICE [KEYFILE [OPTIONS]] (no blanks inside OPTIONS)");
 			goto bad;
 		}
@@ -542,17 +543,17 @@ int vaulttab_parse_line(const char *line, size_t len, unsigned int lineno, struc
 	if (!nf)
 		return 0;
 	if (nf < 2) {
-		r = fail(err, err_len, "missing DEVICE: expected NAME DEVICE [KEYFILE [OPTIONS]]");
+		r = tab_fail(err, err_len, "missing DEVICE: expected NAME DEVICE [KEYFILE [OPTIONS]]");
 		goto bad;
 	}
 
 	if (dm_name_valid(fields[0])) {
-		r = fail(err, err_len, "invalid name '%s': %s", fields[0],
+		r = tab_fail(err, err_len, "invalid name '%s': %s", fields[0],
 			 dm_name_problem(fields[0]));
 		goto bad;
 	}
 	if (fields[1][0] != '/' && !vt_device_is_tag(fields[1])) {
-		r = fail(err, err_len,
+		r = tab_fail(err, err_len,
 			 "device '%s' is neither an absolute path nor UUID=, LABEL=, PARTUUID= or PARTLABEL=",
 			 fields[1]);
 		goto bad;
@@ -560,19 +561,19 @@ int vaulttab_parse_line(const char *line, size_t len, unsigned int lineno, struc
 	e->name = strdup(fields[0]);
 	e->device = strdup(fields[1]);
 	if (!e->name || !e->device) {
-		r = fail(err, err_len, "out of memory");
+		r = tab_fail(err, err_len, "out of memory");
 		goto bad;
 	}
 	if (nf > 2 && strcmp(fields[2], "none") && strcmp(fields[2], "-")) {
 		if (fields[2][0] != '/') {
-			r = fail(err, err_len,
+			r = tab_fail(err, err_len,
 				 "key file '%s' is not an absolute path (or none, or -, to ask for a passphrase)",
 				 fields[2]);
 			goto bad;
 		}
 		e->key_file = strdup(fields[2]);
 		if (!e->key_file) {
-			r = fail(err, err_len, "out of memory");
+			r = tab_fail(err, err_len, "out of memory");
 			goto bad;
 		}
 	}
@@ -665,14 +666,14 @@ static int add_line(struct vaulttab *t, const char *line, size_t len, unsigned i
 		return 0;
 	dup = vaulttab_find(t, e.name);
 	if (dup) {
-		snprintf(err, sizeof(err), "duplicate name '%s' (already on line %u)", e.name,
+		snprintf(err, sizeof(err), _("duplicate name '%s' (already on line %u)"), e.name,
 			 dup->line);
 		report(t, lineno, err, NULL);
 		vt_entry_free(&e);
 		return 0;
 	}
 	if (t->count == VAULTTAB_ENTRIES_MAX) {
-		snprintf(err, sizeof(err), "too many entries (at most %d)", VAULTTAB_ENTRIES_MAX);
+		snprintf(err, sizeof(err), _("too many entries (at most %d)"), VAULTTAB_ENTRIES_MAX);
 		report(t, lineno, err, strdup(e.name));
 		vt_entry_free(&e);
 		return 0;
@@ -732,7 +733,7 @@ int vaulttab_load(const char *path, struct vaulttab *t)
 		if (too_long) {
 			char err[VAULTTAB_ERR_MAX];
 
-			snprintf(err, sizeof(err), "line too long (more than %zu bytes)",
+			snprintf(err, sizeof(err), _("line too long (more than %zu bytes)"),
 				 sizeof(line) - 1);
 			report(t, lineno, err, NULL);
 		} else {

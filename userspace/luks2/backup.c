@@ -114,9 +114,13 @@ static int check_backup_layout(struct luks2 *l, const char *device, const char *
 	}
 	if (dsize < b->area || dsize <= b->data_off ||
 	    (b->data_size && b->data_off + b->data_size > dsize)) {
-		l2_err(l, "%s (%" PRIu64 " bytes) is too small for the backup's layout (header area "
-		       "%" PRIu64 ", data from %" PRIu64 "%s)", device, dsize, b->area, b->data_off,
-		       b->data_size ? ", fixed size" : "");
+		if (b->data_size)
+			l2_err(l, "%s (%" PRIu64 " bytes) is too small for the backup's layout (header area "
+			       "%" PRIu64 ", data from %" PRIu64 ", fixed size)", device, dsize, b->area,
+			       b->data_off);
+		else
+			l2_err(l, "%s (%" PRIu64 " bytes) is too small for the backup's layout (header area "
+			       "%" PRIu64 ", data from %" PRIu64 ")", device, dsize, b->area, b->data_off);
 		return -ENOSPC;
 	}
 	return 0;

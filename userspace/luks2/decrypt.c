@@ -399,7 +399,7 @@ static int export_header(int dfd, const char *hdr_path, uint64_t len, char *err,
 
 	if (hfd < 0 || !buf) {
 		r = hfd < 0 ? -errno : -ENOMEM;
-		snprintf(err, err_len, "%s: cannot create it: %s", hdr_path, strerror(-r));
+		snprintf(err, err_len, _("%s: cannot create it: %s"), hdr_path, strerror(-r));
 		if (hfd >= 0)
 			close(hfd);
 		l2_secure_free(buf, CHUNK);
@@ -416,7 +416,7 @@ static int export_header(int dfd, const char *hdr_path, uint64_t len, char *err,
 	close(hfd);
 	l2_secure_free(buf, CHUNK);
 	if (r) {
-		snprintf(err, err_len, "%s: exporting the header failed: %s", hdr_path, strerror(-r));
+		snprintf(err, err_len, _("%s: exporting the header failed: %s"), hdr_path, strerror(-r));
 		unlink(hdr_path);
 	}
 	return r;
@@ -441,14 +441,14 @@ int luks2_decrypt_init(struct luks2 *dl, int dfd, const char *hdr_path, const vo
 	    !l2_u64(s0, "iv_tweak", &iv) || iv || !l2_int(s0, "sector_size", &ss) ||
 	    strcmp((enc = l2_str(s0, "encryption")) ?: "", "aes-xts-plain64") ||
 	    (vk_len != 32 && vk_len != 64)) {
-		snprintf(err, err_len, "only an ordinary aes-xts-plain64 volume (one segment, "
-			 "iv_tweak 0) is decrypted by vaultctl");
+		snprintf(err, err_len, _("only an ordinary aes-xts-plain64 volume (one segment, "
+			 "iv_tweak 0) is decrypted by vaultctl"));
 		return -ENOTSUP;
 	}
 	hdr_end = 2 * dl->hdr_size + dl->keyslots_size;
 	if (S % CSUM_BLOCK || S < hdr_end || dev_size < 2 * S || dev_size % CSUM_BLOCK) {
-		snprintf(err, err_len, "the data offset (%" PRIu64 ") and the device size (%"
-			 PRIu64 ") do not allow moving the header out", S, dev_size);
+		snprintf(err, err_len, _("the data offset (%" PRIu64 ") and the device size (%"
+			 PRIu64 ") do not allow moving the header out"), S, dev_size);
 		return -EINVAL;
 	}
 	/* 1. the header to its file; 2. the first S bytes of data over it */
@@ -471,7 +471,7 @@ int luks2_decrypt_init(struct luks2 *dl, int dfd, const char *hdr_path, const vo
 			r = -errno;
 		l2_secure_free(buf, CHUNK);
 		if (r) {
-			snprintf(err, err_len, "moving the first segment failed: %s", strerror(-r));
+			snprintf(err, err_len, _("moving the first segment failed: %s"), strerror(-r));
 			return r;
 		}
 	}
@@ -479,7 +479,7 @@ int luks2_decrypt_init(struct luks2 *dl, int dfd, const char *hdr_path, const vo
 	l = luks2_new();
 	r = l ? luks2_load(l, hdr_path, LUKS2_RDWR | LUKS2_DETACHED) : -ENOMEM;
 	if (r) {
-		snprintf(err, err_len, "%s: %s", hdr_path, l ? luks2_error(l) : "out of memory");
+		snprintf(err, err_len, "%s: %s", hdr_path, l ? luks2_error(l) : _("out of memory"));
 		goto fail;
 	}
 	l->dev_size = dev_size;		/* segments describe the data device */
@@ -496,7 +496,7 @@ int luks2_decrypt_init(struct luks2 *dl, int dfd, const char *hdr_path, const vo
 			break;
 	}
 	if (i == LUKS2_KEYSLOTS_MAX || area_off + S / CSUM_BLOCK * CSUM_LEN > hdr_end) {
-		snprintf(err, err_len, "no room in the keyslots area for the hotzone checksums");
+		snprintf(err, err_len, _("no room in the keyslots area for the hotzone checksums"));
 		r = -ENOSPC;
 		goto fail;
 	}
@@ -505,7 +505,7 @@ int luks2_decrypt_init(struct luks2 *dl, int dfd, const char *hdr_path, const vo
 	if (!saved || !dold) {
 		json_object_put(saved);
 		r = -EINVAL;
-		snprintf(err, err_len, "the data segment has no digest");
+		snprintf(err, err_len, _("the data segment has no digest"));
 		goto fail;
 	}
 	area = json_object_new_object();
@@ -550,7 +550,7 @@ int luks2_decrypt_init(struct luks2 *dl, int dfd, const char *hdr_path, const vo
 		json_object_put(l->jobj);
 		l->jobj = saved;
 		r = -EINVAL;
-		snprintf(err, err_len, "cannot build the metadata digest: %s", luks2_error(l));
+		snprintf(err, err_len, _("cannot build the metadata digest: %s"), luks2_error(l));
 		goto fail;
 	}
 	json_object_array_add(l2_obj(dmeta, "keyslots"), json_object_new_string(rid));
@@ -565,7 +565,7 @@ int luks2_decrypt_init(struct luks2 *dl, int dfd, const char *hdr_path, const vo
 	}
 	r = l2_encdec_commit(l, saved);
 	if (r) {
-		snprintf(err, err_len, "%s: writing the metadata failed: %s", hdr_path,
+		snprintf(err, err_len, _("%s: writing the metadata failed: %s"), hdr_path,
 			 luks2_error(l));
 		goto fail;
 	}

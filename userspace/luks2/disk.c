@@ -83,7 +83,8 @@ static void copy_release(struct copy *c)
 	c->jobj = NULL;
 }
 
-#define BAD(...) do { snprintf(st->why, sizeof(st->why), __VA_ARGS__); goto bad; } while (0)
+/* FMT is a literal (an xgettext keyword, userspace/Makefile): translated here */
+#define BAD(fmt, ...) do { snprintf(st->why, sizeof(st->why), _(fmt), ##__VA_ARGS__); goto bad; } while (0)
 
 /* Reads and checks the copy at OFF (0 or a secondary offset). */
 static int read_copy(struct luks2 *l, uint64_t off, int idx, unsigned int flags, struct copy *c,
@@ -136,8 +137,10 @@ static int read_copy(struct luks2 *l, uint64_t off, int idx, unsigned int flags,
 		BAD("checksum mismatch");
 	c->seqid = l2_be64(c->bin + OFF_SEQID);
 	if (l2_json_parse(l, (const char *)c->json, c->hdr_size - L2_BIN_HDR_SIZE, c->hdr_size,
-			  flags, &c->jobj))
-		BAD("%.250s", l->err);
+			  flags, &c->jobj)) {
+		snprintf(st->why, sizeof(st->why), "%.250s", l->err);
+		goto bad;
+	}
 	st->ok = true;
 	st->seqid = c->seqid;
 	return 0;
@@ -206,7 +209,7 @@ int l2_disk_load(struct luks2 *l, unsigned int flags)
 		/* primary unusable: look for a secondary at every legal offset */
 		struct l2_copy_state st = { .ok = false };
 
-		snprintf(st.why, sizeof(st.why), "not found at any offset");
+		snprintf(st.why, sizeof(st.why), _("not found at any offset"));
 		memset(&c[1], 0, sizeof(c[1]));
 		for (off = L2_MIN_HDR_SIZE; off <= L2_MAX_HDR_SIZE; off <<= 1) {
 			unsigned char m[L2_MAGIC_LEN];
@@ -257,18 +260,18 @@ int l2_disk_load(struct luks2 *l, unsigned int flags)
 	l->health_text[0] = 0;
 	if (l->health & LUKS2_PRIMARY_BAD)
 		snprintf(l->health_text, sizeof(l->health_text),
-			 "primary header is damaged (%s); using the secondary copy", l->copy[0].why);
+			 _("primary header is damaged (%s); using the secondary copy"), l->copy[0].why);
 	else if (l->health & LUKS2_SECONDARY_BAD)
 		snprintf(l->health_text, sizeof(l->health_text),
-			 "secondary header is damaged (%s); using the primary copy", l->copy[1].why);
+			 _("secondary header is damaged (%s); using the primary copy"), l->copy[1].why);
 	else if (l->health & LUKS2_PRIMARY_STALE)
 		snprintf(l->health_text, sizeof(l->health_text),
-			 "primary header is older (seqid %" PRIu64 ") than the secondary (seqid %" PRIu64
-			 "); using the secondary copy", l->copy[0].seqid, l->copy[1].seqid);
+			 _("primary header is older (seqid %" PRIu64 ") than the secondary (seqid %" PRIu64
+			 "); using the secondary copy"), l->copy[0].seqid, l->copy[1].seqid);
 	else if (l->health & LUKS2_SECONDARY_STALE)
 		snprintf(l->health_text, sizeof(l->health_text),
-			 "secondary header differs from the primary (seqid %" PRIu64 " vs %" PRIu64
-			 "); using the primary copy", l->copy[1].seqid, l->copy[0].seqid);
+			 _("secondary header differs from the primary (seqid %" PRIu64 " vs %" PRIu64
+			 "); using the primary copy"), l->copy[1].seqid, l->copy[0].seqid);
 	l->err[0] = 0;
 	return 0;
 }
@@ -304,9 +307,10 @@ static int write_copy(struct luks2 *l, int idx, uint64_t seqid, const unsigned c
 		r = l2_pwrite_all(l->fd, bin, sizeof(bin), off);
 	if (!r && fdatasync(l->fd))
 		r = -errno;
-	if (r)
-		l2_err(l, "%s: writing the %s header failed: %s", l->path,
-		       idx ? "secondary" : "primary", strerror(-r));
+	if (r && idx)
+		l2_err(l, "%s: writing the secondary header failed: %s", l->path, strerror(-r));
+	else if (r)
+		l2_err(l, "%s: writing the primary header failed: %s", l->path, strerror(-r));
 	return r;
 }
 
@@ -375,10 +379,14 @@ int l2_disk_write(struct luks2 *l)
 	l->partial_write = false;
 	r = write_copy(l, first, l->seqid + 1, area);
 	if (r) {
-		l2_err(l, "%s: writing the %s header copy failed: %s; the change was not made, the "
-		       "%s copy still holds the header (seqid %" PRIu64 ")", l->path,
-		       first ? "secondary" : "primary", strerror(-r), first ? "primary" : "secondary",
-		       l->seqid);
+		if (first)
+			l2_err(l, "%s: writing the secondary header copy failed: %s; the change was not made, the "
+			       "primary copy still holds the header (seqid %" PRIu64 ")", l->path,
+			       strerror(-r), l->seqid);
+		else
+			l2_err(l, "%s: writing the primary header copy failed: %s; the change was not made, the "
+			       "secondary copy still holds the header (seqid %" PRIu64 ")", l->path,
+			       strerror(-r), l->seqid);
 		free(area);
 		l2_write_end(l);
 		return r;
@@ -387,11 +395,14 @@ int l2_disk_write(struct luks2 *l)
 	if (r) {
 		/* the change is on disk, in one copy: say so, keep it in memory */
 		l->partial_write = true;
-		l2_err(l, "%s: the new header (seqid %" PRIu64 ") is in the %s copy only: writing "
-		       "the %s copy failed: %s; the change is in effect, run 'vaultctl repair %s' "
-		       "once the device writes again", l->path, l->seqid + 1,
-		       first ? "secondary" : "primary", first ? "primary" : "secondary",
-		       strerror(-r), l->path);
+		if (first)
+			l2_err(l, "%s: the new header (seqid %" PRIu64 ") is in the secondary copy only: writing "
+			       "the primary copy failed: %s; the change is in effect, run 'vaultctl repair %s' "
+			       "once the device writes again", l->path, l->seqid + 1, strerror(-r), l->path);
+		else
+			l2_err(l, "%s: the new header (seqid %" PRIu64 ") is in the primary copy only: writing "
+			       "the secondary copy failed: %s; the change is in effect, run 'vaultctl repair %s' "
+			       "once the device writes again", l->path, l->seqid + 1, strerror(-r), l->path);
 	}
 	l->seqid++;
 	free(l->json_area);
@@ -403,8 +414,9 @@ int l2_disk_write(struct luks2 *l)
 	if (r) {
 		l->health = first ? LUKS2_PRIMARY_BAD : LUKS2_SECONDARY_BAD;
 		l->copy[!first].ok = false;
-		snprintf(l->health_text, sizeof(l->health_text), "the %s header copy could not be written",
-			 first ? "primary" : "secondary");
+		snprintf(l->health_text, sizeof(l->health_text), "%s",
+			 first ? _("the primary header copy could not be written") :
+			 _("the secondary header copy could not be written"));
 	}
 	l2_write_end(l);
 	return r;
@@ -427,16 +439,20 @@ int luks2_repair(struct luks2 *l)
 	r = write_copy(l, idx, l->seqid, l->json_area);
 	l2_write_end(l);
 	if (r) {
-		l2_err(l, "%s: rewriting the %s header copy failed: %s; the %s copy is unchanged "
-		       "and still in use", l->path, idx ? "secondary" : "primary", strerror(-r),
-		       idx ? "primary" : "secondary");
+		if (idx)
+			l2_err(l, "%s: rewriting the secondary header copy failed: %s; the primary copy is unchanged "
+			       "and still in use", l->path, strerror(-r));
+		else
+			l2_err(l, "%s: rewriting the primary header copy failed: %s; the secondary copy is unchanged "
+			       "and still in use", l->path, strerror(-r));
 		return r;
 	}
 	l->health = 0;
 	l->copy[idx].ok = true;
 	l->copy[idx].seqid = l->seqid;
-	snprintf(l->health_text, sizeof(l->health_text), "%s header repaired from the %s copy",
-		 idx ? "secondary" : "primary", idx ? "primary" : "secondary");
+	snprintf(l->health_text, sizeof(l->health_text), "%s",
+		 idx ? _("secondary header repaired from the primary copy") :
+		 _("primary header repaired from the secondary copy"));
 	return 1;
 }
 

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * luks2: luksDump-like text and the data segment for a dm table.
+ *
+ * no-i18n-file: the dump's layout is cryptsetup luksDump's (untranslated
+ * there too), read by scripts and compared with cryptsetup's in the tests.
  */
 #include <errno.h>
 #include <inttypes.h>

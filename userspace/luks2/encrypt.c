@@ -377,7 +377,7 @@ static int format_start(int fd, const char *path, struct luks2_format_params *p,
 	if (!p->key_size)
 		p->key_size = 64;
 	if (p->key_size > LUKS2_VK_MAX || l2_random(vk, p->key_size)) {
-		snprintf(err, err_len, "random number generator failed");
+		snprintf(err, err_len, _("random number generator failed"));
 		return -EIO;
 	}
 	*vk_len = p->key_size;
@@ -400,7 +400,7 @@ static int format_start(int fd, const char *path, struct luks2_format_params *p,
 	if (!r && fsync(fd))
 		r = -errno;
 	if (r)
-		snprintf(err, err_len, "cannot build the header: %s", *l->err ? luks2_error(l) :
+		snprintf(err, err_len, _("cannot build the header: %s"), *l->err ? luks2_error(l) :
 			 strerror(-r));
 	luks2_free(l);
 	return r;
@@ -417,13 +417,13 @@ int luks2_encrypt_init(int dev_fd, const char *path, uint64_t reduce,
 	*vk_len = 0;
 	r = l2_device_size(dev_fd, &dev_size);
 	if (r) {
-		snprintf(err, err_len, "%s: cannot get the size: %s", path, strerror(-r));
+		snprintf(err, err_len, _("%s: cannot get the size: %s"), path, strerror(-r));
 		return r;
 	}
 	if (reduce % 8192 || shift < 2 * L2_MIN_HDR_SIZE + 4096 + 4096 ||
 	    dev_size <= reduce + shift) {
-		snprintf(err, err_len, "invalid reduce size %" PRIu64 " for a %" PRIu64
-			 "-byte device", reduce, dev_size);
+		snprintf(err, err_len, _("invalid reduce size %" PRIu64 " for a %" PRIu64
+			 "-byte device"), reduce, dev_size);
 		return -EINVAL;
 	}
 	p.data_offset = shift;
@@ -433,7 +433,7 @@ int luks2_encrypt_init(int dev_fd, const char *path, uint64_t reduce,
 	mfd = memfd_create("vaultctl-encrypt-header", MFD_CLOEXEC);
 	if (mfd < 0 || ftruncate(mfd, (off_t)(shift + 4096))) {
 		r = -errno;
-		snprintf(err, err_len, "cannot create the header in memory: %s", strerror(-r));
+		snprintf(err, err_len, _("cannot create the header in memory: %s"), strerror(-r));
 		goto out;
 	}
 	r = format_start(mfd, "(new header)", &p, pass, pass_len, vk, vk_len, dev_size, false,
@@ -450,7 +450,7 @@ int luks2_encrypt_init(int dev_fd, const char *path, uint64_t reduce,
 	if (!r)
 		r = put_header(mfd, dev_fd, 0, L2_MIN_HDR_SIZE);
 	if (r)
-		snprintf(err, err_len, "%s: writing failed: %s", path, strerror(-r));
+		snprintf(err, err_len, _("%s: writing failed: %s"), path, strerror(-r));
 out:
 	if (mfd >= 0)
 		close(mfd);
@@ -537,15 +537,15 @@ int luks2_encrypt_header_init(int dev_fd, const char *hdr_path,
 	*vk_len = 0;
 	r = l2_device_size(dev_fd, &dev_size);
 	if (r) {
-		snprintf(err, err_len, "cannot get the size of the device: %s", strerror(-r));
+		snprintf(err, err_len, _("cannot get the size of the device: %s"), strerror(-r));
 		return r;
 	}
 	if (!p.sector_size)
 		p.sector_size = 512;
 	block = l2_encrypt_csum_block(dev_fd, p.sector_size);
 	if (!dev_size || dev_size % block) {
-		snprintf(err, err_len, "the device size (%" PRIu64 " bytes) is not a non-zero "
-			 "multiple of %u (the checksum block)", dev_size, block);
+		snprintf(err, err_len, _("the device size (%" PRIu64 " bytes) is not a non-zero "
+			 "multiple of %u (the checksum block)"), dev_size, block);
 		return -EINVAL;
 	}
 	/* cryptsetup's detached header: 2 x 16 KiB metadata, keyslots to 16 MiB */
@@ -556,7 +556,7 @@ int luks2_encrypt_header_init(int dev_fd, const char *hdr_path,
 	hfd = open(hdr_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (hfd < 0) {
 		r = -errno;
-		snprintf(err, err_len, "%s: cannot create it: %s", hdr_path, strerror(-r));
+		snprintf(err, err_len, _("%s: cannot create it: %s"), hdr_path, strerror(-r));
 		return r;
 	}
 	/* formatted with a data offset past its end, then cut to the header area */

@@ -29,7 +29,7 @@ static int ferr(char *err, size_t len, int r, const char *fmt, ...)
 
 	if (err && len) {
 		va_start(ap, fmt);
-		vsnprintf(err, len, fmt, ap);
+		vsnprintf(err, len, gettext(fmt), ap);
 		va_end(ap);
 	}
 	return r;
@@ -181,7 +181,7 @@ int luks2_format_fd(int dev_fd, const char *path, const struct luks2_format_para
 	l->fd = fcntl(dev_fd, F_DUPFD_CLOEXEC, 0);
 	if (!l->path || l->fd < 0) {
 		r = ferr(err, err_len, l->path ? -errno : -ENOMEM, "%s: %s", path,
-			 l->path ? strerror(errno) : "out of memory");
+			 l->path ? strerror(errno) : _("out of memory"));
 		goto fail;
 	}
 	l->rw = true;

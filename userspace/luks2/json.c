@@ -440,8 +440,10 @@ static int check_config(struct luks2 *l, json_object *cfg, uint64_t hdr_size,
 		     "neither opens nor changes this header until it is finished; finish it with "
 		     "'cryptsetup reencrypt --resume-only %s'", l->path ?: "device", first,
 		     l->path ?: "DEVICE");
-	FAIL("unsupported mandatory requirement \"%s\"%s; refusing the device", first,
-	     strstr(first, "reencrypt") ? " (an online reencryption is in progress)" : "");
+	if (strstr(first, "reencrypt"))
+		FAIL("unsupported mandatory requirement \"%s\" (an online reencryption is in progress); "
+		     "refusing the device", first);
+	FAIL("unsupported mandatory requirement \"%s\"; refusing the device", first);
 }
 
 /*
@@ -467,11 +469,14 @@ static int check_segment_place(struct luks2 *l, const char *id, json_object *seg
 	if (size)
 		snprintf(where, sizeof(where), "bytes %" PRIu64 "-%" PRIu64, off, end - 1);
 	else
-		snprintf(where, sizeof(where), "bytes %" PRIu64 " to the end of the device", off);
+		snprintf(where, sizeof(where), _("bytes %" PRIu64 " to the end of the device"), off);
+	if (off < 2 * hdr_size && !off)
+		FAIL("data segment %s (%s) overlaps the metadata (bytes 0-%" PRIu64
+		     ": both header copies); a detached header is not supported", id, where,
+		     2 * hdr_size - 1);
 	if (off < 2 * hdr_size)
 		FAIL("data segment %s (%s) overlaps the metadata (bytes 0-%" PRIu64
-		     ": both header copies)%s", id, where, 2 * hdr_size - 1,
-		     off ? "" : "; a detached header is not supported");
+		     ": both header copies)", id, where, 2 * hdr_size - 1);
 	for (i = 0; i < n; i++)
 		if (off < iv[i].off + iv[i].len && iv[i].off < end)
 			FAIL("data segment %s (%s) overlaps keyslot %s's area (bytes %" PRIu64

@@ -143,8 +143,10 @@ static int try_keyslot_for(struct luks2 *l, const char *id, const char *want_dig
 	}
 	r = l2_kdf_derive(&k, pass, pass_len, salt, (size_t)salt_len, dkey, (size_t)akey_size);
 	if (r) {
-		l2_err(l, "keyslot %s: %s failed%s", id, l2_kdf_name(k.type),
-		       r == -ENOMEM ? " (not enough memory)" : "");
+		if (r == -ENOMEM)
+			l2_err(l, "keyslot %s: %s failed (not enough memory)", id, l2_kdf_name(k.type));
+		else
+			l2_err(l, "keyslot %s: %s failed", id, l2_kdf_name(k.type));
 		goto out;
 	}
 	r = l2_area_crypt(enc, dkey, (size_t)akey_size, mat, mlen, false);
@@ -280,7 +282,7 @@ int luks2_unlock(struct luks2 *l, int keyslot, const char *pass, size_t pass_len
 	if (keyslot < 0)
 		return unlock_slots(l, UINT32_MAX, 1, "no usable keyslot", pass, pass_len,
 				    vk_out, vk_cap, vk_len);
-	snprintf(what, sizeof(what), "keyslot %d is not in use or not usable", keyslot);
+	snprintf(what, sizeof(what), _("keyslot %d is not in use or not usable"), keyslot);
 	return unlock_slots(l, 1U << keyslot, 0, what, pass, pass_len, vk_out, vk_cap, vk_len);
 }
 
@@ -453,8 +455,12 @@ int l2_keyslot_make(struct luks2 *l, const void *vk, size_t vk_len, const char *
 	if (!r)
 		r = l2_kdf_derive(&k, pass, pass_len, salt, sizeof(salt), dkey, akey_len);
 	if (r) {
-		l2_err(l, "%s failed%s", l2_kdf_name(k.type),
-		       r == -ENOMEM ? " (not enough memory)" : "");
+		if (r == -ENOMEM)
+			l2_err(l, "%s failed (not enough memory)",
+			       l2_kdf_name(k.type));
+		else
+			l2_err(l, "%s failed",
+			       l2_kdf_name(k.type));
 		goto out;
 	}
 	/* like cryptsetup: a pbkdf2 keyslot's AF hash is its KDF hash */

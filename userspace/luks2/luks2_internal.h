@@ -11,7 +11,18 @@
 #include <sys/types.h>
 #include <json-c/json.h>
 
+#include <libintl.h>
+
 #include "luks2.h"
+
+/*
+ * Messages (l2_err, FAIL, BAD) are translated with gettext() in the text
+ * domain the program chose (vaultctl: i18n.h); the library stays free of
+ * vaultctl's headers, and without setlocale() they stay English.
+ */
+#ifndef _
+#define _(s) gettext(s)
+#endif
 
 #define L2_BIN_HDR_SIZE		4096
 #define L2_MAGIC_LEN		6

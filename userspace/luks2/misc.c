@@ -26,7 +26,7 @@ void l2_err(struct luks2 *l, const char *fmt, ...)
 	if (!l)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(l->err, sizeof(l->err), fmt, ap);
+	vsnprintf(l->err, sizeof(l->err), gettext(fmt), ap);
 	va_end(ap);
 	l2_defang(l->err);
 }

@@ -134,7 +134,7 @@ static int check_token(struct luks2 *l, json_object *o)
 		if (!json_object_is_type(e, json_type_string) || !token_id(s, &v) ||
 		    v >= LUKS2_KEYSLOTS_MAX || !l2_obj(ks, s)) {
 			l2_err(l, "the token's \"keyslots\" names \"%s\", which is not a keyslot of %s",
-			       json_object_is_type(e, json_type_string) ? s : "(not a string)",
+			       json_object_is_type(e, json_type_string) ? s : _("(not a string)"),
 			       l->path);
 			l2_defang(l->err);
 			return -EINVAL;

@@ -90,10 +90,12 @@ if has "$T/vctl.list" /usr/sbin/vaultctl /usr/share/man/man8/vaultctl.8.gz \
 	/usr/lib/dm-vault/vault-unlock /usr/lib/dm-vault/root-on-vault \
 	/usr/share/bash-completion/completions/vaultctl \
 	/usr/share/doc/vaultctl/copyright /usr/share/doc/vaultctl/README.md.gz \
-	/usr/share/doc/vaultctl/root-on-vault.rst.gz; then
-	ok "vaultctl holds the tool, man page, boot integration, completion and docs"
+	/usr/share/doc/vaultctl/root-on-vault.rst.gz \
+	/usr/share/locale/vi/LC_MESSAGES/vaultctl.mo /usr/share/man/vi/man8/vaultctl.8.gz \
+	/usr/share/doc/vaultctl/vi/key-leaked.rst.gz; then
+	ok "vaultctl holds the tool, man page, boot integration, completion, docs and catalogues"
 else
-	nok "vaultctl holds the tool, man page, boot integration, completion and docs"
+	nok "vaultctl holds the tool, man page, boot integration, completion, docs and catalogues"
 fi
 src=/usr/src/dm-vault-$V
 set -- "$src/dkms.conf" "$src/Kbuild" "$src/VERSION" "$src/dkms-check" \

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
+#include "i18n.h"
 #include "token/clevis.h"
 
 /* The compact serialisation's order (RFC 7516 section 7.1). */
@@ -33,7 +34,7 @@ char *clevis_jwe_compact(json_object *jwe, const char **why)
 	char *out;
 
 	if (!json_object_is_type(jwe, json_type_object)) {
-		*why = "its \"jwe\" is not a JSON object";
+		*why = _("its \"jwe\" is not a JSON object");
 		return NULL;
 	}
 	/* per-recipient headers and AAD have no place in the compact form */
@@ -41,7 +42,7 @@ char *clevis_jwe_compact(json_object *jwe, const char **why)
 	    json_object_object_get_ex(jwe, "unprotected", NULL) ||
 	    json_object_object_get_ex(jwe, "aad", NULL) ||
 	    json_object_object_get_ex(jwe, "recipients", NULL)) {
-		*why = "its JWE has members the compact form cannot carry (header, unprotected, aad or recipients)";
+		*why = _("its JWE has members the compact form cannot carry (\"header\", \"unprotected\", \"aad\" or \"recipients\")");
 		return NULL;
 	}
 	for (i = 0; i < NR_PARTS; i++) {
@@ -53,24 +54,24 @@ char *clevis_jwe_compact(json_object *jwe, const char **why)
 				val[i] = "";
 				continue;
 			}
-			*why = "its JWE lacks one of protected, iv, ciphertext, tag";
+			*why = _("its JWE lacks one of protected, iv, ciphertext, tag");
 			return NULL;
 		}
 		if (!json_object_is_type(v, json_type_string) ||
 		    !b64url(json_object_get_string(v))) {
-			*why = "a JWE member is not a base64url string";
+			*why = _("a JWE member is not a base64url string");
 			return NULL;
 		}
 		val[i] = json_object_get_string(v);
 		len += strlen(val[i]) + 1;
 	}
 	if (!*val[0] || !*val[3]) {
-		*why = "its JWE has an empty protected header or ciphertext";
+		*why = _("its JWE has an empty protected header or ciphertext");
 		return NULL;
 	}
 	out = malloc(len);
 	if (!out) {
-		*why = "out of memory";
+		*why = _("out of memory");
 		return NULL;
 	}
 	snprintf(out, len, "%s.%s.%s.%s.%s", val[0], val[1], val[2], val[3], val[4]);
@@ -99,19 +100,19 @@ json_object *clevis_jwe_flatten(const char *text, const char **why)
 	}
 	copy = strndup(text, len);
 	if (!copy) {
-		*why = "out of memory";
+		*why = _("out of memory");
 		return NULL;
 	}
 	end[k] = len;
 	if (k + 1 != NR_PARTS || i != len) {
-		*why = "clevis encrypt printed no compact JWE (five base64url parts)";
+		*why = _("clevis encrypt printed no compact JWE (five base64url parts)");
 		free(copy);
 		return NULL;
 	}
 	for (i = 0; i < NR_PARTS; i++) {
 		copy[end[i]] = '\0';
 		if (!b64url(copy + start[i])) {
-			*why = "clevis encrypt printed no compact JWE (five base64url parts)";
+			*why = _("clevis encrypt printed no compact JWE (five base64url parts)");
 			free(copy);
 			return NULL;
 		}
@@ -128,7 +129,7 @@ json_object *clevis_jwe_flatten(const char *text, const char **why)
 	}
 	free(copy);
 	if (!jwe)
-		*why = "out of memory";
+		*why = _("out of memory");
 	return jwe;
 }
 

@@ -78,15 +78,21 @@ static int clevis_unlock(struct token_ctx *ctx, int id, json_object *tok,
 		free(compact);
 		return -ENOMEM;
 	}
-	log_verbose("Token %d (clevis): asking clevis decrypt (%s)%s.", id, policy,
-		    tang ? ", which asks the tang server" : "");
+	if (tang)
+		log_verbose("Token %d (clevis): asking clevis decrypt (%s), which asks the tang server.",
+			    id, policy);
+	else
+		log_verbose("Token %d (clevis): asking clevis decrypt (%s).", id, policy);
 	r = clevis_run(argv, compact, strlen(compact), out, CLEVIS_SECRET_MAX + 1, &len, err,
 		       sizeof(err), true, deadline);
 	free(compact);
 	last_line(err, line, sizeof(line));
 	if (r == -ETIMEDOUT) {
-		token_why(ctx, "clevis decrypt gave no answer within %llu s (token-timeout=)%s",
-			  secs, tang ? ": the tang server could not be reached in time" : "");
+		if (tang)
+			token_why(ctx, "clevis decrypt gave no answer within %llu s (token-timeout=): "
+				  "the tang server could not be reached in time", secs);
+		else
+			token_why(ctx, "clevis decrypt gave no answer within %llu s (token-timeout=)", secs);
 	} else if (r == -E2BIG) {
 		token_why(ctx, "clevis decrypt printed more than %d bytes", CLEVIS_SECRET_MAX);
 		r = -EIO;
@@ -132,6 +138,7 @@ static void clevis_describe(json_object *tok, FILE *out)
 	free(compact);
 	hdr = clevis_jwe_header(jwe);
 	if (!hdr) {
+		/* no-i18n: luksDump's token lines */
 		fprintf(out, "\tunusable: its JWE's protected header is not base64url JSON\n");
 		return;
 	}
@@ -243,7 +250,7 @@ static int clevis_enroll(struct token_ctx *ctx, const void *vk, size_t vk_len)
 	}
 	r = token_enroll_keyslot_kdf(ctx, vk, vk_len, sec, len, &kdf, tok);
 	if (r >= 0)
-		fprintf(stderr, "New clevis token (%s) enrolled as key slot %d.\n", o->clevis_pin, r);
+		fprintf(stderr, _("New clevis token (%s) enrolled as key slot %d.\n"), o->clevis_pin, r);
 out:
 	secure_free(sec);	/* wipes */
 	free(jwe);

@@ -62,17 +62,17 @@ static int parse_token(json_object *tok, struct p11_fields *f, const char **why)
 
 	if (!json_object_object_get_ex(tok, "pkcs11-uri", &v) || !json_object_is_type(v, json_type_string) ||
 	    strncmp(json_object_get_string(v), "pkcs11:", 7)) {
-		*why = "'pkcs11-uri' is missing or not a pkcs11: URI";
+		*why = _("'pkcs11-uri' is missing or not a pkcs11: URI");
 		return -EINVAL;
 	}
 	f->uri = json_object_get_string(v);
 	if (!json_object_object_get_ex(tok, "pkcs11-key", &v) || !json_object_is_type(v, json_type_string)) {
-		*why = "'pkcs11-key' is missing";
+		*why = _("'pkcs11-key' is missing");
 		return -EINVAL;
 	}
 	n = b64_decode_strict(json_object_get_string(v), f->key, sizeof(f->key));
 	if (n <= 0) {
-		*why = "'pkcs11-key' is not base64 of an RSA-encrypted key or an EC point";
+		*why = _("'pkcs11-key' is not base64 of an RSA-encrypted key or an EC point");
 		return -EINVAL;
 	}
 	f->key_len = (size_t)n;
@@ -94,7 +94,7 @@ static int token_error(struct token_ctx *ctx, int r)
  * The PIN for the token into PIN, from $PIN (as systemd-cryptsetup reads
  * it), a terminal or the password agents.  Enter alone skips the token.
  */
-static int ask_pin(struct token_ctx *ctx, struct pkcs11_token *t, const char *purpose,
+static int ask_pin(struct token_ctx *ctx, struct pkcs11_token *t, const char *volume,
 		   bool *from_env, struct passphrase *pin)
 {
 	const struct vault_opts *o = ctx->o;
@@ -103,8 +103,23 @@ static int ask_pin(struct token_ctx *ctx, struct pkcs11_token *t, const char *pu
 	char prompt[512];
 	int r;
 
-	snprintf(prompt, sizeof(prompt), "Please enter PIN for security token '%s' to %s%s%s%s: ",
-		 pkcs11_token_label(t), purpose, *state ? " (" : "", state, *state ? ")" : "");
+	/* VOLUME: to unlock it; NULL: to read the token's certificate (enroll) */
+	if (volume && *state)
+		snprintf(prompt, sizeof(prompt),
+			 _("Please enter PIN for security token '%s' to unlock %s (%s): "),
+			 pkcs11_token_label(t), volume, state);
+	else if (volume)
+		snprintf(prompt, sizeof(prompt),
+			 _("Please enter PIN for security token '%s' to unlock %s: "),
+			 pkcs11_token_label(t), volume);
+	else if (*state)
+		snprintf(prompt, sizeof(prompt),
+			 _("Please enter PIN for security token '%s' to read its certificate (%s): "),
+			 pkcs11_token_label(t), state);
+	else
+		snprintf(prompt, sizeof(prompt),
+			 _("Please enter PIN for security token '%s' to read its certificate: "),
+			 pkcs11_token_label(t));
 	r = token_read_pin(ctx, "PIN", prompt, false, deadline, from_env, pin);
 	if (r == -ETIMEDOUT) {
 		token_why(ctx, "no PIN entered within %llu s (timeout=)",
@@ -122,13 +137,13 @@ static int ask_pin(struct token_ctx *ctx, struct pkcs11_token *t, const char *pu
  * up to the volume's tries (0: until the token locks it), as systemd-cryptsetup
  * does; a PIN from $PIN is tried once.
  */
-static int login(struct token_ctx *ctx, struct pkcs11_token *t, const char *purpose)
+static int login(struct token_ctx *ctx, struct pkcs11_token *t, const char *volume)
 {
 	struct passphrase pin = { 0 };
 	int r;
 
 	if (pkcs11_token_pinpad(t)) {
-		fprintf(stderr, "Please enter the PIN on the PIN pad of security token '%s'.\n",
+		fprintf(stderr, _("Please enter the PIN on the PIN pad of security token '%s'.\n"),
 			pkcs11_token_label(t));
 		r = pkcs11_token_login(t, NULL, 0);
 		return r ? token_error(ctx, r) : 0;
@@ -142,7 +157,7 @@ static int login(struct token_ctx *ctx, struct pkcs11_token *t, const char *purp
 				  pkcs11_token_label(t));
 			return -EACCES;
 		}
-		r = ask_pin(ctx, t, purpose, &from_env, &pin);
+		r = ask_pin(ctx, t, volume, &from_env, &pin);
 		if (r)
 			return r;
 		r = pkcs11_token_login(t, pin.buf, pin.len);
@@ -164,7 +179,6 @@ static int pkcs11_token_unlock(struct token_ctx *ctx, int id, json_object *tok,
 	const char *volume = ctx->o->volume ? ctx->o->volume : ctx->device;
 	struct pkcs11_token *t = NULL;
 	const char *why = "";
-	char purpose[300];
 	uint8_t *sec = NULL;
 	char *pass = NULL;
 	size_t len = 0;
@@ -186,8 +200,7 @@ static int pkcs11_token_unlock(struct token_ctx *ctx, int id, json_object *tok,
 		r = -ENOMEM;
 		goto out;
 	}
-	snprintf(purpose, sizeof(purpose), "unlock %s", volume);
-	r = login(ctx, t, purpose);
+	r = login(ctx, t, volume);
 	if (r)
 		goto out;
 	r = pkcs11_decrypt(t, f.uri, f.key, f.key_len, sec, RSA_BYTES_MAX, &len, &is_ec);
@@ -196,8 +209,10 @@ static int pkcs11_token_unlock(struct token_ctx *ctx, int id, json_object *tok,
 		goto out;
 	}
 	if (len == 0 || len > SECRET_MAX) {
-		token_why(ctx, "the token %s a key of %zu bytes, not a systemd-pkcs11 secret",
-			  is_ec ? "derived" : "decrypted", len);
+		if (is_ec)
+			token_why(ctx, "the token derived a key of %zu bytes, not a systemd-pkcs11 secret", len);
+		else
+			token_why(ctx, "the token decrypted a key of %zu bytes, not a systemd-pkcs11 secret", len);
 		r = -EINVAL;
 		goto out;
 	}
@@ -222,7 +237,7 @@ static void pkcs11_token_describe(json_object *tok, FILE *out)
 		luks2_fputs_escaped(out, json_object_get_string(v));
 		fputc('\n', out);
 	} else {
-		fputs("\tunusable: 'pkcs11-uri' is missing\n", out);
+		fputs("\tunusable: 'pkcs11-uri' is missing\n", out);	/* no-i18n: luksDump */
 	}
 }
 
@@ -241,7 +256,7 @@ static int certificate_key(struct token_ctx *ctx, struct pkcs11_token *t, EVP_PK
 	r = pkcs11_read_certificate(t, ctx->o->pkcs11_token_uri, &cert);
 	if (r == -ENODATA && pkcs11_token_login_required(t)) {
 		/* some cards show their certificates only after a login, as systemd logs in */
-		r = login(ctx, t, "read its certificate");
+		r = login(ctx, t, NULL);
 		if (!r)
 			r = pkcs11_read_certificate(t, ctx->o->pkcs11_token_uri, &cert);
 		else if (r == -ENOENT)
@@ -390,8 +405,12 @@ static int pkcs11_token_enroll(struct token_ctx *ctx, const void *vk, size_t vk_
 			rsa_encrypt(pkey, sec, sec_len, enc, &enc_len);
 	}
 	if (r) {
-		token_why(ctx, "cannot %s a key to the certificate of token '%s' (OpenSSL)",
-			  is_ec ? "derive (ECDH)" : "encrypt", pkcs11_token_label(t));
+		if (is_ec)
+			token_why(ctx, "cannot derive (ECDH) a key to the certificate of token '%s' (OpenSSL)",
+				  pkcs11_token_label(t));
+		else
+			token_why(ctx, "cannot encrypt a key to the certificate of token '%s' (OpenSSL)",
+				  pkcs11_token_label(t));
 		r = -EIO;
 		goto out;
 	}
@@ -405,12 +424,12 @@ static int pkcs11_token_enroll(struct token_ctx *ctx, const void *vk, size_t vk_
 	}
 	r = token_enroll_keyslot(ctx, vk, vk_len, pass, len, tok);
 	if (r >= 0 && is_ec) {
-		fprintf(stderr, "New PKCS#11 token enrolled as key slot %d (token '%s', EC %s).\n", r,
+		fprintf(stderr, _("New PKCS#11 token enrolled as key slot %d (token '%s', EC %s).\n"), r,
 			pkcs11_token_label(t), curve);
 		/* the one thing a Debian 12 user must know before relying on it */
-		fprintf(stderr, "Note: this token's key is EC: systemd-cryptsetup 252 (Debian 12) cannot unlock with it (systemd 255 or later can; vaultctl, its initramfs hooks and generator can).\n");
+		fprintf(stderr, _("Note: this token's key is EC: systemd-cryptsetup 252 (Debian 12) cannot unlock with it (systemd 255 or later can; vaultctl, its initramfs hooks and generator can).\n"));
 	} else if (r >= 0) {
-		fprintf(stderr, "New PKCS#11 token enrolled as key slot %d (token '%s', RSA-%d).\n", r,
+		fprintf(stderr, _("New PKCS#11 token enrolled as key slot %d (token '%s', RSA-%d).\n"), r,
 			pkcs11_token_label(t), EVP_PKEY_bits(pkey));
 	}
 out:

@@ -14,6 +14,7 @@
 #include <p11-kit/p11-kit.h>
 #include <p11-kit/uri.h>
 
+#include "i18n.h"
 #include "secure_mem.h"
 #include "token/ec-point.h"
 #include "token/pkcs11.h"
@@ -43,7 +44,7 @@ static int fail(int r, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	vsnprintf(last_error, sizeof(last_error), gettext(fmt), ap);
 	va_end(ap);
 	return r;
 }
@@ -65,20 +66,20 @@ static const char *rv_name(CK_RV rv)
 	static char buf[32];
 
 	switch (rv) {
-	case CKR_PIN_INCORRECT:		return "wrong PIN";
-	case CKR_PIN_LOCKED:		return "the PIN is locked";
-	case CKR_PIN_LEN_RANGE:		return "wrong PIN (length out of range)";
-	case CKR_PIN_EXPIRED:		return "the PIN has expired";
-	case CKR_DEVICE_REMOVED:	return "the token was removed";
-	case CKR_TOKEN_NOT_PRESENT:	return "no token present";
-	case CKR_USER_NOT_LOGGED_IN:	return "not logged in";
+	case CKR_PIN_INCORRECT:		return _("wrong PIN");
+	case CKR_PIN_LOCKED:		return _("the PIN is locked");
+	case CKR_PIN_LEN_RANGE:		return _("wrong PIN (length out of range)");
+	case CKR_PIN_EXPIRED:		return _("the PIN has expired");
+	case CKR_DEVICE_REMOVED:	return _("the token was removed");
+	case CKR_TOKEN_NOT_PRESENT:	return _("no token present");
+	case CKR_USER_NOT_LOGGED_IN:	return _("not logged in");
 	case CKR_ENCRYPTED_DATA_INVALID:
-	case CKR_ENCRYPTED_DATA_LEN_RANGE:	return "the encrypted key does not fit this private key";
-	case CKR_KEY_TYPE_INCONSISTENT:	return "the key does not fit the mechanism";
-	case CKR_MECHANISM_INVALID:	return "the token does not offer the mechanism (RSA PKCS#1 decryption or ECDH)";
-	case CKR_KEY_FUNCTION_NOT_PERMITTED:	return "the key may not be used so (CKA_DECRYPT or CKA_DERIVE is false)";
+	case CKR_ENCRYPTED_DATA_LEN_RANGE:	return _("the encrypted key does not fit this private key");
+	case CKR_KEY_TYPE_INCONSISTENT:	return _("the key does not fit the mechanism");
+	case CKR_MECHANISM_INVALID:	return _("the token does not offer the mechanism (RSA PKCS#1 decryption or ECDH)");
+	case CKR_KEY_FUNCTION_NOT_PERMITTED:	return _("the key may not be used so (CKA_DECRYPT or CKA_DERIVE is false)");
 	case CKR_DOMAIN_PARAMS_INVALID:
-	case CKR_MECHANISM_PARAM_INVALID:	return "the saved EC point does not fit the token's key";
+	case CKR_MECHANISM_PARAM_INVALID:	return _("the saved EC point does not fit the token's key");
 	}
 	snprintf(buf, sizeof(buf), "PKCS#11 error 0x%lx", (unsigned long)rv);
 	return buf;
@@ -185,7 +186,7 @@ int pkcs11_token_open(const char *uri, struct pkcs11_token **ret)
 	t->modules = p11_kit_modules_load_and_initialize(0);
 	if (!t->modules) {
 		r = fail(-ENOENT, "no PKCS#11 module could be loaded: %s",
-			 p11_kit_message() ? p11_kit_message() : "p11-kit has none registered");
+			 p11_kit_message() ? p11_kit_message() : _("p11-kit has none registered"));
 		goto out;
 	}
 	for (CK_FUNCTION_LIST **mp = t->modules; *mp && !(best && !is_auto); mp++) {
@@ -242,8 +243,11 @@ int pkcs11_token_open(const char *uri, struct pkcs11_token **ret)
 	}
 	if (!best) {
 		if (is_auto)
-			r = fail(-ENOENT, "no PKCS#11 token with an X.509 certificate found%s%s",
-				 n_others ? "; present: " : " (is it plugged in?)", others);
+			if (n_others)
+				r = fail(-ENOENT, "no PKCS#11 token with an X.509 certificate found; present: %s",
+					 others);
+			else
+				r = fail(-ENOENT, "no PKCS#11 token with an X.509 certificate found (is it plugged in?)");
 		else
 			r = fail(-ENOENT, "no PKCS#11 token matching '%s' is present", uri);
 		goto out;
@@ -313,10 +317,10 @@ const char *pkcs11_pin_state(struct pkcs11_token *t)
 	if (t->info.flags & CKF_USER_PIN_LOCKED)
 		return "locked";
 	if (t->info.flags & CKF_USER_PIN_FINAL_TRY)
-		return "one try left";
+		return _("one try left");
 	/* PKCS#11: COUNT_LOW means a wrong PIN since the last good login */
 	if (t->info.flags & CKF_USER_PIN_COUNT_LOW)
-		return "a wrong PIN was entered before";
+		return _("a wrong PIN was entered before");
 	return "";
 }
 
@@ -331,10 +335,13 @@ int pkcs11_token_login(struct pkcs11_token *t, const char *pin, size_t pin_len)
 	    rv == CKR_PIN_EXPIRED) {
 		/* after a wrong PIN "a wrong PIN was entered before" says nothing new */
 		state = pkcs11_pin_state(t);
-		if (rv == CKR_PIN_LOCKED || !strcmp(state, "a wrong PIN was entered before"))
+		/* pkcs11_pin_state() says it in the locale's language */
+		if (rv == CKR_PIN_LOCKED || !strcmp(state, _("a wrong PIN was entered before")))
 			state = "";
-		return fail(-EACCES, "%s for token '%s'%s%s", rv_name(rv), t->label,
-			    *state ? "; the token says: " : "", state);
+		if (*state)
+			return fail(-EACCES, "%s for token '%s'; the token says: %s", rv_name(rv),
+				    t->label, state);
+		return fail(-EACCES, "%s for token '%s'", rv_name(rv), t->label);
 	}
 	return fail(-EIO, "cannot log into token '%s': %s", t->label, rv_name(rv));
 }
@@ -540,7 +547,7 @@ static int ecdh_derive(struct pkcs11_token *t, CK_OBJECT_HANDLE key, const uint8
 	if (rv != CKR_OK || rv2 != CKR_OK) {
 		secure_wipe(out, cap);
 		return fail(-EIO, "token '%s' derived the key but %s: %s", t->label,
-			    rv != CKR_OK ? "cannot give it" : "cannot destroy its copy",
+			    rv != CKR_OK ? _("cannot give it") : _("cannot destroy its copy"),
 			    rv_name(rv != CKR_OK ? rv : rv2));
 	}
 	*out_len = value.ulValueLen;

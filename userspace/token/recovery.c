@@ -101,8 +101,11 @@ static int write_key_file(struct token_ctx *ctx, const char *path, const char *k
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		r = -errno;
-		token_why(ctx, "cannot create %s: %s%s", path, strerror(errno),
-			  errno == EEXIST ? " (refusing to overwrite it)" : "");
+		if (errno == EEXIST)
+			token_why(ctx, "cannot create %s: %s (refusing to overwrite it)", path,
+				  strerror(errno));
+		else
+			token_why(ctx, "cannot create %s: %s", path, strerror(errno));
 		return r;
 	}
 	r = fchmod(fd, 0600) ? -errno : 0;
@@ -127,26 +130,26 @@ static void show_key(const struct vault_opts *o, const char *key, int slot)
 	int r;
 
 	fflush(stdout);
-	fprintf(stderr, "A secret recovery key has been generated for this volume:\n\n    ");
+	fprintf(stderr, _("A secret recovery key has been generated for this volume:\n\n    "));
 	fflush(stderr);
 	/* write(2), not stdio: no copy of the key left in a stdio buffer */
 	if (write_all(STDOUT_FILENO, key, strlen(key)) || write_all(STDOUT_FILENO, "\n", 1))
 		log_err("cannot print the recovery key: %s", strerror(errno));
 	fprintf(stderr,
-		"\nPlease save this secret recovery key at a secure location. It may be used to\n"
+		_("\nPlease save this secret recovery key at a secure location. It may be used to\n"
 		"regain access to the volume if the other configured access credentials have\n"
 		"been lost or forgotten. The recovery key may be entered in place of a password\n"
-		"whenever authentication is requested.\n");
+		"whenever authentication is requested.\n"));
 	if (o->recovery_key_file)
-		fprintf(stderr, "It was also written to %s (mode 0600): store that file safely, off this machine.\n",
+		fprintf(stderr, _("It was also written to %s (mode 0600): store that file safely, off this machine.\n"),
 			o->recovery_key_file);
 	if (o->qrcode > 0 || (o->qrcode < 0 && isatty(STDOUT_FILENO) && isatty(STDERR_FILENO))) {
-		fprintf(stderr, "\nYou may optionally scan the recovery key off screen:\n\n");
+		fprintf(stderr, _("\nYou may optionally scan the recovery key off screen:\n\n"));
 		r = qr_print(stderr, key);
 		if (r)
 			log_warn("cannot show the recovery key as a QR code: %s", strerror(-r));
 	}
-	fprintf(stderr, "New recovery key enrolled as key slot %d.\n", slot);
+	fprintf(stderr, _("New recovery key enrolled as key slot %d.\n"), slot);
 }
 
 static bool recovery_wanted(const struct vault_opts *o)

@@ -33,7 +33,7 @@ void token_why(struct token_ctx *ctx, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(ctx->why, sizeof(ctx->why), fmt, ap);
+	vsnprintf(ctx->why, sizeof(ctx->why), gettext(fmt), ap);
 	va_end(ap);
 }
 

@@ -85,58 +85,58 @@ int tpm2_token_from_json(json_object *tok, struct tpm2_token *t, const char **wh
 	t->primary_alg = 0x0023;	/* TPM2_ALG_ECC */
 
 	if (!json_object_object_get_ex(tok, "tpm2-pcrs", &o)) {
-		*why = "it lacks the 'tpm2-pcrs' field";
+		*why = _("it lacks the 'tpm2-pcrs' field");
 		return -TPM2_E_TOKEN;
 	}
 	if (parse_pcr_array(o, &t->pcr_mask)) {
-		*why = "'tpm2-pcrs' is not an array of PCR numbers 0-23";
+		*why = _("'tpm2-pcrs' is not an array of PCR numbers 0-23");
 		return -TPM2_E_TOKEN;
 	}
 	if (json_object_object_get_ex(tok, "tpm2-pcr-bank", &o)) {
 		s = json_object_is_type(o, json_type_string) ? json_object_get_string(o) : NULL;
 		if (!s || tpm2_bank_from_name(s, &t->pcr_bank)) {
-			*why = "'tpm2-pcr-bank' is not a known PCR bank";
+			*why = _("'tpm2-pcr-bank' is not a known PCR bank");
 			return -TPM2_E_TOKEN;
 		}
 	}
 	if (json_object_object_get_ex(tok, "tpm2-primary-alg", &o)) {
 		s = json_object_is_type(o, json_type_string) ? json_object_get_string(o) : NULL;
 		if (!s || tpm2_alg_from_name(s, &t->primary_alg)) {
-			*why = "'tpm2-primary-alg' is neither \"ecc\" nor \"rsa\"";
+			*why = _("'tpm2-primary-alg' is neither \"ecc\" nor \"rsa\"");
 			return -TPM2_E_TOKEN;
 		}
 	}
 	if (!json_object_object_get_ex(tok, "tpm2-blob", &o) ||
 	    !json_object_is_type(o, json_type_string)) {
-		*why = "it lacks the 'tpm2-blob' field";
+		*why = _("it lacks the 'tpm2-blob' field");
 		return -TPM2_E_TOKEN;
 	}
 	n = b64_decode_strict(json_object_get_string(o), t->blob, sizeof(t->blob));
 	if (n <= 0) {
-		*why = "'tpm2-blob' is not valid base64";
+		*why = _("'tpm2-blob' is not valid base64");
 		return -TPM2_E_TOKEN;
 	}
 	t->blob_size = (size_t)n;
 	if (!json_object_object_get_ex(tok, "tpm2-policy-hash", &o) ||
 	    !json_object_is_type(o, json_type_string)) {
-		*why = "it lacks the 'tpm2-policy-hash' field";
+		*why = _("it lacks the 'tpm2-policy-hash' field");
 		return -TPM2_E_TOKEN;
 	}
 	if (hex_decode(json_object_get_string(o), t->policy_hash, sizeof(t->policy_hash),
 		       &t->policy_hash_size)) {
-		*why = "'tpm2-policy-hash' is not a hex digest";
+		*why = _("'tpm2-policy-hash' is not a hex digest");
 		return -TPM2_E_TOKEN;
 	}
 	if (json_object_object_get_ex(tok, "tpm2-pin", &o)) {
 		if (!json_object_is_type(o, json_type_boolean)) {
-			*why = "'tpm2-pin' is not a boolean";
+			*why = _("'tpm2-pin' is not a boolean");
 			return -TPM2_E_TOKEN;
 		}
 		t->pin = json_object_get_boolean(o);
 	}
 	if (json_object_object_get_ex(tok, "tpm2_pubkey_pcrs", &o)) {
 		if (parse_pcr_array(o, &t->pubkey_pcr_mask)) {
-			*why = "'tpm2_pubkey_pcrs' is not an array of PCR numbers 0-23";
+			*why = _("'tpm2_pubkey_pcrs' is not an array of PCR numbers 0-23");
 			return -TPM2_E_TOKEN;
 		}
 		if (t->pubkey_pcr_mask)
@@ -146,7 +146,7 @@ int tpm2_token_from_json(json_object *tok, struct tpm2_token *t, const char **wh
 		t->signed_policy = true;
 	/* PolicyAuthorize needs a signature file we do not read. */
 	if (t->signed_policy) {
-		*why = "signed PCR policies are not supported (it has 'tpm2_pubkey')";
+		*why = _("signed PCR policies are not supported (it has 'tpm2_pubkey')");
 		return -TPM2_E_TOKEN;
 	}
 	return 0;

@@ -89,7 +89,7 @@ static int ask_pin(struct token_ctx *ctx, struct tpm2_ctx *c, const char *volume
 		return -TPM2_E_LOCKOUT;
 	}
 	snprintf(prompt, sizeof(prompt),
-		 "Enter the TPM2 PIN for %s (a wrong PIN counts against the TPM's dictionary-attack protection; %s): ",
+		 _("Enter the TPM2 PIN for %s (a wrong PIN counts against the TPM's dictionary-attack protection; %s): "),
 		 volume, state);
 	r = token_read_pin(ctx, "PIN", prompt, false, deadline, from_env, pin);
 	if (r == -ETIMEDOUT)
@@ -208,7 +208,7 @@ static int tpm2_token_enroll(struct token_ctx *ctx, const void *vk, size_t vk_le
 	int r;
 
 	if (o->tpm2_with_pin) {
-		snprintf(prompt, sizeof(prompt), "Enter a new TPM2 PIN for %s: ", ctx->device);
+		snprintf(prompt, sizeof(prompt), _("Enter a new TPM2 PIN for %s: "), ctx->device);
 		r = token_read_pin(ctx, "NEWPIN", prompt, true, 0, NULL, &pin);
 		if (r)
 			return r == -ENOENT ? -EINVAL : r;
@@ -236,8 +236,12 @@ static int tpm2_token_enroll(struct token_ctx *ctx, const void *vk, size_t vk_le
 	r = token_enroll_keyslot(ctx, vk, vk_len, pass, len, tok);
 	if (r >= 0) {
 		tpm2_format_pcrs(t.pcr_mask, list, sizeof(list));
-		fprintf(stderr, "New TPM2 token enrolled as key slot %d (PCRs %s, %s%s).\n", r, list,
-			tpm2_bank_name(t.pcr_bank), t.pin ? ", with PIN" : "");
+		if (t.pin)
+			fprintf(stderr, _("New TPM2 token enrolled as key slot %d (PCRs %s, %s, with PIN).\n"),
+				r, list, tpm2_bank_name(t.pcr_bank));
+		else
+			fprintf(stderr, _("New TPM2 token enrolled as key slot %d (PCRs %s, %s).\n"), r, list,
+				tpm2_bank_name(t.pcr_bank));
 	}
 out:
 	tpm2_close(c);

@@ -70,14 +70,14 @@ static void set_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	vsnprintf(last_error, sizeof(last_error), gettext(fmt), ap);
 	va_end(ap);
 	log_dbg("TPM2: %s", last_error);
 }
 
 const char *tpm2_last_error(void)
 {
-	return last_error[0] ? last_error : "unknown TPM2 error";
+	return last_error[0] ? last_error : _("unknown TPM2 error");
 }
 
 static int tpm_fail(const char *what, TSS2_RC rc)
@@ -742,14 +742,16 @@ int tpm2_da_state(struct tpm2_ctx *c, struct tpm2_da *da)
 
 void tpm2_da_describe(const struct tpm2_da *da, char *buf, size_t len)
 {
-	if (da->in_lockout)
-		snprintf(buf, len, "the TPM is in dictionary-attack lockout%s",
-			 da->recovery_s > 0 ? "; it forgives one failure per recovery interval" : "");
+	if (da->in_lockout && da->recovery_s > 0)
+		snprintf(buf, len, "%s",
+			 _("the TPM is in dictionary-attack lockout; it forgives one failure per recovery interval"));
+	else if (da->in_lockout)
+		snprintf(buf, len, "%s", _("the TPM is in dictionary-attack lockout"));
 	else if (da->failed >= 0 && da->max_tries > 0)
-		snprintf(buf, len, "%ld of %ld tries left before the TPM locks out",
+		snprintf(buf, len, _("%ld of %ld tries left before the TPM locks out"),
 			 da->max_tries > da->failed ? da->max_tries - da->failed : 0, da->max_tries);
 	else
-		snprintf(buf, len, "the TPM does not say how many tries are left");
+		snprintf(buf, len, _("the TPM does not say how many tries are left"));
 }
 
 int tpm2_extend_pcr(struct tpm2_ctx *c, unsigned int pcr, const char *what)

@@ -20,6 +20,8 @@
 #   VAULTCTL      the vaultctl binary               (default: found in PATH)
 #   VAULT_MODULE  a dm-vault.ko to use when none is installed for the kernel
 #   VAULT_ROOT    the root file system's source     (default: findmnt /)
+#   VAULT_LOCALE_CONF  the system's locale settings  (default /etc/default/locale)
+#   VAULT_LOCALEDIR    where vaultctl's catalogues are (default /usr/share/locale)
 #
 # dracut sets kernel, initdir, moddir, systemdutildir, ... for us:
 # shellcheck disable=SC2154
@@ -299,6 +301,43 @@ vault_systemd_file() {
     echo "$f"
 }
 
+# vault_install_language: the prompts at boot in the system's language, as
+# the initramfs-tools hook does it (hooks/vault, "language"): LANGUAGE's
+# list, then LANG, from /etc/default/locale, each as ll_CC then ll; the
+# first with a vaultctl catalogue is carried with glibc's C.UTF-8 locale and
+# gettext.sh, and /etc/vault/locale names it for vault-dracut-open and
+# vault-unlock.  No catalogue (English, C): nothing is added.
+vault_install_language() {
+    local conf=${VAULT_LOCALE_CONF:-$dracutsysrootdir/etc/default/locale}
+    local dir=${VAULT_LOCALEDIR:-$dracutsysrootdir/usr/share/locale}
+    local c_utf8=$dracutsysrootdir/usr/lib/locale/C.utf8 langs l c lang=
+    [[ -r $conf ]] || return 0
+    langs="$(sed -n "s/^[[:space:]]*LANGUAGE=[\"']\{0,1\}\([^\"' ]*\).*/\1/p" "$conf" | tail -n 1 | tr ':' ' ')"
+    langs+=" $(sed -n "s/^[[:space:]]*LANG=[\"']\{0,1\}\([^\"' ]*\).*/\1/p" "$conf" | tail -n 1)"
+    for l in $langs; do
+        l=${l%%.*}
+        l=${l%%@*}
+        [[ $l == C || $l == POSIX || -z $l || $l == *[!A-Za-z_]* ]] && continue
+        for c in "$l" "${l%%_*}"; do
+            if [[ -f $dir/$c/LC_MESSAGES/vaultctl.mo ]]; then
+                lang=$c
+                break 2
+            fi
+        done
+    done
+    [[ $lang ]] || return 0
+    if [[ ! -d $c_utf8 ]]; then
+        dwarn "vault: $c_utf8 is missing (libc-bin): the prompts at boot stay in English"
+        return 0
+    fi
+    inst_simple "$dir/$lang/LC_MESSAGES/vaultctl.mo" "/usr/share/locale/$lang/LC_MESSAGES/vaultctl.mo" &&
+        mkdir -p "$initdir/usr/lib/locale" "$initdir/etc/vault" &&
+        cp -a "$c_utf8" "$initdir/usr/lib/locale/" &&
+        printf 'LANGUAGE=%s\nLC_ALL=C.UTF-8\n' "$lang" > "$initdir/etc/vault/locale" ||
+        vault_fatal "vault: cannot put the $lang catalogue into the initramfs"
+    inst_multiple -o gettext envsubst gettext.sh
+}
+
 # called by dracut
 install() {
     local ctl sel lineno name dev key opts newkey tab
@@ -309,6 +348,7 @@ install() {
         vault_fatal
     fi
     inst_binary "$ctl" /usr/sbin/vaultctl || vault_fatal "vault: cannot install $ctl"
+    vault_install_language
 
     if vault_tpm2; then
         # The loader finds libtss2-tcti-device.so.0 by name with dlopen().

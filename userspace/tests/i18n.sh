@@ -1,0 +1,239 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# vaultctl's messages in other languages (gettext; po/README): the
+# catalogues are valid and complete, po/vaultctl.pot is current, no
+# user-facing text bypasses gettext, and vaultctl speaks Vietnamese with
+# LANG=vi_VN.UTF-8 (help, a wrong passphrase, the passphrase prompt on a
+# terminal) and English with LANG=C.
+#
+# The machine need not have vi_VN generated: localedef builds it under the
+# scratch directory and LOCPATH points glibc there.  vaultctl reads the
+# build tree's catalogues through $VAULTCTL_LOCALEDIR (i18n.h), here
+# $(dirname VAULTCTL)/locale, which userspace/Makefile's "mo" fills.
+# Prints KTAP.  Usage: i18n.sh VAULTCTL.  $VALGRIND_CMD prefixes vaultctl.
+
+VAULTCTL=${1:?usage: i18n.sh VAULTCTL}
+case $VAULTCTL in /*) ;; *) VAULTCTL=$(pwd)/$VAULTCTL ;; esac
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/.." && pwd)
+PO=$(cd "$SRC/../po" && pwd)
+LOCALEDIR=$(dirname "$VAULTCTL")/locale
+T=$(mktemp -d /tmp/vaultctl-i18n.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+
+OUT=$T/out; ERR=$T/err
+. "$HERE/lib.sh"
+check() { name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
+
+echo "KTAP version 1"
+
+if ! command -v msgfmt >/dev/null 2>&1 || ! command -v xgettext >/dev/null 2>&1; then
+	skp_dep "message catalogues" "gettext (msgfmt, xgettext) is not installed"
+	finish
+fi
+
+# --- the catalogues -----------------------------------------------------
+
+# Every po/LANG.po: msgfmt --check (formats, headers, plural forms).
+for po in "$PO"/*.po; do
+	lang=$(basename "$po" .po)
+	msgfmt --check --statistics -o /dev/null "$po" >"$OUT" 2>"$ERR"
+	check "po/$lang.po passes msgfmt --check" [ $? = 0 ]
+done
+# vi.po: complete (msgfmt --statistics says neither fuzzy nor untranslated)
+msgfmt --statistics -o /dev/null "$PO/vi.po" >"$OUT" 2>"$ERR"
+t() { grep -q 'translated message' "$ERR" && ! grep -q -e fuzzy -e untranslated "$ERR"; }
+check "po/vi.po: 0 fuzzy, 0 untranslated ($(cat "$ERR"))" t
+
+# Each catalogue keeps to the glossary at its top (po/check-glossary.py)
+for po in "$PO"/*.po; do
+	lang=$(basename "$po" .po)
+	python3 "$PO/check-glossary.py" "$po" >"$OUT" 2>"$ERR"; rc=$?
+	t() { [ "$rc" = 0 ] && [ ! -s "$OUT" ]; }
+	check "po/$lang.po uses its glossary's term wherever the English does" t
+done
+# ... and the check can fail: a message that drops the glossary's term
+cat >gloss.po <<'EOF'
+# Glossary:
+#   passphrase          cụm mật khẩu
+#   key slot, keyslot   khe khóa
+msgid ""
+msgstr "Content-Type: text/plain; charset=UTF-8\n"
+
+msgid "wrong passphrase for keyslot %d"
+msgstr "sai mật khẩu cho khe khóa %d"
+
+msgid "use --key-slot N"
+msgstr "dùng --key-slot N"
+EOF
+python3 "$PO/check-glossary.py" gloss.po >"$OUT" 2>"$ERR"; rc=$?
+t() { [ "$rc" = 1 ] && [ "$(wc -l <"$OUT")" = 1 ] && grep -q "missing 'cụm mật khẩu'" "$OUT"; }
+check "po/check-glossary.py finds a message without the glossary's term" t
+
+# The .pot is what xgettext makes of today's sources (same msgids both ways).
+make -s -C "$SRC" pot XGETTEXT_OUT="$T/now.pot" >"$OUT" 2>"$ERR"
+t() { msgcmp --use-untranslated "$T/now.pot" "$PO/vaultctl.pot" >>"$ERR" 2>&1 &&
+      msgcmp --use-untranslated "$PO/vaultctl.pot" "$T/now.pot" >>"$ERR" 2>&1; }
+check "po/vaultctl.pot is current (make pot; msgcmp both ways)" t
+# Every msgid of the .pot has a translation in vi.po (and none is fuzzy).
+msgcmp "$PO/vi.po" "$PO/vaultctl.pot" >"$OUT" 2>"$ERR"
+check "po/vi.po translates every msgid of po/vaultctl.pot" [ $? = 0 ]
+
+# --- no text bypasses gettext -------------------------------------------
+
+(cd "$SRC" && python3 "$PO/check-bypass.py" *.c token/*.c luks2/*.c) >"$OUT" 2>"$ERR"; rc=$?
+t() { [ "$rc" = 0 ] && [ ! -s "$OUT" ]; }
+check "no prose printed or prompted without _() (po/check-bypass.py)" t
+# ... and the check can fail: a file with a bare prose printf and a prompt
+cat >bypass.c <<'EOF'
+int f(void)
+{
+	printf(_("fine: %s\n"), "x");
+	printf("%s: %u\n", "machine", 1u);	/* not prose */
+	printf("Hello, this is not translated\n");
+	snprintf(p, sizeof(p), "Enter passphrase for %s: ", d);
+	printf("key set %s", k);	/* no-i18n: a dm message */
+}
+EOF
+python3 "$PO/check-bypass.py" bypass.c >"$OUT" 2>"$ERR"; rc=$?
+t() { [ "$rc" = 1 ] && [ "$(wc -l <"$OUT")" = 2 ] && grep -q 'bypass.c:5: Hello' "$OUT" &&
+      grep -q 'bypass.c:6: Enter passphrase' "$OUT"; }
+check "po/check-bypass.py finds a bare printf and prompt, and only them" t
+# The boot scripts: every "vault: ..." message goes through eval_gettext
+t() { ! grep -n -E '(echo|panic|log_[a-z]+_msg) "vault: ' "$SRC/boot/initramfs-tools/scripts/local-top/vault" >"$OUT" &&
+      ! grep -n -E 'systemd-ask-password.*"Enter ' "$SRC/boot/systemd/vault-unlock" >>"$OUT"; }
+check "the boot scripts' messages and prompt go through eval_gettext" t
+# ... and their English fallback (no gettext.sh in the image): the local-top
+# script's own eval_gettext expands the message's variables, not their contents,
+# with no command from PATH (an image made with BUSYBOX=n has no sed)
+fallback=$(sed -n '/^	eval_gettext() {$/,/^	}$/p' "$SRC/boot/initramfs-tools/scripts/local-top/vault")
+t() { [ -n "$fallback" ] &&
+      out=$(name='v`id`$(id)"' dev=/dev/vda PATH=/nonexistent /bin/sh -c "$fallback"'
+		eval_gettext "vault: in the shell, \"vaultctl open \$name\" then \"exit\" (\$dev)."') &&
+      [ "$out" = 'vault: in the shell, "vaultctl open v`id`$(id)"" then "exit" (/dev/vda).' ]; }
+check "the boot scripts' English fallback expands a message's variables, never their contents" t
+# The help text spells out two defaults (a msgid is one literal): still true?
+cipher=$(sed -n 's/^#define DEFAULT_CIPHER[[:space:]]*"\(.*\)"/\1/p' "$SRC/vaultctl.h")
+tab=$(sed -n 's/^#define VAULTTAB_DEFAULT[[:space:]]*"\(.*\)"/\1/p' "$SRC/vaulttab.h")
+LC_ALL=C $VAULTCTL --help >"$OUT" 2>"$ERR"
+LC_ALL=C $VAULTCTL open --help >>"$OUT" 2>>"$ERR"
+LC_ALL=C $VAULTCTL tab-check --help >>"$OUT" 2>>"$ERR"
+t() { [ -n "$cipher" ] && [ -n "$tab" ] && grep -qF "(default $cipher)" "$OUT" &&
+      grep -qF "(default $tab)" "$OUT"; }
+check "the help's defaults match DEFAULT_CIPHER ($cipher) and VAULTTAB_DEFAULT ($tab)" t
+
+# --- the translated man pages (Documentation/LL/vaultctl.8) -------------
+
+DOC=$(cd "$SRC/../Documentation" && pwd)
+# opts MANPAGE: the long options and commands a man page names, one a line
+opts() { grep -o -e '\\-\\-[a-z0-9\\-]*[a-z0-9]' -e '^\.BI\{0,1\} "[a-z-]*' "$1" | sed 's/\\//g; s/^\.BI\{0,1\} "//' | sort -u; }
+for man in "$DOC"/*/vaultctl.8; do
+	[ -f "$man" ] || continue
+	lang=$(basename "$(dirname "$man")")
+	if command -v groff >/dev/null 2>&1; then
+		groff -k -man -Tutf8 -ww -z "$man" >"$OUT" 2>"$ERR"
+		t() { [ ! -s "$ERR" ]; }
+		check "Documentation/$lang/vaultctl.8 renders without a groff warning" t
+	fi
+	opts "$DOC/vaultctl.8" >"$T/man.en"
+	opts "$man" >"$T/man.$lang"
+	comm -23 "$T/man.en" "$T/man.$lang" >"$OUT"
+	t() { [ -s "$T/man.en" ] && [ ! -s "$OUT" ]; }
+	check "Documentation/$lang/vaultctl.8 names every option and command the English one does ($(wc -l <"$T/man.en"))" t
+done
+
+# The translated guides (Documentation/LL/*.rst): valid reStructuredText
+# (docutils, when installed: every internal link resolves)
+for rst in "$DOC"/*/*.rst; do
+	[ -f "$rst" ] || continue
+	python3 -c 'import docutils' 2>/dev/null || break
+	python3 -c '
+import docutils.core, io, sys
+err = io.StringIO()
+docutils.core.publish_string(open(sys.argv[1], encoding="utf-8").read(), writer_name="null",
+	settings_overrides={"warning_stream": err, "report_level": 2, "halt_level": 5})
+sys.stdout.write(err.getvalue())' "$rst" >"$OUT" 2>"$ERR"; rc=$?
+	t() { [ "$rc" = 0 ] && [ ! -s "$OUT" ]; }
+	check "${rst#"$DOC"/} is valid reStructuredText" t
+done
+
+# --- vaultctl in Vietnamese ---------------------------------------------
+
+if ! command -v localedef >/dev/null 2>&1; then
+	skp "vaultctl in Vietnamese" "localedef is missing: vi_VN.UTF-8 cannot be built"
+	finish
+fi
+mkdir -p loc
+if ! localedef -i vi_VN -f UTF-8 loc/vi_VN.UTF-8 >"$OUT" 2>"$ERR" && [ ! -d loc/vi_VN.UTF-8 ]; then
+	skp "vaultctl in Vietnamese" "localedef could not build vi_VN.UTF-8: $(head -n 1 "$ERR")"
+	finish
+fi
+if [ ! -f "$LOCALEDIR/vi/LC_MESSAGES/vaultctl.mo" ]; then
+	nok "build tree catalogue $LOCALEDIR/vi/LC_MESSAGES/vaultctl.mo exists (make mo)"
+	finish
+fi
+# in_vi/in_en COMMAND...: in Vietnamese / in English, with the build tree's catalogues
+in_vi() { env LC_ALL= LANGUAGE= LOCPATH="$T/loc" LANG=vi_VN.UTF-8 VAULTCTL_LOCALEDIR="$LOCALEDIR" "$@"; }
+in_en() { env LC_ALL= LANGUAGE= LOCPATH="$T/loc" LANG=C VAULTCTL_LOCALEDIR="$LOCALEDIR" "$@"; }
+# tr_vi MSGID: the catalogue's Vietnamese for MSGID (gettext(1), same files)
+tr_vi() { in_vi TEXTDOMAINDIR="$LOCALEDIR" gettext -d vaultctl -- "$1"; }
+# translated EN VI: VI is a translation (not the English) and $OUT or $ERR shows it
+translated() { [ -n "$2" ] && [ "$2" != "$1" ] && cat "$OUT" "$ERR" | grep -qF -- "$2"; }
+
+help_en='show help (of a command, after its name)'
+help_vi=$(tr_vi "$help_en")
+in_vi $VALGRIND_CMD "$VAULTCTL" --help >"$OUT" 2>"$ERR"
+t() { translated "$help_en" "$help_vi" && ! grep -q -e '^Usage:' -e "$help_en" "$OUT"; }
+check "LANG=vi_VN.UTF-8 vaultctl --help is Vietnamese ($help_vi)" t
+in_en $VALGRIND_CMD "$VAULTCTL" --help >"$OUT" 2>"$ERR"
+t() { grep -q '^Usage: vaultctl \[OPTIONS\] COMMAND' "$OUT" && grep -qF -- "$help_en" "$OUT"; }
+check "LANG=C vaultctl --help is English" t
+
+if [ "$(id -u)" != 0 ] || ! command -v cryptsetup >/dev/null 2>&1; then
+	skp "a wrong passphrase and the prompt in Vietnamese" "needs root and cryptsetup (image files, as luks.sh)"
+	finish
+fi
+FAST="--pbkdf pbkdf2 --pbkdf-force-iterations 1000"
+printf 'right pass' >good; printf 'wrong pass' >bad
+truncate -s 24M v.img
+vc format $FAST --batch-mode --key-file good v.img
+check "a LUKS2 image to test with (vaultctl format)" [ "$rc" = 0 ]
+
+wrong_en='No key available with this passphrase (v.img).'
+wrong_vi=$(tr_vi 'No key available with this passphrase (%s).' | sed 's/%s/v.img/')
+in_vi $VALGRIND_CMD "$VAULTCTL" open --test-passphrase --key-file bad v.img >"$OUT" 2>"$ERR"; rc=$?
+t() { [ "$rc" = 2 ] && translated "$wrong_en" "vaultctl: $wrong_vi" && ! grep -q 'No key' "$ERR"; }
+check "LANG=vi_VN.UTF-8: a wrong passphrase is refused in Vietnamese, exit 2 ($wrong_vi)" t
+in_en $VALGRIND_CMD "$VAULTCTL" open --test-passphrase --key-file bad v.img >"$OUT" 2>"$ERR"; rc=$?
+t() { [ "$rc" = 2 ] && grep -qxF "vaultctl: $wrong_en" "$ERR"; }
+check "LANG=C: a wrong passphrase is refused in English, exit 2" t
+
+# ontty WAIT INPUT LANGFN ARGS...: vaultctl on a terminal (script(1)) run by
+# LANGFN (in_vi, in_en); types INPUT once WAIT shows; output in $OUT, status in $rc
+ontty() {
+	wait=$1 input=$2 lang=$3; shift 3
+	: >"$OUT"
+	{ i=0; while [ $i -lt 300 ] && ! grep -qF -- "$wait" "$OUT"; do
+		sleep 0.1; i=$((i + 1)); done
+	  printf '%s' "$input"; sleep 1; } |
+		$lang script -qec "$VALGRIND_CMD $VAULTCTL $*; r=\$?; echo; echo rc=\$r" /dev/null >"$OUT" 2>&1
+	rc=$(sed -n 's/^rc=\([0-9]*\).*/\1/p' "$OUT" | tail -n 1)
+	: >"$ERR"
+}
+if ! command -v script >/dev/null 2>&1 || ! script -qec true /dev/null >/dev/null 2>&1; then
+	skp "the open prompt on a terminal" "script(1) cannot make a terminal here"
+	finish
+fi
+prompt_en='Enter passphrase for v.img: '
+prompt_vi=$(tr_vi 'Enter passphrase for %s: ' | sed 's/%s/v.img/')
+ontty "$prompt_vi" 'right pass
+' in_vi open --test-passphrase v.img
+t() { [ "$rc" = 0 ] && translated "$prompt_en" "$prompt_vi" && ! grep -q 'Enter passphrase' "$OUT"; }
+check "LANG=vi_VN.UTF-8: open prompts in Vietnamese ($prompt_vi) and the passphrase opens" t
+ontty "$prompt_en" 'right pass
+' in_en open --test-passphrase v.img
+t() { [ "$rc" = 0 ] && grep -qF -- "$prompt_en" "$OUT"; }
+check "LANG=C: open prompts in English and the passphrase opens" t
+finish
