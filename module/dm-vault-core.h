@@ -198,6 +198,8 @@ struct vault_walk {
 	blk_status_t status;
 	bool busy;			/* counted in vault_busy_walks */
 	bool req0_gone;			/* own request given to a driver */
+	atomic_t start;			/* VAULT_WALK_*: a helper's first run */
+	struct vault_walk *next;	/* the io's helpers, freed with it */
 	atomic_t pending;		/* requests in flight + 1 (submitter) */
 	atomic_t backlog;		/* -EBUSY return meets its -EINPROGRESS */
 };
@@ -215,6 +217,13 @@ struct vault_io {
 	unsigned int nr_sectors;	/* the sectors a tracked io covers */
 	bool tracked;			/* at or above a re-encryption boundary */
 	atomic_t pending;		/* walks still running */
+	/* A large bio's chunks, which its walks take one at a time. */
+	struct bvec_iter split_in;	/* the whole bio, where chunk 0 starts */
+	struct bvec_iter split_out;
+	u64 split_iv;
+	unsigned int nr_chunks;		/* 0: not split */
+	struct vault_walk *helpers;	/* the extra walks, to withdraw or free */
+	atomic_t next_chunk;		/* the first chunk no walk has taken */
 	blk_status_t status;
 	bool write;
 	bio_end_io_t *saved_end_io;	/* reads: restored before completing */
