@@ -174,16 +174,16 @@ module:
 userspace:
 	$(Q)[ -f $(REPO)/userspace/Makefile ] || { echo "userspace: userspace/Makefile is missing" >&2; exit 1; }
 	$(Q)$(MAKE) --no-print-directory -C $(REPO)/userspace BUILD=$(BUILD) LOCALEDIR=$(LOCALEDIR)
+	$(Q)$(MAKE) --no-print-directory -f $(REPO)/tests/control/control.mk \
+		VAULT_BUILD_DIR=$(BUILD) control-tests
+	$(Q)$(MAKE) --no-print-directory -f $(REPO)/tests/fuzz/fuzz.mk \
+		VAULT_BUILD_DIR=$(BUILD) vault-fuzz
 
 # make pot: po/vaultctl.pot from the sources (after a message changes);
 # make mo: the catalogues alone (po/README: adding a language).
 .PHONY: pot mo
 pot mo:
 	$(Q)$(MAKE) --no-print-directory -C $(REPO)/userspace BUILD=$(BUILD) $@
-	$(Q)$(MAKE) --no-print-directory -f $(REPO)/tests/control/control.mk \
-		VAULT_BUILD_DIR=$(BUILD) control-tests
-	$(Q)$(MAKE) --no-print-directory -f $(REPO)/tests/fuzz/fuzz.mk \
-		VAULT_BUILD_DIR=$(BUILD) vault-fuzz
 
 # Sparse (C=2 checks every file) plus W=1; any warning or error in our
 # sources fails.  Logs: build/logs/sparse-<KVER>.log.
