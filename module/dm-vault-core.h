@@ -139,9 +139,9 @@ struct vault_c {
 	struct workqueue_struct *crypt_wq;
 	struct workqueue_struct *write_wq;
 	/*
-	 * read_wq (high priority) decrypts reads that cannot be decrypted
-	 * where they completed, so that a small read never queues behind a
-	 * writer's crypto on crypt_wq.
+	 * read_wq (high priority) decrypts the large reads that cannot be
+	 * decrypted where they completed (small ones go to softirq), so that
+	 * a read never queues behind a writer's crypto on crypt_wq.
 	 */
 	struct workqueue_struct *read_wq;
 	int wq_id;			/* in the workqueues' names */

@@ -26,8 +26,9 @@
  * only there does anything wait for pages. crypt_wq runs everything that
  * leads to pages coming back (helper walks of a large bio, walks continued
  * after a backlogged request or a request shortage, the submission of a
- * write an asynchronous driver finished), and read_wq the read starts from
- * hard-interrupt completions; none of that waits for bounce pages. A
+ * write an asynchronous driver finished), and read_wq the reads above
+ * VAULT_INLINE_MAX completed in a hard interrupt (every read, with
+ * read_workqueue); none of that waits for bounce pages. A
  * worker waiting for pages, even the rescuer alone under memory pressure,
  * therefore never sits in front of the work that would give them back
  * (design.rst).
@@ -85,6 +86,12 @@ static bool vault_reader_active(struct vault_c *vc)
 {
 	return time_before(jiffies, READ_ONCE(vc->last_read) +
 			   VAULT_READER_WINDOW);
+}
+
+/* A write of @size must not hold a CPU unpreempted: a reader is active. */
+static bool vault_write_must_yield(struct vault_c *vc, unsigned int size)
+{
+	return size > VAULT_INLINE_MAX && vault_reader_active(vc);
 }
 
 static struct vault_req *vault_walk_req0(struct vault_walk *w)
@@ -639,9 +646,8 @@ int vault_io_map(struct dm_target *ti, struct bio *bio)
 		if (READ_ONCE(vc->last_read) != now)
 			WRITE_ONCE(vc->last_read, now);
 	} else if (bio->bi_opf & REQ_NOWAIT &&
-		   bio->bi_iter.bi_size > VAULT_INLINE_MAX &&
-		   vault_reader_active(vc) &&
-		   !test_bit(VAULT_F_WRITE_WQ, &vc->flags)) {
+		   !test_bit(VAULT_F_WRITE_WQ, &vc->flags) &&
+		   vault_write_must_yield(vc, bio->bi_iter.bi_size)) {
 		/*
 		 * It would hold this CPU for the whole bio, unpreempted, while
 		 * a reader waits: "would block".  io_uring makes it again from
@@ -708,8 +714,8 @@ void vault_io_dispatch(struct vault_io *io, unsigned int ctx)
 	io->out = NULL;
 	/* A large write that may not yield waits for no reader: a worker's. */
 	if (test_bit(VAULT_F_WRITE_WQ, &vc->flags) ||
-	    (!(ctx & VAULT_CTX_YIELD) && bio->bi_iter.bi_size > VAULT_INLINE_MAX &&
-	     vault_reader_active(vc)) ||
+	    (!(ctx & VAULT_CTX_YIELD) &&
+	     vault_write_must_yield(vc, bio->bi_iter.bi_size)) ||
 	    !vault_io_start(io, ctx))
 		vault_io_queue(io);
 }
