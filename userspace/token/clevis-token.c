@@ -97,7 +97,10 @@ static int clevis_unlock(struct token_ctx *ctx, int id, json_object *tok,
 		token_why(ctx, "clevis decrypt printed more than %d bytes", CLEVIS_SECRET_MAX);
 		r = -EIO;
 	} else if (r == 127) {
-		token_why(ctx, "clevis could not be run%s%s", *line ? ": " : "", line);
+		if (*line)
+			token_why(ctx, "clevis could not be run: %s", line);
+		else
+			token_why(ctx, "clevis could not be run");
 		r = -ENOENT;
 	} else if (r > 0 && strstr(err, "Error communicating with server")) {
 		token_why(ctx, "the tang server could not be reached (clevis: %s)", line);
@@ -106,7 +109,10 @@ static int clevis_unlock(struct token_ctx *ctx, int id, json_object *tok,
 		token_why(ctx, "clevis decrypt (%s) was killed by signal %d", policy, r - 128);
 		r = -EIO;
 	} else if (r > 0) {
-		token_why(ctx, "clevis decrypt failed (%s)%s%s", policy, *line ? ": " : "", line);
+		if (*line)
+			token_why(ctx, "clevis decrypt failed (%s): %s", policy, line);
+		else
+			token_why(ctx, "clevis decrypt failed (%s)", policy);
 		r = -EIO;
 	} else if (!r) {
 		/* clevis luks unlock takes the output through $(...): no trailing newlines */
@@ -180,6 +186,29 @@ static int make_secret(size_t vk_len, char *out, size_t *len)
 	return 0;
 }
 
+/*
+ * clevis encrypt exited non-zero; LINE is the last line of its stderr ERR.
+ * The tang pin stops for a key it has not been told to trust: say how.
+ * Four whole sentences (translators cannot join fragments).
+ */
+static void encrypt_failed(struct token_ctx *ctx, const struct vault_opts *o, const char *err,
+			   const char *line)
+{
+	bool untrusted = !o->clevis_trust &&
+			 (strstr(err, "/dev/tty") || strstr(err, "trust") || strstr(err, "signing keys"));
+
+	if (untrusted && *line)
+		token_why(ctx, "clevis encrypt %s failed: %s (give the server's key thumbprint as \"thp\", or --clevis-trust)",
+			  o->clevis_pin, line);
+	else if (untrusted)
+		token_why(ctx, "clevis encrypt %s failed (give the server's key thumbprint as \"thp\", or --clevis-trust)",
+			  o->clevis_pin);
+	else if (*line)
+		token_why(ctx, "clevis encrypt %s failed: %s", o->clevis_pin, line);
+	else
+		token_why(ctx, "clevis encrypt %s failed", o->clevis_pin);
+}
+
 static int clevis_enroll(struct token_ctx *ctx, const void *vk, size_t vk_len)
 {
 	/* what clevis luks bind passes cryptsetup: pbkdf2 (sha256), 1000 iterations */
@@ -218,11 +247,7 @@ static int clevis_enroll(struct token_ctx *ctx, const void *vk, size_t vk_len)
 	last_line(err, line, sizeof(line));
 	if (r) {
 		if (r > 0)
-			token_why(ctx, "clevis encrypt %s failed%s%s%s", o->clevis_pin,
-				  *line ? ": " : "", line,
-				  !o->clevis_trust && (strstr(err, "/dev/tty") || strstr(err, "trust") ||
-						       strstr(err, "signing keys")) ?
-				  " (give the server's key thumbprint as \"thp\", or --clevis-trust)" : "");
+			encrypt_failed(ctx, o, err, line);
 		else
 			token_why(ctx, "cannot run clevis encrypt: %s", strerror(-r));
 		r = r > 0 ? -EIO : r;

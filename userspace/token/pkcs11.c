@@ -253,8 +253,12 @@ int pkcs11_token_open(const char *uri, struct pkcs11_token **ret)
 		goto out;
 	}
 	if (is_auto && n_suitable > 1) {
-		r = fail(-ENOTUNIQ, "%u PKCS#11 tokens with a certificate found (%s%s): choose one with --pkcs11-token-uri=pkcs11:token=LABEL",
-			 n_suitable, suitable, n_suitable > FOUND_MAX ? ", ..." : "");
+		if (n_suitable > FOUND_MAX)
+			r = fail(-ENOTUNIQ, "%u PKCS#11 tokens with a certificate found (%s and more): choose one with --pkcs11-token-uri=pkcs11:token=LABEL",
+				 n_suitable, suitable);
+		else
+			r = fail(-ENOTUNIQ, "%u PKCS#11 tokens with a certificate found (%s): choose one with --pkcs11-token-uri=pkcs11:token=LABEL",
+				 n_suitable, suitable);
 		goto out;
 	}
 	r = open_session(t);
