@@ -308,6 +308,8 @@ install: $(if $(filter 0,$(INSTALL_MODULE)),vaultctl,all)
 	$(Q)echo "  INSTALL boot integration (initramfs-tools, dracut, systemd)"
 	$(Q)$(call install_script,$(BOOTSRC)/initramfs-tools/hooks/vault,$(DESTDIR)$(INITRAMFSDIR)/hooks/vault,755)
 	$(Q)$(call install_script,$(BOOTSRC)/initramfs-tools/scripts/local-top/vault,$(DESTDIR)$(INITRAMFSDIR)/scripts/local-top/vault,755)
+	$(Q)$(INSTALL) -m 644 $(BOOTSRC)/vault-gettext.sh $(DESTDIR)$(INITRAMFSDIR)/scripts/vault-gettext
+	$(Q)$(INSTALL) -m 644 $(BOOTSRC)/vault-gettext.sh $(DESTDIR)$(PKGLIBDIR)/vault-gettext.sh
 	$(Q)for f in module-setup.sh vault-settled.sh vault-netdev-root.sh vault-dracut-open; do \
 		$(call install_script,$(BOOTSRC)/dracut/90vault/$$f,$(DESTDIR)$(DRACUTDIR)/$$f,755) || exit 1; \
 	done
@@ -339,7 +341,8 @@ install: $(if $(filter 0,$(INSTALL_MODULE)),vaultctl,all)
 	fi
 
 uninstall:
-	rm -f $(DESTDIR)$(PKGLIBDIR)/root-on-vault $(DESTDIR)$(COMPLETIONDIR)/vaultctl
+	rm -f $(DESTDIR)$(PKGLIBDIR)/root-on-vault $(DESTDIR)$(COMPLETIONDIR)/vaultctl \
+		$(DESTDIR)$(PKGLIBDIR)/vault-gettext.sh $(DESTDIR)$(INITRAMFSDIR)/scripts/vault-gettext
 	rm -f $(DESTDIR)$(LOCALEDIR)/*/LC_MESSAGES/vaultctl.mo $(DESTDIR)$(MANDIR)/*/man8/vaultctl.8
 	rm -f $(DESTDIR)$(SBINDIR)/vaultctl $(DESTDIR)$(PKGLIBDIR)/vault-unlock \
 		$(DESTDIR)$(GENERATORDIR)/vault-generator $(DESTDIR)$(MANDIR)/man8/vaultctl.8 \

@@ -66,7 +66,8 @@ module=$BOOT_REPO/userspace/boot/dracut/90vault
 # private dracut base directory (the system's modules and ours, symlinked).
 _dracut_lvm_build() {
 	local tab=$1 out=$BOOT_KDIR/dracut-lvm.img log=$BOOT_KDIR/dracut-lvm.log h base f rc
-	h=$(_boot_hash "$(declare -f _dracut_lvm_build)" "$module"/* "$tab" "$VAULTCTL" \
+	h=$(_boot_hash "$(declare -f _dracut_lvm_build)" "$module"/* "$BOOT_REPO/userspace/boot/vault-gettext.sh" \
+		"$tab" "$VAULTCTL" \
 		"$VAULT_KO" "/lib/modules/$BOOT_KVER/modules.dep" "$(command -v dracut)")
 	if _boot_fresh "$out" "$h"; then
 		echo "$out"

@@ -39,6 +39,7 @@ _dracut_build() {
 		[ -f "$k" ] && keys+=("$k")
 	done < <(grep -v '^[[:space:]]*#' "$tab")
 	h=$(_boot_hash "$BOOT_REPO/tests/boot/dracut.sh" "$module"/* "$BOOT_REPO/userspace/boot/systemd"/* \
+		"$BOOT_REPO/userspace/boot/vault-gettext.sh" \
 		"$tab" "${keys[@]}" "$VAULTCTL" "$VAULT_KO" "/lib/modules/$BOOT_KVER/modules.dep" \
 		"$(command -v dracut)" "$mode")
 	if _boot_fresh "$out" "$h"; then

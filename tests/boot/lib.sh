@@ -380,7 +380,8 @@ _boot_mkinitramfs_build() {
 	while read -r _ _ k _; do
 		[ -f "$k" ] && keys+=("$k")
 	done < <(grep -v '^[[:space:]]*#' "$tab")
-	h=$(_boot_hash "$(declare -f _boot_mkinitramfs_build)" "$hook" "$script" "$tab" \
+	h=$(_boot_hash "$(declare -f _boot_mkinitramfs_build)" "$hook" "$script" \
+		"$BOOT_REPO/userspace/boot/vault-gettext.sh" "$tab" \
 		"${keys[@]}" "$VAULTCTL" "$VAULT_KO" "/lib/modules/$BOOT_KVER/modules.dep" \
 		/usr/sbin/mkinitramfs "umask=$umask" "$@" "${ssh_files[@]}")
 	if _boot_fresh "$out" "$h"; then
@@ -407,6 +408,7 @@ _boot_mkinitramfs_build() {
 	[ -n "$ssh_etc" ] && echo virtio_net >> "$conf/modules"
 	install -m 755 "$hook" "$conf/hooks/vault"
 	install -m 755 "$script" "$conf/scripts/local-top/vault"
+	install -m 644 "$BOOT_REPO/userspace/boot/vault-gettext.sh" "$conf/scripts/vault-gettext"
 	mkdir -p "$BOOT_KDIR/tmp"
 	_boot_mkinitramfs_ns "$ssh_etc" \
 		env TMPDIR="$BOOT_KDIR/tmp" VAULTTAB="$tab" VAULT_MODULE="$VAULT_KO" \

@@ -82,6 +82,7 @@ has() {
 if has "$T/vctl.list" /usr/sbin/vaultctl /usr/share/man/man8/vaultctl.8.gz \
 	/usr/share/initramfs-tools/hooks/vault \
 	/usr/share/initramfs-tools/scripts/local-top/vault \
+	/usr/share/initramfs-tools/scripts/vault-gettext /usr/lib/dm-vault/vault-gettext.sh \
 	/usr/lib/dracut/modules.d/90vault/module-setup.sh \
 	/usr/lib/dracut/modules.d/90vault/vault-settled.sh \
 	/usr/lib/dracut/modules.d/90vault/vault-netdev-root.sh \

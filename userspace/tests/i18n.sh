@@ -101,14 +101,36 @@ python3 "$PO/check-bypass.py" bypass.c >"$OUT" 2>"$ERR"; rc=$?
 t() { [ "$rc" = 1 ] && [ "$(wc -l <"$OUT")" = 2 ] && grep -q 'bypass.c:5: Hello' "$OUT" &&
       grep -q 'bypass.c:6: Enter passphrase' "$OUT"; }
 check "po/check-bypass.py finds a bare printf and prompt, and only them" t
-# The boot scripts: every "vault: ..." message goes through eval_gettext
-t() { ! grep -n -E '(echo|panic|log_[a-z]+_msg) "vault: ' "$SRC/boot/initramfs-tools/scripts/local-top/vault" >"$OUT" &&
-      ! grep -n -E 'systemd-ask-password.*"Enter ' "$SRC/boot/systemd/vault-unlock" >>"$OUT"; }
-check "the boot scripts' messages and prompt go through eval_gettext" t
-# ... and their English fallback (no gettext.sh in the image): the local-top
-# script's own eval_gettext expands the message's variables, not their contents,
-# with no command from PATH (an image made with BUSYBOX=n has no sed)
-fallback=$(sed -n '/^	eval_gettext() {$/,/^	}$/p' "$SRC/boot/initramfs-tools/scripts/local-top/vault")
+# The boot scripts that run at boot (initramfs-tools' local-top, dracut's
+# vault-dracut-open and initqueue hooks, vault-unlock): every message to the
+# console goes through eval_gettext; none prints a literal sentence.
+BOOT_SH=$(make -s -C "$SRC" -f Makefile --eval 'print-boot-sh: ; @echo $(BOOT_SH_SRCS)' print-boot-sh)
+# The hooks that build the image (hooks/vault, module-setup.sh) too: their
+# warnings and errors (warn, err, dwarn, derror, dfatal, vault_fatal,
+# vault_cannot) take eval_gettext's or vault_msg's text, or a variable.
+# bare_messages FILE...: lines that print or pass on a literal message
+MSG_FUNCS='warn|err|dwarn|derror|dfatal|vault_fatal|vault_cannot'
+bare_messages() {
+	grep -n -E '(echo|panic|log_[a-z]+_msg|emergency_shell( -n [a-z]+)?) "(dm-)?vault: ' "$@"
+	grep -n -E "(^|[^a-z_])($MSG_FUNCS) \"" "$@" |
+		grep -v -E "($MSG_FUNCS) \"(\\\$\((eval_gettext|eval_ngettext|vault_msg) |\\\$[A-Za-z_][A-Za-z0-9_]*\")"
+	grep -n -E 'systemd-ask-password.*"Enter ' "$@"
+}
+t() { [ -n "$BOOT_SH" ] && (cd "$SRC" && ! bare_messages $BOOT_SH) >"$OUT"; }
+check "the boot scripts' and hooks' messages and prompt go through eval_gettext ($(echo $BOOT_SH | wc -w) scripts)" t
+# ... and the check can fail
+printf '%s\n' 'echo "vault: $name could not be unlocked" >&2' \
+	'emergency_shell -n vault "dm-vault: the root is not there"' \
+	'echo "$(eval_gettext '"'"'vault: fine'"'"')"' \
+	'	warn "$c_utf8 is missing"' \
+	'dwarn "$(vault_msg '"'"'vault: fine'"'"')"' 'derror "$m"' >bare.sh
+t() { [ "$(bare_messages bare.sh | wc -l)" = 3 ] && bare_messages bare.sh | grep -q '^4:'; }
+check "... the check finds a bare echo, emergency_shell and warn message, and only them" t
+# ... and their English fallback (no gettext.sh in the image):
+# vault-gettext.sh's own eval_gettext expands the message's variables, not
+# their contents, with no command from PATH (an image made with BUSYBOX=n
+# has no sed)
+fallback=$(sed -n '/^	eval_gettext() {$/,/^	}$/p' "$SRC/boot/vault-gettext.sh")
 t() { [ -n "$fallback" ] &&
       out=$(name='v`id`$(id)"' dev=/dev/vda PATH=/nonexistent /bin/sh -c "$fallback"'
 		eval_gettext "vault: in the shell, \"vaultctl open \$name\" then \"exit\" (\$dev)."') &&
@@ -158,6 +180,52 @@ sys.stdout.write(err.getvalue())' "$rst" >"$OUT" 2>"$ERR"; rc=$?
 	t() { [ "$rc" = 0 ] && [ ! -s "$OUT" ]; }
 	check "${rst#"$DOC"/} is valid reStructuredText" t
 done
+
+# --- dracut's boot script in Vietnamese ---------------------------------
+
+# vault-dracut-open as dracut's initqueue runs it, with the /etc/vault/locale
+# module-setup.sh writes for a vi system (LANGUAGE=vi, LC_ALL=C.UTF-8: no
+# vi_VN locale needed) and a vaultctl stand-in that fails: a nofail entry is
+# given up on and the next one stops the round, each said in Vietnamese.
+# dracut_open LOCALEFILE: runs it; stderr in $ERR, status in $rc
+mkdir -p dr
+printf 'LANGUAGE=vi\nLC_ALL=C.UTF-8\n' >dr/locale.vi
+: >dr/locale.none
+printf 'extra /dev/null none nofail\nhome /dev/zero none\n' >dr/vaulttab
+printf '#!/bin/sh\nexit 2\n' >dr/vaultctl
+chmod 755 dr/vaultctl
+dracut_open() {
+	rm -rf dr/state
+	env -i PATH="$PATH" VAULTTAB=dr/vaulttab VAULT_STATE=dr/state VAULTCTL=dr/vaultctl \
+		VAULT_GETTEXT="$SRC/boot/vault-gettext.sh" VAULT_LOCALE_FILE="$1" \
+		TEXTDOMAINDIR="$LOCALEDIR" sh "$SRC/boot/dracut/90vault/vault-dracut-open" >"$OUT" 2>"$ERR"
+	rc=$?
+}
+# vi_msg MSGID NAME DEV RC: the catalogue's Vietnamese, its variables filled in
+vi_msg() {
+	env LANGUAGE=vi LC_ALL=C.UTF-8 TEXTDOMAINDIR="$LOCALEDIR" gettext -d vaultctl -- "$1" |
+		sed -e "s|\$name|$2|g" -e "s|\$dev|$3|g" -e "s|\$rc|$4|g"
+}
+nofail_en='vault: $name ($dev) could not be unlocked; going on without it (nofail)'
+fail_en='vault: $name ($dev) is not unlocked (vaultctl exited with status $rc)'
+if ! command -v gettext.sh >/dev/null 2>&1 || [ ! -d /usr/lib/locale/C.utf8 ]; then
+	skp "dracut's boot script in Vietnamese" "gettext.sh (gettext-base) or the C.UTF-8 locale is missing"
+elif [ ! -f "$LOCALEDIR/vi/LC_MESSAGES/vaultctl.mo" ]; then
+	nok "build tree catalogue $LOCALEDIR/vi/LC_MESSAGES/vaultctl.mo exists (make mo)"
+else
+	dracut_open dr/locale.vi
+	nofail_vi=$(vi_msg "$nofail_en" extra /dev/null 2)
+	fail_vi=$(vi_msg "$fail_en" home /dev/zero 2)
+	t() { [ "$rc" = 2 ] && [ "$nofail_vi" != "extra (/dev/null)" ] &&
+	      grep -qxF -- "$nofail_vi" "$ERR" && grep -qxF -- "$fail_vi" "$ERR" &&
+	      [ "$(wc -l <"$ERR")" = 2 ] && ! grep -q 'unlocked' "$ERR"; }
+	check "dracut's vault-dracut-open with /etc/vault/locale LANGUAGE=vi: its messages are Vietnamese, exit 2" t
+	dracut_open dr/locale.none
+	t() { [ "$rc" = 2 ] &&
+	      grep -qxF 'vault: extra (/dev/null) could not be unlocked; going on without it (nofail)' "$ERR" &&
+	      grep -qxF 'vault: home (/dev/zero) is not unlocked (vaultctl exited with status 2)' "$ERR"; }
+	check "... without /etc/vault/locale: English, exit 2" t
+fi
 
 # --- vaultctl in Vietnamese ---------------------------------------------
 

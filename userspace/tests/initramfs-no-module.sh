@@ -119,6 +119,7 @@ echo dm-mod > "$conf/modules"
 printf 'update_initramfs=yes\nbackup_initramfs=no\n' > "$conf/update-initramfs.conf"
 install -m 755 "$BOOTSRC/initramfs-tools/hooks/vault" "$conf/hooks/vault"
 install -m 755 "$BOOTSRC/initramfs-tools/scripts/local-top/vault" "$conf/scripts/local-top/vault"
+install -m 644 "$BOOTSRC/vault-gettext.sh" "$conf/scripts/vault-gettext"
 if ! mount --bind "$conf" /etc/initramfs-tools; then
 	echo "# cannot bind-mount over /etc/initramfs-tools"
 	exit 1

@@ -273,7 +273,8 @@ rootwait() {
 		'    [ -e "/dev/mapper/root" ]' 'fi' >"$T/hooks/initqueue/finished/devexists-\x2fdev\x2fmapper\x2froot.sh"
 	echo '[ -e "/dev/vdb" ]' >"$T/hooks/initqueue/finished/devexists-\x2fdev\x2fvdb.sh"
 }
-settled() { hookdir=$T/hooks VAULT_GENERATOR_DIR=$T/out VAULT_STATE=$T/state sh -c '. "$1"' _ "$HOOK" 2>"$T/err"; }
+settled() { hookdir=$T/hooks VAULT_GENERATOR_DIR=$T/out VAULT_STATE=$T/state \
+	VAULT_GETTEXT=$HERE/../boot/vault-gettext.sh sh -c '. "$1"' _ "$HOOK" 2>"$T/err"; }
 gen "$T/tab"
 rootwait
 settled

@@ -104,7 +104,7 @@ check() {
     # installkernel() fails the build instead, saying why.
     vault_select > /dev/null && return 0
     [[ -x $(vault_ctl) ]] || {
-        dwarn "vault: vaultctl not found; dm-vault volumes cannot be unlocked"
+        dwarn "$(vault_msg 'vault: vaultctl not found; dm-vault volumes cannot be unlocked')"
         return 1
     }
     return 255
@@ -194,18 +194,17 @@ vault_tpm2() {
     [[ $(ldd "$(vault_ctl)" 2> /dev/null) == *libtss2-esys* ]]
 }
 
-# vault_cannot WHAT: the root or an `initramfs` entry needs dm-vault, but
-# WHAT is missing for $kernel.  Says what to do; installkernel() then
-# returns 1, and dracut 059 stops on that (dfatal "installkernel failed",
+# vault_cannot WHY: the root or an `initramfs` entry needs dm-vault, but
+# something is missing for $kernel (WHY, a whole translated sentence, says
+# what).  Says what to do; installkernel() then
+# returns 1, and dracut 059 stops on that (dfatal "$(vault_msg 'installkernel failed')",
 # exit 1) before it writes the image, so the previous initramfs stays.
 # (install()'s status is ignored by dracut, and check() returning 1 only
 # leaves the module out: neither can stop the build.)
 vault_cannot() {
-    derror "vault: $1, but the root or an entry of $(vault_tab) marked initramfs is on dm-vault:"
-    derror "vault: an initramfs for kernel $kernel could not unlock it, so none is built."
-    derror "vault: install dm-vault-dkms, vaultctl and linux-headers-$kernel, run"
-    derror "vault: 'dkms autoinstall -k $kernel' (a failed build's log: /var/lib/dkms/dm-vault/*/build/make.log),"
-    derror "vault: then rebuild the initramfs (dracut -f --kver $kernel)."
+    derror "$1"
+    derror "$(vault_msg 'vault: an initramfs for kernel $kernel could not unlock it, so none is built.')"
+    derror "$(vault_msg 'vault: install dm-vault-dkms, vaultctl and linux-headers-$kernel, run "dkms autoinstall -k $kernel" (the log of a failed build: /var/lib/dkms/dm-vault/*/build/make.log), then rebuild the initramfs (dracut -f --kver $kernel).')"
 }
 
 # called by dracut
@@ -223,7 +222,8 @@ installkernel() {
         hostonly='' instmods xhci_pci ehci_pci ohci_pci uhci_hcd usbhid hid_generic
     fi
     if [[ $need ]] && [[ ! -x $(vault_ctl) ]]; then
-        vault_cannot "vaultctl ($(vault_ctl)) is not installed"
+        ctl=$(vault_ctl) tab=$(vault_tab)
+        vault_cannot "$(vault_msg 'vault: vaultctl ($ctl) is not installed, but the root or an entry of $tab marked initramfs is on dm-vault.')"
         return 1
     fi
     if modinfo -k "$kernel" dm-vault > /dev/null 2>&1; then
@@ -231,14 +231,15 @@ installkernel() {
     elif [[ $VAULT_MODULE ]]; then
         ko=/lib/modules/$kernel/updates/dm-vault.ko
         inst_simple "$VAULT_MODULE" "$ko" || {
-            derror "vault: cannot copy $VAULT_MODULE into the initramfs"
+            derror "$(vault_msg 'vault: cannot copy $VAULT_MODULE into the initramfs')"
             return 1
         }
     elif [[ $need ]]; then
-        vault_cannot "kernel $kernel has no dm-vault.ko"
+        tab=$(vault_tab)
+        vault_cannot "$(vault_msg 'vault: kernel $kernel has no dm-vault.ko, but the root or an entry of $tab marked initramfs is on dm-vault.')"
         return 1
     else
-        dwarn "vault: kernel $kernel has no dm-vault.ko; no vault volume needs this initramfs"
+        dwarn "$(vault_msg 'vault: kernel $kernel has no dm-vault.ko; no vault volume needs this initramfs')"
     fi
     return 0
 }
@@ -253,7 +254,9 @@ vault_fatal() {
     for m in "$@"; do
         derror "$m"
     done
-    dfatal "vault: not building an initramfs that could not unlock the volumes of $(vault_tab)"
+    local tab
+    tab=$(vault_tab)
+    dfatal "$(vault_msg 'vault: not building an initramfs that could not unlock the volumes of $tab')"
     exit 1
 }
 
@@ -273,13 +276,13 @@ vault_key_install() {
             ;;
     esac
     [[ -f $key ]] || {
-        derror "vault: $name: key file $key does not exist"
+        derror "$(vault_msg 'vault: $name: key file $key does not exist')"
         return 1
     }
     mode=$(stat -c %a "$key")
     # Group or others may read it: then it may be readable elsewhere too.
     if (((8#$mode & 8#077) != 0)); then
-        dwarn "vault: $name: key file $key has mode $mode; it should be 0400 (root only)"
+        dwarn "$(vault_msg 'vault: $name: key file $key has mode $mode; it should be 0400 (root only)')"
     fi
     dst=/etc/vault/keys/$name.key
     inst_simple "$key" "$dst" || return 1
@@ -287,8 +290,20 @@ vault_key_install() {
     echo "$dst"
 }
 
-# The installed copy of a file from userspace/boot/systemd/, else the
-# repository's (this module run from a source tree).
+# vault_msg MSGID: MSGID in the language of whoever runs dracut (their
+# LANG), its $variables filled in: eval_gettext from vault-gettext.sh, in a
+# subshell (its exports and functions stay out of dracut).  xgettext reads
+# vault_msg as a keyword (userspace/Makefile).
+vault_msg() {
+    (
+        # shellcheck source=../../vault-gettext.sh
+        . "$(vault_systemd_file vault-gettext.sh)" && eval_gettext "$1"
+    )
+}
+
+# The installed copy of a file from userspace/boot/systemd/ (or of
+# userspace/boot/vault-gettext.sh), else the repository's (this module run
+# from a source tree).
 vault_systemd_file() {
     local f
     # (make install puts the generator in PREFIX/lib/systemd/, next to
@@ -297,7 +312,12 @@ vault_systemd_file() {
         system-generators/*) f=$dracutsysrootdir/usr/lib/dm-vault/../systemd/$1 ;;
         *) f=$dracutsysrootdir/usr/lib/dm-vault/$1 ;;
     esac
-    [[ -e $f ]] || f=$moddir/../../systemd/${1##*/}
+    if [[ ! -e $f ]]; then
+        case $1 in
+            vault-gettext.sh) f=$moddir/../../$1 ;;
+            *) f=$moddir/../../systemd/${1##*/} ;;
+        esac
+    fi
     echo "$f"
 }
 
@@ -327,14 +347,14 @@ vault_install_language() {
     done
     [[ $lang ]] || return 0
     if [[ ! -d $c_utf8 ]]; then
-        dwarn "vault: $c_utf8 is missing (libc-bin): the prompts at boot stay in English"
+        dwarn "$(vault_msg 'vault: $c_utf8 is missing (libc-bin): the prompts at boot stay in English')"
         return 0
     fi
     inst_simple "$dir/$lang/LC_MESSAGES/vaultctl.mo" "/usr/share/locale/$lang/LC_MESSAGES/vaultctl.mo" &&
         mkdir -p "$initdir/usr/lib/locale" "$initdir/etc/vault" &&
         cp -a "$c_utf8" "$initdir/usr/lib/locale/" &&
         printf 'LANGUAGE=%s\nLC_ALL=C.UTF-8\n' "$lang" > "$initdir/etc/vault/locale" ||
-        vault_fatal "vault: cannot put the $lang catalogue into the initramfs"
+        vault_fatal "$(vault_msg 'vault: cannot put the $lang catalogue into the initramfs')"
     inst_multiple -o gettext envsubst gettext.sh
 }
 
@@ -344,23 +364,23 @@ install() {
     ctl=$(vault_ctl)
     tab=$(vault_tab)
     if [[ ! -x $ctl ]] && vault_select > /dev/null; then
-        vault_cannot "vaultctl ($ctl) is not installed"
+        vault_cannot "$(vault_msg 'vault: vaultctl ($ctl) is not installed, but the root or an entry of $tab marked initramfs is on dm-vault.')"
         vault_fatal
     fi
-    inst_binary "$ctl" /usr/sbin/vaultctl || vault_fatal "vault: cannot install $ctl"
+    inst_binary "$ctl" /usr/sbin/vaultctl || vault_fatal "$(vault_msg 'vault: cannot install $ctl')"
     vault_install_language
 
     if vault_tpm2; then
         # The loader finds libtss2-tcti-device.so.0 by name with dlopen().
         inst_libdir_file "libtss2-tctildr.so.*" "libtss2-tcti-device.so.*" || {
-            dwarn "vault: the tpm2-tss TCTI libraries were not found: no TPM2 unlock at boot"
+            dwarn "$(vault_msg 'vault: the tpm2-tss TCTI libraries were not found: no TPM2 unlock at boot')"
         }
         mkdir -p "$initdir/etc/vault"
         : > "$initdir/etc/vault/tpm2"
     fi
 
     sel=$(vault_select) || {
-        dwarn "vault: no entry of $tab is needed for the root or marked initramfs"
+        dwarn "$(vault_msg 'vault: no entry of $tab is needed for the root or marked initramfs')"
         sel=
     }
     mkdir -p "$initdir/etc/vault/keys"
@@ -369,7 +389,7 @@ install() {
     while read -r lineno name dev key opts; do
         [[ $name ]] || continue
         newkey=$(vault_key_install "$name" "$key") ||
-            vault_fatal "vault: $tab:$lineno: $name: cannot put its key file into the initramfs"
+            vault_fatal "$(vault_msg 'vault: $tab:$lineno: $name: cannot put its key file into the initramfs')"
         # A clevis token found in the header: the image's entry says
         # _netdev, so that with systemd its unit waits for the network too.
         if [[ ,$opts, != *,_netdev,* ]] && vault_clevis_entry "$dev" "$opts"; then
@@ -384,12 +404,14 @@ install() {
     if [[ -s $initdir/etc/vaulttab ]] && [[ $("$ctl" help 2> /dev/null) == *tab-check* ]]; then
         local out
         if ! out=$("$ctl" tab-check --vaulttab "$initdir/etc/vaulttab" 2>&1); then
-            vault_fatal "vault: the entries taken from $tab are not valid:" "$out"
+            vault_fatal "$(vault_msg 'vault: the entries taken from $tab are not valid:')" "$out"
         fi
     fi
 
     vault_install_clevis
     vault_install_pkcs11
+    # the boot scripts' messages (English, or the language installed above)
+    inst_simple "$(vault_systemd_file vault-gettext.sh)" /usr/lib/dm-vault/vault-gettext.sh
 
     if dracut_module_included "systemd"; then
         inst_script "$(vault_systemd_file system-generators/vault-generator)" \
@@ -425,14 +447,14 @@ vault_install_clevis() {
     local need clevis_bin f
     need=$(vault_need_net) || return 0
     clevis_bin=$(command -v clevis) || {
-        dwarn "vault: $need needs the network (_netdev or a clevis token) but clevis is not installed: it will ask for its passphrase at boot"
+        dwarn "$(vault_msg 'vault: $need needs the network (_netdev or a clevis token) but clevis is not installed: it will ask for its passphrase at boot')"
         return 0
     }
     for f in "$clevis_bin" "${clevis_bin%/*}"/clevis-decrypt "${clevis_bin%/*}"/clevis-decrypt-*; do
         [[ -x $f ]] && inst_script "$f" "$f"
     done
     inst_multiple bash jose curl cat mkdir mktemp rm ||
-        dwarn "vault: bash, jose or curl is missing: clevis cannot run at boot"
+        dwarn "$(vault_msg 'vault: bash, jose or curl is missing: clevis cannot run at boot')"
     # only the tpm2 pin needs them
     inst_multiple -o tpm2_createprimary tpm2_flushcontext tpm2_load tpm2_unseal
     inst_libdir_file "libnss_dns.so.*" "libnss_files.so.*"
@@ -478,38 +500,39 @@ vault_install_pkcs11() {
             *) mod=$p11dir/$mod ;;
         esac
         if [[ ! -e $dracutsysrootdir$mod ]]; then
-            dwarn "vault: $conf names $mod, which does not exist: its tokens cannot be used at boot"
+            dwarn "$(vault_msg 'vault: $conf names $mod, which does not exist: its tokens cannot be used at boot')"
             continue
         fi
         if ! inst_simple "$conf" "${conf#"$dracutsysrootdir"}" || ! vault_inst_so "$mod"; then
-            vault_fatal "vault: cannot copy the PKCS#11 module $mod into the initramfs"
+            vault_fatal "$(vault_msg 'vault: cannot copy the PKCS#11 module $mod into the initramfs')"
         fi
     done
 
     pcscd=$(vault_pcscd) || {
-        dwarn "vault: an entry of $(vault_tab) has pkcs11-uri= but pcscd is not installed: smartcards and USB tokens behind a reader will not work at boot (apt install pcscd libccid)"
+        tab=$(vault_tab)
+        dwarn "$(vault_msg 'vault: an entry of $tab has pkcs11-uri= but pcscd is not installed: smartcards and USB tokens behind a reader will not work at boot (apt install pcscd libccid)')"
         return 0
     }
-    inst_binary "$pcscd" /usr/sbin/pcscd || vault_fatal "vault: cannot install $pcscd"
+    inst_binary "$pcscd" /usr/sbin/pcscd || vault_fatal "$(vault_msg 'vault: cannot install $pcscd')"
     # opensc dlopen()s libpcsclite.so.1 (the client of pcscd's socket):
     # ldd of its module does not show it.
     inst_libdir_file "libpcsclite.so.1*" ||
-        dwarn "vault: libpcsclite.so.1 not found (apt install libpcsclite1): opensc cannot reach pcscd at boot"
+        dwarn "$(vault_msg 'vault: libpcsclite.so.1 not found (apt install libpcsclite1): opensc cannot reach pcscd at boot')"
     for dir in /usr/lib/pcsc/drivers /usr/lib64/pcsc/drivers; do
         [[ -d $dracutsysrootdir$dir ]] || continue
         while IFS= read -r f; do
             case $f in
                 *.so*)
-                    vault_inst_so "$f" || vault_fatal "vault: cannot install $f"
+                    vault_inst_so "$f" || vault_fatal "$(vault_msg 'vault: cannot install $f')"
                     drivers=$((drivers + 1))
                     ;;
-                *) inst_simple "$f" || vault_fatal "vault: cannot install $f" ;;
+                *) inst_simple "$f" || vault_fatal "$(vault_msg 'vault: cannot install $f')" ;;
             esac
         done < <(find "$dracutsysrootdir$dir" \( -type f -o -type l \) \( -name '*.so*' -o -name Info.plist \) |
             sed "s|^$dracutsysrootdir||")
     done
     ((drivers > 0)) ||
-        dwarn "vault: pcscd has no reader driver (/usr/lib/pcsc/drivers is empty): install libccid for USB CCID readers"
+        dwarn "$(vault_msg 'vault: pcscd has no reader driver (/usr/lib/pcsc/drivers is empty): install libccid for USB CCID readers')"
     # With dracut's `pcsc`, its socket unit starts pcscd when vaultctl
     # connects; otherwise vault-dracut-open does.
     vault_pcsc_dracut && return 0

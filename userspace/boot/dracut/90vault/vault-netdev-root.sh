@@ -23,7 +23,8 @@
 # rd.retry.
 #
 # Environment (tests): VAULT_GENERATOR_DIR (default /run/systemd/generator),
-# VAULT_STATE (default /run/vault).
+# VAULT_STATE (default /run/vault), VAULT_GETTEXT (default
+# /usr/lib/dm-vault/vault-gettext.sh).
 
 # shellcheck disable=SC2154 # dracut-initqueue sets hookdir
 if grep -qs '^After=remote-fs-pre\.target' "${VAULT_GENERATOR_DIR:-/run/systemd/generator}"/vault@*.service; then
@@ -43,7 +44,13 @@ if [ ! -e "$vault_state/net-done" ] && mkdir -p "$vault_state"; then
 	[ -e "$vault_state/net-since" ] || echo "$vault_now" >"$vault_state/net-since"
 	read -r vault_since <"$vault_state/net-since"
 	if [ ! -e "$vault_state/net-done" ] && [ $((vault_now - vault_since)) -ge 30 ]; then
-		echo "vault: the network is not up after 30 s; unlocking without it" >&2
+		# in a subshell: vault-gettext.sh's exports must not reach
+		# dracut-initqueue (the same message as vault-dracut-open's)
+		(
+			NET_WAIT=30
+			. "${VAULT_GETTEXT:-/usr/lib/dm-vault/vault-gettext.sh}"
+			echo "$(eval_gettext 'vault: the network is not up after $NET_WAIT s; unlocking without it')"
+		) >&2
 		rm -f "$hookdir/initqueue/finished/wait-network.sh"
 		: >"$vault_state/net-done"
 	fi

@@ -25,7 +25,11 @@ if [ ! -e /run/vault/all-open ]; then
 		;;
 	3) ;; # a device has not appeared yet: next round
 	*)
-		emergency_shell -n vault "dm-vault: a volume the root needs could not be unlocked (see above). Leave this shell to try again."
+		# in a subshell: vault-gettext.sh's exports must not reach init
+		emergency_shell -n vault "$(
+			. "${VAULT_GETTEXT:-/usr/lib/dm-vault/vault-gettext.sh}"
+			eval_gettext 'dm-vault: a volume the root needs could not be unlocked (see above). Leave this shell to try again.'
+		)"
 		;;
 	esac
 	unset vault_rc
