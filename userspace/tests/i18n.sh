@@ -180,6 +180,53 @@ sys.stdout.write(err.getvalue())' "$rst" >"$OUT" 2>"$ERR"; rc=$?
 	t() { [ "$rc" = 0 ] && [ ! -s "$OUT" ]; }
 	check "${rst#"$DOC"/} is valid reStructuredText" t
 done
+# ... and a translated guide names every option, vaultctl command and path its
+# English guide names: an administrator copies those from the translation.
+# vaultctl's commands (the words "vaultctl WORD" may name) from its --help;
+# prose such as "vaultctl reads" is no command and need not be kept.
+LC_ALL=C $VAULTCTL --help 2>/dev/null | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z-]*\).*/\1/p' | sort -u >"$T/cmds"
+# guide_names RST: its --long-options, "vaultctl COMMAND"s and /paths, one a
+# line; lines are joined first, so a name broken over two lines still counts
+guide_names() {
+	tr '\n' ' ' <"$1" | tr -s ' ' |
+	grep -o -E -e '(^|[^A-Za-z0-9_-])--[a-z0-9][a-z0-9-]*' -e 'vaultctl [a-z][a-z-]*' \
+		-e '(^|[[:space:]`(=])/[A-Za-z0-9_][A-Za-z0-9._/*@:+-]*' |
+	sed -E 's/^[^v/-]//; s/[.:,]+$//' |
+	awk -v cmds="$T/cmds" 'BEGIN { while ((getline c <cmds) > 0) cmd["vaultctl " c] = 1 }
+		/^vaultctl / && !($0 in cmd) { next } { print }' | LC_ALL=C sort -u
+}
+# guide_missing EN LL: the names of EN that LL lacks, in $OUT; $T/names.en has EN's
+guide_missing() {
+	: >"$ERR"
+	guide_names "$1" >"$T/names.en"
+	guide_names "$2" >"$T/names.ll"
+	LC_ALL=C comm -23 "$T/names.en" "$T/names.ll" >"$OUT"
+}
+for rst in "$DOC"/*/*.rst; do
+	[ -f "$rst" ] && [ -f "$DOC/${rst##*/}" ] || continue
+	guide_missing "$DOC/${rst##*/}" "$rst"
+	t() { [ -s "$T/cmds" ] && [ -s "$T/names.en" ] && [ ! -s "$OUT" ]; }
+	check "Documentation/${rst#"$DOC"/} names every option, command and path the English one does ($(wc -l <"$T/names.en"))" t
+done
+# ... and the check can fail: a translation that drops an option, a command
+# and a path (and renders prose about vaultctl, and breaks a name over lines)
+mkdir -p guide/ll
+cat >guide/g.rst <<'EOF'
+vaultctl reads ``/etc/vaulttab``; ``vaultctl open --all NAME`` opens, ``vaultctl
+dump DEVICE`` shows the header, ``vaultctl tab-check -v`` checks
+``/etc/fstab`` and ``--key-file FILE`` reads ``/etc/vault/keys/home.key``
+(``--batch-mode``: no question).
+EOF
+cat >guide/ll/g.rst <<'EOF'
+vaultctl đọc ``/etc/vaulttab``; ``vaultctl
+open --all NAME`` mở, ``vaultctl dump DEVICE`` hiện phần đầu, và ``vaultctl
+--key-file FILE`` đọc ``/etc/vault/keys/home.key``.
+EOF
+guide_missing guide/g.rst guide/ll/g.rst
+t() { [ "$(cat "$OUT")" = "--batch-mode
+/etc/fstab
+vaultctl tab-check" ] && ! grep -q -x -e 'vaultctl reads' -e '-v' "$T/names.en"; }
+check "a translated guide that drops an option, a command and a path is reported, and only they are" t
 
 # --- dracut's boot script in Vietnamese ---------------------------------
 
