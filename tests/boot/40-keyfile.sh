@@ -62,7 +62,7 @@ if boot_mkinitramfs loose "$tab" "" VAULT_ROOT=/dev/nonexistent > /dev/null; the
 	ktap_check "warning: key file readable by others" \
 		grep -aq "^W: vault: key file $loose .*mode 644" "$log"
 	ktap_check "warning: initramfs created readable by others" \
-		grep -aq '^W: vault: the initramfs holds 1 key file(s) but is created with umask 0022' "$log"
+		grep -aq '^W: vault: the initramfs holds 1 key file but is created with umask 0022' "$log"
 else
 	ktap_fail "mkinitramfs with a loose key file (a warning, not an error)"
 fi

@@ -26,7 +26,7 @@ echo "$BOOT_NAME /dev/vda none luks,tries=2" > "$tab"
 ktap_check "an untraceable root LV and no initramfs entry: the hook warns, naming the LV" \
 	bash -c "VAULTTAB='$tab' VAULT_ROOT='$lvroot' \
 		'$BOOT_REPO/userspace/boot/initramfs-tools/hooks/vault' 2>&1 |
-		grep -q 'W: vault: the root.s source $lvroot is not there to trace'"
+		grep -q 'W: vault: the source of the root, $lvroot, is not there to trace'"
 
 tab=$BOOT_KDIR/vaulttab-lvm
 echo "$BOOT_NAME /dev/vda none luks,tries=2,initramfs" > "$tab"

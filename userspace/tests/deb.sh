@@ -93,7 +93,7 @@ if has "$T/vctl.list" /usr/sbin/vaultctl /usr/share/man/man8/vaultctl.8.gz \
 	/usr/share/doc/vaultctl/copyright /usr/share/doc/vaultctl/README.md.gz \
 	/usr/share/doc/vaultctl/root-on-vault.rst.gz \
 	/usr/share/locale/vi/LC_MESSAGES/vaultctl.mo /usr/share/man/vi/man8/vaultctl.8.gz \
-	/usr/share/doc/vaultctl/vi/key-leaked.rst.gz; then
+	/usr/share/doc/vaultctl/vi/key-leaked.rst.gz /usr/share/doc/vaultctl/vi/root-on-vault.rst.gz; then
 	ok "vaultctl holds the tool, man page, boot integration, completion, docs and catalogues"
 else
 	nok "vaultctl holds the tool, man page, boot integration, completion, docs and catalogues"
