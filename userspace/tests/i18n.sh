@@ -274,6 +274,38 @@ else
 	check "... without /etc/vault/locale: English, exit 2" t
 fi
 
+# The hooks that build the image speak the language of whoever runs
+# update-initramfs or dracut: the initramfs-tools hook's warning about a
+# root it cannot trace, and module-setup.sh's vault_msg (dracut sources the
+# file; here bash does, and calls it as install() would).
+untraced_en='the source of the root, $src, is not there to trace, and no entry of $TAB is marked initramfs: if it sits on a vault volume, mark that entry initramfs'
+dkms_en='vault: kernel $kernel has no dm-vault.ko; no vault volume needs this initramfs'
+if ! command -v gettext.sh >/dev/null 2>&1 || [ ! -d /usr/lib/locale/C.utf8 ] ||
+	[ ! -r /usr/share/initramfs-tools/hook-functions ]; then
+	skp "the hooks in Vietnamese" "gettext.sh, the C.UTF-8 locale or initramfs-tools is missing"
+else
+	printf 'home /dev/vault-nonexistent none luks\n' >dr/hooktab
+	# hook LANGFN: the hook as mkinitramfs runs it (no CONFDIR), stderr in $ERR
+	hook() {
+		env -i PATH="$PATH" VAULTTAB=dr/hooktab VAULT_ROOT=/dev/vault-no-root "$@" \
+			TEXTDOMAINDIR="$LOCALEDIR" sh "$SRC/boot/initramfs-tools/hooks/vault" >"$OUT" 2>"$ERR"
+	}
+	hook LANGUAGE=vi LC_ALL=C.UTF-8
+	want=$(vi_msg "$untraced_en" | sed -e 's|\$src|/dev/vault-no-root|g' -e 's|\$TAB|dr/hooktab|g')
+	t() { [ "$want" != "$untraced_en" ] && grep -qxF -- "W: vault: $want" "$ERR"; }
+	check "the initramfs-tools hook warns in Vietnamese when update-initramfs runs with LANGUAGE=vi" t
+	hook LC_ALL=C
+	t() { grep -qxF 'W: vault: the source of the root, /dev/vault-no-root, is not there to trace, and no entry of dr/hooktab is marked initramfs: if it sits on a vault volume, mark that entry initramfs' "$ERR"; }
+	check "... and in English with LC_ALL=C" t
+	out=$(env LANGUAGE=vi LC_ALL=C.UTF-8 TEXTDOMAINDIR="$LOCALEDIR" bash -c '
+		moddir=$1/boot/dracut/90vault dracutsysrootdir=/nonexistent
+		. "$moddir/module-setup.sh" && kernel=6.1.0-99-amd64 &&
+		vault_msg "$2"; echo "|${TEXTDOMAIN:-unset}"' _ "$SRC" "$dkms_en" 2>&1)
+	want=$(vi_msg "$dkms_en" | sed 's|\$kernel|6.1.0-99-amd64|g')
+	t() { [ "$want" != "$dkms_en" ] && [ "$out" = "$want|unset" ]; }
+	check "dracut's module-setup.sh: vault_msg speaks Vietnamese, and leaves dracut's environment alone" t
+fi
+
 # --- vaultctl in Vietnamese ---------------------------------------------
 
 if ! command -v localedef >/dev/null 2>&1; then
