@@ -67,7 +67,7 @@ send $BOOT_WRONG
 expect 60 Enter passphrase for $BOOT_NAME (/dev/vda):
 send $BOOT_WRONG
 expect 60 $BOOT_NAME: no passphrase matched after 2 tries
-expect 30 vault: $BOOT_NAME (/dev/vda) could not be unlocked
+expect 30 vault: $BOOT_NAME (/dev/vda) is not unlocked (vaultctl exited with status
 expect 30 dm-vault: a volume the root needs could not be unlocked
 expect 60 Dropping to debug shell.
 expect 30 vault:/#

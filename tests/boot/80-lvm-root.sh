@@ -110,6 +110,7 @@ if img=$(_boot_locked _dracut_lvm_build "$tab"); then
 $BOOT_FAIL_STEPS
 fail Dropping to debug shell
 fail could not be unlocked
+fail is not unlocked
 absent $BOOT_PASS
 expect 240 Enter passphrase for $BOOT_NAME (/dev/vda):
 send $BOOT_PASS

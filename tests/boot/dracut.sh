@@ -30,7 +30,8 @@ dracut_base() {
 
 # _dracut_build VARIANT TAB [systemd]: build/boot/KVER/dracut-VARIANT.img
 # (cached); with "systemd", an initramfs run by systemd (vault-generator's
-# units unlock the root) instead of dracut's shell init.
+# units unlock the root) instead of dracut's shell init.  VAULT_LOCALE_CONF
+# and VAULT_LOCALEDIR, when exported, reach module-setup.sh (the language).
 _dracut_build() {
 	local variant=$1 tab=$2 mode=${3:-shell} out log h base k keys=() rc mods omit
 	out=$BOOT_KDIR/dracut-$variant.img
@@ -41,7 +42,8 @@ _dracut_build() {
 	h=$(_boot_hash "$BOOT_REPO/tests/boot/dracut.sh" "$module"/* "$BOOT_REPO/userspace/boot/systemd"/* \
 		"$BOOT_REPO/userspace/boot/vault-gettext.sh" \
 		"$tab" "${keys[@]}" "$VAULTCTL" "$VAULT_KO" "/lib/modules/$BOOT_KVER/modules.dep" \
-		"$(command -v dracut)" "$mode")
+		"$(command -v dracut)" "$mode" "${VAULT_LOCALE_CONF:-}" "${VAULT_LOCALEDIR:-}" \
+		${VAULT_LOCALE_CONF:+"$VAULT_LOCALE_CONF"})
 	if _boot_fresh "$out" "$h"; then
 		echo "$out"
 		return 0
