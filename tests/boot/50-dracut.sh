@@ -18,6 +18,7 @@
 # The module is used from the repository through a private dracut base
 # directory (symlinks to /usr/lib/dracut plus 90vault): nothing is
 # installed under /usr/lib.  Skips when dracut is not installed.
+# one-kernel: the dracut module and its scripts (userspace), the same on every kernel; booting from an initramfs that loads dm-vault is 10-passphrase's, on every kernel
 . "$(dirname "$0")/lib.sh"
 
 command -v dracut > /dev/null || ktap_skip_dep "dracut is not installed (apt-get install dracut-core)"

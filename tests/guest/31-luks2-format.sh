@@ -10,6 +10,7 @@
 # Passphrases come from a here-string (stdin not a terminal: one line).
 # Also: the dm UUID, the table (offset, sector_size, no iv_large_sectors),
 # status, --readonly and --allow-discards.
+# one-kernel: vaultctl's LUKS2 header writing (userspace), the same on every kernel; the vault target's data path over these layouts is 10-compat-dmcrypt's, on every kernel
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 . "$VAULT_REPO/tests/lib/luks2.sh"
 

@@ -7,6 +7,7 @@
 # --luks2-metadata-size with its larger data offset; aes-cbc-essiv), data
 # written through dm-crypt must read back intact through `vaultctl open`,
 # and the vault table must carry the segment's offset and sector size.
+# one-kernel: vaultctl's reading of cryptsetup's headers and KDFs (userspace), the same on every kernel; the vault target's data path over these layouts is 10-compat-dmcrypt's, on every kernel
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 . "$VAULT_REPO/tests/lib/luks2.sh"
 

@@ -6,6 +6,7 @@
 # and luksAddKey, luksChangeKey, luksRemoveKey and luksKillSlot by
 # cryptsetup checked with `vaultctl open` on real mappings.  Then --key-slot,
 # and suspend / resume with a passphrase (`key wipe`, then `key set`).
+# one-kernel: keyslot changes by vaultctl and cryptsetup (userspace), the same on every kernel; the kernel's key wipe and set are 70-suspend-resume's, on every kernel
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 . "$VAULT_REPO/tests/lib/luks2.sh"
 
