@@ -30,7 +30,8 @@ enum vt_opt {
 	VO_IV_LARGE_SECTORS, VO_DISCARD, VO_READONLY, VO_TRIES, VO_KEYFILE_OFFSET,
 	VO_KEYFILE_SIZE, VO_KEYSLOT, VO_INITRAMFS, VO_NOAUTO, VO_NOFAIL, VO_SAME_CPU_CRYPT,
 	VO_NO_READ_WORKQUEUE, VO_NO_WRITE_WORKQUEUE, VO_HEADLESS, VO_HEADLESS_BOOL, VO_TIMEOUT,
-	VO_TOKEN_TIMEOUT, VO_TPM2_DEVICE, VO_TPM2_PCRS, VO_TPM2_PIN, VO_PKCS11_URI, VO_UNSUPPORTED, VO_IGNORED,
+	VO_TOKEN_TIMEOUT, VO_TPM2_DEVICE, VO_TPM2_PCRS, VO_TPM2_PIN, VO_PKCS11_URI, VO_HEADER,
+	VO_UNSUPPORTED, VO_IGNORED,
 };
 
 struct vt_opt_desc {
@@ -73,6 +74,7 @@ static const struct vt_opt_desc vt_opts[] = {
 	{ "tpm2-pcrs", VO_TPM2_PCRS, true, false, true },
 	{ "tpm2-pin", VO_TPM2_PIN, true, false, false },
 	{ "pkcs11-uri", VO_PKCS11_URI, true, false, false },
+	{ "header", VO_HEADER, true, false, false },
 	/* systemd 252 options for what vaultctl does not do: say so, not "unknown" */
 	{ "tpm2-signature", VO_UNSUPPORTED, true, false, false },
 	{ "fido2-device", VO_UNSUPPORTED, true, false, false },
@@ -434,6 +436,25 @@ static int apply_option(struct vt_entry *e, char *tok, const char **plain_opt, c
 			return BAD("auto (the volume's systemd-pkcs11 token; a URI with an encrypted key file is not supported)");
 		e->pkcs11_auto = true;
 		break;
+	case VO_HEADER:
+		/*
+		 * systemd: "PATH" is a detached LUKS2 header file; "PATH:DEVICE"
+		 * is a header file on another block device, which vaultctl does
+		 * not mount.
+		 */
+		if (strchr(val, ':'))
+			return tab_fail(err, len,
+				    "header=%s: a header on another device (header=PATH:DEVICE) is not supported; give the absolute path of a detached header file (header=/etc/vault/NAME.hdr)",
+				    val);
+		if (val[0] != '/')
+			return BAD("the absolute path of a detached LUKS2 header file");
+		if (strlen(val) > 4095)
+			return BAD("the absolute path of a detached LUKS2 header file");
+		free(e->header);
+		e->header = strdup(val);
+		if (!e->header)
+			return tab_fail(err, len, "out of memory");
+		break;
 	case VO_UNSUPPORTED:
 	case VO_IGNORED:
 		break;
@@ -483,6 +504,9 @@ static int check_entry(struct vt_entry *e, const char *plain_opt, char *err, siz
 	if (e->type == VT_PLAIN && e->pkcs11_auto)
 		return tab_fail(err, len,
 			    "pkcs11-uri= is for LUKS2 volumes (their token is in the header), not plain mode");
+	if (e->type == VT_PLAIN && e->header)
+		return tab_fail(err, len,
+			    "header= is for LUKS2 volumes with a detached header, not plain mode (which has no header)");
 	return 0;
 }
 
@@ -858,6 +882,8 @@ int vt_entry_format(const struct vt_entry *e, char *buf, size_t len)
 		add_opt(buf, len, &pos, &ovf, "tpm2-pin=%s", e->tpm2_pin ? "yes" : "no");
 	if (e->pkcs11_auto)
 		add_opt(buf, len, &pos, &ovf, "pkcs11-uri=auto");
+	if (e->header)
+		add_opt(buf, len, &pos, &ovf, "header=%s", e->header);
 	FLAG(initramfs, "initramfs");
 	FLAG(noauto, "noauto");
 	FLAG(nofail, "nofail");

@@ -64,6 +64,7 @@ struct vt_entry {
 	bool tpm2_pcrs_set;
 	int tpm2_pin;		/* tpm2-pin=: -1 unset, 0 no, 1 yes */
 	bool pkcs11_auto;	/* pkcs11-uri=auto: unlock with the systemd-pkcs11 token */
+	char *header;		/* header=: detached LUKS2 header file; NULL: on the device */
 
 	/* for the boot scripts */
 	bool initramfs;

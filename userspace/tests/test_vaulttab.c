@@ -298,6 +298,13 @@ static void token_and_prompt_options(void)
 	EXPECT_STR(e.tpm2_device, "/dev/tpmrm0");
 	EXPECT_INT(e.timeout_us, 10000000);
 	vt_entry_free(&e);
+	/* header=: a detached LUKS2 header file; the last one given counts */
+	EXPECT_INT(parse("r /dev/x /k luks,header=/a.hdr,header=/etc/vault/r.hdr", &e), 1);
+	EXPECT_STR(e.header, "/etc/vault/r.hdr");
+	vt_entry_free(&e);
+	EXPECT_INT(parse("r /dev/x none", &e), 1);
+	EXPECT(e.header == NULL);
+	vt_entry_free(&e);
 	EXPECT_INT(parse("r /dev/x none tpm2-device=swtpm:path=/run/s,tpm2-pcrs=23", &e), 1);
 	EXPECT_STR(e.tpm2_device, "swtpm:path=/run/s");
 	EXPECT_INT(e.tpm2_pcrs, 1U << 23);
@@ -369,6 +376,16 @@ static void token_and_prompt_options(void)
 	EXPECT_ERR("a /dev/x none pkcs11-uri", "option 'pkcs11-uri' needs a value (pkcs11-uri=...)");
 	EXPECT_ERR("a /dev/x /k plain,pkcs11-uri=auto",
 		   "pkcs11-uri= is for LUKS2 volumes (their token is in the header), not plain mode");
+	EXPECT_ERR("a /dev/x none header", "option 'header' needs a value (header=...)");
+	EXPECT_ERR("a /dev/x none header=", "option 'header' needs a value (header=...)");
+	EXPECT_ERR("a /dev/x none header=a.hdr",
+		   "invalid value 'a.hdr' for option 'header': the absolute path of a detached LUKS2 header file");
+	EXPECT_ERR("a /dev/x none header=/a.hdr:/dev/sdb1",
+		   "header=/a.hdr:/dev/sdb1: a header on another device (header=PATH:DEVICE) is not supported; give the absolute path of a detached header file (header=/etc/vault/NAME.hdr)");
+	EXPECT_ERR("a /dev/x none header=/a.hdr:UUID=1234",
+		   "header=/a.hdr:UUID=1234: a header on another device (header=PATH:DEVICE) is not supported; give the absolute path of a detached header file (header=/etc/vault/NAME.hdr)");
+	EXPECT_ERR("a /dev/x /k plain,header=/a.hdr",
+		   "header= is for LUKS2 volumes with a detached header, not plain mode (which has no header)");
 }
 
 static void bad_bytes(void)
@@ -414,6 +431,7 @@ static void format_round_trip(void)
 		"t /dev/z none luks,headless,timeout=90s,token-timeout=0s,tpm2-device=auto,tpm2-pcrs=0+7+15,tpm2-pin=yes",
 		"u /dev/z none timeout=1500ms,token-timeout=7us,tpm2-device=device:/dev/tpmrm0,tpm2-pcrs=,tpm2-pin=no",
 		"s /dev/z none luks,headless,pkcs11-uri=auto,initramfs",
+		"h /dev/z /k luks,tpm2-device=auto,header=/etc/vault/headers/h.hdr,initramfs",
 	};
 	char out[VAULTTAB_LINE_MAX], out2[VAULTTAB_LINE_MAX];
 	struct vt_entry e, e2;
