@@ -111,6 +111,7 @@ static void entry_opts(const struct vault_opts *all, const struct vt_entry *e,
 	o->token_only = all->token_only;	/* vault-unlock: the TPM before any question */
 	o->token_pin_agent = all->token_pin_agent;	/* ... and its PIN through the agents */
 	o->tpm2_device = e->tpm2_device;
+	o->header = e->header;	/* header=: the LUKS2 header is in this file, the data all on the device */
 	/*
 	 * systemd uses these only for a volume whose header has no TPM2
 	 * metadata; a systemd-tpm2 token always has it (its PCRs, whether it
@@ -173,7 +174,8 @@ static void wait_for_tpm(const struct vt_entry *e, const char *dev)
 	l = luks2_new();
 	if (!l)
 		return;
-	if (!luks2_load(l, dev, 0)) {
+	/* header=: the tokens are in the detached header, the device has none */
+	if (!luks2_load(l, e->header ? e->header : dev, e->header ? LUKS2_DETACHED : 0)) {
 		luks2_token_foreach(l, id) {
 			const char *type = luks2_token_type(l, id);
 
@@ -223,7 +225,15 @@ static int open_entry(const struct vault_opts *all, const struct vt_entry *e, bl
 		return -ENODEV;
 	entry_opts(all, e, &o);
 	o.pass_cache = typed;
-	if (e->type == VT_AUTO) {
+	if (e->header && access(e->header, R_OK)) {
+		r = -errno;
+		log_err("detached header file %s (header=) of %s: %s", e->header, e->name,
+			strerror(-r));
+		free(dev);
+		return r;
+	}
+	/* with header=, the device holds no header to recognise: it is LUKS2 */
+	if (e->type == VT_AUTO && !e->header) {
 		if (access(dev, F_OK)) {
 			log_err("device %s does not exist", dev);
 			free(dev);
@@ -381,6 +391,13 @@ static void check_key_file(const struct vt_entry *e)
 			 e->key_file, (unsigned int)(st.st_mode & 07777));
 }
 
+/* header=: a detached header file that cannot be read cannot open its volume. */
+static void check_header(const struct vt_entry *e)
+{
+	if (e->header && access(e->header, R_OK))
+		log_warn("detached header file %s (header=): %s", e->header, strerror(errno));
+}
+
 int cmd_tab_check(const struct vault_opts *o, int argc, char **argv)
 {
 	char ctx[CONTEXT_MAX], line[VAULTTAB_LINE_MAX + 512];
@@ -400,6 +417,7 @@ int cmd_tab_check(const struct vault_opts *o, int argc, char **argv)
 
 		set_context(ctx, &t, e);
 		check_key_file(e);
+		check_header(e);
 		log_set_context(NULL);
 		if (!log_verbose_level)
 			continue;

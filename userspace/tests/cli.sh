@@ -95,6 +95,14 @@ printf 'k /dev/k %s\n' "$T/loose.key" >"$T/loose.tab"
 expect "tab-check warns about a key file others can read" 0 \
 	"$T/loose.tab:1: k: warning: key file $T/loose.key can be read or written by others (mode 0644)" \
 	tab-check --vaulttab "$T/loose.tab"
+printf 'h /dev/h none header=%s\n' "$T/no.hdr" >"$T/hdr.tab"
+expect "tab-check warns about a missing detached header file (header=)" 0 \
+	"$T/hdr.tab:1: h: warning: detached header file $T/no.hdr (header=): No such file or directory" \
+	tab-check --vaulttab "$T/hdr.tab"
+printf 'h /dev/h none header=/h.hdr:/dev/sdb1\n' >"$T/hdrdev.tab"
+expect "open --all: header=PATH:DEVICE is refused, saying what is supported" 1 \
+	"$T/hdrdev.tab:1: header=/h.hdr:/dev/sdb1: a header on another device (header=PATH:DEVICE) is not supported; give the absolute path of a detached header file" \
+	open --all --vaulttab "$T/hdrdev.tab"
 printf '%s\n' 'ok1 /dev/a' 'bad1 /dev/b none luks,foo' 'x' 'bad2 sdb' \
 	'ok2 /dev/c none noauto' 'ok1 /dev/d' >"$T/bad.tab"
 expect "tab-check: exit 1" 1 "" tab-check --vaulttab "$T/bad.tab"
