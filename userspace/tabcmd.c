@@ -227,8 +227,8 @@ static int open_entry(const struct vault_opts *all, const struct vt_entry *e, bl
 	o.pass_cache = typed;
 	if (e->header && access(e->header, R_OK)) {
 		r = -errno;
-		log_err("detached header file %s (header=) of %s: %s", e->header, e->name,
-			strerror(-r));
+		/* the context names the vaulttab line and the entry */
+		log_err("detached header file %s (header=): %s", e->header, strerror(-r));
 		free(dev);
 		return r;
 	}

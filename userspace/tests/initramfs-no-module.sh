@@ -14,7 +14,11 @@
 #     entry needs dm-vault (the refusal is about dm-vault, nothing else);
 #     and with the module, a root entry vaultctl tab-check refuses is
 #     refused too, the previous image kept (these last three cases do
-#     not depend on the kernel: on the first kernel only);
+#     not depend on the kernel: on the first kernel only); with the module,
+#     a root entry with header= (a detached LUKS2 header) puts the header
+#     file into the image as /etc/vault/headers/NAME.hdr (0400, the same
+#     bytes) and rewrites the entry to it, and a missing header file is
+#     refused naming the entry and the file, the previous image kept;
 #   dracut: the same with dracut --force.
 # update-initramfs runs in a private mount namespace where
 # /etc/initramfs-tools is a temporary copy holding our hook (and a small
@@ -94,8 +98,8 @@ else
 		kvers+=("${ko##*/}")
 	done
 fi
-# Per generator: 9 checks on the first kernel, 4 on each other one.
-echo "1..$((18 + (${#kvers[@]} - 1) * 8))"
+# Per generator: 13 checks on the first kernel, 4 on each other one.
+echo "1..$((26 + (${#kvers[@]} - 1) * 8))"
 [ "${#kvers[@]}" -gt 0 ] || { echo "# no build/KVER/dm-vault.ko: make module"; exit 1; }
 
 # /etc/initramfs-tools, private: our hook and local-top script, a small
@@ -144,6 +148,11 @@ echo "vroot UUID=$uuid none luks" > "$T/tab-root"
 echo "vdata UUID=$uuid none luks,initramfs" > "$T/tab-initramfs"
 echo "vhome UUID=$uuid none luks" > "$T/tab-none"
 echo "vroot UUID=$uuid none luks,bogus" > "$T/tab-bad"
+# header=: any bytes do (the generators copy the file, they do not read it)
+head -c 65536 /dev/urandom > "$T/root.hdr"
+chmod 0600 "$T/root.hdr"
+echo "vroot UUID=$uuid none luks,discard,header=$T/root.hdr" > "$T/tab-header"
+echo "vroot UUID=$uuid none luks,header=$T/missing.hdr" > "$T/tab-header-missing"
 
 # gen TOOL TAB ROOT [KO]: builds the image of kernel $k with TOOL
 # (update-initramfs -c / -u, or dracut), the vaulttab TAB, the root's
@@ -176,6 +185,20 @@ refused() {
 	grep -q "kernel $k" "$T/log" && grep -qF "dkms autoinstall -k $k" "$T/log" &&
 		grep -q 'dm-vault-dkms' "$T/log"
 }
+# has_header: the image holds the header file as /etc/vault/headers/vroot.hdr,
+# mode 0400, the same bytes, and its vaulttab entry names that path.
+has_header() {
+	local x=$T/x root
+	rm -rf "$x"
+	mkdir "$x"
+	unmkinitramfs "$img" "$x" >> "$T/log" 2>&1 || { echo "# unmkinitramfs failed"; return 1; }
+	root=$x
+	[ ! -d "$x/main" ] || root=$x/main
+	cmp -s "$root/etc/vault/headers/vroot.hdr" "$T/root.hdr" || { echo "# no copy of the header"; return 1; }
+	[ "$(stat -c %a "$root/etc/vault/headers/vroot.hdr")" = 400 ] || { echo "# mode not 0400"; return 1; }
+	grep -qx "vroot UUID=$uuid none luks,discard,header=/etc/vault/headers/vroot.hdr *" "$root/etc/vaulttab" ||
+		{ sed 's/^/# vaulttab: /' "$root/etc/vaulttab"; return 1; }
+}
 unchanged() {
 	[ "$(sha256sum < "$img")" = "$prev" ] || { echo "# $img changed"; return 1; }
 	local extra
@@ -188,7 +211,7 @@ for k in "${kvers[@]}"; do
 	img=$T/boot/initrd.img-$k
 	if modinfo -k "$k" dm_vault >/dev/null 2>&1; then
 		per=8
-		[ "$k" != "${kvers[0]}" ] || per=18
+		[ "$k" != "${kvers[0]}" ] || per=26
 		for _ in $(seq $per); do
 			nok "$k: dm_vault is installed for this kernel: it cannot stand for one without it"
 		done
@@ -229,6 +252,15 @@ for k in "${kvers[@]}"; do
 		# shellcheck disable=SC2016 # eval'd
 		check "$k $tool: without it, no entry needs dm-vault: the image builds" eval \
 			'built && [ "$(sha256sum < "$img")" != "$prev" ]'
+		gen $u "$T/tab-header" /dev/mapper/vroot "$ko"
+		check "$k $tool: with it, a root entry with header=: the image builds" built
+		check "$k $tool: and holds the header as /etc/vault/headers/vroot.hdr (0400), the entry rewritten" has_header
+		prev=$(sha256sum < "$img" 2>/dev/null)
+		gen $u "$T/tab-header-missing" /dev/mapper/vroot "$ko"
+		# shellcheck disable=SC2016 # eval'd
+		check "$k $tool: a missing header= file: refused, naming the entry and the file" eval \
+			'[ "$rc" != 0 ] && grep "$T/missing.hdr" "$T/log" | grep -q vroot'
+		check "$k $tool: and the previous image stays, alone" unchanged
 		echo "# $k $tool: $((SECONDS - t)) s"
 	done
 done

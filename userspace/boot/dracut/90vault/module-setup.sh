@@ -124,6 +124,8 @@ vault_clevis_entry() {
             ;;
         *) node=$dev ;;
     esac
+    # header=: the tokens are in the detached header file
+    [[ ,$opts, =~ ,header=([^,]*), ]] && node=${BASH_REMATCH[1]}
     [[ -e $node ]] || return 1
     [[ $'\n'$("$(vault_ctl)" dump "$node" 2> /dev/null)$'\n' =~ $'\n'\ \ [0-9]+:\ clevis$'\n' ]]
 }
@@ -290,6 +292,35 @@ vault_key_install() {
     echo "$dst"
 }
 
+# vault_header_install NAME OPTS: copies the detached LUKS2 header an
+# entry's header= names to /etc/vault/headers/NAME.hdr (0400) and prints
+# OPTS with header= pointing there (OPTS as they are without header=).
+# The volume cannot be opened without its header: a missing one is an error.
+vault_header_install() {
+    local name=$1 opts=$2 o hdr= out= dst=/etc/vault/headers/$1.hdr
+    local -a parts
+    # (IFS only for the split: inst_simple and vault_msg need dracut's own)
+    IFS=, read -r -a parts <<< "$opts"
+    for o in "${parts[@]}"; do
+        [[ $o == header=* ]] && hdr=${o#header=}
+    done
+    if [[ -z $hdr ]]; then
+        echo "$opts"
+        return 0
+    fi
+    [[ -f $hdr ]] || {
+        derror "$(vault_msg 'vault: $name: detached header file $hdr (header=) does not exist')"
+        return 1
+    }
+    mkdir -p "$initdir/etc/vault/headers" && chmod 0700 "$initdir/etc/vault/headers" &&
+        inst_simple "$hdr" "$dst" && chmod 0400 "$initdir$dst" || return 1
+    for o in "${parts[@]}"; do
+        [[ $o == header=* ]] && o=header=$dst
+        out=${out:+$out,}$o
+    done
+    echo "$out"
+}
+
 # vault_msg MSGID: MSGID in the language of whoever runs dracut (their
 # LANG), its $variables filled in: eval_gettext from vault-gettext.sh, in a
 # subshell (its exports and functions stay out of dracut).  xgettext reads
@@ -395,6 +426,8 @@ install() {
         if [[ ,$opts, != *,_netdev,* ]] && vault_clevis_entry "$dev" "$opts"; then
             opts=${opts:+$opts,}_netdev
         fi
+        opts=$(vault_header_install "$name" "$opts") ||
+            vault_fatal "$(vault_msg 'vault: $tab:$lineno: $name: cannot put its detached header file into the initramfs')"
         printf '%s %s %s %s\n' "$name" "$dev" "$newkey" "$opts" >> "$initdir/etc/vaulttab"
     done <<< "$sel"
     chmod 0644 "$initdir/etc/vaulttab"
