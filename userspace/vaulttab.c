@@ -269,6 +269,18 @@ static bool tpm2_device_valid(const char *v)
 	return p != v && *p == ':';
 }
 
+/* *DST = a copy of VAL (the option given last counts). */
+static int set_str(char **dst, const char *val, char *err, size_t len)
+{
+	char *s = strdup(val);
+
+	if (!s)
+		return tab_fail(err, len, "out of memory");
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
 /* Applies one "NAME[=VALUE]" option (TOK is NUL-terminated) to E. */
 static int apply_option(struct vt_entry *e, char *tok, const char **plain_opt, char *err,
 			size_t len)
@@ -317,11 +329,7 @@ static int apply_option(struct vt_entry *e, char *tok, const char **plain_opt, c
 	case VO_CIPHER:
 		if (table_cipher_valid(val))
 			return BAD("1 to 127 printable characters");
-		free(e->cipher);
-		e->cipher = strdup(val);
-		if (!e->cipher)
-			return tab_fail(err, len, "out of memory");
-		break;
+		return set_str(&e->cipher, val, err, len);
 	case VO_SIZE:
 		if (parse_uint(val, &u) || !u || u % 8 || u > KEY_BITS_MAX)
 			return BAD("a key size in bits, a multiple of 8 from 8 to 1024");
@@ -408,11 +416,7 @@ static int apply_option(struct vt_entry *e, char *tok, const char **plain_opt, c
 	case VO_TPM2_DEVICE:
 		if (!tpm2_device_valid(val) || strlen(val) > 255)
 			return BAD("auto, a device path such as /dev/tpmrm0, or a TCTI such as device:/dev/tpmrm0");
-		free(e->tpm2_device);
-		e->tpm2_device = strdup(val);
-		if (!e->tpm2_device)
-			return tab_fail(err, len, "out of memory");
-		break;
+		return set_str(&e->tpm2_device, val, err, len);
 	case VO_TPM2_PCRS:
 		if (vt_parse_pcrs(val, &e->tpm2_pcrs, err, len))
 			return -1;
@@ -446,15 +450,9 @@ static int apply_option(struct vt_entry *e, char *tok, const char **plain_opt, c
 			return tab_fail(err, len,
 				    "header=%s: a header on another device (header=PATH:DEVICE) is not supported; give the absolute path of a detached header file (header=/etc/vault/NAME.hdr)",
 				    val);
-		if (val[0] != '/')
+		if (val[0] != '/' || strlen(val) > 4095)
 			return BAD("the absolute path of a detached LUKS2 header file");
-		if (strlen(val) > 4095)
-			return BAD("the absolute path of a detached LUKS2 header file");
-		free(e->header);
-		e->header = strdup(val);
-		if (!e->header)
-			return tab_fail(err, len, "out of memory");
-		break;
+		return set_str(&e->header, val, err, len);
 	case VO_UNSUPPORTED:
 	case VO_IGNORED:
 		break;
