@@ -51,6 +51,9 @@
 #                    (authorized_keys, host keys, dropbear.conf), and
 #                    virtio_net; boot it with BOOT_QEMU_EXTRA's NIC and ip=.
 #   boot_prepare     boot_rootfs + boot_disk (what run does first).
+#   boot_unpack INITRD DIR  unpacks INITRD into DIR (emptied first) with
+#                    unmkinitramfs and prints the directory of its main
+#                    archive (DIR/main when an early cpio comes first).
 #   boot_pass_initrd the "pass" variant of boot_mkinitramfs: the root's
 #                    entry asks for a passphrase (tries=2), found from the
 #                    root's source (VAULT_ROOT), not from `initramfs`.
@@ -215,6 +218,12 @@ _boot_rootfs_build() {
 	mke2fs -q -F -t ext4 -b 4096 -L vaultroot -d "$dir" "$out" 16M || return 1
 	echo "$token" > "$out.token"
 	echo "$h" > "$out.stamp"
+}
+
+boot_unpack() {
+	rm -rf "$2"
+	unmkinitramfs "$1" "$2" 2>/dev/null || return 1
+	if [ -d "$2/main" ]; then echo "$2/main"; else echo "$2"; fi
 }
 
 boot_rootfs() {

@@ -297,7 +297,7 @@ vault_key_install() {
 # OPTS with header= pointing there (OPTS as they are without header=).
 # The volume cannot be opened without its header: a missing one is an error.
 vault_header_install() {
-    local name=$1 opts=$2 o hdr= out= dst=/etc/vault/headers/$1.hdr
+    local name=$1 opts=$2 o hdr='' out='' dst=/etc/vault/headers/$1.hdr
     local -a parts
     # (IFS only for the split: inst_simple and vault_msg need dracut's own)
     IFS=, read -r -a parts <<< "$opts"
