@@ -53,6 +53,7 @@ EOF
 cat >"$T/tab2" <<'EOF'
 tpm /dev/sde none headless=yes,tpm2-device=auto
 asks /dev/sdf none headless=no,timeout=90s
+hdr /dev/sdg /etc/vault/hdr.key header=/srv/hdr/hdr.luks
 EOF
 gen "$T/tab"
 check "generator exits 0" '[ "$grc" = 0 ]'
@@ -118,6 +119,8 @@ check "headless=yes: vaultctl open --all, never a prompt" \
 	'has vault@tpm.service "ExecStart=$VAULTCTL open --all --vaulttab $T/tab2 tpm"'
 check "headless=no, timeout=90s: vault-unlock asks, for 90s at most" \
 	'has vault@asks.service "ExecStart=$UNLOCK --vaulttab $T/tab2 --tries 3 --timeout 90s asks /dev/sdf"'
+check "header=: RequiresMountsFor= the header file, bound to its device" \
+	'has vault@hdr.service RequiresMountsFor=/srv/hdr/hdr.luks && has vault@hdr.service BindsTo=dev-sdg.device'
 gen "$T/tab"
 
 if command -v systemd-analyze >/dev/null 2>&1; then
