@@ -5,7 +5,8 @@
 # (50-dracut, 55-dracut-tpm2), sourced after lib.sh:
 #   dracut_build VARIANT TAB [systemd]  prints build/boot/KVER/dracut-VARIANT.img,
 #                    built by dracut with our module (cached; the cache key
-#                    holds the module, the tab, vaultctl, this file, ...).
+#                    holds the module, the tab, its key and header files,
+#                    vaultctl, this file, ...).
 # The module is used from the repository through a private dracut base
 # directory (symlinks to /usr/lib/dracut plus 90vault): nothing is
 # installed under /usr/lib.
@@ -36,8 +37,10 @@ _dracut_build() {
 	local variant=$1 tab=$2 mode=${3:-shell} out log h base k keys=() rc mods omit
 	out=$BOOT_KDIR/dracut-$variant.img
 	log=$BOOT_KDIR/dracut-$variant.log
-	while read -r _ _ k _; do
+	# the files the image copies: key files, and header= (detached LUKS2 headers)
+	while read -r _ _ k o; do
 		[ -f "$k" ] && keys+=("$k")
+		[[ ,$o, =~ ,header=([^,]*), && -f ${BASH_REMATCH[1]} ]] && keys+=("${BASH_REMATCH[1]}")
 	done < <(grep -v '^[[:space:]]*#' "$tab")
 	h=$(_boot_hash "$BOOT_REPO/tests/boot/dracut.sh" "$module"/* "$BOOT_REPO/userspace/boot/systemd"/* \
 		"$BOOT_REPO/userspace/boot/vault-gettext.sh" \
