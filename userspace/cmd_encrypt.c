@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <linux/fs.h>
@@ -102,6 +103,19 @@ static uint64_t ext_fs_size(int fd)
 }
 
 /* A LUKS header at the start: encrypted already (or being encrypted). */
+int encdec_confirm(const struct vault_opts *o, const char *question, ...)
+{
+	char q[1200];	/* a translation runs longer than the English */
+	va_list ap;
+
+	if (o->batch_mode || !isatty(STDIN_FILENO))
+		return 0;
+	va_start(ap, question);
+	vsnprintf(q, sizeof(q), question, ap);
+	va_end(ap);
+	return ask_yes(q) ? -EINVAL : 0;
+}
+
 int encdec_refuse_luks(int fd, const char *device)
 {
 	unsigned char magic[6];
@@ -257,16 +271,11 @@ int cmd_encrypt(const struct vault_opts *o, int argc, char **argv)
 		r = -ENOSPC;
 		goto out;
 	}
-	if (!o->batch_mode && isatty(STDIN_FILENO)) {
-		char q[1200];	/* a translation runs longer than the English */
-
-		snprintf(q, sizeof(q), _("Encrypt %s in place? The last %" PRIu64 " MiB of the "
-			 "device must be unused (the filesystem shrunk)."), device,
-			 o->reduce_size >> 20);
-		r = -EINVAL;
-		if (ask_yes(q))
-			goto out;
-	}
+	r = encdec_confirm(o, _("Encrypt %s in place? The last %" PRIu64 " MiB of the "
+			   "device must be unused (the filesystem shrunk)."), device,
+			   o->reduce_size >> 20);
+	if (r)
+		goto out;
 	encdec_format_params(o, &fp);
 	r = encdec_new_secrets(o, device, &p, &vk);
 	if (r)

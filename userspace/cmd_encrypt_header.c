@@ -109,15 +109,10 @@ int encrypt_header(const struct vault_opts *o, const char *device)
 	r = encdec_refuse_luks(fd, device);
 	if (r)
 		goto out;
-	if (!o->batch_mode && isatty(STDIN_FILENO)) {
-		char q[1200];	/* a translation runs longer than the English */
-
-		snprintf(q, sizeof(q), _("Encrypt %s in place, its header in %s? Without that file "
-			 "the data cannot be read: keep it safe."), device, o->header);
-		r = -EINVAL;
-		if (ask_yes(q))
-			goto out;
-	}
+	r = encdec_confirm(o, _("Encrypt %s in place, its header in %s? Without that file "
+			   "the data cannot be read: keep it safe."), device, o->header);
+	if (r)
+		goto out;
 	encdec_format_params(o, &fp);
 	r = encdec_new_secrets(o, device, &p, &vk);
 	if (r)

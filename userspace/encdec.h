@@ -16,6 +16,14 @@ int encdec_open_device(const char *device);
 /* Size in bytes of FD (block device or image file); prints why not. */
 int encdec_dev_size(int fd, const char *device, uint64_t *size);
 
+/*
+ * Asks whether to go on with QUESTION (a printf format, translated by the
+ * caller) on a terminal: -EINVAL unless the answer is YES.  --batch-mode or
+ * no terminal goes on without asking, as cryptsetup reencrypt does.  One
+ * helper for encrypt, encrypt --header and both decrypts.
+ */
+int encdec_confirm(const struct vault_opts *o, const char *question, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Refuses (and says why) a DEVICE whose FD starts with a LUKS header. */
 int encdec_refuse_luks(int fd, const char *device);
 /* The new volume's parameters: cryptsetup reencrypt --encrypt's defaults, keyslot 0. */
