@@ -113,15 +113,13 @@ int encrypt_header(const struct vault_opts *o, const char *device)
 			   "the data cannot be read: keep it safe."), device, o->header);
 	if (r)
 		goto out;
-	encdec_format_params(o, &fp);
-	r = encdec_new_secrets(o, device, &p, &vk);
+	r = encdec_new_volume(o, device, &fp, &p, &vk);
 	if (r)
 		goto out;
 	r = luks2_encrypt_header_init(fd, o->header, &fp, p.buf, p.len, vk, &vk_len, err,
 				      sizeof(err));
 	if (r) {
-		log_err("cannot start the encryption of %s: %s", device, err);
-		r = r == -ENOMEM ? r : -EINVAL;
+		r = encdec_start_failed(device, err, r);
 		goto out;
 	}
 	log_verbose("%s: LUKS2 header written to %s; encrypting the data.", device, o->header);

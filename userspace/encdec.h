@@ -26,12 +26,13 @@ int encdec_confirm(const struct vault_opts *o, const char *question, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Refuses (and says why) a DEVICE whose FD starts with a LUKS header. */
 int encdec_refuse_luks(int fd, const char *device);
-/* The new volume's parameters: cryptsetup reencrypt --encrypt's defaults, keyslot 0. */
-void encdec_format_params(const struct vault_opts *o, struct luks2_format_params *fp);
-/* The new passphrase (prompt for DEVICE) into P, and VK a locked buffer for the new volume
- * key; the caller frees both (pass_free, secure_free) on every path. */
-int encdec_new_secrets(const struct vault_opts *o, const char *device, struct passphrase *p,
-		       void **vk);
+/* The new volume's parameters FP (cryptsetup reencrypt --encrypt's defaults, keyslot 0),
+ * its passphrase (prompt for DEVICE) into P, and VK a locked buffer for its volume key;
+ * the caller frees P and VK (pass_free, secure_free) on every path. */
+int encdec_new_volume(const struct vault_opts *o, const char *device,
+		      struct luks2_format_params *fp, struct passphrase *p, void **vk);
+/* Says why the encryption of DEVICE did not start (ERR, from the init R); the code to return. */
+int encdec_start_failed(const char *device, const char *err, int r);
 /* A progress line every 10 % (CTX: an int, -1 at the start), with -v. */
 void encdec_progress(void *ctx, uint64_t done, uint64_t total);
 
