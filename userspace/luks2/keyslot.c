@@ -555,6 +555,21 @@ json_object *l2_snapshot(struct luks2 *l)
 	return copy;
 }
 
+int l2_write_begin_snapshot(struct luks2 *l, json_object **saved)
+{
+	int r;
+
+	r = l2_write_begin(l);
+	if (r)
+		return r;
+	*saved = l2_snapshot(l);
+	if (!*saved) {
+		l2_write_end(l);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /*
  * Writes N's key material, then copies the JSON tree to roll back to if the
  * header write fails.  *R is 0 on success; the copy is NULL otherwise.
@@ -677,15 +692,11 @@ int luks2_kill_slot(struct luks2 *l, int keyslot)
 	}
 	l2_u64(l2_obj(ks, "area"), "offset", &off);
 	l2_u64(l2_obj(ks, "area"), "size", &len);
-	r = l2_write_begin(l);
+	r = l2_write_begin_snapshot(l, &saved);
 	if (r)
 		return r;
-	saved = l2_snapshot(l);
-	r = saved ? 0 : -ENOMEM;
-	if (!r) {
-		forget_keyslot(l, id);
-		r = l2_commit(l, saved);
-	}
+	forget_keyslot(l, id);
+	r = l2_commit(l, saved);
 	/* the area goes only once no header copy names it any more */
 	if (!r)
 		r = l2_keyslot_wipe_area(l, off, len);
@@ -775,14 +786,9 @@ int luks2_erase(struct luks2 *l)
 	r = l2_need_rw(l);
 	if (r)
 		return r;
-	r = l2_write_begin(l);
+	r = l2_write_begin_snapshot(l, &saved);
 	if (r)
 		return r;
-	saved = l2_snapshot(l);
-	if (!saved) {
-		l2_write_end(l);
-		return -ENOMEM;
-	}
 	keyslots = l2_obj(l->jobj, "keyslots");
 	for (i = 0; i < LUKS2_KEYSLOTS_MAX; i++) {
 		char id[12];

@@ -225,6 +225,9 @@ int l2_keyslot_wipe_area(struct luks2 *l, uint64_t off, uint64_t len);
 int l2_need_rw(struct luks2 *l);
 /* A deep copy of the JSON tree to roll back to (NULL: out of memory). */
 json_object *l2_snapshot(struct luks2 *l);
+/* l2_write_begin, then *SAVED = l2_snapshot: the start of every header
+ * change that may roll back.  On failure nothing is held or to be freed. */
+int l2_write_begin_snapshot(struct luks2 *l, json_object **saved);
 /* Writes the header (under l2_write_begin); on failure restores SAVED
  * unless one copy already holds the new header.  Consumes SAVED. */
 int l2_commit(struct luks2 *l, json_object *saved);

@@ -366,14 +366,9 @@ int luks2_reenc_hotzone_end(struct luks2 *l, struct luks2_reenc_job *j, uint64_t
 		j->in_flight = false;
 		return 0;
 	}
-	r = l2_write_begin(l);
+	r = l2_write_begin_snapshot(l, &saved);
 	if (r)
 		return r;
-	saved = l2_snapshot(l);
-	if (!saved) {
-		r = -ENOMEM;
-		goto out;
-	}
 	/* 3. the checkpoint: everything below OFF + LEN is under the new key */
 	segs[n++] = crypt_seg(j, true, 0, done < j->data_size ? &done : NULL, false);
 	if (done < j->data_size)
@@ -384,7 +379,6 @@ int luks2_reenc_hotzone_end(struct luks2 *l, struct luks2_reenc_job *j, uint64_t
 		j->progress = done;
 		j->in_flight = false;
 	}
-out:
 	l2_write_end(l);
 	return r;
 }
@@ -411,14 +405,9 @@ int luks2_reenc_finish(struct luks2 *l, const struct luks2_reenc_job *j)
 
 	if (j->progress != j->data_size || j->in_flight)
 		FAIL("internal error: the job is not finished");
-	r = l2_write_begin(l);
+	r = l2_write_begin_snapshot(l, &saved);
 	if (r)
 		return r;
-	saved = l2_snapshot(l);
-	if (!saved) {
-		r = -ENOMEM;
-		goto out;
-	}
 	/*
 	 * The old volume key's keyslots and the reencrypt keyslot go in the
 	 * same header write that drops the requirement, and their areas are
@@ -490,7 +479,6 @@ int luks2_reenc_finish(struct luks2 *l, const struct luks2_reenc_job *j)
 	for (i = 0; !r && i < n; i++)
 		if (area_len[i])
 			l2_keyslot_wipe_area(l, area_off[i], area_len[i]);
-out:
 	l2_write_end(l);
 	return r;
 }
