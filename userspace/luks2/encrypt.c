@@ -226,8 +226,12 @@ json_object *l2_crypt_seg(uint64_t off, uint64_t size, uint64_t iv, const char *
 	return s;
 }
 
-/* Copies LEN bytes from FROM to TO on FD (not overlapping), then syncs. */
-static int copy_range(int fd, uint64_t from, uint64_t to, uint64_t len)
+/*
+ * Copies LEN bytes at FROM on IN to TO on OUT (not overlapping when IN is
+ * OUT), then syncs OUT: the data moved past the filesystem, and the header
+ * image put on the device.
+ */
+static int copy_synced(int in, uint64_t from, int out, uint64_t to, uint64_t len)
 {
 	unsigned char *buf = l2_secure_alloc(1U << 20);
 	uint64_t done;
@@ -236,31 +240,11 @@ static int copy_range(int fd, uint64_t from, uint64_t to, uint64_t len)
 
 	for (done = 0; done < len && !r; done += n) {
 		n = len - done < (1U << 20) ? (size_t)(len - done) : (1U << 20);
-		r = l2_pread_all(fd, buf, n, from + done);
+		r = l2_pread_all(in, buf, n, from + done);
 		if (!r)
-			r = l2_pwrite_all(fd, buf, n, to + done);
+			r = l2_pwrite_all(out, buf, n, to + done);
 	}
-	if (!r && fdatasync(fd))
-		r = -errno;
-	l2_secure_free(buf, 1U << 20);
-	return r;
-}
-
-/* The header image in MFD, [FROM, TO), to the device; synced. */
-static int put_header(int mfd, int dev, uint64_t from, uint64_t to)
-{
-	unsigned char *buf = l2_secure_alloc(1U << 20);
-	uint64_t o;
-	size_t n;
-	int r = buf ? 0 : -ENOMEM;
-
-	for (o = from; o < to && !r; o += n) {
-		n = to - o < (1U << 20) ? (size_t)(to - o) : (1U << 20);
-		r = l2_pread_all(mfd, buf, n, o);
-		if (!r)
-			r = l2_pwrite_all(dev, buf, n, o);
-	}
-	if (!r && fdatasync(dev))
+	if (!r && fdatasync(out))
 		r = -errno;
 	l2_secure_free(buf, 1U << 20);
 	return r;
@@ -441,14 +425,15 @@ int luks2_encrypt_init(int dev_fd, const char *path, uint64_t reduce,
 	if (r)
 		goto out;
 	/* 1. the first S bytes of the data to the end, past the filesystem */
-	r = copy_range(dev_fd, 0, dev_size - shift, shift);
+	r = copy_synced(dev_fd, 0, dev_fd, dev_size - shift, shift);
 	/* 2. keyslots, secondary, primary */
 	if (!r)
-		r = put_header(mfd, dev_fd, 2 * L2_MIN_HDR_SIZE, shift);
+		r = copy_synced(mfd, 2 * L2_MIN_HDR_SIZE, dev_fd, 2 * L2_MIN_HDR_SIZE,
+				shift - 2 * L2_MIN_HDR_SIZE);
 	if (!r)
-		r = put_header(mfd, dev_fd, L2_MIN_HDR_SIZE, 2 * L2_MIN_HDR_SIZE);
+		r = copy_synced(mfd, L2_MIN_HDR_SIZE, dev_fd, L2_MIN_HDR_SIZE, L2_MIN_HDR_SIZE);
 	if (!r)
-		r = put_header(mfd, dev_fd, 0, L2_MIN_HDR_SIZE);
+		r = copy_synced(mfd, 0, dev_fd, 0, L2_MIN_HDR_SIZE);
 	if (r)
 		snprintf(err, err_len, _("%s: writing failed: %s"), path, strerror(-r));
 out:
