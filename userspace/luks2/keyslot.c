@@ -191,11 +191,9 @@ static int unlock_slots(struct luks2 *l, uint32_t slots, int min_prio, const cha
 	r = l2_usable(l);
 	if (r)
 		return r;
-	vk = l2_secure_alloc(LUKS2_VK_MAX);
-	if (!vk) {
-		l2_err(l, "cannot allocate locked memory");
+	vk = l2_vk_alloc(l);
+	if (!vk)
 		return -ENOMEM;
-	}
 	for (prio = 2; prio >= min_prio && slot < 0; prio--) {
 		int i;
 
@@ -248,11 +246,9 @@ int l2_unlock_digest(struct luks2 *l, const char *digest_id, const char *pass,
 
 	if (!l->jobj)
 		return -EINVAL;
-	vk = l2_secure_alloc(LUKS2_VK_MAX);
-	if (!vk) {
-		l2_err(l, "cannot allocate locked memory");
+	vk = l2_vk_alloc(l);
+	if (!vk)
 		return -ENOMEM;
-	}
 	for (i = 0; i < LUKS2_KEYSLOTS_MAX && slot < 0; i++) {
 		snprintf(id, sizeof(id), "%d", i);
 		r = try_keyslot_for(l, id, digest_id, pass, pass_len, vk, vk_len);
@@ -706,14 +702,12 @@ int luks2_kill_slot(struct luks2 *l, int keyslot)
 
 int luks2_remove_key(struct luks2 *l, const char *pass, size_t pass_len)
 {
-	unsigned char *vk = l2_secure_alloc(LUKS2_VK_MAX);
+	unsigned char *vk = l2_vk_alloc(l);
 	size_t vk_len;
 	int slot, r;
 
-	if (!vk) {
-		l2_err(l, "cannot allocate locked memory");
+	if (!vk)
 		return -ENOMEM;
-	}
 	r = l2_need_rw(l);
 	slot = r ? r : luks2_unlock(l, -1, pass, pass_len, vk, LUKS2_VK_MAX, &vk_len);
 	l2_secure_free(vk, LUKS2_VK_MAX);
@@ -737,11 +731,9 @@ int luks2_change_key(struct luks2 *l, int keyslot, const char *old_pass, size_t 
 	r = l2_need_rw(l);
 	if (r)
 		return r;
-	vk = l2_secure_alloc(LUKS2_VK_MAX);
-	if (!vk) {
-		l2_err(l, "cannot allocate locked memory");
+	vk = l2_vk_alloc(l);
+	if (!vk)
 		return -ENOMEM;
-	}
 	slot = luks2_unlock(l, keyslot, old_pass, old_len, vk, LUKS2_VK_MAX, &vk_len);
 	if (slot < 0) {
 		r = slot;

@@ -93,6 +93,9 @@ void l2_wipe(void *p, size_t n);
 void l2_defang(char *s);
 void *l2_secure_alloc(size_t n);
 void l2_secure_free(void *p, size_t n);
+/* A locked buffer of LUKS2_VK_MAX bytes for a volume key (l2_secure_free
+ * it with that size); NULL, with L's error saying so, when there is none. */
+unsigned char *l2_vk_alloc(struct luks2 *l);
 /* Strict decimal u64: digits only, 1..20 of them, no overflow. */
 bool l2_parse_u64(const char *s, uint64_t *out);
 /* Base64 (RFC 4648, padded).  Decoding is strict; returns length or -1. */
