@@ -250,26 +250,14 @@ static int copy_synced(int in, uint64_t from, int out, uint64_t to, uint64_t len
 	return r;
 }
 
-/* The lowest id not used in OBJ (keyslots, digests), as cryptsetup picks it. */
-static void free_id(json_object *obj, char *id, size_t len)
-{
-	int i;
-
-	for (i = 0; i < 1024; i++) {
-		snprintf(id, len, "%d", i);
-		if (!l2_obj(obj, id))
-			return;
-	}
-}
-
 int l2_add_reencrypt_keyslot(struct luks2 *l, json_object *area, const char *mode,
 			     const char *direction, const void *vk_old, size_t old_len,
 			     const void *vk_new, size_t new_len, const char *hash, uint32_t iter)
 {
-	json_object *ks, *cfg, *req, *mand, *dmeta;
+	json_object *ks, *dmeta;
 	char rid[12], did[12];
 
-	free_id(l2_obj(l->jobj, "keyslots"), rid, sizeof(rid));
+	l2_free_id(l2_obj(l->jobj, "keyslots"), rid, sizeof(rid));
 	ks = json_object_new_object();
 	json_object_object_add(ks, "area", area);
 	json_object_object_add(ks, "type", json_object_new_string("reencrypt"));
@@ -279,18 +267,13 @@ int l2_add_reencrypt_keyslot(struct luks2 *l, json_object *area, const char *mod
 	json_object_object_add(ks, "priority", json_object_new_int(0));
 	json_object_object_add(l2_obj(l->jobj, "keyslots"), rid, ks);
 
-	cfg = l2_obj(l->jobj, "config");
-	req = json_object_new_object();
-	mand = json_object_new_array();
-	json_object_array_add(mand, json_object_new_string("online-reencrypt-v2"));
-	json_object_object_add(req, "mandatory", mand);
-	json_object_object_add(cfg, "requirements", req);
+	l2_reencrypt_require(l);
 
 	dmeta = l2_reencrypt_digest_create(l, vk_old, old_len, vk_new, new_len, hash, iter);
 	if (!dmeta)
 		return -EINVAL;
 	json_object_array_add(l2_obj(dmeta, "keyslots"), json_object_new_string(rid));
-	free_id(l2_obj(l->jobj, "digests"), did, sizeof(did));
+	l2_free_id(l2_obj(l->jobj, "digests"), did, sizeof(did));
 	json_object_object_add(l2_obj(l->jobj, "digests"), did, dmeta);
 	return 0;
 }

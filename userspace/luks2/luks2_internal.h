@@ -118,6 +118,8 @@ bool l2_int(json_object *o, const char *key, int64_t *v);	/* JSON integer */
 json_object *l2_new_u64(uint64_t v);
 bool l2_array_has(json_object *arr, const char *s);
 void l2_array_remove(json_object *arr, const char *s);
+/* The lowest id not used in OBJ (keyslots, digests), as cryptsetup picks it. */
+void l2_free_id(json_object *obj, char *id, size_t len);
 /* Parse and validate a JSON area; sets l->err on failure. */
 int l2_json_parse(struct luks2 *l, const char *area, size_t area_len, uint64_t hdr_size,
 		  unsigned int flags, json_object **out);
@@ -195,6 +197,9 @@ int l2_reencrypt_version(struct luks2 *l);
 int l2_reencrypt_keyslot_check(struct luks2 *l, const char *what, json_object *ks);
 /* flagged backup-previous, backup-final or backup-moved-segment */
 bool l2_segment_is_backup(json_object *seg);
+/* Sets L's requirements to "online-reencrypt-v2", as encryption in place
+ * and re-encryption both start (reencrypt_init.c, encrypt.c). */
+void l2_reencrypt_require(struct luks2 *l);
 
 /* reencrypt_digest.c: the digest (type pbkdf2, no keyslots yet) of L's
  * re-encryption metadata with these keys; NULL with the error set. */
