@@ -200,6 +200,9 @@ bool l2_segment_is_backup(json_object *seg);
 /* Sets L's requirements to "online-reencrypt-v2", as encryption in place
  * and re-encryption both start (reencrypt_init.c, encrypt.c). */
 void l2_reencrypt_require(struct luks2 *l);
+/* luks2_reencrypt_status, L's error saying so when no reencryption is in
+ * progress (the verifies and the re-encryption job need one). */
+int l2_reencrypt_status(struct luks2 *l, struct luks2_reencrypt *st);
 
 /* reencrypt_digest.c: the digest (type pbkdf2, no keyslots yet) of L's
  * re-encryption metadata with these keys; NULL with the error set. */

@@ -239,3 +239,12 @@ int luks2_reencrypt_status(struct luks2 *l, struct luks2_reencrypt *r)
 	}
 	return 0;
 }
+
+int l2_reencrypt_status(struct luks2 *l, struct luks2_reencrypt *st)
+{
+	int r = luks2_reencrypt_status(l, st);
+
+	if (r == -ENOENT)
+		l2_err(l, "no reencryption in progress");
+	return r;
+}

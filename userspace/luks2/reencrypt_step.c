@@ -63,9 +63,7 @@ int luks2_reenc_job_load(struct luks2 *l, struct luks2_reenc_job *j)
 	int r;
 
 	memset(j, 0, sizeof(*j));
-	r = luks2_reencrypt_status(l, &st);
-	if (r == -ENOENT)
-		l2_err(l, "no reencryption in progress");
+	r = l2_reencrypt_status(l, &st);
 	if (r)
 		return r;
 	if (strcmp(st.mode, "reencrypt") || strcmp(st.direction, "forward"))
