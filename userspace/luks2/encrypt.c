@@ -282,7 +282,7 @@ int l2_add_reencrypt_keyslot(struct luks2 *l, json_object *area, const char *mod
 static int make_metadata(struct luks2 *l, uint64_t dev_size, uint64_t shift,
 			 const void *vk, size_t vk_len, const char *hash, uint32_t iter)
 {
-	uint64_t data = dev_size - 2 * shift, area = 0, o, s;
+	uint64_t data = dev_size - 2 * shift, area;
 	json_object *segs, *fin = NULL, *a, *mand, *dnew;
 	const char *fid;
 
@@ -290,12 +290,7 @@ static int make_metadata(struct luks2 *l, uint64_t dev_size, uint64_t shift,
 	dnew = l2_digest_for_segment(l->jobj, "0", &fid);
 	if (!fin || !dnew)
 		return -ENOMEM;
-	json_object_object_foreach(l2_obj(l->jobj, "keyslots"), kid, kval) {
-		(void)kid;
-		if (l2_u64(l2_obj(kval, "area"), "offset", &o) &&
-		    l2_u64(l2_obj(kval, "area"), "size", &s) && o + s > area)
-			area = o + s;
-	}
+	area = l2_keyslots_end(l);
 	/* data segments in logical order, then the backups (cryptsetup's init) */
 	segs = json_object_new_object();
 	json_object_object_add(segs, "0", l2_linear_seg(dev_size - shift, shift, NULL));
@@ -451,7 +446,7 @@ uint32_t l2_encrypt_csum_block(int dev_fd, uint32_t sector_size)
 static int make_header_metadata(struct luks2 *l, uint64_t dev_size, uint64_t block,
 				const void *vk, size_t vk_len, const char *hash, uint32_t iter)
 {
-	uint64_t area = 0, o, s, end = 2 * l->hdr_size + l->keyslots_size;
+	uint64_t area, end = 2 * l->hdr_size + l->keyslots_size;
 	json_object *segs, *fin, *a, *list, *dnew;
 
 	(void)dev_size;
@@ -461,13 +456,7 @@ static int make_header_metadata(struct luks2 *l, uint64_t dev_size, uint64_t blo
 		json_object_put(fin);
 		return -ENOMEM;
 	}
-	json_object_object_foreach(l2_obj(l->jobj, "keyslots"), kid, kval) {
-		(void)kid;
-		if (l2_u64(l2_obj(kval, "area"), "offset", &o) &&
-		    l2_u64(l2_obj(kval, "area"), "size", &s) && o + s > area)
-			area = o + s;
-	}
-	area = (area + 4095) / 4096 * 4096;
+	area = l2_keyslots_end(l);
 	if (area + 4096 > end) {
 		json_object_put(fin);
 		l2_err(l, "no room in the keyslots area for the hotzone checksums");

@@ -542,6 +542,19 @@ int l2_commit(struct luks2 *l, json_object *saved)
 	return r;
 }
 
+uint64_t l2_keyslots_end(struct luks2 *l)
+{
+	uint64_t end = 2 * l->hdr_size, o, s;
+
+	json_object_object_foreach(l2_obj(l->jobj, "keyslots"), kid, kval) {
+		(void)kid;
+		if (l2_u64(l2_obj(kval, "area"), "offset", &o) &&
+		    l2_u64(l2_obj(kval, "area"), "size", &s) && o + s > end)
+			end = o + s;
+	}
+	return (end + 4095) / 4096 * 4096;
+}
+
 json_object *l2_snapshot(struct luks2 *l)
 {
 	json_object *copy = NULL;

@@ -234,6 +234,10 @@ int l2_unlock_digest(struct luks2 *l, const char *digest_id, const char *pass,
 int l2_keyslot_wipe_area(struct luks2 *l, uint64_t off, uint64_t len);
 /* 0 when L may be written (loaded read-write, not for inspection only). */
 int l2_need_rw(struct luks2 *l);
+/* End of the last keyslot area (at least the two headers), rounded up to
+ * 4096: where the area of a reencrypt keyslot starts (encrypt.c,
+ * reencrypt_init.c). */
+uint64_t l2_keyslots_end(struct luks2 *l);
 /* A deep copy of the JSON tree to roll back to (NULL: out of memory). */
 json_object *l2_snapshot(struct luks2 *l);
 /* l2_write_begin, then *SAVED = l2_snapshot: the start of every header

@@ -43,20 +43,6 @@ static int free_keyslot(json_object *keyslots, int after)
 	return -ENOSPC;
 }
 
-/* End of the last keyslot area, rounded up to 4096 (the hotzone area starts there). */
-static uint64_t keyslots_end(struct luks2 *l)
-{
-	uint64_t end = 2 * l->hdr_size, o, s;
-
-	json_object_object_foreach(l2_obj(l->jobj, "keyslots"), kid, kval) {
-		(void)kid;
-		if (l2_u64(l2_obj(kval, "area"), "offset", &o) &&
-		    l2_u64(l2_obj(kval, "area"), "size", &s) && o + s > end)
-			end = o + s;
-	}
-	return (end + 4095) / 4096 * 4096;
-}
-
 static json_object *flagged_copy(json_object *seg, const char *flag)
 {
 	json_object *c = NULL, *fl;
@@ -247,7 +233,7 @@ int luks2_reencrypt_init(struct luks2 *l, const void *vk, size_t vk_len, const c
 	json_object_object_add(keyslots, nid, nk.ks);
 	nk.ks = NULL;
 	/* the hotzone backup: everything after the last keyslot area */
-	area_off = keyslots_end(l);
+	area_off = l2_keyslots_end(l);
 	area_end = 2 * l->hdr_size + l->keyslots_size;
 	if (area_off + 4096 > area_end) {
 		l2_err(l, "no room left in the keyslots area for the reencryption hotzone backup");
