@@ -43,15 +43,10 @@ static int decrypt_detached(const struct vault_opts *o, int fd, const char *devi
 	r = luks_unlock(o, l, device, -1, &vk, &vk_len, NULL);
 	if (r < 0)
 		goto out;
-	if (!o->batch_mode && isatty(STDIN_FILENO)) {
-		char q[1200];	/* a translation runs longer than the English */
-
-		snprintf(q, sizeof(q), _("Decrypt %s in place? Its header %s will hold no key "
-			 "afterwards."), device, o->header);
-		r = -EINVAL;
-		if (ask_yes(q))
-			goto out;
-	}
+	r = encdec_confirm(o, _("Decrypt %s in place? Its header %s will hold no key "
+			   "afterwards."), device, o->header);
+	if (r)
+		goto out;
 	r = luks2_decrypt_detached_init(l, fd, vk, vk_len);
 	if (!r)
 		r = luks2_inplace_run(l, fd, vk, vk_len, o->hotzone_size ? o->hotzone_size :
@@ -161,15 +156,10 @@ int cmd_decrypt(const struct vault_opts *o, int argc, char **argv)
 	r = luks_unlock(o, dl, device, -1, &vk, &vk_len, NULL);
 	if (r < 0)
 		goto out;
-	if (!o->batch_mode && isatty(STDIN_FILENO)) {
-		char q[1200];	/* a translation runs longer than the English */
-
-		snprintf(q, sizeof(q), _("Decrypt %s in place? Its header moves to %s."), device,
-			 o->header);
-		r = -EINVAL;
-		if (ask_yes(q))
-			goto out;
-	}
+	r = encdec_confirm(o, _("Decrypt %s in place? Its header moves to %s."), device,
+			   o->header);
+	if (r)
+		goto out;
 	r = luks2_decrypt_init(dl, fd, o->header, vk, vk_len, &l, err, sizeof(err));
 	if (r) {
 		log_err("cannot start the decryption of %s: %s", device, err);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <linux/fs.h>
@@ -102,6 +103,19 @@ static uint64_t ext_fs_size(int fd)
 }
 
 /* A LUKS header at the start: encrypted already (or being encrypted). */
+int encdec_confirm(const struct vault_opts *o, const char *question, ...)
+{
+	char q[1200];	/* a translation runs longer than the English */
+	va_list ap;
+
+	if (o->batch_mode || !isatty(STDIN_FILENO))
+		return 0;
+	va_start(ap, question);
+	vsnprintf(q, sizeof(q), question, ap);
+	va_end(ap);
+	return ask_yes(q) ? -EINVAL : 0;
+}
+
 int encdec_refuse_luks(int fd, const char *device)
 {
 	unsigned char magic[6];
@@ -116,29 +130,31 @@ int encdec_refuse_luks(int fd, const char *device)
 	return 0;
 }
 
-/* The new volume: cryptsetup reencrypt --encrypt's defaults, keyslot 0. */
-void encdec_format_params(const struct vault_opts *o, struct luks2_format_params *fp)
+/* encrypt and encrypt --header: one new volume, the same way. */
+int encdec_new_volume(const struct vault_opts *o, const char *device,
+		      struct luks2_format_params *fp, struct passphrase *p, void **vk)
 {
+	char prompt[4200];
+	int r;
+
 	fp->cipher = DEFAULT_CIPHER;
 	fp->key_size = (o->key_bits ? o->key_bits : DEFAULT_KEY_BITS) / 8;
 	fp->label = o->label;
 	fp->uuid = o->uuid;
 	fp->keyslot = 0;
 	luks_pbkdf(o, &fp->pbkdf);
-}
-
-int encdec_new_secrets(const struct vault_opts *o, const char *device, struct passphrase *p,
-		       void **vk)
-{
-	char prompt[4200];
-	int r;
-
 	snprintf(prompt, sizeof(prompt), _("Enter passphrase for %s: "), device);
 	r = pass_read(o->key_file, o->keyfile_offset, o->keyfile_size, prompt, true, p);
 	if (r)
 		return r;
 	*vk = secure_alloc(LUKS2_VK_MAX);
 	return *vk ? 0 : -ENOMEM;
+}
+
+int encdec_start_failed(const char *device, const char *err, int r)
+{
+	log_err("cannot start the encryption of %s: %s", device, err);
+	return r == -ENOMEM ? r : -EINVAL;
 }
 
 int encdec_resume(const struct vault_opts *o, const char *device)
@@ -257,25 +273,18 @@ int cmd_encrypt(const struct vault_opts *o, int argc, char **argv)
 		r = -ENOSPC;
 		goto out;
 	}
-	if (!o->batch_mode && isatty(STDIN_FILENO)) {
-		char q[1200];	/* a translation runs longer than the English */
-
-		snprintf(q, sizeof(q), _("Encrypt %s in place? The last %" PRIu64 " MiB of the "
-			 "device must be unused (the filesystem shrunk)."), device,
-			 o->reduce_size >> 20);
-		r = -EINVAL;
-		if (ask_yes(q))
-			goto out;
-	}
-	encdec_format_params(o, &fp);
-	r = encdec_new_secrets(o, device, &p, &vk);
+	r = encdec_confirm(o, _("Encrypt %s in place? The last %" PRIu64 " MiB of the "
+			   "device must be unused (the filesystem shrunk)."), device,
+			   o->reduce_size >> 20);
+	if (r)
+		goto out;
+	r = encdec_new_volume(o, device, &fp, &p, &vk);
 	if (r)
 		goto out;
 	r = luks2_encrypt_init(fd, device, o->reduce_size, &fp, p.buf, p.len, vk, &vk_len, err,
 			       sizeof(err));
 	if (r) {
-		log_err("cannot start the encryption of %s: %s", device, err);
-		r = r == -ENOMEM ? r : -EINVAL;
+		r = encdec_start_failed(device, err, r);
 		goto out;
 	}
 	log_verbose("%s: LUKS2 header written; encrypting the data.", device);

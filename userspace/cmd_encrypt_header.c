@@ -109,24 +109,17 @@ int encrypt_header(const struct vault_opts *o, const char *device)
 	r = encdec_refuse_luks(fd, device);
 	if (r)
 		goto out;
-	if (!o->batch_mode && isatty(STDIN_FILENO)) {
-		char q[1200];	/* a translation runs longer than the English */
-
-		snprintf(q, sizeof(q), _("Encrypt %s in place, its header in %s? Without that file "
-			 "the data cannot be read: keep it safe."), device, o->header);
-		r = -EINVAL;
-		if (ask_yes(q))
-			goto out;
-	}
-	encdec_format_params(o, &fp);
-	r = encdec_new_secrets(o, device, &p, &vk);
+	r = encdec_confirm(o, _("Encrypt %s in place, its header in %s? Without that file "
+			   "the data cannot be read: keep it safe."), device, o->header);
+	if (r)
+		goto out;
+	r = encdec_new_volume(o, device, &fp, &p, &vk);
 	if (r)
 		goto out;
 	r = luks2_encrypt_header_init(fd, o->header, &fp, p.buf, p.len, vk, &vk_len, err,
 				      sizeof(err));
 	if (r) {
-		log_err("cannot start the encryption of %s: %s", device, err);
-		r = r == -ENOMEM ? r : -EINVAL;
+		r = encdec_start_failed(device, err, r);
 		goto out;
 	}
 	log_verbose("%s: LUKS2 header written to %s; encrypting the data.", device, o->header);

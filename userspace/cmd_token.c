@@ -108,6 +108,23 @@ int cmd_token_import(const struct vault_opts *o, int argc, char **argv)
 	return r;
 }
 
+/* DEVICE's header, when its token --token-id is in use (export, remove). */
+static int load_with_token(const struct vault_opts *o, const char *device, bool rw,
+			   struct luks2 **l)
+{
+	int r;
+
+	r = luks_load(device, rw, l);
+	if (r)
+		return r;
+	if (!luks2_token_get(*l, o->token_id)) {
+		log_err("token %d of %s is not in use", o->token_id, device);
+		luks2_free(*l);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int cmd_token_export(const struct vault_opts *o, int argc, char **argv)
 {
 	const char *device = argv[0];
@@ -116,14 +133,9 @@ int cmd_token_export(const struct vault_opts *o, int argc, char **argv)
 	int fd, r;
 
 	(void)argc;
-	r = luks_load(device, false, &l);
+	r = load_with_token(o, device, false, &l);
 	if (r)
 		return r;
-	if (!luks2_token_get(l, o->token_id)) {
-		log_err("token %d of %s is not in use", o->token_id, device);
-		luks2_free(l);
-		return -EINVAL;
-	}
 	if (o->json_file && strcmp(o->json_file, "-")) {
 		/* a new file: a token may hold what a keyslot needs (a sealed key) */
 		fd = open(o->json_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -157,14 +169,9 @@ int cmd_token_remove(const struct vault_opts *o, int argc, char **argv)
 	int r;
 
 	(void)argc;
-	r = luks_load(device, true, &l);
+	r = load_with_token(o, device, true, &l);
 	if (r)
 		return r;
-	if (!luks2_token_get(l, o->token_id)) {
-		log_err("token %d of %s is not in use", o->token_id, device);
-		luks2_free(l);
-		return -EINVAL;
-	}
 	r = luks2_token_remove(l, o->token_id);
 	if (r)
 		log_err("cannot remove token %d of %s: %s", o->token_id, device, luks2_error(l));

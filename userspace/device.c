@@ -246,6 +246,25 @@ static unsigned int key_bits_for(const struct vault_opts *o, const struct vault_
 	return bits ? bits : DEFAULT_KEY_BITS;
 }
 
+/* A plain mapping's new key for resume and resize: --key-file, at the size above. */
+static int plain_key(const struct vault_opts *o, const struct vault_table *t, void **key,
+		     size_t *key_len)
+{
+	unsigned int bits = key_bits_for(o, t);
+
+	*key_len = bits / 8;
+	return tempkey_read(o, bits, key);
+}
+
+/* Resume and resize of a LUKS2 mapping: its header, not --key-size, says the size. */
+static int refuse_key_size(const struct vault_opts *o)
+{
+	if (!(o->set & OPTB(OPT_KEY_SIZE)))
+		return 0;
+	log_err("--key-size is for plain mode: a LUKS2 header knows its key size");
+	return -EINVAL;
+}
+
 int cmd_resume(const struct vault_opts *o, int argc, char **argv)
 {
 	const char *name = argv[0];
@@ -254,7 +273,6 @@ int cmd_resume(const struct vault_opts *o, int argc, char **argv)
 	struct vault_dev d;
 	uint64_t sectors;
 	size_t key_len;
-	unsigned int bits;
 	void *key = NULL;
 	int r;
 
@@ -268,10 +286,9 @@ int cmd_resume(const struct vault_opts *o, int argc, char **argv)
 	}
 	if (is_luks2_uuid(d.info.uuid)) {
 		/* The passphrase unlocks the volume key again from the header. */
-		if (o->set & OPTB(OPT_KEY_SIZE)) {
-			log_err("--key-size is for plain mode: a LUKS2 header knows its key size");
-			return -EINVAL;
-		}
+		r = refuse_key_size(o);
+		if (r)
+			return r;
 		if (table_device_size(&d.t, &sectors, path, sizeof(path))) {
 			log_err("cannot find %s's device %s", name, d.t.device);
 			return -ENODEV;
@@ -289,11 +306,9 @@ int cmd_resume(const struct vault_opts *o, int argc, char **argv)
 			log_err("--tries, --key-slot and --keyfile-size are for LUKS2 devices");
 			return -EINVAL;
 		}
-		bits = key_bits_for(o, &d.t);
-		r = tempkey_read(o, bits, &key);
+		r = plain_key(o, &d.t, &key, &key_len);
 		if (r)
 			return r;
-		key_len = bits / 8;
 	}
 	r = tempkey_load(&tk, name, key, key_len);
 	if (r)
@@ -325,14 +340,12 @@ out:
 static int resize_key(const struct vault_opts *o, const struct vault_dev *d,
 		      const char *path, void **key, size_t *key_len)
 {
-	unsigned int bits;
 	int r;
 
 	if (is_luks2_uuid(d->info.uuid)) {
-		if (o->set & OPTB(OPT_KEY_SIZE)) {
-			log_err("--key-size is for plain mode: a LUKS2 header knows its key size");
-			return -EINVAL;
-		}
+		r = refuse_key_size(o);
+		if (r)
+			return r;
 		r = luks_mapping_key(o, path, d->info.uuid, key, key_len);
 		if (!r)
 			secure_lock_all();	/* after the KDF, as open does */
@@ -349,10 +362,7 @@ static int resize_key(const struct vault_opts *o, const struct vault_dev *d,
 		log_err("--tries, --key-slot, --keyfile-size and the token options are for LUKS2 devices");
 		return -EINVAL;
 	}
-	bits = key_bits_for(o, &d->t);
-	r = tempkey_read(o, bits, key);
-	*key_len = bits / 8;
-	return r;
+	return plain_key(o, &d->t, key, key_len);
 }
 
 int cmd_resize(const struct vault_opts *o, int argc, char **argv)

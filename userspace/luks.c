@@ -693,6 +693,20 @@ static int same_volume(struct luks2 *l, const char *device, const char *dm_uuid)
 	return 0;
 }
 
+/* DEVICE's header, when it still holds the volume the mapping DM_UUID was opened from. */
+static int load_same_volume(const char *device, const char *dm_uuid, struct luks2 **l)
+{
+	int r;
+
+	r = luks_load(device, false, l);
+	if (r)
+		return r;
+	r = same_volume(*l, device, dm_uuid);
+	if (r)
+		luks2_free(*l);
+	return r;
+}
+
 int luks_resume_key(const struct vault_opts *o, const char *device, const char *dm_uuid,
 		    void **vk, size_t *vk_len)
 {
@@ -700,45 +714,36 @@ int luks_resume_key(const struct vault_opts *o, const char *device, const char *
 	int r;
 
 	*vk = NULL;
-	r = luks_load(device, false, &l);
+	r = load_same_volume(device, dm_uuid, &l);
 	if (r)
 		return r;
-	r = same_volume(l, device, dm_uuid);
-	if (!r) {
-		r = luks_unlock(o, l, device, o->key_slot, vk, vk_len, NULL);
-		r = r < 0 ? r : 0;
-	}
+	r = luks_unlock(o, l, device, o->key_slot, vk, vk_len, NULL);
 	luks2_free(l);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 int luks_mapping_key(const struct vault_opts *o, const char *device, const char *dm_uuid,
 		     void **vk, size_t *vk_len)
 {
+	struct luks2_segment seg;
 	struct luks2 *l;
 	int r;
 
 	*vk = NULL;
-	r = luks_load(device, false, &l);
+	r = load_same_volume(device, dm_uuid, &l);
 	if (r)
 		return r;
-	r = same_volume(l, device, dm_uuid);
-	if (!r) {
-		struct luks2_segment seg;
-
-		/* as cryptsetup: a segment of fixed size (reencryption) is not resized */
-		r = luks2_get_segment(l, &seg);
-		if (r || seg.size) {
-			log_err("cannot resize %s: %s", device,
-				r ? luks2_error(l) : _("its LUKS2 data segment has a fixed size"));
-			luks2_free(l);
-			return -EINVAL;
-		}
-		r = open_key(o, l, device, vk, vk_len);
-		r = r < 0 ? r : 0;
+	/* as cryptsetup: a segment of fixed size (reencryption) is not resized */
+	r = luks2_get_segment(l, &seg);
+	if (r || seg.size) {
+		log_err("cannot resize %s: %s", device,
+			r ? luks2_error(l) : _("its LUKS2 data segment has a fixed size"));
+		luks2_free(l);
+		return -EINVAL;
 	}
+	r = open_key(o, l, device, vk, vk_len);
 	luks2_free(l);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 /* ---- header commands --------------------------------------------------- */

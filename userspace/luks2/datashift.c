@@ -300,15 +300,13 @@ int luks2_datashift_run(struct luks2 *l, const void *vk, size_t vk_len,
 int luks2_datashift_resume(struct luks2 *l, const char *pass, size_t pass_len,
 			   void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx)
 {
-	unsigned char *vk = l2_secure_alloc(LUKS2_VK_MAX);
+	unsigned char *vk = l2_vk_alloc(l);
 	const char *did;
 	size_t vk_len = 0;
 	int r;
 
-	if (!vk) {
-		l2_err(l, "cannot allocate locked memory");
+	if (!vk)
 		return -ENOMEM;
-	}
 	did = l2_flagged_digest_id(l, "backup-final");
 	r = did ? l2_unlock_digest(l, did, pass, pass_len, vk, LUKS2_VK_MAX, &vk_len) : -EINVAL;
 	if (r == -EPERM || r == -ENOENT) {

@@ -226,8 +226,12 @@ json_object *l2_crypt_seg(uint64_t off, uint64_t size, uint64_t iv, const char *
 	return s;
 }
 
-/* Copies LEN bytes from FROM to TO on FD (not overlapping), then syncs. */
-static int copy_range(int fd, uint64_t from, uint64_t to, uint64_t len)
+/*
+ * Copies LEN bytes at FROM on IN to TO on OUT (not overlapping when IN is
+ * OUT), then syncs OUT: the data moved past the filesystem, and the header
+ * image put on the device.
+ */
+static int copy_synced(int in, uint64_t from, int out, uint64_t to, uint64_t len)
 {
 	unsigned char *buf = l2_secure_alloc(1U << 20);
 	uint64_t done;
@@ -236,56 +240,24 @@ static int copy_range(int fd, uint64_t from, uint64_t to, uint64_t len)
 
 	for (done = 0; done < len && !r; done += n) {
 		n = len - done < (1U << 20) ? (size_t)(len - done) : (1U << 20);
-		r = l2_pread_all(fd, buf, n, from + done);
+		r = l2_pread_all(in, buf, n, from + done);
 		if (!r)
-			r = l2_pwrite_all(fd, buf, n, to + done);
+			r = l2_pwrite_all(out, buf, n, to + done);
 	}
-	if (!r && fdatasync(fd))
+	if (!r && fdatasync(out))
 		r = -errno;
 	l2_secure_free(buf, 1U << 20);
 	return r;
-}
-
-/* The header image in MFD, [FROM, TO), to the device; synced. */
-static int put_header(int mfd, int dev, uint64_t from, uint64_t to)
-{
-	unsigned char *buf = l2_secure_alloc(1U << 20);
-	uint64_t o;
-	size_t n;
-	int r = buf ? 0 : -ENOMEM;
-
-	for (o = from; o < to && !r; o += n) {
-		n = to - o < (1U << 20) ? (size_t)(to - o) : (1U << 20);
-		r = l2_pread_all(mfd, buf, n, o);
-		if (!r)
-			r = l2_pwrite_all(dev, buf, n, o);
-	}
-	if (!r && fdatasync(dev))
-		r = -errno;
-	l2_secure_free(buf, 1U << 20);
-	return r;
-}
-
-/* The lowest id not used in OBJ (keyslots, digests), as cryptsetup picks it. */
-static void free_id(json_object *obj, char *id, size_t len)
-{
-	int i;
-
-	for (i = 0; i < 1024; i++) {
-		snprintf(id, len, "%d", i);
-		if (!l2_obj(obj, id))
-			return;
-	}
 }
 
 int l2_add_reencrypt_keyslot(struct luks2 *l, json_object *area, const char *mode,
 			     const char *direction, const void *vk_old, size_t old_len,
 			     const void *vk_new, size_t new_len, const char *hash, uint32_t iter)
 {
-	json_object *ks, *cfg, *req, *mand, *dmeta;
+	json_object *ks, *dmeta;
 	char rid[12], did[12];
 
-	free_id(l2_obj(l->jobj, "keyslots"), rid, sizeof(rid));
+	l2_free_id(l2_obj(l->jobj, "keyslots"), rid, sizeof(rid));
 	ks = json_object_new_object();
 	json_object_object_add(ks, "area", area);
 	json_object_object_add(ks, "type", json_object_new_string("reencrypt"));
@@ -295,18 +267,13 @@ int l2_add_reencrypt_keyslot(struct luks2 *l, json_object *area, const char *mod
 	json_object_object_add(ks, "priority", json_object_new_int(0));
 	json_object_object_add(l2_obj(l->jobj, "keyslots"), rid, ks);
 
-	cfg = l2_obj(l->jobj, "config");
-	req = json_object_new_object();
-	mand = json_object_new_array();
-	json_object_array_add(mand, json_object_new_string("online-reencrypt-v2"));
-	json_object_object_add(req, "mandatory", mand);
-	json_object_object_add(cfg, "requirements", req);
+	l2_reencrypt_require(l);
 
 	dmeta = l2_reencrypt_digest_create(l, vk_old, old_len, vk_new, new_len, hash, iter);
 	if (!dmeta)
 		return -EINVAL;
 	json_object_array_add(l2_obj(dmeta, "keyslots"), json_object_new_string(rid));
-	free_id(l2_obj(l->jobj, "digests"), did, sizeof(did));
+	l2_free_id(l2_obj(l->jobj, "digests"), did, sizeof(did));
 	json_object_object_add(l2_obj(l->jobj, "digests"), did, dmeta);
 	return 0;
 }
@@ -315,7 +282,7 @@ int l2_add_reencrypt_keyslot(struct luks2 *l, json_object *area, const char *mod
 static int make_metadata(struct luks2 *l, uint64_t dev_size, uint64_t shift,
 			 const void *vk, size_t vk_len, const char *hash, uint32_t iter)
 {
-	uint64_t data = dev_size - 2 * shift, area = 0, o, s;
+	uint64_t data = dev_size - 2 * shift, area;
 	json_object *segs, *fin = NULL, *a, *mand, *dnew;
 	const char *fid;
 
@@ -323,12 +290,7 @@ static int make_metadata(struct luks2 *l, uint64_t dev_size, uint64_t shift,
 	dnew = l2_digest_for_segment(l->jobj, "0", &fid);
 	if (!fin || !dnew)
 		return -ENOMEM;
-	json_object_object_foreach(l2_obj(l->jobj, "keyslots"), kid, kval) {
-		(void)kid;
-		if (l2_u64(l2_obj(kval, "area"), "offset", &o) &&
-		    l2_u64(l2_obj(kval, "area"), "size", &s) && o + s > area)
-			area = o + s;
-	}
+	area = l2_keyslots_end(l);
 	/* data segments in logical order, then the backups (cryptsetup's init) */
 	segs = json_object_new_object();
 	json_object_object_add(segs, "0", l2_linear_seg(dev_size - shift, shift, NULL));
@@ -441,14 +403,15 @@ int luks2_encrypt_init(int dev_fd, const char *path, uint64_t reduce,
 	if (r)
 		goto out;
 	/* 1. the first S bytes of the data to the end, past the filesystem */
-	r = copy_range(dev_fd, 0, dev_size - shift, shift);
+	r = copy_synced(dev_fd, 0, dev_fd, dev_size - shift, shift);
 	/* 2. keyslots, secondary, primary */
 	if (!r)
-		r = put_header(mfd, dev_fd, 2 * L2_MIN_HDR_SIZE, shift);
+		r = copy_synced(mfd, 2 * L2_MIN_HDR_SIZE, dev_fd, 2 * L2_MIN_HDR_SIZE,
+				shift - 2 * L2_MIN_HDR_SIZE);
 	if (!r)
-		r = put_header(mfd, dev_fd, L2_MIN_HDR_SIZE, 2 * L2_MIN_HDR_SIZE);
+		r = copy_synced(mfd, L2_MIN_HDR_SIZE, dev_fd, L2_MIN_HDR_SIZE, L2_MIN_HDR_SIZE);
 	if (!r)
-		r = put_header(mfd, dev_fd, 0, L2_MIN_HDR_SIZE);
+		r = copy_synced(mfd, 0, dev_fd, 0, L2_MIN_HDR_SIZE);
 	if (r)
 		snprintf(err, err_len, _("%s: writing failed: %s"), path, strerror(-r));
 out:
@@ -483,7 +446,7 @@ uint32_t l2_encrypt_csum_block(int dev_fd, uint32_t sector_size)
 static int make_header_metadata(struct luks2 *l, uint64_t dev_size, uint64_t block,
 				const void *vk, size_t vk_len, const char *hash, uint32_t iter)
 {
-	uint64_t area = 0, o, s, end = 2 * l->hdr_size + l->keyslots_size;
+	uint64_t area, end = 2 * l->hdr_size + l->keyslots_size;
 	json_object *segs, *fin, *a, *list, *dnew;
 
 	(void)dev_size;
@@ -493,13 +456,7 @@ static int make_header_metadata(struct luks2 *l, uint64_t dev_size, uint64_t blo
 		json_object_put(fin);
 		return -ENOMEM;
 	}
-	json_object_object_foreach(l2_obj(l->jobj, "keyslots"), kid, kval) {
-		(void)kid;
-		if (l2_u64(l2_obj(kval, "area"), "offset", &o) &&
-		    l2_u64(l2_obj(kval, "area"), "size", &s) && o + s > area)
-			area = o + s;
-	}
-	area = (area + 4095) / 4096 * 4096;
+	area = l2_keyslots_end(l);
 	if (area + 4096 > end) {
 		json_object_put(fin);
 		l2_err(l, "no room in the keyslots area for the hotzone checksums");

@@ -420,16 +420,14 @@ int luks2_inplace_resume(struct luks2 *l, int dfd, const char *pass, size_t pass
 			 uint64_t max_hotzone,
 			 void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx)
 {
-	unsigned char *vk = l2_secure_alloc(LUKS2_VK_MAX);
+	unsigned char *vk = l2_vk_alloc(l);
 	struct ip p;
 	const char *did;
 	size_t vk_len = 0;
 	int r;
 
-	if (!vk) {
-		l2_err(l, "cannot allocate locked memory");
+	if (!vk)
 		return -ENOMEM;
-	}
 	r = ip_backups(l, &p);
 	did = r ? NULL : l2_flagged_digest_id(l, p.enc ? "backup-final" : "backup-previous");
 	if (!r)

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,17 @@ void l2_array_remove(json_object *arr, const char *s)
 			json_object_array_del_idx(arr, i, 1);
 		else
 			i++;
+	}
+}
+
+void l2_free_id(json_object *obj, char *id, size_t len)
+{
+	int i;
+
+	for (i = 0; i < 1024; i++) {
+		snprintf(id, len, "%d", i);
+		if (!l2_obj(obj, id))
+			return;
 	}
 }
 

@@ -191,11 +191,9 @@ static int unlock_slots(struct luks2 *l, uint32_t slots, int min_prio, const cha
 	r = l2_usable(l);
 	if (r)
 		return r;
-	vk = l2_secure_alloc(LUKS2_VK_MAX);
-	if (!vk) {
-		l2_err(l, "cannot allocate locked memory");
+	vk = l2_vk_alloc(l);
+	if (!vk)
 		return -ENOMEM;
-	}
 	for (prio = 2; prio >= min_prio && slot < 0; prio--) {
 		int i;
 
@@ -248,11 +246,9 @@ int l2_unlock_digest(struct luks2 *l, const char *digest_id, const char *pass,
 
 	if (!l->jobj)
 		return -EINVAL;
-	vk = l2_secure_alloc(LUKS2_VK_MAX);
-	if (!vk) {
-		l2_err(l, "cannot allocate locked memory");
+	vk = l2_vk_alloc(l);
+	if (!vk)
 		return -ENOMEM;
-	}
 	for (i = 0; i < LUKS2_KEYSLOTS_MAX && slot < 0; i++) {
 		snprintf(id, sizeof(id), "%d", i);
 		r = try_keyslot_for(l, id, digest_id, pass, pass_len, vk, vk_len);
@@ -546,6 +542,19 @@ int l2_commit(struct luks2 *l, json_object *saved)
 	return r;
 }
 
+uint64_t l2_keyslots_end(struct luks2 *l)
+{
+	uint64_t end = 2 * l->hdr_size, o, s;
+
+	json_object_object_foreach(l2_obj(l->jobj, "keyslots"), kid, kval) {
+		(void)kid;
+		if (l2_u64(l2_obj(kval, "area"), "offset", &o) &&
+		    l2_u64(l2_obj(kval, "area"), "size", &s) && o + s > end)
+			end = o + s;
+	}
+	return (end + 4095) / 4096 * 4096;
+}
+
 json_object *l2_snapshot(struct luks2 *l)
 {
 	json_object *copy = NULL;
@@ -553,6 +562,21 @@ json_object *l2_snapshot(struct luks2 *l)
 	if (json_object_deep_copy(l->jobj, &copy, NULL))
 		l2_err(l, "out of memory");
 	return copy;
+}
+
+int l2_write_begin_snapshot(struct luks2 *l, json_object **saved)
+{
+	int r;
+
+	r = l2_write_begin(l);
+	if (r)
+		return r;
+	*saved = l2_snapshot(l);
+	if (!*saved) {
+		l2_write_end(l);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /*
@@ -677,15 +701,11 @@ int luks2_kill_slot(struct luks2 *l, int keyslot)
 	}
 	l2_u64(l2_obj(ks, "area"), "offset", &off);
 	l2_u64(l2_obj(ks, "area"), "size", &len);
-	r = l2_write_begin(l);
+	r = l2_write_begin_snapshot(l, &saved);
 	if (r)
 		return r;
-	saved = l2_snapshot(l);
-	r = saved ? 0 : -ENOMEM;
-	if (!r) {
-		forget_keyslot(l, id);
-		r = l2_commit(l, saved);
-	}
+	forget_keyslot(l, id);
+	r = l2_commit(l, saved);
 	/* the area goes only once no header copy names it any more */
 	if (!r)
 		r = l2_keyslot_wipe_area(l, off, len);
@@ -695,14 +715,12 @@ int luks2_kill_slot(struct luks2 *l, int keyslot)
 
 int luks2_remove_key(struct luks2 *l, const char *pass, size_t pass_len)
 {
-	unsigned char *vk = l2_secure_alloc(LUKS2_VK_MAX);
+	unsigned char *vk = l2_vk_alloc(l);
 	size_t vk_len;
 	int slot, r;
 
-	if (!vk) {
-		l2_err(l, "cannot allocate locked memory");
+	if (!vk)
 		return -ENOMEM;
-	}
 	r = l2_need_rw(l);
 	slot = r ? r : luks2_unlock(l, -1, pass, pass_len, vk, LUKS2_VK_MAX, &vk_len);
 	l2_secure_free(vk, LUKS2_VK_MAX);
@@ -726,11 +744,9 @@ int luks2_change_key(struct luks2 *l, int keyslot, const char *old_pass, size_t 
 	r = l2_need_rw(l);
 	if (r)
 		return r;
-	vk = l2_secure_alloc(LUKS2_VK_MAX);
-	if (!vk) {
-		l2_err(l, "cannot allocate locked memory");
+	vk = l2_vk_alloc(l);
+	if (!vk)
 		return -ENOMEM;
-	}
 	slot = luks2_unlock(l, keyslot, old_pass, old_len, vk, LUKS2_VK_MAX, &vk_len);
 	if (slot < 0) {
 		r = slot;
@@ -775,14 +791,9 @@ int luks2_erase(struct luks2 *l)
 	r = l2_need_rw(l);
 	if (r)
 		return r;
-	r = l2_write_begin(l);
+	r = l2_write_begin_snapshot(l, &saved);
 	if (r)
 		return r;
-	saved = l2_snapshot(l);
-	if (!saved) {
-		l2_write_end(l);
-		return -ENOMEM;
-	}
 	keyslots = l2_obj(l->jobj, "keyslots");
 	for (i = 0; i < LUKS2_KEYSLOTS_MAX; i++) {
 		char id[12];

@@ -93,6 +93,9 @@ void l2_wipe(void *p, size_t n);
 void l2_defang(char *s);
 void *l2_secure_alloc(size_t n);
 void l2_secure_free(void *p, size_t n);
+/* A locked buffer of LUKS2_VK_MAX bytes for a volume key (l2_secure_free
+ * it with that size); NULL, with L's error saying so, when there is none. */
+unsigned char *l2_vk_alloc(struct luks2 *l);
 /* Strict decimal u64: digits only, 1..20 of them, no overflow. */
 bool l2_parse_u64(const char *s, uint64_t *out);
 /* Base64 (RFC 4648, padded).  Decoding is strict; returns length or -1. */
@@ -115,6 +118,8 @@ bool l2_int(json_object *o, const char *key, int64_t *v);	/* JSON integer */
 json_object *l2_new_u64(uint64_t v);
 bool l2_array_has(json_object *arr, const char *s);
 void l2_array_remove(json_object *arr, const char *s);
+/* The lowest id not used in OBJ (keyslots, digests), as cryptsetup picks it. */
+void l2_free_id(json_object *obj, char *id, size_t len);
 /* Parse and validate a JSON area; sets l->err on failure. */
 int l2_json_parse(struct luks2 *l, const char *area, size_t area_len, uint64_t hdr_size,
 		  unsigned int flags, json_object **out);
@@ -192,6 +197,12 @@ int l2_reencrypt_version(struct luks2 *l);
 int l2_reencrypt_keyslot_check(struct luks2 *l, const char *what, json_object *ks);
 /* flagged backup-previous, backup-final or backup-moved-segment */
 bool l2_segment_is_backup(json_object *seg);
+/* Sets L's requirements to "online-reencrypt-v2", as encryption in place
+ * and re-encryption both start (reencrypt_init.c, encrypt.c). */
+void l2_reencrypt_require(struct luks2 *l);
+/* luks2_reencrypt_status, L's error saying so when no reencryption is in
+ * progress (the verifies and the re-encryption job need one). */
+int l2_reencrypt_status(struct luks2 *l, struct luks2_reencrypt *st);
 
 /* reencrypt_digest.c: the digest (type pbkdf2, no keyslots yet) of L's
  * re-encryption metadata with these keys; NULL with the error set. */
@@ -223,8 +234,15 @@ int l2_unlock_digest(struct luks2 *l, const char *digest_id, const char *pass,
 int l2_keyslot_wipe_area(struct luks2 *l, uint64_t off, uint64_t len);
 /* 0 when L may be written (loaded read-write, not for inspection only). */
 int l2_need_rw(struct luks2 *l);
+/* End of the last keyslot area (at least the two headers), rounded up to
+ * 4096: where the area of a reencrypt keyslot starts (encrypt.c,
+ * reencrypt_init.c). */
+uint64_t l2_keyslots_end(struct luks2 *l);
 /* A deep copy of the JSON tree to roll back to (NULL: out of memory). */
 json_object *l2_snapshot(struct luks2 *l);
+/* l2_write_begin, then *SAVED = l2_snapshot: the start of every header
+ * change that may roll back.  On failure nothing is held or to be freed. */
+int l2_write_begin_snapshot(struct luks2 *l, json_object **saved);
 /* Writes the header (under l2_write_begin); on failure restores SAVED
  * unless one copy already holds the new header.  Consumes SAVED. */
 int l2_commit(struct luks2 *l, json_object *saved);

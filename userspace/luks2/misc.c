@@ -98,6 +98,15 @@ void *l2_secure_alloc(size_t n)
 	return m;
 }
 
+unsigned char *l2_vk_alloc(struct luks2 *l)
+{
+	unsigned char *vk = l2_secure_alloc(LUKS2_VK_MAX);
+
+	if (!vk)
+		l2_err(l, "cannot allocate locked memory");
+	return vk;
+}
+
 void l2_secure_free(void *p, size_t n)
 {
 	size_t len;

@@ -48,6 +48,15 @@ int l2_reencrypt_requirement_version(const char *req)
 	return 0;
 }
 
+void l2_reencrypt_require(struct luks2 *l)
+{
+	json_object *req = json_object_new_object(), *mand = json_object_new_array();
+
+	json_object_array_add(mand, json_object_new_string("online-reencrypt-v2"));
+	json_object_object_add(req, "mandatory", mand);
+	json_object_object_add(l2_obj(l->jobj, "config"), "requirements", req);
+}
+
 #define FAIL(...) do { l2_err(l, __VA_ARGS__); return -EINVAL; } while (0)
 
 int l2_reencrypt_keyslot_check(struct luks2 *l, const char *what, json_object *ks)
@@ -229,4 +238,13 @@ int luks2_reencrypt_status(struct luks2 *l, struct luks2_reencrypt *r)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int l2_reencrypt_status(struct luks2 *l, struct luks2_reencrypt *st)
+{
+	int r = luks2_reencrypt_status(l, st);
+
+	if (r == -ENOENT)
+		l2_err(l, "no reencryption in progress");
+	return r;
 }

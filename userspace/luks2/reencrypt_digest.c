@@ -209,9 +209,7 @@ int luks2_reencrypt_verify_keys(struct luks2 *l, const void *vk_old, size_t old_
 	char id[12];
 	int r;
 
-	r = luks2_reencrypt_status(l, &st);
-	if (r == -ENOENT)
-		l2_err(l, "no reencryption in progress");
+	r = l2_reencrypt_status(l, &st);
 	if (r)
 		return r;
 	snprintf(id, sizeof(id), "%d", st.keyslot);
@@ -248,9 +246,7 @@ int luks2_reencrypt_verify(struct luks2 *l, const char *pass, size_t pass_len)
 	struct luks2_reencrypt st;
 	int r;
 
-	r = luks2_reencrypt_status(l, &st);
-	if (r == -ENOENT)
-		l2_err(l, "no reencryption in progress");
+	r = l2_reencrypt_status(l, &st);
 	if (r)
 		return r;
 	key_digests(l, &old_id, &new_id);

@@ -43,20 +43,6 @@ static int free_keyslot(json_object *keyslots, int after)
 	return -ENOSPC;
 }
 
-/* End of the last keyslot area, rounded up to 4096 (the hotzone area starts there). */
-static uint64_t keyslots_end(struct luks2 *l)
-{
-	uint64_t end = 2 * l->hdr_size, o, s;
-
-	json_object_object_foreach(l2_obj(l->jobj, "keyslots"), kid, kval) {
-		(void)kid;
-		if (l2_u64(l2_obj(kval, "area"), "offset", &o) &&
-		    l2_u64(l2_obj(kval, "area"), "size", &s) && o + s > end)
-			end = o + s;
-	}
-	return (end + 4095) / 4096 * 4096;
-}
-
 static json_object *flagged_copy(json_object *seg, const char *flag)
 {
 	json_object *c = NULL, *fl;
@@ -162,14 +148,14 @@ int luks2_reencrypt_init(struct luks2 *l, const void *vk, size_t vk_len, const c
 	const unsigned char *vk_old = vk;
 	unsigned char *vk_new = NULL;
 	json_object *keyslots, *segs, *seg0, *prev = NULL, *fin = NULL, *rks = NULL;
-	json_object *dnew = NULL, *dmeta = NULL, *dold, *saved = NULL, *cfg, *req, *mand;
+	json_object *dnew = NULL, *dmeta = NULL, *dold, *saved = NULL;
 	struct l2_new_keyslot nk = { 0 };
 	char nid[12], rid[12], did[12];
 	uint64_t area_off, area_end;
 	int64_t ss = 512;
 	uint32_t iter, block, new_ss = 0;
 	size_t new_len = p && p->key_size ? p->key_size : vk_len;
-	int r, new_slot = -1, r_slot, d;
+	int r, new_slot = -1, r_slot;
 
 	r = l2_need_rw(l);
 	if (r)
@@ -247,7 +233,7 @@ int luks2_reencrypt_init(struct luks2 *l, const void *vk, size_t vk_len, const c
 	json_object_object_add(keyslots, nid, nk.ks);
 	nk.ks = NULL;
 	/* the hotzone backup: everything after the last keyslot area */
-	area_off = keyslots_end(l);
+	area_off = l2_keyslots_end(l);
 	area_end = 2 * l->hdr_size + l->keyslots_size;
 	if (area_off + 4096 > area_end) {
 		l2_err(l, "no room left in the keyslots area for the reencryption hotzone backup");
@@ -281,19 +267,10 @@ int luks2_reencrypt_init(struct luks2 *l, const void *vk, size_t vk_len, const c
 	json_object_array_add(l2_obj(dold, "segments"), json_object_new_string("1"));
 	json_object_array_add(l2_obj(dnew, "keyslots"), json_object_new_string(nid));
 	json_object_array_add(l2_obj(dnew, "segments"), json_object_new_string("2"));
-	for (d = 0; d < 1024; d++) {	/* the lowest free digest ids */
-		snprintf(did, sizeof(did), "%d", d);
-		if (!l2_obj(l2_obj(l->jobj, "digests"), did))
-			break;
-	}
+	l2_free_id(l2_obj(l->jobj, "digests"), did, sizeof(did));
 	json_object_object_add(l2_obj(l->jobj, "digests"), did, dnew);
 	dnew = NULL;
-	cfg = l2_obj(l->jobj, "config");
-	req = json_object_new_object();
-	mand = json_object_new_array();
-	json_object_array_add(mand, json_object_new_string("online-reencrypt-v2"));
-	json_object_object_add(req, "mandatory", mand);
-	json_object_object_add(cfg, "requirements", req);
+	l2_reencrypt_require(l);
 	/* last: the digest over everything above, with both keys */
 	dmeta = l2_reencrypt_digest_create(l, vk_old, vk_len, vk_new, new_len, hash, iter);
 	if (!dmeta) {
@@ -301,11 +278,7 @@ int luks2_reencrypt_init(struct luks2 *l, const void *vk, size_t vk_len, const c
 		goto rollback;
 	}
 	json_object_array_add(l2_obj(dmeta, "keyslots"), json_object_new_string(rid));
-	for (d = 0; d < 1024; d++) {
-		snprintf(did, sizeof(did), "%d", d);
-		if (!l2_obj(l2_obj(l->jobj, "digests"), did))
-			break;
-	}
+	l2_free_id(l2_obj(l->jobj, "digests"), did, sizeof(did));
 	json_object_object_add(l2_obj(l->jobj, "digests"), did, dmeta);
 	dmeta = NULL;
 	r = l2_json_validate(l, l->jobj, l->hdr_size, LUKS2_IGNORE_REQUIREMENTS);

@@ -63,9 +63,7 @@ int luks2_reenc_job_load(struct luks2 *l, struct luks2_reenc_job *j)
 	int r;
 
 	memset(j, 0, sizeof(*j));
-	r = luks2_reencrypt_status(l, &st);
-	if (r == -ENOENT)
-		l2_err(l, "no reencryption in progress");
+	r = l2_reencrypt_status(l, &st);
 	if (r)
 		return r;
 	if (strcmp(st.mode, "reencrypt") || strcmp(st.direction, "forward"))
@@ -366,14 +364,9 @@ int luks2_reenc_hotzone_end(struct luks2 *l, struct luks2_reenc_job *j, uint64_t
 		j->in_flight = false;
 		return 0;
 	}
-	r = l2_write_begin(l);
+	r = l2_write_begin_snapshot(l, &saved);
 	if (r)
 		return r;
-	saved = l2_snapshot(l);
-	if (!saved) {
-		r = -ENOMEM;
-		goto out;
-	}
 	/* 3. the checkpoint: everything below OFF + LEN is under the new key */
 	segs[n++] = crypt_seg(j, true, 0, done < j->data_size ? &done : NULL, false);
 	if (done < j->data_size)
@@ -384,7 +377,6 @@ int luks2_reenc_hotzone_end(struct luks2 *l, struct luks2_reenc_job *j, uint64_t
 		j->progress = done;
 		j->in_flight = false;
 	}
-out:
 	l2_write_end(l);
 	return r;
 }
@@ -411,14 +403,9 @@ int luks2_reenc_finish(struct luks2 *l, const struct luks2_reenc_job *j)
 
 	if (j->progress != j->data_size || j->in_flight)
 		FAIL("internal error: the job is not finished");
-	r = l2_write_begin(l);
+	r = l2_write_begin_snapshot(l, &saved);
 	if (r)
 		return r;
-	saved = l2_snapshot(l);
-	if (!saved) {
-		r = -ENOMEM;
-		goto out;
-	}
 	/*
 	 * The old volume key's keyslots and the reencrypt keyslot go in the
 	 * same header write that drops the requirement, and their areas are
@@ -490,7 +477,6 @@ int luks2_reenc_finish(struct luks2 *l, const struct luks2_reenc_job *j)
 	for (i = 0; !r && i < n; i++)
 		if (area_len[i])
 			l2_keyslot_wipe_area(l, area_off[i], area_len[i]);
-out:
 	l2_write_end(l);
 	return r;
 }

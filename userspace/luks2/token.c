@@ -208,16 +208,10 @@ int luks2_token_import(struct luks2 *l, int id, const char *json, int keyslot)
 		json_object_put(o);
 		return r;
 	}
-	r = l2_write_begin(l);
+	r = l2_write_begin_snapshot(l, &saved);
 	if (r) {
 		json_object_put(o);
 		return r;
-	}
-	saved = l2_snapshot(l);
-	if (!saved) {
-		json_object_put(o);
-		r = -ENOMEM;
-		goto out;
 	}
 	snprintf(key, sizeof(key), "%d", id);
 	json_object_object_add(t, key, o);
@@ -247,18 +241,12 @@ int luks2_token_remove(struct luks2 *l, int id)
 		l2_err(l, "token %d does not exist", id);
 		return -ENOENT;
 	}
-	r = l2_write_begin(l);
+	r = l2_write_begin_snapshot(l, &saved);
 	if (r)
 		return r;
-	saved = l2_snapshot(l);
-	if (!saved) {
-		r = -ENOMEM;
-		goto out;
-	}
 	snprintf(key, sizeof(key), "%d", id);
 	json_object_object_del(tokens(l), key);
 	r = l2_commit(l, saved);
-out:
 	l2_write_end(l);
 	return r;
 }

@@ -199,7 +199,7 @@ vault_tpm2() {
 # vault_cannot WHY: the root or an `initramfs` entry needs dm-vault, but
 # something is missing for $kernel (WHY, a whole translated sentence, says
 # what).  Says what to do; installkernel() then
-# returns 1, and dracut 059 stops on that (dfatal "$(vault_msg 'installkernel failed')",
+# returns 1, and dracut 059 stops on that (dfatal "installkernel failed",
 # exit 1) before it writes the image, so the previous initramfs stays.
 # (install()'s status is ignored by dracut, and check() returning 1 only
 # leaves the module out: neither can stop the build.)
@@ -211,7 +211,7 @@ vault_cannot() {
 
 # called by dracut
 installkernel() {
-    local ko need=
+    local ko ctl tab need=
     vault_select > /dev/null && need=1
     # dm-vault uses the kernel's crypto API: take what a volume may use.
     hostonly='' instmods dm-mod "=crypto" aesni_intel sha256_ssse3 sha512_ssse3
@@ -518,7 +518,7 @@ vault_inst_so() {
 # initramfs) its units run pcscd; else /etc/vault/pcscd makes
 # vault-dracut-open start pcscd before vaultctl and stop it after.
 vault_install_pkcs11() {
-    local p11dir conf mod pcscd dir f drivers=0
+    local p11dir conf mod pcscd dir f tab drivers=0
     vault_pkcs11 || return 0
     p11dir=$(ldd "$(vault_ctl)" 2> /dev/null | awk '/libp11-kit/ { print $3; exit }')
     p11dir=${p11dir%/*}/pkcs11
