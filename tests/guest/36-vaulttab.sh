@@ -10,6 +10,10 @@
 # passphrase and a missing device fail with messages naming the line while
 # the other entries still open, auto-detection of LUKS2, and the terminal
 # prompt, also without a controlling terminal (as in an initramfs).
+# header= (a detached LUKS2 header): two volumes whose headers are files,
+# made by vaultctl encrypt --header (in place) and by cryptsetup luksFormat
+# --header (the oracle); open --all opens them (no `luks` needed), data
+# reads back through the other tool, a missing header file is named.
 # one-kernel: vaultctl's vaulttab, prompts and locking, the same on every kernel; make check runs it on the newest kernel, make check-extended on the others
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 
@@ -21,13 +25,14 @@ ktap_defer rm -rf "$WORK"
 vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
 cleanup() {
 	local n
-	for n in vtA vtB vtC vtD vtE vtF vtG vtT; do
+	for n in vtA vtB vtC vtD vtE vtF vtG vtT vtH vtK; do
 		"$VAULTCTL" close $n >/dev/null 2>&1
 	done
+	cryptsetup close csH >/dev/null 2>&1
 }
 ktap_defer cleanup
 # Loop devices: libblkid finds them by scanning /proc/partitions (no udev here).
-for v in A B C D; do
+for v in A B C D H K; do
 	loop_setup 20 "DEV_$v" || ktap_fail_all "cannot set up a loop device"
 done
 cd "$WORK" || exit 1
@@ -222,6 +227,49 @@ pass for A
 	"$VAULTCTL" close vtA
 else
 	ktap_diag "script(1) cannot run here: terminal cases not run"
+fi
+
+# --- header= ---------------------------------------------------------------
+if command -v cryptsetup >/dev/null; then
+	printf 'pass for H' >passH; printf 'pass for K' >passK
+	chmod 0400 passH passK
+
+	ktap_check "header=: vaultctl encrypt --header h.hdr: H's data encrypted in place" \
+		eval 'dd if=data of="$DEV_H" bs=1M oflag=direct conv=fsync status=none &&
+		      "$VAULTCTL" encrypt --batch-mode "${FAST[@]}" --key-file passH --header "$WORK/h.hdr" "$DEV_H"'
+
+	ktap_check "header=: cryptsetup luksFormat --header k.hdr (K)" \
+		cryptsetup luksFormat -q --type luks2 "${FAST[@]}" --key-file passK --header "$WORK/k.hdr" "$DEV_K"
+	ktap_check "header=: neither device holds a LUKS2 header" eval '! cryptsetup isLuks "$DEV_H" && ! cryptsetup isLuks "$DEV_K"'
+	printf '%s\n' "vtH  $DEV_H  $WORK/passH  header=$WORK/h.hdr" \
+		"vtK  $DEV_K  $WORK/passK  luks,header=$WORK/k.hdr" \
+		"vtX  $DEV_K  $WORK/passK  header=$WORK/missing.hdr,noauto" >tab-hdr
+	ktap_check "header=: tab-check accepts the file" "$VAULTCTL" tab-check --vaulttab tab-hdr
+	"$VAULTCTL" open --all --vaulttab tab-hdr 2>err; st=$?; sed 's/^/# err: /' err
+	ktap_check "header=: open --all: exit 0, vtH and vtK open" eval '[ $st = 0 ] && [ -b /dev/mapper/vtH ] && [ -b /dev/mapper/vtK ]'
+	ktap_check "header=: vtH reads back H's data from before the encryption" cmp -s -n $((1 << 20)) /dev/mapper/vtH data
+	ktap_check "header=: H's device no longer holds the data in clear" eval '! cmp -s -n $((1 << 20)) "$DEV_H" data'
+	head -c $((1 << 20)) /dev/urandom >data
+	ktap_check "header=: write through vtH and vtK" eval 'dd if=data of=/dev/mapper/vtH bs=1M oflag=direct conv=fsync status=none &&
+		dd if=data of=/dev/mapper/vtK bs=1M oflag=direct conv=fsync status=none'
+	ktap_check "header=: vtH maps all of the device (the header is elsewhere)" \
+		eval '[ "$(blockdev --getsz /dev/mapper/vtH)" = "$(blockdev --getsz "$DEV_H")" ]'
+	"$VAULTCTL" close vtH; "$VAULTCTL" close vtK
+	ktap_check "header=: cryptsetup open --header h.hdr reads back what vtH wrote" \
+		eval 'cryptsetup open --header "$WORK/h.hdr" --key-file passH "$DEV_H" csH &&
+		      cmp -s -n $((1 << 20)) /dev/mapper/csH data; r=$?; cryptsetup close csH; [ $r = 0 ]'
+	ktap_check "header=: cryptsetup writes K, open --all vtK reads it back" \
+		eval 'head -c $((1 << 20)) /dev/urandom >data2 &&
+		      cryptsetup open --header "$WORK/k.hdr" --key-file passK "$DEV_K" csH &&
+		      dd if=data2 of=/dev/mapper/csH bs=1M oflag=direct conv=fsync status=none && cryptsetup close csH &&
+		      "$VAULTCTL" open --all --vaulttab tab-hdr vtK && cmp -s -n $((1 << 20)) /dev/mapper/vtK data2'
+	"$VAULTCTL" close vtK
+	"$VAULTCTL" open --all --vaulttab tab-hdr vtX 2>err; st=$?; sed 's/^/# err: /' err
+	ktap_check "header=: missing header file: exit 4 (as a missing device), names the line, entry and file" \
+		eval '[ $st = 4 ] && grep -q "tab-hdr:3: vtX: detached header file $WORK/missing.hdr (header=): No such file or directory" err &&
+		      [ ! -b /dev/mapper/vtX ]'
+else
+	ktap_diag "cryptsetup (the oracle) is not installed: header= cases not run"
 fi
 
 ktap_check "no key left loaded" eval '[ -z "$(vault_key_names)" ]'
