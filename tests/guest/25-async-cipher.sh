@@ -12,28 +12,10 @@
 # driver at once (the driver's inflight_max), as dm-crypt's crypt_convert
 # does, instead of one request at a time.
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
+. "$VAULT_REPO/tests/lib/vdev.sh"
 
-T=t25
-export DM_DISABLE_UDEV=1
-WORK=$(mktemp -d /tmp/$T.XXXXXX)
-V=$T-v
-C=$T-c
-ASYNC_KO=$VAULT_BUILD/$VAULT_KVER/vault-test-async.ko
-SPEC="capi:xts-aes-vault-test-async-plain64"
-
-cleanup() {
-	dmsetup remove --retry $V >/dev/null 2>&1
-	dmsetup remove --retry $C >/dev/null 2>&1
-	"$VAULTCTL" key remove $T-key >/dev/null 2>&1
-	rmmod vault_test_async >/dev/null 2>&1
-	rm -rf "$WORK"
-}
-ktap_defer cleanup
-
-need_vaultctl
-need_cmd dmsetup cryptsetup fio
-[ -r "$ASYNC_KO" ] || ktap_skip_dep "vault-test-async.ko not built ($ASYNC_KO)"
-vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
+vdev_names t25
+vdev_async_setup cryptsetup fio
 insmod "$ASYNC_KO" || ktap_fail_all "insmod vault-test-async.ko"
 loop_setup 12 LOWER || ktap_fail_all "cannot create a loop device"
 SZ=$((8 * 2048))

@@ -15,16 +15,10 @@
 
 tpm_require
 luks2_test_setup t38 20 cryptsetup systemd-cryptenroll python3 cmp timeout
-SDC=/usr/lib/systemd/systemd-cryptsetup
-[ -x $SDC ] || ktap_skip_dep "$SDC is not installed"
+luks2_sdc_setup
 tpm_reset || ktap_fail_all "cannot reset the TPM"
 brd_setup 2 20 || ktap_fail_all "cannot create two ramdisks"
 DEV2=/dev/ram1
-cleanup() {
-	"$VAULTCTL" close $T >/dev/null 2>&1
-	DM_DISABLE_UDEV=1 $SDC detach ${T}sd >/dev/null 2>&1
-}
-ktap_defer cleanup
 cd "$WORK" || exit 1
 printf 'the passphrase' >pw
 head -c $((1 << 20)) /dev/urandom >data

@@ -40,14 +40,9 @@
 . "$VAULT_REPO/tests/lib/oracle.sh"
 # KLOG_BAD
 . "$VAULT_REPO/tests/lib/kernel-log.sh"
+. "$VAULT_REPO/tests/lib/vdev.sh"
 
-T=t47
-MIB=4
-LEN=$((MIB * 2048))
-export DM_DISABLE_UDEV=1
-WORK=$(mktemp -d /tmp/$T.XXXXXX)
-V=$T-v
-M=/dev/mapper/$V
+vdev_names t47 4
 
 cleanup() {
 	local d k
@@ -59,7 +54,6 @@ cleanup() {
 	for k in $T-old $T-new $T-new64 $T-old2; do
 		"$VAULTCTL" key remove $k >/dev/null 2>&1
 	done
-	rm -rf "$WORK"
 }
 ktap_defer cleanup
 

@@ -11,30 +11,16 @@
 # one-kernel: p11-kit, SoftHSM2 and systemd in userspace, the same on every kernel; make check runs it on the newest kernel, make check-extended on the others
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 . "$VAULT_REPO/tests/lib/luks2.sh"
+. "$VAULT_REPO/tests/lib/softhsm.sh"
 
 luks2_test_setup t53 20 cryptsetup systemd-cryptenroll softhsm2-util pkcs11-tool openssl cmp timeout python3
-SDC=/usr/lib/systemd/systemd-cryptsetup
-[ -x $SDC ] || ktap_skip_dep "$SDC is not installed"
-MODULE=$(sed -n 's/^module: *//p' /usr/share/p11-kit/modules/softhsm2.module 2>/dev/null)
-[ -e "$MODULE" ] || ktap_skip_dep "softhsm2 is not registered with p11-kit"
-cleanup() {
-	"$VAULTCTL" close $T >/dev/null 2>&1
-	DM_DISABLE_UDEV=1 $SDC detach ${T}sd >/dev/null 2>&1
-}
-ktap_defer cleanup
-cd "$WORK" || exit 1
-printf 'the passphrase' >pw
 SIZE=$((256 << 10))
-head -c $SIZE /dev/urandom >data
+softhsm_test_setup $SIZE
 
 # A SoftHSM2 token "guest" (user PIN 1234) with an RSA key (PKCS#8, as
 # OpenSSL 3 writes it) and its certificate.  RSA-1024: a 2048-bit key takes
 # seconds to generate on TCG; the format is the same (the host test,
 # userspace/tests/pkcs11.sh, uses RSA-2048).
-mkdir tokens
-printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' \
-	"$WORK" >softhsm2.conf
-export SOFTHSM2_CONF=$WORK/softhsm2.conf
 openssl req -x509 -newkey rsa:1024 -nodes -keyout k.pem -outform der -out c.der -subj /CN=guest \
 	-days 30 2>/dev/null &&
 	softhsm2-util --init-token --free --label guest --pin 1234 --so-pin 5678 >/dev/null &&

@@ -11,28 +11,14 @@
 # check-extended: the host test covers the format; this adds the mapping on a kernel (53 covers PKCS#11 mapping in make check)
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 . "$VAULT_REPO/tests/lib/luks2.sh"
+. "$VAULT_REPO/tests/lib/softhsm.sh"
 
 luks2_test_setup t56 20 cryptsetup softhsm2-util pkcs11-tool openssl cmp timeout
-SDC=/usr/lib/systemd/systemd-cryptsetup
-[ -x $SDC ] || ktap_skip_dep "$SDC is not installed"
-MODULE=$(sed -n 's/^module: *//p' /usr/share/p11-kit/modules/softhsm2.module 2>/dev/null)
-[ -e "$MODULE" ] || ktap_skip_dep "softhsm2 is not registered with p11-kit"
-cleanup() {
-	"$VAULTCTL" close $T >/dev/null 2>&1
-	DM_DISABLE_UDEV=1 $SDC detach ${T}sd >/dev/null 2>&1
-}
-ktap_defer cleanup
-cd "$WORK" || exit 1
-printf 'the passphrase' >pw
 SIZE=$((256 << 10))
-head -c $SIZE /dev/urandom >data
+softhsm_test_setup $SIZE
 
 # A SoftHSM2 token "guest-ec" (user PIN 1234) with a P-256 key that may
 # derive (CKA_DERIVE, which ECDH needs) and its certificate.
-mkdir tokens
-printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' \
-	"$WORK" >softhsm2.conf
-export SOFTHSM2_CONF=$WORK/softhsm2.conf
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout k.pem -outform der \
 	-out c.der -subj /CN=guest-ec -days 30 2>/dev/null &&
 	softhsm2-util --init-token --free --label guest-ec --pin 1234 --so-pin 5678 >/dev/null &&

@@ -22,35 +22,17 @@ cd "$WORK" || exit 1
 tang_start && curl -sfg "$TANG_URL/adv" -o adv.jws
 ktap_check "the tang server in the namespace answers over the veth pair" test -s adv.jws
 
-printf 'the passphrase' >pw
-head -c $((1 << 20)) /dev/urandom >data
-"$VAULTCTL" format "${FAST[@]}" --batch-mode --key-file pw $DEV &&
-	"$VAULTCTL" open --key-file pw $DEV $T &&
-	dd if=data of=/dev/mapper/$T bs=1M oflag=direct conv=fsync status=none &&
-	"$VAULTCTL" close $T
-ktap_check "data written through vaultctl's mapping" test $? = 0
+luks2_volume_with_data
 "$VAULTCTL" enroll --key-file pw --clevis tang "$TANG_CFG" $DEV >out 2>&1 || ktap_diag_stream <out
 ktap_check "vaultctl enroll --clevis tang CONFIG (the server's thp given)" \
 	grep -q 'New clevis token (tang) enrolled as key slot 1' out
 
-# open_reads [vaultctl open options...] < input: opens as ${T}b, compares the data
-open_reads() {
-	local r
-	timeout 120 "$VAULTCTL" open "$@" $DEV ${T}b 2>"$WORK/err" || {
-		ktap_diag_stream <"$WORK/err"
-		return 1
-	}
-	cmp -s -n $((1 << 20)) /dev/mapper/${T}b data
-	r=$?
-	"$VAULTCTL" close ${T}b
-	return $r
-}
 ktap_check "vaultctl open (no input) unlocks it through clevis and tang; the data reads back" \
-	open_reads </dev/null
+	luks2_open_reads 120 $DEV </dev/null
 
 tang_stop
 start=$SECONDS
-ktap_check "server stopped: vaultctl open falls back to the passphrase on stdin" open_reads <pw
+ktap_check "server stopped: vaultctl open falls back to the passphrase on stdin" luks2_open_reads 120 $DEV <pw
 ktap_check "... saying the tang server could not be reached, within seconds" \
 	sh -c "grep -q 'token 0 (clevis) of $DEV failed: the tang server could not be reached' '$WORK/err' &&
 	       [ $((SECONDS - start)) -lt 20 ]"

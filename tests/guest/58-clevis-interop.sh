@@ -26,43 +26,20 @@ tang_setup 58 "$WORK"
 cd "$WORK" || exit 1
 tang_start || ktap_fail_all "the tang server did not start"
 
-printf 'the passphrase' >pw
-head -c $((1 << 20)) /dev/urandom >data
-write_data() {
-	"$VAULTCTL" format "${FAST[@]}" --batch-mode --key-file pw "$1" &&
-		"$VAULTCTL" open --key-file pw "$1" $T &&
-		dd if=data of=/dev/mapper/$T bs=1M oflag=direct conv=fsync status=none &&
-		"$VAULTCTL" close $T
-}
-# open_reads DEVICE [vaultctl open options...] < input: opens as ${T}b, compares the data
-open_reads() {
-	local dev=$1 r
-	shift
-	timeout 120 "$VAULTCTL" open "$@" "$dev" ${T}b 2>"$WORK/err" || {
-		ktap_diag_stream <"$WORK/err"
-		return 1
-	}
-	cmp -s -n $((1 << 20)) /dev/mapper/${T}b data
-	r=$?
-	"$VAULTCTL" close ${T}b
-	return $r
-}
-
 # --- clevis luks bind; vaultctl opens with no input ----------------------------
-write_data $DEV
-ktap_check "data written through vaultctl's mapping" test $? = 0
+luks2_volume_with_data
 DM_DISABLE_UDEV=1 clevis luks bind -k pw -d $DEV tang "$TANG_CFG" >bind.log 2>&1 ||
 	ktap_diag_stream <bind.log
 cs luksDump $DEV >dump0 2>&1
 ktap_check "clevis luks bind -d DEV tang CONFIG" grep -q '^  0: clevis' dump0
 ktap_check "vaultctl open (no input) unlocks the clevis-bound volume; the data reads back" \
-	open_reads $DEV </dev/null
+	luks2_open_reads 120 $DEV </dev/null
 "$VAULTCTL" dump $DEV >dump 2>&1
 ktap_check "vaultctl dump shows the clevis policy with the tang URL" \
 	grep -qF "clevis-policy:    tang ($TANG_URL)" dump
 
 # --- vaultctl enroll --clevis; clevis luks unlock (the oracle) opens ------------
-write_data $DEV2
+luks2_write_data $DEV2
 ktap_check "vaultctl enroll --clevis tang CONFIG" \
 	"$VAULTCTL" enroll --key-file pw --clevis tang "$TANG_CFG" $DEV2
 clevis_unlock() {

@@ -20,15 +20,10 @@
 #    allocations, which can fail under memory pressure) is refused, as
 #    dm-crypt refuses it.
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
+. "$VAULT_REPO/tests/lib/vdev.sh"
 
-T=t66
-export DM_DISABLE_UDEV=1
-WORK=$(mktemp -d /tmp/$T.XXXXXX)
-V=$T-v
-C=$T-c
-ASYNC_KO=$VAULT_BUILD/$VAULT_KVER/vault-test-async.ko
+vdev_names t66 8
 P=/sys/module/dm_vault/parameters
-MIB=8
 SZ=$((MIB * 2048))
 WAIT_S=60
 if [ -e /sys/kernel/debug/kmemleak ]; then
@@ -36,20 +31,10 @@ if [ -e /sys/kernel/debug/kmemleak ]; then
 fi
 OLD_CAP=
 
-cleanup() {
-	[ -n "$OLD_CAP" ] && echo "$OLD_CAP" > $P/max_bounce_pages
-	dmsetup remove --retry $V >/dev/null 2>&1
-	dmsetup remove --retry $C >/dev/null 2>&1
-	"$VAULTCTL" key remove $T-key >/dev/null 2>&1
-	rmmod vault_test_async >/dev/null 2>&1
-	rm -rf "$WORK"
-}
-ktap_defer cleanup
-
-need_vaultctl
-need_cmd dmsetup cryptsetup
-[ -r "$ASYNC_KO" ] || ktap_skip_dep "vault-test-async.ko not built ($ASYNC_KO)"
-vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
+vdev_async_setup cryptsetup
+# runs first at exit: the cap lifted before the devices go
+restore_cap() { [ -n "$OLD_CAP" ] && echo "$OLD_CAP" > $P/max_bounce_pages; }
+ktap_defer restore_cap
 [ -r /sys/module/vault_test_async ] || insmod "$ASYNC_KO" ||
 	ktap_fail_all "insmod vault-test-async.ko"
 loop_setup $MIB LOWER || ktap_fail_all "cannot create a loop device"

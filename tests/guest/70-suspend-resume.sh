@@ -16,14 +16,9 @@
 #    test wrote from the lower device (tests/lib/oracle.sh).
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 . "$VAULT_REPO/tests/lib/oracle.sh"
+. "$VAULT_REPO/tests/lib/vdev.sh"
 
-T=t70
-MIB=8
-LEN=$((MIB * 2048))
-export DM_DISABLE_UDEV=1
-WORK=$(mktemp -d /tmp/$T.XXXXXX)
-V=$T-v
-M=/dev/mapper/$V
+vdev_names t70 8
 
 cleanup() {
 	local k
@@ -33,7 +28,6 @@ cleanup() {
 	for k in $T-key $T-other; do
 		"$VAULTCTL" key remove $k >/dev/null 2>&1
 	done
-	rm -rf "$WORK"
 }
 ktap_defer cleanup
 

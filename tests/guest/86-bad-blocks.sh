@@ -18,33 +18,11 @@
 #    data (tests/lib/oracle.sh).
 . "${VAULT_REPO:?}/tests/lib/ktap.sh"
 . "$VAULT_REPO/tests/lib/oracle.sh"
+. "$VAULT_REPO/tests/lib/vdev.sh"
 
-T=t86
-MIB=8
-LEN=$((MIB * 2048))
 SCAN=$VAULT_REPO/tests/lib/block-scan.py
-export DM_DISABLE_UDEV=1
-WORK=$(mktemp -d /tmp/$T.XXXXXX)
-V=$T-v
-M=/dev/mapper/$V
-L=$T-lower
-
-cleanup() {
-	dmsetup remove --retry $V >/dev/null 2>&1
-	dmsetup remove --retry $L >/dev/null 2>&1
-	"$VAULTCTL" key remove $T-key >/dev/null 2>&1
-	rm -rf "$WORK"
-}
-ktap_defer cleanup
-
-need_vaultctl
-vault_setup_module || ktap_fail_all "dm-vault.ko cannot be loaded"
-need_cmd dmsetup timeout python3 cmp
-brd_setup 1 "$MIB" || ktap_fail_all "cannot create a ramdisk"
-
-head -c 64 /dev/urandom > "$WORK/key"
-"$VAULTCTL" key add $T-key --key-file "$WORK/key" --key-size 512 ||
-	ktap_fail_all "vaultctl key add"
+vdev_names t86 8
+vdev_lower_setup timeout python3 cmp
 head -c $((MIB << 20)) /dev/urandom > "$WORK/data"
 head -c 4096 /dev/urandom > "$WORK/block"
 

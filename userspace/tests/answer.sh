@@ -11,14 +11,9 @@
 # Usage: answer.sh VAULTCTL.  $VALGRIND_CMD prefixes vaultctl.
 
 VAULTCTL=${1:?usage: answer.sh VAULTCTL}
-case $VAULTCTL in /*) ;; *) VAULTCTL=$(pwd)/$VAULTCTL ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d /tmp/vaultctl-answer.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-
-OUT=$T/out; ERR=$T/err
 . "$HERE/lib.sh"
+test_dir answer
 
 if [ "$(id -u)" != 0 ]; then
 	skp "answer channel host tests" "needs root (the channel is root's)"

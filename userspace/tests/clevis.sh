@@ -12,27 +12,13 @@
 # passphrase.  Prints KTAP.  Usage: clevis.sh VAULTCTL.
 
 VAULTCTL=${1:?usage: clevis.sh VAULTCTL}
-case $VAULTCTL in /*) ;; *) VAULTCTL=$(pwd)/$VAULTCTL ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d /tmp/vaultctl-clevis.XXXXXX)
-trap '[ -n "$KEEP" ] || rm -rf "$T"' EXIT
-cd "$T" || exit 1
-
-OUT=$T/out; ERR=$T/err
-: >"$OUT"; : >"$ERR"
 . "$HERE/lib.sh"
+test_dir clevis
 
 echo "KTAP version 1"
-if [ "$(id -u)" != 0 ]; then
-	skp "clevis token host tests" "needs root (cryptsetup's locking, as luks.sh)"
-	finish
-fi
-for c in cryptsetup clevis clevis-luks-bind clevis-luks-pass jose python3; do
-	if ! command -v $c >/dev/null 2>&1; then
-		skp_dep "clevis token host tests" "$c is not installed"
-		finish
-	fi
-done
+need_root_and "clevis token host tests" "cryptsetup's locking, as luks.sh" \
+	cryptsetup clevis clevis-luks-bind clevis-luks-pass jose python3
 
 check() { name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
 img() { rm -f "$1"; truncate -s 20M "$1"; }

@@ -10,25 +10,12 @@
 # Prints KTAP.  Usage: day2.sh VAULTCTL.
 
 VAULTCTL=${1:?usage: day2.sh VAULTCTL}
-case $VAULTCTL in /*) ;; *) VAULTCTL=$(pwd)/$VAULTCTL ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d /tmp/vaultctl-day2.XXXXXX)
-trap '[ -n "$KEEP" ] || rm -rf "$T"' EXIT
-cd "$T" || exit 1
-
-OUT=$T/out; ERR=$T/err
-: >"$OUT"; : >"$ERR"
 . "$HERE/lib.sh"
+test_dir day2
 
 echo "KTAP version 1"
-if [ "$(id -u)" != 0 ]; then
-	skp "day-2 host tests" "needs root (cryptsetup's locking, as luks.sh)"
-	finish
-fi
-if ! command -v cryptsetup >/dev/null 2>&1; then
-	skp_dep "day-2 host tests" "cryptsetup is not installed"
-	finish
-fi
+need_root_and "day-2 host tests" "cryptsetup's locking, as luks.sh" cryptsetup
 
 check() { name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
 # err_is RC TEXT: the last vc exited RC and said TEXT (a fixed string)

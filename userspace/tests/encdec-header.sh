@@ -18,27 +18,13 @@
 # shellcheck disable=SC1091,SC2034,SC2086,SC2154 # lib.sh sets rc, reads OUT; FAST: several options
 
 VAULTCTL=${1:?usage: encdec-header.sh VAULTCTL}
-case $VAULTCTL in /*) ;; *) VAULTCTL=$(pwd)/$VAULTCTL ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 XTS=$HERE/../luks2/tests/xts-read.py
 CRAFT=$HERE/../luks2/tests/craft.py
-T=$(mktemp -d /tmp/vaultctl-encdec-header.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-
-OUT=$T/out; ERR=$T/err
 . "$HERE/lib.sh"
+test_dir encdec-header
 
-if [ "$(id -u)" != 0 ]; then
-	skp "in-place encryption with a detached header" "needs root (cryptsetup's locking)"
-	finish
-fi
-for t in cryptsetup mkfs.ext4 e2fsck python3; do
-	if ! command -v $t >/dev/null 2>&1; then
-		skp_dep "in-place encryption with a detached header" "$t is not installed"
-		finish
-	fi
-done
+need_root_and "in-place encryption with a detached header" "cryptsetup's locking" cryptsetup mkfs.ext4 e2fsck python3
 
 check() { name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
 printf 'detached' >pw

@@ -14,26 +14,12 @@
 # shellcheck disable=SC1091,SC2034,SC2086,SC2154 # lib.sh sets rc, reads OUT; FAST: several options
 
 VAULTCTL=${1:?usage: encdec.sh VAULTCTL}
-case $VAULTCTL in /*) ;; *) VAULTCTL=$(pwd)/$VAULTCTL ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 XTS=$HERE/../luks2/tests/xts-read.py
-T=$(mktemp -d /tmp/vaultctl-encdec.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-
-OUT=$T/out; ERR=$T/err
 . "$HERE/lib.sh"
+test_dir encdec
 
-if [ "$(id -u)" != 0 ]; then
-	skp "in-place encryption tests" "needs root (cryptsetup's locking)"
-	finish
-fi
-for t in cryptsetup mkfs.ext4 e2fsck python3; do
-	if ! command -v $t >/dev/null 2>&1; then
-		skp_dep "in-place encryption tests" "$t is not installed"
-		finish
-	fi
-done
+need_root_and "in-place encryption tests" "cryptsetup's locking" cryptsetup mkfs.ext4 e2fsck python3
 
 CS="cryptsetup --disable-locks"
 check() { name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }

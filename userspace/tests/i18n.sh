@@ -19,12 +19,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/.." && pwd)
 PO=$(cd "$SRC/../po" && pwd)
 LOCALEDIR=$(dirname "$VAULTCTL")/locale
-T=$(mktemp -d /tmp/vaultctl-i18n.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-
-OUT=$T/out; ERR=$T/err
 . "$HERE/lib.sh"
+test_dir i18n
 check() { name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
 
 echo "KTAP version 1"

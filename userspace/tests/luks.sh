@@ -9,16 +9,11 @@
 
 VAULTCTL=${1:?usage: luks.sh VAULTCTL}
 CRAFT="python3 $(cd "$(dirname "$0")/.." && pwd)/luks2/tests/craft.py"
-case $VAULTCTL in /*) ;; *) VAULTCTL=$(pwd)/$VAULTCTL ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 # damaged-but-checksummed headers: the LUKS2 library's test helper
 CRAFT="python3 $HERE/../luks2/tests/craft.py"
-T=$(mktemp -d /tmp/vaultctl-luks.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-
-OUT=$T/out; ERR=$T/err
 . "$HERE/lib.sh"
+test_dir luks
 
 if [ "$(id -u)" != 0 ]; then
 	# Image files need no root, but cryptsetup's locking and the loop

@@ -16,27 +16,14 @@
 
 # shellcheck disable=SC2016
 VAULTCTL=${1:?usage: pkcs11.sh VAULTCTL}
-case $VAULTCTL in /*) ;; *) VAULTCTL=$(pwd)/$VAULTCTL ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d /tmp/vaultctl-pkcs11.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
+. "$HERE/lib.sh"
+test_dir pkcs11
 echo "KTAP version 1"
 
-OUT=$T/out; ERR=$T/err
 check() { if eval "$2"; then ok "$1"; else echo "# failed: $2"; nok "$1"; fi; }
-. "$HERE/lib.sh"
-
-if [ "$(id -u)" != 0 ]; then
-	skp "pkcs11 host tests" "needs root (cryptsetup on image files)"
-	finish
-fi
-for tool in softhsm2-util pkcs11-tool p11tool systemd-cryptenroll cryptsetup python3 openssl; do
-	if ! command -v $tool >/dev/null 2>&1; then
-		skp_dep "pkcs11 host tests" "$tool is not installed"
-		finish
-	fi
-done
+need_root_and "pkcs11 host tests" "cryptsetup on image files" \
+	softhsm2-util pkcs11-tool p11tool systemd-cryptenroll cryptsetup python3 openssl
 MODULE=$(sed -n 's/^module: *//p' /usr/share/p11-kit/modules/softhsm2.module 2>/dev/null)
 if [ ! -e "$MODULE" ]; then
 	skp_dep "pkcs11 host tests" "softhsm2 is not registered with p11-kit"

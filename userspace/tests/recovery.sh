@@ -8,25 +8,12 @@
 # code.  Prints KTAP.  Usage: recovery.sh VAULTCTL.
 
 VAULTCTL=${1:?usage: recovery.sh VAULTCTL}
-case $VAULTCTL in /*) ;; *) VAULTCTL=$(pwd)/$VAULTCTL ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d /tmp/vaultctl-recovery.XXXXXX)
-trap '[ -n "$KEEP" ] || rm -rf "$T"' EXIT
-cd "$T" || exit 1
-
-OUT=$T/out; ERR=$T/err
-: >"$OUT"; : >"$ERR"
 . "$HERE/lib.sh"
+test_dir recovery
 
 echo "KTAP version 1"
-if [ "$(id -u)" != 0 ]; then
-	skp "recovery key host tests" "needs root (cryptsetup's locking, as luks.sh)"
-	finish
-fi
-if ! command -v cryptsetup >/dev/null 2>&1; then
-	skp_dep "recovery key host tests" "cryptsetup is not installed"
-	finish
-fi
+need_root_and "recovery key host tests" "cryptsetup's locking, as luks.sh" cryptsetup
 
 check() { name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
 img() { rm -f "$1"; truncate -s "${2:-20M}" "$1"; }

@@ -13,15 +13,11 @@
 # VAULTCTL.  $VALGRIND_CMD prefixes vaultctl.  About 25 s.
 
 VAULTCTL=${1:?usage: reencrypt-meta.sh VAULTCTL}
-case $VAULTCTL in /*) ;; *) VAULTCTL=$(pwd)/$VAULTCTL ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d /tmp/vaultctl-reenc.XXXXXX)
-LOOP=
-trap '[ -z "$LOOP" ] || losetup -d "$LOOP"; rm -rf "$T"' EXIT
-cd "$T" || exit 1
-
-OUT=$T/out; ERR=$T/err
 . "$HERE/lib.sh"
+test_dir reenc
+LOOP=
+trap '[ -z "$LOOP" ] || losetup -d "$LOOP"; [ -n "$KEEP" ] || rm -rf "$T"' EXIT
 . "$HERE/../luks2/tests/reenc-images.sh"
 
 if [ "$(id -u)" != 0 ]; then

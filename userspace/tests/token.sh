@@ -9,16 +9,10 @@
 # the oracle.  Prints KTAP.  Usage: token.sh VAULTCTL.
 
 VAULTCTL=${1:?usage: token.sh VAULTCTL}
-case $VAULTCTL in /*) ;; *) VAULTCTL=$(pwd)/$VAULTCTL ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d /tmp/vaultctl-token.XXXXXX)
-trap '[ -n "$KEEP" ] || rm -rf "$T"' EXIT
-cd "$T" || exit 1
-chmod 755 "$T"
-
-OUT=$T/out; ERR=$T/err
-: >"$OUT"; : >"$ERR"
 . "$HERE/lib.sh"
+test_dir token
+chmod 755 "$T"
 
 echo "KTAP version 1"
 if [ "$(id -u)" != 0 ]; then

@@ -18,30 +18,19 @@ TOOL=${TPM2_TOOL:-$(dirname "$VAULTCTL")/userspace/tests/tpm2_tool}
 HERE=$(cd "$(dirname "$0")" && pwd)
 # damaged-but-checksummed headers: the LUKS2 library's test helper
 CRAFT="python3 $HERE/../luks2/tests/craft.py"
-T=$(mktemp -d /tmp/vaultctl-tpm2.XXXXXX)
+. "$HERE/lib.sh"
+test_dir tpm2
 SWTPM_PID=
 cleanup() {
 	[ -z "$SWTPM_PID" ] || kill "$SWTPM_PID" 2>/dev/null
-	rm -rf "$T"
+	[ -n "$KEEP" ] || rm -rf "$T"
 }
 trap cleanup EXIT
-cd "$T" || exit 1
 echo "KTAP version 1"
 
-OUT=$T/out; ERR=$T/err
 check() { if eval "$2"; then ok "$1"; else echo "# failed: $2"; nok "$1"; fi; }
-. "$HERE/lib.sh"
-
-if [ "$(id -u)" != 0 ]; then
-	skp "tpm2 host tests" "needs root (cryptsetup on image files)"
-	finish
-fi
-for tool in swtpm tpm2_pcrextend tpm2_getcap systemd-cryptenroll cryptsetup python3 openssl; do
-	if ! command -v $tool >/dev/null 2>&1; then
-		skp_dep "tpm2 host tests" "$tool is not installed"
-		finish
-	fi
-done
+need_root_and "tpm2 host tests" "cryptsetup on image files" \
+	swtpm tpm2_pcrextend tpm2_getcap systemd-cryptenroll cryptsetup python3 openssl
 
 # A fresh software TPM; restarted (same state) by tpm_restart, because
 # systemd-cryptenroll 252 leaves sessions loaded on a TPM without a
