@@ -244,10 +244,13 @@ dracut_open() {
 		TEXTDOMAINDIR="$LOCALEDIR" sh "$SRC/boot/dracut/90vault/vault-dracut-open" >"$OUT" 2>"$ERR"
 	rc=$?
 }
-# vi_msg MSGID NAME DEV RC: the catalogue's Vietnamese, its variables filled in
+# tr_vi MSGID: the catalogue's Vietnamese for MSGID (gettext(1), the build
+# tree's catalogues; LANGUAGE=vi under C.UTF-8, as an image has it, needs
+# no vi_VN locale)
+tr_vi() { env LANGUAGE=vi LC_ALL=C.UTF-8 TEXTDOMAINDIR="$LOCALEDIR" gettext -d vaultctl -- "$1"; }
+# vi_msg MSGID NAME DEV RC: tr_vi with a boot script's variables filled in
 vi_msg() {
-	env LANGUAGE=vi LC_ALL=C.UTF-8 TEXTDOMAINDIR="$LOCALEDIR" gettext -d vaultctl -- "$1" |
-		sed -e "s|\$name|$2|g" -e "s|\$dev|$3|g" -e "s|\$rc|$4|g"
+	tr_vi "$1" | sed -e "s|\$name|$2|g" -e "s|\$dev|$3|g" -e "s|\$rc|$4|g"
 }
 nofail_en='vault: $name ($dev) could not be unlocked; going on without it (nofail)'
 fail_en='vault: $name ($dev) is not unlocked (vaultctl exited with status $rc)'
@@ -287,7 +290,7 @@ else
 			TEXTDOMAINDIR="$LOCALEDIR" sh "$SRC/boot/initramfs-tools/hooks/vault" >"$OUT" 2>"$ERR"
 	}
 	hook LANGUAGE=vi LC_ALL=C.UTF-8
-	want=$(vi_msg "$untraced_en" | sed -e 's|\$src|/dev/vault-no-root|g' -e 's|\$TAB|dr/hooktab|g')
+	want=$(tr_vi "$untraced_en" | sed -e 's|\$src|/dev/vault-no-root|g' -e 's|\$TAB|dr/hooktab|g')
 	t() { [ "$want" != "$untraced_en" ] && grep -qxF -- "W: vault: $want" "$ERR"; }
 	check "the initramfs-tools hook warns in Vietnamese when update-initramfs runs with LANGUAGE=vi" t
 	hook LC_ALL=C
@@ -297,7 +300,7 @@ else
 		moddir=$1/boot/dracut/90vault dracutsysrootdir=/nonexistent
 		. "$moddir/module-setup.sh" && kernel=6.1.0-99-amd64 &&
 		vault_msg "$2"; echo "|${TEXTDOMAIN:-unset}"' _ "$SRC" "$dkms_en" 2>&1)
-	want=$(vi_msg "$dkms_en" | sed 's|\$kernel|6.1.0-99-amd64|g')
+	want=$(tr_vi "$dkms_en" | sed 's|\$kernel|6.1.0-99-amd64|g')
 	t() { [ "$want" != "$dkms_en" ] && [ "$out" = "$want|unset" ]; }
 	check "dracut's module-setup.sh: vault_msg speaks Vietnamese, and leaves dracut's environment alone" t
 fi
@@ -320,8 +323,6 @@ fi
 # in_vi/in_en COMMAND...: in Vietnamese / in English, with the build tree's catalogues
 in_vi() { env LC_ALL= LANGUAGE= LOCPATH="$T/loc" LANG=vi_VN.UTF-8 VAULTCTL_LOCALEDIR="$LOCALEDIR" "$@"; }
 in_en() { env LC_ALL= LANGUAGE= LOCPATH="$T/loc" LANG=C VAULTCTL_LOCALEDIR="$LOCALEDIR" "$@"; }
-# tr_vi MSGID: the catalogue's Vietnamese for MSGID (gettext(1), same files)
-tr_vi() { in_vi TEXTDOMAINDIR="$LOCALEDIR" gettext -d vaultctl -- "$1"; }
 # translated EN VI: VI is a translation (not the English) and $OUT or $ERR shows it
 translated() { [ -n "$2" ] && [ "$2" != "$1" ] && cat "$OUT" "$ERR" | grep -qF -- "$2"; }
 
