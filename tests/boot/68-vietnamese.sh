@@ -36,15 +36,9 @@ initrd_c=$(boot_mkinitramfs vi-c "$tab" 0077 "VAULT_ROOT=/dev/mapper/$BOOT_NAME"
 ktap_check "with LANG=C the image carries no catalogue" \
 	not bash -c 'lsinitramfs "$1" | grep -q -e "vaultctl.mo" -e "etc/vault/locale"' - "$initrd_c"
 
-# tr_vi MSGID: the catalogue's Vietnamese, as console.py sees it (it reads
-# the console as Latin-1: each UTF-8 byte is one character)
-tr_vi() {
-	LC_ALL=C.UTF-8 LANGUAGE=vi TEXTDOMAINDIR=$BOOT_BUILD/locale gettext -d vaultctl -- "$1"
-}
-latin1() { iconv -f latin1 -t utf-8; }
-prompt=$(tr_vi 'Enter passphrase for %s (%s): ')
+prompt=$(boot_tr_vi 'Enter passphrase for %s (%s): ')
 prompt=$(printf "$prompt" "$BOOT_NAME" /dev/vda)
-refused=$(tr_vi 'No key available with this passphrase.')
+refused=$(boot_tr_vi 'No key available with this passphrase.')
 ktap_diag "prompt: $prompt"
 ktap_diag "refusal: $refused"
 if [ "$prompt" = "Enter passphrase for $BOOT_NAME (/dev/vda): " ] || [ -z "$refused" ]; then
@@ -57,10 +51,10 @@ $BOOT_FAIL_STEPS
 fail vault: cannot unlock
 absent $BOOT_WRONG
 absent Enter passphrase
-expect 180 $(printf '%s' "${prompt% }" | latin1)
+expect 180 $(boot_console "${prompt% }")
 send $BOOT_WRONG
-expect 60 $(printf '%s' "$refused" | latin1)
-expect 30 $(printf '%s' "${prompt% }" | latin1)
+expect 60 $(boot_console "$refused")
+expect 30 $(boot_console "${prompt% }")
 send $BOOT_PASS
 expect 120 $(boot_marker)
 exit 30

@@ -36,15 +36,11 @@ ktap_check "the image carries the vi catalogue, C.UTF-8, gettext.sh and vault-ge
 		[ "$(lsinitrd -f etc/vault/locale "$1" 2>/dev/null)" = "$(printf "LANGUAGE=vi\nLC_ALL=C.UTF-8")" ]' - "$img"
 ktap_check "dracut wrote no vault warning" not grep -a 'vault:' "$BOOT_KDIR/dracut-vi.log"
 
-# tr_vi MSGID: the catalogue's Vietnamese; latin1: as console.py reads the
-# console (each UTF-8 byte one character)
-tr_vi() { LC_ALL=C.UTF-8 LANGUAGE=vi TEXTDOMAINDIR=$BOOT_BUILD/locale gettext -d vaultctl -- "$1"; }
-latin1() { iconv -f latin1 -t utf-8; }
-prompt=$(printf "$(tr_vi 'Enter passphrase for %s (%s): ')" "$BOOT_NAME" /dev/vda)
+prompt=$(printf "$(boot_tr_vi 'Enter passphrase for %s (%s): ')" "$BOOT_NAME" /dev/vda)
 # shellcheck disable=SC2016 # msgids of the boot scripts hold $name, $dev
-notopen=$(tr_vi 'vault: $name ($dev) is not unlocked (vaultctl exited with status $rc)' |
+notopen=$(boot_tr_vi 'vault: $name ($dev) is not unlocked (vaultctl exited with status $rc)' |
 	sed -e "s|\$name|$BOOT_NAME|" -e 's|\$dev|/dev/vda|' -e 's|\$rc.*||')
-emergency=$(tr_vi 'dm-vault: a volume the root needs could not be unlocked (see above). Leave this shell to try again.')
+emergency=$(boot_tr_vi 'dm-vault: a volume the root needs could not be unlocked (see above). Leave this shell to try again.')
 emergency=${emergency%% (*}
 ktap_diag "prompt: $prompt"
 ktap_diag "not unlocked: $notopen"
@@ -60,12 +56,12 @@ fail VAULT-ROOT-OK
 absent $BOOT_WRONG
 absent Enter passphrase
 absent could not be unlocked
-expect 240 $(printf '%s' "${prompt% }" | latin1)
+expect 240 $(boot_console "${prompt% }")
 send $BOOT_WRONG
-expect 60 $(printf '%s' "${prompt% }" | latin1)
+expect 60 $(boot_console "${prompt% }")
 send $BOOT_WRONG
-expect 60 $(printf '%s' "$notopen" | latin1)
-expect 30 $(printf '%s' "$emergency" | latin1)
+expect 60 $(boot_console "$notopen")
+expect 30 $(boot_console "$emergency")
 expect 60 Dropping to debug shell.
 send echo o > /proc/sysrq-trigger
 exit 60
@@ -77,7 +73,7 @@ boot_qemu 69-dracut-vietnamese-pass "$img" "$cmdline" <<EOF2
 $BOOT_FAIL_STEPS
 fail Dropping to debug shell
 absent $BOOT_PASS
-expect 240 $(printf '%s' "${prompt% }" | latin1)
+expect 240 $(boot_console "${prompt% }")
 send $BOOT_PASS
 expect 120 $(boot_marker)
 exit 30

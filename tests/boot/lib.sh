@@ -72,6 +72,10 @@
 #   boot_marker      the line the real root prints: "VAULT-ROOT-OK TOKEN
 #                    NONCE root=/dev/mapper/NAME".  Then one line
 #                    "VAULT-DM NAME" per device-mapper device open.
+#   boot_tr_vi MSGID the build tree's Vietnamese for MSGID (gettext(1);
+#                    LANGUAGE=vi under C.UTF-8, as an image has it)
+#   boot_console TEXT   TEXT as console.py reads the console (Latin-1: each
+#                    UTF-8 byte one character), for an expect step
 #   boot_qemu NAME INITRD CMDLINE  < STEPS
 #                    boots BOOT_KVER in QEMU (TCG, 2 CPUs, 1 GiB, the disk as
 #                    virtio /dev/vda with snapshot=on, serial console on
@@ -468,6 +472,14 @@ boot_new_nonce() {
 
 boot_marker() {
 	echo "VAULT-ROOT-OK $BOOT_TOKEN $BOOT_NONCE root=/dev/mapper/$BOOT_NAME"
+}
+
+boot_tr_vi() {
+	LC_ALL=C.UTF-8 LANGUAGE=vi TEXTDOMAINDIR=$BOOT_BUILD/locale gettext -d vaultctl -- "$1"
+}
+
+boot_console() {
+	printf '%s' "$1" | iconv -f latin1 -t utf-8
 }
 
 # The case's TPM directory (tests/boot/run makes one per case).
