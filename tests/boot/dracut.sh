@@ -45,8 +45,7 @@ _dracut_build() {
 	h=$(_boot_hash "$BOOT_REPO/tests/boot/dracut.sh" "$module"/* "$BOOT_REPO/userspace/boot/systemd"/* \
 		"$BOOT_REPO/userspace/boot/vault-gettext.sh" \
 		"$tab" "${keys[@]}" "$VAULTCTL" "$VAULT_KO" "/lib/modules/$BOOT_KVER/modules.dep" \
-		"$(command -v dracut)" "$mode" "${VAULT_LOCALE_CONF:-}" "${VAULT_LOCALEDIR:-}" \
-		${VAULT_LOCALE_CONF:+"$VAULT_LOCALE_CONF"})
+		"$(command -v dracut)" "$mode" "${VAULT_LOCALE_CONF:-}" "${VAULT_LOCALEDIR:-}")
 	if _boot_fresh "$out" "$h"; then
 		echo "$out"
 		return 0
